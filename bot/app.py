@@ -1,0 +1,51 @@
+"""Start-up shared by every entry point: open the database, migrate, load campaigns and, on an
+empty database, the sample organisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.campaigns import CampaignProblem, load_campaign_dir
+from bot.config import Config
+from bot.org_import import UnitsFileError, check_units, read_units_file
+from storage import campaigns as campaign_store
+from storage import units as unit_store
+from storage.db import Database
+from storage.migrations import migrate
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    db: Database
+    migrations_applied: list[str]
+    sample_units_loaded: int
+    campaigns_loaded: list[str]
+    campaign_problems: list[CampaignProblem]
+
+
+async def open_database(config: Config) -> Database:
+    return await Database.open(config.db_path, config.storage.busy_timeout_ms)
+
+
+async def prepare(config: Config, now: datetime, *, load_sample: bool = True) -> Prepared:
+    """Migrate, load the campaign files, and give an empty organisation the sample units."""
+    db = await open_database(config)
+    try:
+        applied = await migrate(db)
+        sample = 0
+        if load_sample and await unit_store.count(db) == 0:
+            path = config.resolve(config.app.sample_units)
+            rows, problems = check_units(read_units_file(path), [])
+            if problems:
+                raise UnitsFileError(path, problems)
+            result = await unit_store.apply_import(db, rows, actor="setup:sample", now=now)
+            sample = result.created
+        loaded, problems = load_campaign_dir(config.campaigns_dir)
+        synced = await campaign_store.sync_campaigns(
+            db, [(c.campaign, c.sha256, str(c.path.name)) for c in loaded], actor="setup", now=now
+        )
+    except BaseException:
+        await db.close()
+        raise
+    return Prepared(db, applied, sample, synced.created + synced.updated, problems)

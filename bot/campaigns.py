@@ -1,0 +1,122 @@
+"""Load and validate campaign files (campaigns/*.toml).
+
+A broken file is reported with its path, the key that is wrong and what was expected, so that the
+person editing the file can fix it without reading code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.campaign_model import Campaign
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignProblem:
+    path: Path
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: {self.key}" if self.key else str(self.path)
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedCampaign:
+    campaign: Campaign
+    path: Path
+    sha256: str
+
+
+class CampaignFileError(Exception):
+    def __init__(self, problems: list[CampaignProblem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def _key_path(loc: tuple[Any, ...], data: Any) -> str:
+    """Render a pydantic location as a key path: periods[0](dot-1).due.date."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            label = ""
+            if isinstance(node, list) and 0 <= item < len(node) and isinstance(node[item], dict):
+                name = node[item].get("key") or node[item].get("name")
+                label = f"({name})" if isinstance(name, str) else ""
+            text = f"[{item}]{label}"
+            if parts:
+                parts[-1] += text
+            else:
+                parts.append(text)
+        else:
+            parts.append(str(item))
+        try:
+            node = node[item]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return ".".join(parts)
+
+
+def load_campaign_file(path: Path) -> LoadedCampaign:
+    """Parse and validate one campaign file; raise CampaignFileError listing every problem."""
+    raw = path.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CampaignFileError([CampaignProblem(path, "", f"not UTF-8 text (byte {exc.start})")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CampaignFileError([CampaignProblem(path, "", f"not valid TOML: {exc}")]) from None
+    try:
+        campaign = Campaign.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (misspelt, or not part of a campaign file)"
+            elif err["type"] == "missing":
+                msg = "required key is missing"
+            problems.append(CampaignProblem(path, _key_path(tuple(err["loc"]), data), msg))
+        raise CampaignFileError(problems) from None
+    expected = path.stem
+    if campaign.id != expected:
+        raise CampaignFileError(
+            [CampaignProblem(path, "id", f"is {campaign.id!r} but the file is named {expected!r}.toml")]
+        )
+    return LoadedCampaign(campaign, path, hashlib.sha256(raw).hexdigest())
+
+
+def load_campaign_dir(directory: Path) -> tuple[list[LoadedCampaign], list[CampaignProblem]]:
+    """Load every *.toml in a folder; good campaigns and the problems of the broken ones."""
+    loaded: list[LoadedCampaign] = []
+    problems: list[CampaignProblem] = []
+    if not directory.is_dir():
+        return [], [CampaignProblem(directory, "", "campaign folder does not exist")]
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            loaded.append(load_campaign_file(path))
+        except CampaignFileError as exc:
+            problems.extend(exc.problems)
+    return loaded, problems
+
+
+def campaign_to_json(campaign: Campaign) -> dict[str, Any]:
+    """The parsed campaign for tooling: due instants as ISO-8601 with their zone, numeric thresholds."""
+    zone = campaign.zone
+    out = json.loads(campaign.model_dump_json(exclude_none=True))
+    for period_out, period in zip(out["periods"], campaign.periods, strict=True):
+        period_out["due_at"] = period.due_at(zone).isoformat()
+        period_out["closes_at"] = period.closes_at(zone).isoformat()
+    for target_out, target in zip(out["targets"], campaign.targets, strict=True):
+        target_out["threshold"] = float(target.threshold)
+        target_out["scope"] = {"kinds": [k.value for k in campaign.target_scope(target).kinds]}
+    return out

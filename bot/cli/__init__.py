@@ -1,0 +1,104 @@
+"""The command line: python -m bot [run | shell | db | units | invites | campaigns]."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import typer
+
+from bot.cli import campaigns_cmd, db_cmd, invites_cmd, units_cmd
+from bot.cli.common import config, fail, out, run, state, translator
+from bot.clock import Clock
+
+app = typer.Typer(
+    help="Trợ lý báo cáo Công đoàn — reminders, guided reports and summaries for trade unions.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(units_cmd.app, name="units")
+app.add_typer(invites_cmd.app, name="invites")
+app.add_typer(campaigns_cmd.app, name="campaigns")
+
+
+class FixedClock:
+    """--at: look at the product as it was (or will be) at one instant."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+def _parse_at(text: str) -> Clock:
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--at {text}: expected an ISO-8601 instant such as 2024-08-02T08:00:00+07:00")
+    if at.tzinfo is None:
+        fail(f"--at {text}: give the zone too, e.g. 2024-08-02T08:00:00+07:00")
+    return FixedClock(at)
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    ctx: typer.Context,
+    config_path: Path | None = typer.Option(None, "--config", help="config.toml to use (or BOT_CONFIG)."),
+) -> None:
+    state.config_path = config_path
+    if ctx.invoked_subcommand is None:
+        run_cmd(unit="", at="")
+
+
+@app.command("run")
+def run_cmd(
+    unit: str = typer.Option("", "--unit", help="Without a token: show this unit's deadlines."),
+    at: str = typer.Option("", "--at", help="Pretend it is this instant (ISO-8601 with zone)."),
+) -> None:
+    """Start the bot. Without TELEGRAM_BOT_TOKEN: the terminal, on the embedded database."""
+    cfg = config()
+    if cfg.telegram.token is not None:
+        fail(
+            "TELEGRAM_BOT_TOKEN is set, but this version has no Telegram channel yet; unset it to use the terminal.", 2
+        )
+    shell_cmd(unit=unit, at=at)
+
+
+@app.command("shell")
+def shell_cmd(
+    unit: str = typer.Option("", "--unit", help="The unit's code; without it, choose from a list."),
+    at: str = typer.Option("", "--at", help="Pretend it is this instant (ISO-8601 with zone)."),
+) -> None:
+    """The terminal chat on the embedded database (prepared on first start)."""
+    from bot.app import prepare
+    from handlers.terminal import TerminalSession
+    from storage import units as unit_store
+
+    cfg = config()
+    t = translator(cfg)
+    clock = _parse_at(at) if at else state.clock
+
+    async def go() -> None:
+        prepared = await prepare(cfg, clock.now())
+        db = prepared.db
+        try:
+            if prepared.migrations_applied:
+                out.print(t("Database prepared at {path}", path=cfg.db_path), markup=False)
+            if prepared.sample_units_loaded:
+                out.print(t("Loaded the sample organisation: {n} units.", n=prepared.sample_units_loaded), markup=False)
+            for problem in prepared.campaign_problems:
+                out.print(str(problem), markup=False)
+            session = TerminalSession(db, t, clock, cfg.app.zone, input, lambda s: out.print(s, markup=False))
+            if unit:
+                found = await unit_store.by_code(db, unit)
+                if found is None:
+                    fail(t("Unknown unit code {code}; see python -m bot units list.", code=unit))
+                await session.show_unit(found)
+            else:
+                await session.choose_and_show()
+        finally:
+            await db.close()
+
+    run(go())

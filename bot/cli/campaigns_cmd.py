@@ -1,0 +1,78 @@
+"""python -m bot campaigns check [--json] | load"""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from bot.app import open_database
+from bot.campaigns import campaign_to_json, load_campaign_dir
+from bot.cli.common import actor, config, err, out, run, state, translator
+from storage import campaigns as campaign_store
+from storage.migrations import migrate
+
+app = typer.Typer(help="Campaigns: the plans (kế hoạch) made runnable.", no_args_is_help=True)
+
+
+@app.command("check")
+def check_cmd(as_json: bool = typer.Option(False, "--json", help="Print the parsed campaigns as JSON.")) -> None:
+    """Validate every campaign file; a broken one is reported with its path, key and problem."""
+    cfg = config()
+    t = translator(cfg)
+    loaded, problems = load_campaign_dir(cfg.campaigns_dir)
+    for problem in problems:
+        err.print(str(problem), markup=False)
+    if as_json:
+        print(json.dumps([campaign_to_json(c.campaign) for c in loaded], ensure_ascii=False, indent=2))
+    else:
+        table = Table(title=t("Campaigns in {path}", path=cfg.campaigns_dir), show_lines=False)
+        table.add_column(t("Campaign"), overflow="fold")
+        table.add_column(t("Periods: due before"), no_wrap=True)
+        table.add_column(t("Fields"), justify="right")
+        table.add_column(t("Targets"), justify="right")
+        for item in loaded:
+            c = item.campaign
+            dues = "\n".join(
+                f"{p.key}: {t.date(p.due_at(c.zone), c.zone)}" + (" *" if p.due.source == "department" else "")
+                for p in c.periods
+            )
+            table.add_row(f"{c.id}\n{c.title.get(t.locale)}", dues, str(len(c.fields)), str(len(c.targets)))
+        out.print(table)
+        out.print(t("* due date set by the department: the plan states none."), markup=False)
+    if problems:
+        raise typer.Exit(1)
+
+
+@app.command("load")
+def load_cmd() -> None:
+    """Store the campaign files in the database (new or changed ones only)."""
+    cfg = config()
+    t = translator(cfg)
+    loaded, problems = load_campaign_dir(cfg.campaigns_dir)
+    for problem in problems:
+        err.print(str(problem), markup=False)
+
+    async def go() -> campaign_store.SyncResult:
+        db = await open_database(cfg)
+        try:
+            await migrate(db)
+            return await campaign_store.sync_campaigns(
+                db, [(c.campaign, c.sha256, c.path.name) for c in loaded], actor=actor(), now=state.clock.now()
+            )
+        finally:
+            await db.close()
+
+    result = run(go())
+    out.print(
+        t(
+            "Campaigns: {created} new, {updated} updated, {unchanged} unchanged.",
+            created=len(result.created),
+            updated=len(result.updated),
+            unchanged=len(result.unchanged),
+        ),
+        markup=False,
+    )
+    if problems:
+        raise typer.Exit(1)

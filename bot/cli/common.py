@@ -1,0 +1,58 @@
+"""What every command needs: the configuration, a translator, the clock, clean failures."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from bot.clock import Clock, SystemClock
+from bot.config import Config, ConfigError, load_config
+from bot.i18n import Translator
+
+T = TypeVar("T")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class State:
+    """Options of the top-level command, shared with the subcommands."""
+
+    config_path: Path | None = None
+    clock: Clock = SystemClock()
+
+
+state = State()
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(message, markup=False)
+    raise typer.Exit(code)
+
+
+def config() -> Config:
+    try:
+        return load_config(state.config_path)
+    except ConfigError as exc:
+        fail(f"Configuration error:\n{exc}", 2)
+
+
+def translator(cfg: Config) -> Translator:
+    return Translator(cfg.app.language, cfg.locales_dir)
+
+
+def actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no user name in some containers
+        return "cli"
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)

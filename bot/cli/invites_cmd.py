@@ -1,0 +1,114 @@
+"""python -m bot invites create --unit CODE --role ROLE [--expires 14d] | export --out FILE.xlsx"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import typer
+
+from bot.app import open_database
+from bot.cli.common import actor, config, fail, out, run, state, translator
+from bot.domain import Role
+from bot.invites import IssuedInvite, RoleMismatchError, check_role_fits, issue_invite, parse_duration
+from bot.spreadsheet import write_invites_xlsx
+from storage import people as people_store
+from storage import units as unit_store
+from storage.migrations import migrate
+
+app = typer.Typer(help="Invite links that bind a person to a unit and role.", no_args_is_help=True)
+
+
+@app.command("create")
+def create_cmd(
+    unit: str = typer.Option(..., "--unit", help="The unit's code, e.g. DL-BMT-001"),
+    role: Role = typer.Option(..., "--role", help="chair, officer, department or admin"),
+    expires: str = typer.Option("", "--expires", help="How long the link works: 14d, 36h, 2w"),
+) -> None:
+    """Create one single-use invite and print its code and Telegram link."""
+    cfg = config()
+    t = translator(cfg)
+    try:
+        lifetime = parse_duration(expires) if expires else timedelta(days=cfg.invites.default_expiry_days)
+    except ValueError:
+        fail(t("--expires {value}: expected a duration such as 14d, 36h or 2w.", value=expires))
+
+    async def go() -> IssuedInvite | None:
+        db = await open_database(cfg)
+        try:
+            await migrate(db)
+            target = await unit_store.by_code(db, unit)
+            if target is None:
+                return None
+            check_role_fits(target, role)
+            return await issue_invite(
+                db,
+                unit=target,
+                role=role,
+                lifetime=lifetime,
+                created_by=actor(),
+                now=state.clock.now(),
+                bot_username=cfg.telegram.username,
+            )
+        finally:
+            await db.close()
+
+    try:
+        issued = run(go())
+    except RoleMismatchError as exc:
+        fail(str(exc))
+    if issued is None:
+        fail(t("Unknown unit code {code}; see python -m bot units list.", code=unit))
+    zone = cfg.app.zone
+    out.print(
+        t("Invite for {role} of {unit} ({code})", role=issued.role.value, unit=issued.unit.name, code=issued.unit.code),
+        markup=False,
+    )
+    out.print(t("Code: {code}", code=issued.code), markup=False)
+    out.print(t("Link: {link}", link=issued.link), markup=False)
+    out.print(t("Valid until {when}; it works once.", when=t.datetime(issued.expires_at, zone)), markup=False)
+
+
+@app.command("export")
+def export_cmd(
+    out_file: Path = typer.Option(..., "--out", help="The .xlsx file to write"),
+    expires: str = typer.Option("", "--expires", help="How long the links work: 14d, 36h, 2w"),
+) -> None:
+    """One fresh chair invite per grassroots unit that has no chair yet, as a workbook to send out."""
+    cfg = config()
+    t = translator(cfg)
+    if out_file.suffix.lower() != ".xlsx":
+        fail(t("--out must name an .xlsx file."))
+    try:
+        lifetime = parse_duration(expires) if expires else timedelta(days=cfg.invites.default_expiry_days)
+    except ValueError:
+        fail(t("--expires {value}: expected a duration such as 14d, 36h or 2w.", value=expires))
+
+    async def go() -> list[IssuedInvite]:
+        db = await open_database(cfg)
+        try:
+            await migrate(db)
+            now = state.clock.now()
+            issued = []
+            for target in await people_store.grassroots_without_chair(db):
+                issued.append(
+                    await issue_invite(
+                        db,
+                        unit=target,
+                        role=Role.CHAIR,
+                        lifetime=lifetime,
+                        created_by=actor(),
+                        now=now,
+                        bot_username=cfg.telegram.username,
+                    )
+                )
+            return issued
+        finally:
+            await db.close()
+
+    issued = run(go())
+    if not issued:
+        out.print(t("Every grassroots unit has a chair; no invite was created."), markup=False)
+        return
+    write_invites_xlsx(out_file, issued, t, cfg.app.zone)
+    out.print(t("{n} invites written to {path}", n=len(issued), path=out_file), markup=False)

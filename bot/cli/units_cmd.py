@@ -1,0 +1,95 @@
+"""python -m bot units import FILE | list [--tree]"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.text import Text
+from rich.tree import Tree
+
+from bot.app import open_database
+from bot.cli.common import actor, config, fail, out, run, state, translator
+from bot.domain import Unit
+from bot.org_import import UnitsFileError, check_units, read_units_file
+from storage import units as unit_store
+from storage.migrations import migrate
+
+app = typer.Typer(help="The organisation tree: import and list units.", no_args_is_help=True)
+
+
+@app.command("import")
+def import_cmd(file: Path = typer.Argument(..., help="CSV (UTF-8) or XLSX with code,name,kind,parent_code")) -> None:
+    """Create or update units from a file; a file with any problem is refused whole."""
+    cfg = config()
+    t = translator(cfg)
+
+    async def go() -> unit_store.ImportResult:
+        db = await open_database(cfg)
+        try:
+            await migrate(db)
+            records = read_units_file(file)
+            rows, problems = check_units(records, await unit_store.all_units(db))
+            if problems:
+                raise UnitsFileError(file, problems)
+            return await unit_store.apply_import(db, rows, actor=actor(), now=state.clock.now())
+        finally:
+            await db.close()
+
+    try:
+        result = run(go())
+    except UnitsFileError as exc:
+        lines = [t("{path}: refused, nothing was imported.", path=exc.path)]
+        lines += [f"  - {p.render(t)}" for p in exc.problems]
+        fail("\n".join(lines))
+    out.print(
+        t(
+            "Imported: {created} new, {updated} updated, {unchanged} unchanged.",
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+        ),
+        markup=False,
+    )
+
+
+def _label(unit: Unit) -> Text:
+    # Text, not a markup string: a unit name may contain "[" and must print as written.
+    return Text(f"{unit.code}  {unit.name}  ({unit.kind.value})")
+
+
+@app.command("list")
+def list_cmd(tree: bool = typer.Option(False, "--tree", help="Show the hierarchy.")) -> None:
+    """List the units of the organisation."""
+    cfg = config()
+    t = translator(cfg)
+
+    async def go() -> list[Unit]:
+        db = await open_database(cfg)
+        try:
+            await migrate(db)
+            return await unit_store.all_units(db)
+        finally:
+            await db.close()
+
+    units = run(go())
+    if not units:
+        out.print(t("No units yet: import a file with python -m bot units import FILE."), markup=False)
+        return
+    if not tree:
+        for unit in units:
+            out.print(f"{unit.code}\t{unit.kind.value}\t{unit.parent_code or '-'}\t{unit.name}", markup=False)
+        return
+    children: dict[int | None, list[Unit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    ids = {u.id for u in units}
+    roots = [u for u in units if u.parent_id is None or u.parent_id not in ids]
+    for root in roots:
+        node = Tree(_label(root))
+        stack = [(root, node)]
+        while stack:
+            unit, branch = stack.pop()
+            for child in children.get(unit.id, []):
+                stack.append((child, branch.add(_label(child))))
+        out.print(node)

@@ -1,0 +1,218 @@
+"""Configuration: config.toml, overridden by BOT__SECTION__KEY variables, validated once.
+
+Secrets never live in the file: the Telegram token comes from TELEGRAM_BOT_TOKEN and the webhook
+secret from TELEGRAM_WEBHOOK_SECRET. A bad key or value stops start-up with a message that names
+the key and says what is expected.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+ENV_PREFIX = "BOT__"
+CONFIG_ENV = "BOT_CONFIG"
+TOKEN_ENV = "TELEGRAM_BOT_TOKEN"  # noqa: S105 - a variable name, not a secret
+WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"  # noqa: S105
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the key and the expectation."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AppConfig(_Section):
+    timezone: str = "Asia/Ho_Chi_Minh"
+    language: Literal["vi", "en"] = "vi"
+    data_dir: Path = Path("data")
+    campaigns_dir: Path = Path("campaigns")
+    locales_dir: Path = Path("locales")
+    sample_units: Path = Path("bot/data/sample_units.csv")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; expected an IANA name such as Asia/Ho_Chi_Minh") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class TelegramConfig(_Section):
+    username: str = Field(default="CongDoanBaoCaoBot", pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+    base_url: str = ""  # a self-hosted Bot API server, e.g. http://127.0.0.1:8081/bot
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    token: SecretStr | None = None  # from TELEGRAM_BOT_TOKEN only
+    webhook_secret: SecretStr | None = None  # from TELEGRAM_WEBHOOK_SECRET only
+
+    @model_validator(mode="after")
+    def _webhook(self) -> TelegramConfig:
+        if self.mode == "webhook" and not self.webhook_url.startswith("https://"):
+            raise ValueError('mode = "webhook" needs webhook_url = "https://..."')
+        if self.mode == "webhook" and self.webhook_secret is None:
+            raise ValueError(f'mode = "webhook" needs a secret in the environment variable {WEBHOOK_SECRET_ENV}')
+        return self
+
+
+class StorageConfig(_Section):
+    path: Path = Path("data/congdoan.sqlite3")
+    busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
+
+
+class RemindersConfig(_Section):
+    enabled: bool = True
+    days_before: tuple[int, ...] = (7, 3, 1, 0)
+    days_after: tuple[int, ...] = (1, 3, 7)
+    send_time: time = time(8, 0)
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(7, 0)
+    skip_sundays: bool = False
+    skip_holidays: bool = False
+    grace_hours: int = Field(default=24, ge=0, le=24 * 14)
+    escalate_after_days: int = Field(default=3, ge=0, le=60)
+    messages_per_second: float = Field(default=29.0, gt=0, le=30)
+    per_chat_interval_s: float = Field(default=1.0, ge=0)
+    max_attempts: int = Field(default=5, ge=1, le=50)
+
+    @field_validator("days_before", "days_after")
+    @classmethod
+    def _offsets(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(v < 0 or v > 60 for v in value):
+            raise ValueError("offsets are whole days from 0 to 60")
+        return tuple(sorted(set(value), reverse=True))
+
+
+class UploadsConfig(_Section):
+    max_photo_mb: float = Field(default=10, gt=0, le=20)
+    max_document_mb: float = Field(default=20, gt=0, le=20)  # the Bot API download limit is 20 MB
+    document_types: tuple[str, ...] = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".jpg", ".jpeg", ".png")
+
+
+class InvitesConfig(_Section):
+    default_expiry_days: int = Field(default=14, ge=1, le=365)
+
+
+class Config(_Section):
+    app: AppConfig = AppConfig()
+    telegram: TelegramConfig = TelegramConfig()
+    storage: StorageConfig = StorageConfig()
+    reminders: RemindersConfig = RemindersConfig()
+    uploads: UploadsConfig = UploadsConfig()
+    invites: InvitesConfig = InvitesConfig()
+    base_dir: Path = Path(".")  # the config file's folder; relative paths are taken from it
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.base_dir / path)
+
+    @property
+    def db_path(self) -> Path:
+        return self.resolve(self.storage.path)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.resolve(self.app.data_dir)
+
+    @property
+    def campaigns_dir(self) -> Path:
+        return self.resolve(self.app.campaigns_dir)
+
+    @property
+    def locales_dir(self) -> Path:
+        return self.resolve(self.app.locales_dir)
+
+
+def _parse_env_value(raw: str) -> Any:
+    """Read an override as a TOML value when it is one (numbers, booleans, arrays), else as text."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> set[tuple[str, str]]:
+    """Overlay BOT__SECTION__KEY variables onto the file's data; return the keys they set."""
+    overridden: set[tuple[str, str]] = set()
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
+        if len(parts) != 2 or not all(parts):
+            raise ConfigError(f"{name}: expected BOT__SECTION__KEY, e.g. BOT__STORAGE__PATH")
+        section, key = parts
+        if key in ("token", "webhook_secret"):
+            raise ConfigError(f"{name}: secrets come from {TOKEN_ENV} / {WEBHOOK_SECRET_ENV}")
+        target = data.setdefault(section, {})
+        if not isinstance(target, dict):
+            raise ConfigError(f"{name}: [{section}] is not a section")
+        target[key] = _parse_env_value(raw)
+        overridden.add((section, key))
+    return overridden
+
+
+def _describe(exc: ValidationError, path: Path, overridden: set[tuple[str, str]]) -> str:
+    lines = []
+    for err in exc.errors(include_url=False):
+        loc = [str(p) for p in err["loc"]]
+        where = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else loc[0] if loc else "(file)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling against config.toml)"
+        elif "input" in err and err["type"] != "missing":
+            msg = f"{msg} (got {err['input']!r})"
+        source = str(path)
+        if len(loc) >= 2 and (loc[0], loc[1]) in overridden:
+            source = f"{ENV_PREFIX}{loc[0].upper()}__{loc[1].upper()}"
+        lines.append(f"{source}: {where}: {msg}")
+    return "\n".join(lines)
+
+
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Load config.toml (or --config / BOT_CONFIG), apply env overrides and secrets, validate."""
+    environ = os.environ if environ is None else environ
+    if path is None:
+        path = Path(environ[CONFIG_ENV]) if environ.get(CONFIG_ENV) else DEFAULT_CONFIG
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found (use --config or {CONFIG_ENV})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    if "base_dir" in data:
+        raise ConfigError(f"{path}: base_dir: unknown key (paths are relative to the file's folder)")
+    telegram = data.get("telegram", {})
+    if isinstance(telegram, dict) and ({"token", "webhook_secret"} & telegram.keys()):
+        raise ConfigError(
+            f"{path}: [telegram] token/webhook_secret: secrets belong in {TOKEN_ENV} / "
+            f"{WEBHOOK_SECRET_ENV}, never in the file"
+        )
+    overridden = _apply_env(data, environ)
+    tg = data.setdefault("telegram", {})
+    if isinstance(tg, dict):
+        if environ.get(TOKEN_ENV):
+            tg["token"] = environ[TOKEN_ENV]
+        if environ.get(WEBHOOK_SECRET_ENV):
+            tg["webhook_secret"] = environ[WEBHOOK_SECRET_ENV]
+    data["base_dir"] = path.resolve().parent
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path, overridden)) from None

@@ -1,0 +1,67 @@
+"""Excel output. Any text a user or an import supplied is neutralised so that it can never run
+as a formula when the department opens the file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from bot.i18n import Translator
+
+if TYPE_CHECKING:
+    from bot.invites import IssuedInvite
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def safe_cell(value: Any) -> Any:
+    """Text that Excel or LibreOffice would read as a formula gets a leading apostrophe-like guard."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_table(
+    path: Path,
+    sheet_title: str,
+    header: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    widths: Sequence[int] | None = None,
+) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = sheet_title[:31]
+    sheet.append([safe_cell(h) for h in header])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([safe_cell(v) for v in row])
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    for i, width in enumerate(widths or [], start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+
+
+def write_invites_xlsx(path: Path, invites: Sequence[IssuedInvite], t: Translator, zone: ZoneInfo) -> None:
+    header = [t("Unit code"), t("Unit"), t("Upper level"), t("Role"), t("Invite code"), t("Link"), t("Valid until")]
+    rows = [
+        [
+            inv.unit.code,
+            inv.unit.name,
+            inv.unit.parent_code or "",
+            inv.role.value,
+            inv.code,
+            inv.link,
+            t.datetime(inv.expires_at, zone),
+        ]
+        for inv in invites
+    ]
+    write_table(path, t("Invites"), header, rows, widths=[14, 48, 12, 10, 36, 64, 18])

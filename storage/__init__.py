@@ -1,0 +1,1 @@
+"""Storage: aiosqlite, named migrations, repositories returning typed records. All SQL lives here."""

@@ -1,0 +1,119 @@
+"""Campaigns and their periods as rows, so that reminders and submissions can refer to them."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.campaign_model import Campaign
+from storage import audit
+from storage.db import Database
+from storage.timefmt import from_db, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodRow:
+    id: int
+    campaign_id: str
+    key: str
+    name: str
+    covers_start: str
+    covers_end: str
+    due_at: datetime
+    closes_at: datetime
+    due_source: str
+
+
+def _period(row: sqlite3.Row) -> PeriodRow:
+    return PeriodRow(
+        row["id"],
+        row["campaign_id"],
+        row["key"],
+        row["name"],
+        row["covers_start"],
+        row["covers_end"],
+        from_db(row["due_at"]),
+        from_db(row["closes_at"]),
+        row["due_source"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+async def sync_campaigns(
+    db: Database, loaded: list[tuple[Campaign, str, str]], *, actor: str, now: datetime
+) -> SyncResult:
+    """Store each (campaign, sha256, source path); periods are upserted by key, never deleted,
+    so submissions keep pointing at them."""
+    created, updated, unchanged = [], [], []
+    async with db.transaction() as tx:
+        for campaign, sha, source in loaded:
+            old = await tx.fetchone("SELECT sha256 FROM campaigns WHERE id = ?", (campaign.id,))
+            if old is not None and old["sha256"] == sha:
+                unchanged.append(campaign.id)
+                continue
+            definition = campaign.model_dump_json()
+            if old is None:
+                await tx.execute(
+                    "INSERT INTO campaigns(id, title, definition, sha256, source_path, loaded_at) VALUES (?,?,?,?,?,?)",
+                    (campaign.id, campaign.title.vi, definition, sha, source, to_db(now)),
+                )
+                created.append(campaign.id)
+            else:
+                await tx.execute(
+                    "UPDATE campaigns SET title = ?, definition = ?, sha256 = ?, source_path = ?, loaded_at = ? "
+                    "WHERE id = ?",
+                    (campaign.title.vi, definition, sha, source, to_db(now), campaign.id),
+                )
+                updated.append(campaign.id)
+            zone = campaign.zone
+            for p in campaign.periods:
+                await tx.execute(
+                    """INSERT INTO periods(campaign_id, key, name, covers_start, covers_end, due_at, closes_at,
+                                           due_source)
+                       VALUES (?,?,?,?,?,?,?,?)
+                       ON CONFLICT (campaign_id, key) DO UPDATE SET name = excluded.name,
+                         covers_start = excluded.covers_start, covers_end = excluded.covers_end,
+                         due_at = excluded.due_at, closes_at = excluded.closes_at, due_source = excluded.due_source""",
+                    (
+                        campaign.id,
+                        p.key,
+                        p.name.vi,
+                        p.covers.start.isoformat(),
+                        p.covers.end.isoformat(),
+                        to_db(p.due_at(zone)),
+                        to_db(p.closes_at(zone)),
+                        p.due.source,
+                    ),
+                )
+            await audit.record(
+                tx,
+                at=now,
+                actor=actor,
+                action="load" if old is None else "reload",
+                entity="campaign",
+                entity_id=campaign.id,
+                detail={"sha256": sha, "source": source},
+            )
+    return SyncResult(created, updated, unchanged)
+
+
+async def live_campaigns(db: Database) -> list[Campaign]:
+    rows = await db.fetchall("SELECT definition FROM campaigns WHERE status = 'live' ORDER BY id")
+    return [Campaign.model_validate_json(r["definition"]) for r in rows]
+
+
+async def campaign(db: Database, campaign_id: str) -> Campaign | None:
+    row = await db.fetchone("SELECT definition FROM campaigns WHERE id = ?", (campaign_id,))
+    return None if row is None else Campaign.model_validate_json(row["definition"])
+
+
+async def periods_of(db: Database, campaign_id: str) -> list[PeriodRow]:
+    rows = await db.fetchall("SELECT * FROM periods WHERE campaign_id = ? ORDER BY due_at", (campaign_id,))
+    return [_period(r) for r in rows]

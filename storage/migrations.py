@@ -1,0 +1,250 @@
+"""Named schema migrations, recorded in a table, each applied in its own transaction.
+
+Applying twice is a no-op; a failing step rolls back whole and stops the run. New steps are
+appended to MIGRATIONS, never edited once released. Instants are stored as ISO-8601 text in UTC
+("2024-08-04T17:00:00+00:00") so that they sort and compare as text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    name: str
+    statements: tuple[str, ...]
+
+
+INITIAL_SCHEMA = Migration(
+    "0001_initial_schema",
+    (
+        # --- organisation ---------------------------------------------------------------
+        """CREATE TABLE units (
+            id          INTEGER PRIMARY KEY,
+            code        TEXT NOT NULL UNIQUE,
+            name        TEXT NOT NULL CHECK (length(trim(name)) > 0),
+            kind        TEXT NOT NULL CHECK (kind IN ('province', 'upper', 'enterprise_state',
+                                                       'enterprise_private', 'public_agency')),
+            parent_id   INTEGER REFERENCES units(id),
+            active      INTEGER NOT NULL DEFAULT 1,
+            created_at  TEXT NOT NULL,
+            updated_at  TEXT NOT NULL
+        )""",
+        "CREATE INDEX units_parent ON units(parent_id)",
+        """CREATE TABLE people (
+            id          INTEGER PRIMARY KEY,
+            full_name   TEXT NOT NULL,
+            locale      TEXT NOT NULL DEFAULT 'vi',
+            active      INTEGER NOT NULL DEFAULT 1,
+            preferred_channel TEXT,
+            created_at  TEXT NOT NULL
+        )""",
+        # A person's accounts on each channel; blocked_at is set when the channel refuses us.
+        """CREATE TABLE identities (
+            id           INTEGER PRIMARY KEY,
+            person_id    INTEGER NOT NULL REFERENCES people(id),
+            channel      TEXT NOT NULL CHECK (channel IN ('telegram', 'zalo', 'terminal')),
+            external_id  TEXT NOT NULL,
+            chat_id      TEXT,
+            username     TEXT,
+            display_name TEXT,
+            blocked_at   TEXT,
+            last_seen_at TEXT,
+            created_at   TEXT NOT NULL,
+            UNIQUE (channel, external_id)
+        )""",
+        "CREATE INDEX identities_person ON identities(person_id)",
+        """CREATE TABLE memberships (
+            id          INTEGER PRIMARY KEY,
+            person_id   INTEGER NOT NULL REFERENCES people(id),
+            unit_id     INTEGER NOT NULL REFERENCES units(id),
+            role        TEXT NOT NULL CHECK (role IN ('chair', 'officer', 'department', 'admin')),
+            invite_id   INTEGER REFERENCES invites(id),
+            granted_at  TEXT NOT NULL,
+            revoked_at  TEXT
+        )""",
+        """CREATE UNIQUE INDEX memberships_active ON memberships(person_id, unit_id, role)
+            WHERE revoked_at IS NULL""",
+        "CREATE INDEX memberships_unit ON memberships(unit_id)",
+        # Invite codes are stored only as a SHA-256 hash.
+        """CREATE TABLE invites (
+            id          INTEGER PRIMARY KEY,
+            code_hash   TEXT NOT NULL UNIQUE,
+            unit_id     INTEGER NOT NULL REFERENCES units(id),
+            role        TEXT NOT NULL CHECK (role IN ('chair', 'officer', 'department', 'admin')),
+            created_by  TEXT NOT NULL,
+            created_at  TEXT NOT NULL,
+            expires_at  TEXT NOT NULL,
+            used_at     TEXT,
+            used_by     INTEGER REFERENCES people(id),
+            revoked_at  TEXT
+        )""",
+        "CREATE INDEX invites_unit ON invites(unit_id)",
+        # --- campaigns ------------------------------------------------------------------
+        """CREATE TABLE campaigns (
+            id          TEXT PRIMARY KEY,
+            title       TEXT NOT NULL,
+            status      TEXT NOT NULL DEFAULT 'live' CHECK (status IN ('draft', 'live', 'archived')),
+            definition  TEXT NOT NULL,
+            sha256      TEXT NOT NULL,
+            source_path TEXT,
+            loaded_at   TEXT NOT NULL
+        )""",
+        """CREATE TABLE periods (
+            id          INTEGER PRIMARY KEY,
+            campaign_id TEXT NOT NULL REFERENCES campaigns(id),
+            key         TEXT NOT NULL,
+            name        TEXT NOT NULL,
+            covers_start TEXT NOT NULL,
+            covers_end  TEXT NOT NULL,
+            due_at      TEXT NOT NULL,
+            closes_at   TEXT NOT NULL,
+            due_source  TEXT NOT NULL CHECK (due_source IN ('plan', 'department')),
+            UNIQUE (campaign_id, key)
+        )""",
+        "CREATE INDEX periods_due ON periods(due_at)",
+        # --- the dialog and what it collects ----------------------------------------------
+        # One open draft per person and conversation; state is the dialog engine's JSON.
+        """CREATE TABLE drafts (
+            id          INTEGER PRIMARY KEY,
+            person_id   INTEGER NOT NULL REFERENCES people(id),
+            unit_id     INTEGER REFERENCES units(id),
+            period_id   INTEGER REFERENCES periods(id),
+            state       TEXT NOT NULL,
+            step        INTEGER NOT NULL DEFAULT 0,
+            steps_total INTEGER NOT NULL DEFAULT 0,
+            created_at  TEXT NOT NULL,
+            updated_at  TEXT NOT NULL,
+            UNIQUE (person_id)
+        )""",
+        "CREATE INDEX drafts_unit_period ON drafts(unit_id, period_id)",
+        """CREATE TABLE submissions (
+            id          INTEGER PRIMARY KEY,
+            period_id   INTEGER NOT NULL REFERENCES periods(id),
+            unit_id     INTEGER NOT NULL REFERENCES units(id),
+            reference   TEXT NOT NULL UNIQUE,
+            revision    INTEGER NOT NULL DEFAULT 1,
+            first_submitted_at TEXT NOT NULL,
+            last_submitted_at  TEXT NOT NULL,
+            late        INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (period_id, unit_id)
+        )""",
+        """CREATE TABLE submission_revisions (
+            id            INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submissions(id),
+            revision      INTEGER NOT NULL,
+            submitted_at  TEXT NOT NULL,
+            submitted_by  INTEGER REFERENCES people(id),
+            channel       TEXT NOT NULL,
+            late          INTEGER NOT NULL DEFAULT 0,
+            idempotency_key TEXT UNIQUE,
+            UNIQUE (submission_id, revision)
+        )""",
+        """CREATE TABLE answers (
+            revision_id INTEGER NOT NULL REFERENCES submission_revisions(id),
+            field       TEXT NOT NULL,
+            value       TEXT NOT NULL,
+            PRIMARY KEY (revision_id, field)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE attachments (
+            id            INTEGER PRIMARY KEY,
+            person_id     INTEGER REFERENCES people(id),
+            unit_id       INTEGER REFERENCES units(id),
+            period_id     INTEGER REFERENCES periods(id),
+            field         TEXT NOT NULL,
+            channel       TEXT NOT NULL,
+            file_id       TEXT,
+            file_unique_id TEXT,
+            file_name     TEXT,
+            mime_type     TEXT,
+            size_bytes    INTEGER,
+            sha256        TEXT,
+            local_path    TEXT,
+            created_at    TEXT NOT NULL
+        )""",
+        # --- reminders and the clock --------------------------------------------------------
+        # Every message the clock decides to send is a row under a unique key before it is sent.
+        """CREATE TABLE outbox (
+            id          INTEGER PRIMARY KEY,
+            key         TEXT NOT NULL UNIQUE,
+            kind        TEXT NOT NULL,
+            person_id   INTEGER REFERENCES people(id),
+            unit_id     INTEGER REFERENCES units(id),
+            period_id   INTEGER REFERENCES periods(id),
+            channel     TEXT,
+            payload     TEXT NOT NULL,
+            planned_for TEXT NOT NULL,
+            status      TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'superseded', 'skipped')),
+            attempts    INTEGER NOT NULL DEFAULT 0,
+            next_try_at TEXT,
+            last_error  TEXT,
+            created_at  TEXT NOT NULL,
+            sent_at     TEXT
+        )""",
+        "CREATE INDEX outbox_pending ON outbox(status, next_try_at)",
+        # Updates already handled, so a re-delivered update is not acted on twice.
+        """CREATE TABLE processed_updates (
+            channel     TEXT NOT NULL,
+            update_key  TEXT NOT NULL,
+            at          TEXT NOT NULL,
+            PRIMARY KEY (channel, update_key)
+        ) WITHOUT ROWID""",
+        # --- who did what ------------------------------------------------------------------
+        """CREATE TABLE audit_log (
+            id          INTEGER PRIMARY KEY,
+            at          TEXT NOT NULL,
+            actor       TEXT NOT NULL,
+            action      TEXT NOT NULL,
+            entity      TEXT NOT NULL,
+            entity_id   TEXT,
+            detail      TEXT
+        )""",
+        "CREATE INDEX audit_entity ON audit_log(entity, entity_id)",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (INITIAL_SCHEMA,)
+
+_LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    name       TEXT PRIMARY KEY,
+    applied_at TEXT NOT NULL
+)"""
+
+
+class MigrationError(Exception):
+    def __init__(self, name: str, cause: Exception) -> None:
+        super().__init__(f"migration {name} failed and was rolled back: {cause}")
+        self.name = name
+
+
+async def applied_migrations(db: Database) -> list[str]:
+    async with db.transaction() as tx:
+        await tx.execute(_LEDGER)
+        rows = await tx.fetchall("SELECT name FROM schema_migrations ORDER BY name")
+    return [r["name"] for r in rows]
+
+
+async def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[str]:
+    """Apply the pending migrations in order; return the names applied now (empty: nothing to do)."""
+    done = set(await applied_migrations(db))
+    applied: list[str] = []
+    for migration in migrations:
+        if migration.name in done:
+            continue
+        try:
+            async with db.transaction() as tx:
+                for statement in migration.statements:
+                    await tx.execute(statement)
+                await tx.execute(
+                    "INSERT INTO schema_migrations(name, applied_at) VALUES (?, ?)",
+                    (migration.name, datetime.now(UTC).isoformat()),
+                )
+        except Exception as exc:
+            raise MigrationError(migration.name, exc) from exc
+        applied.append(migration.name)
+    return applied

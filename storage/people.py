@@ -1,0 +1,216 @@
+"""People, their channel identities, their memberships in units, and invites that create them."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain import Channel, Invite, Membership, Person, Role, Unit, UnitKind
+from storage import audit
+from storage.db import Database
+from storage.timefmt import from_db, from_db_opt, to_db
+
+
+def _person(row: sqlite3.Row) -> Person:
+    return Person(row["id"], row["full_name"], row["locale"], from_db(row["created_at"]))
+
+
+def _invite(row: sqlite3.Row) -> Invite:
+    return Invite(
+        row["id"],
+        row["unit_id"],
+        Role(row["role"]),
+        from_db(row["created_at"]),
+        from_db(row["expires_at"]),
+        from_db_opt(row["used_at"]),
+        row["used_by"],
+        from_db_opt(row["revoked_at"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    """A membership with the person's and unit's names, for listings."""
+
+    membership: Membership
+    person: Person
+    unit: Unit
+
+
+async def person_by_identity(db: Database, channel: Channel, external_id: str) -> Person | None:
+    row = await db.fetchone(
+        "SELECT p.* FROM people p JOIN identities i ON i.person_id = p.id WHERE i.channel = ? AND i.external_id = ?",
+        (channel.value, external_id),
+    )
+    return None if row is None else _person(row)
+
+
+async def person_by_id(db: Database, person_id: int) -> Person | None:
+    row = await db.fetchone("SELECT * FROM people WHERE id = ?", (person_id,))
+    return None if row is None else _person(row)
+
+
+async def memberships_of(db: Database, person_id: int) -> list[MemberView]:
+    rows = await db.fetchall(
+        """SELECT m.id, m.person_id, m.unit_id, m.role, m.granted_at,
+                  p.full_name, p.locale, p.created_at,
+                  u.code, u.name, u.kind, u.parent_id, pu.code AS parent_code
+           FROM memberships m JOIN people p ON p.id = m.person_id JOIN units u ON u.id = m.unit_id
+           LEFT JOIN units pu ON pu.id = u.parent_id
+           WHERE m.person_id = ? AND m.revoked_at IS NULL AND p.active = 1 ORDER BY u.code, m.role""",
+        (person_id,),
+    )
+    return [_member_view(r) for r in rows]
+
+
+async def members_of_unit(db: Database, unit_id: int, role: Role | None = None) -> list[MemberView]:
+    rows = await db.fetchall(
+        """SELECT m.id, m.person_id, m.unit_id, m.role, m.granted_at,
+                  p.full_name, p.locale, p.created_at,
+                  u.code, u.name, u.kind, u.parent_id, pu.code AS parent_code
+           FROM memberships m JOIN people p ON p.id = m.person_id JOIN units u ON u.id = m.unit_id
+           LEFT JOIN units pu ON pu.id = u.parent_id
+           WHERE m.unit_id = ? AND m.revoked_at IS NULL AND p.active = 1 AND (? IS NULL OR m.role = ?)
+           ORDER BY p.full_name""",
+        (unit_id, role and role.value, role and role.value),
+    )
+    return [_member_view(r) for r in rows]
+
+
+def _member_view(r: sqlite3.Row) -> MemberView:
+    return MemberView(
+        Membership(r["id"], r["person_id"], r["unit_id"], Role(r["role"]), from_db(r["granted_at"])),
+        Person(r["person_id"], r["full_name"], r["locale"], from_db(r["created_at"])),
+        Unit(r["unit_id"], r["code"], r["name"], UnitKind(r["kind"]), r["parent_id"], r["parent_code"]),
+    )
+
+
+async def grassroots_without_chair(db: Database) -> list[Unit]:
+    """Grassroots units with no active chair, ordered by code."""
+    rows = await db.fetchall(
+        """SELECT u.id, u.code, u.name, u.kind, u.parent_id, p.code AS parent_code
+           FROM units u LEFT JOIN units p ON p.id = u.parent_id
+           WHERE u.active = 1 AND u.kind IN ('enterprise_state', 'enterprise_private', 'public_agency')
+             AND NOT EXISTS (SELECT 1 FROM memberships m JOIN people pe ON pe.id = m.person_id
+                             WHERE m.unit_id = u.id AND m.role = 'chair' AND m.revoked_at IS NULL
+                               AND pe.active = 1)
+           ORDER BY u.code"""
+    )
+    return [Unit(r["id"], r["code"], r["name"], UnitKind(r["kind"]), r["parent_id"], r["parent_code"]) for r in rows]
+
+
+async def create_invite(
+    db: Database, *, code_hash: str, unit_id: int, role: Role, created_by: str, now: datetime, expires_at: datetime
+) -> int:
+    async with db.transaction() as tx:
+        invite_id = await tx.execute(
+            "INSERT INTO invites(code_hash, unit_id, role, created_by, created_at, expires_at) VALUES (?,?,?,?,?,?)",
+            (code_hash, unit_id, role.value, created_by, to_db(now), to_db(expires_at)),
+        )
+        await audit.record(
+            tx,
+            at=now,
+            actor=created_by,
+            action="create",
+            entity="invite",
+            entity_id=invite_id,
+            detail={"unit_id": unit_id, "role": role.value, "expires_at": to_db(expires_at)},
+        )
+    return invite_id
+
+
+async def invite_by_hash(db: Database, code_hash: str) -> Invite | None:
+    row = await db.fetchone("SELECT * FROM invites WHERE code_hash = ?", (code_hash,))
+    return None if row is None else _invite(row)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    channel: Channel
+    external_id: str
+    chat_id: str
+    display_name: str
+    username: str | None = None
+
+
+class InviteRefusedError(Exception):
+    """The invite cannot be used: reason is 'unknown', 'used', 'expired' or 'revoked'."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def redeem_invite(
+    db: Database, *, code_hash: str, identity: Identity, locale: str, now: datetime
+) -> tuple[Person, MemberView]:
+    """Bind the identity (creating the person on first use) to the invite's unit and role.
+
+    Checked and marked used in one transaction, so two taps on the same link make one membership.
+    """
+    async with db.transaction() as tx:
+        row = await tx.fetchone("SELECT * FROM invites WHERE code_hash = ?", (code_hash,))
+        if row is None:
+            raise InviteRefusedError("unknown")
+        invite = _invite(row)
+        if invite.revoked_at is not None:
+            raise InviteRefusedError("revoked")
+        if invite.used_at is not None:
+            raise InviteRefusedError("used")
+        if now >= invite.expires_at:
+            raise InviteRefusedError("expired")
+        stamp = to_db(now)
+        ident = await tx.fetchone(
+            "SELECT person_id FROM identities WHERE channel = ? AND external_id = ?",
+            (identity.channel.value, identity.external_id),
+        )
+        if ident is None:
+            person_id = await tx.execute(
+                "INSERT INTO people(full_name, locale, preferred_channel, created_at) VALUES (?, ?, ?, ?)",
+                (identity.display_name, locale, identity.channel.value, stamp),
+            )
+            await tx.execute(
+                "INSERT INTO identities(person_id, channel, external_id, chat_id, username, display_name, "
+                "last_seen_at, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    person_id,
+                    identity.channel.value,
+                    identity.external_id,
+                    identity.chat_id,
+                    identity.username,
+                    identity.display_name,
+                    stamp,
+                    stamp,
+                ),
+            )
+        else:
+            person_id = ident["person_id"]
+            await tx.execute("UPDATE people SET active = 1 WHERE id = ?", (person_id,))
+        existing = await tx.fetchone(
+            "SELECT id FROM memberships WHERE person_id = ? AND unit_id = ? AND role = ? AND revoked_at IS NULL",
+            (person_id, invite.unit_id, invite.role.value),
+        )
+        if existing is None:
+            await tx.execute(
+                "INSERT INTO memberships(person_id, unit_id, role, invite_id, granted_at) VALUES (?,?,?,?,?)",
+                (person_id, invite.unit_id, invite.role.value, invite.id, stamp),
+            )
+        await tx.execute("UPDATE invites SET used_at = ?, used_by = ? WHERE id = ?", (stamp, person_id, invite.id))
+        await audit.record(
+            tx,
+            at=now,
+            actor=f"person:{person_id}",
+            action="redeem",
+            entity="invite",
+            entity_id=invite.id,
+            detail={"unit_id": invite.unit_id, "role": invite.role.value, "channel": identity.channel.value},
+        )
+    person = await person_by_id(db, person_id)
+    assert person is not None
+    views = [
+        v
+        for v in await memberships_of(db, person_id)
+        if v.unit.id == invite.unit_id and v.membership.role is invite.role
+    ]
+    return person, views[0]

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config import Config, load_config
+from storage.db import Database
+from storage.migrations import migrate
+from tests.fakes import FakeClock
+
+REPO = Path(__file__).resolve().parent.parent
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    """A config.toml in a temp folder whose data lives there and whose campaigns, locales and sample
+    organisation are the repository's own."""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[app]
+data_dir = "data"
+campaigns_dir = "{(REPO / "campaigns").as_posix()}"
+locales_dir = "{(REPO / "locales").as_posix()}"
+sample_units = "{(REPO / "bot/data/sample_units.csv").as_posix()}"
+
+[storage]
+path = "data/test.sqlite3"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def config(config_path: Path) -> Config:
+    return load_config(config_path, environ={})
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2024, 8, 2, 8, 0, tzinfo=VN))
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "db.sqlite3")
+    await migrate(database)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+def campaigns_copy(tmp_path: Path) -> Path:
+    """A private copy of the campaign folder that a test may break."""
+    target = tmp_path / "campaigns"
+    shutil.copytree(REPO / "campaigns", target)
+    return target

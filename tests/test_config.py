@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_committed_config_loads_with_its_defaults(repo: Path) -> None:
+    cfg = load_config(repo / "config.toml", environ={})
+    assert cfg.app.timezone == "Asia/Ho_Chi_Minh"
+    assert cfg.app.language == "vi"
+    assert cfg.reminders.days_before == (7, 3, 1, 0)
+    assert cfg.reminders.send_time == time(8, 0)
+    assert cfg.telegram.token is None
+    assert cfg.db_path == repo / "data" / "congdoan.sqlite3"
+
+
+def test_relative_paths_are_taken_from_the_config_folder(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, '[storage]\npath = "x/db.sqlite3"\n'), environ={})
+    assert cfg.db_path == tmp_path / "x" / "db.sqlite3"
+
+
+def test_environment_overrides_every_key(tmp_path: Path) -> None:
+    env = {
+        "BOT__STORAGE__PATH": "/srv/db.sqlite3",
+        "BOT__REMINDERS__DAYS_BEFORE": "[5, 2]",
+        "BOT__REMINDERS__SKIP_SUNDAYS": "true",
+        "BOT__APP__LANGUAGE": "en",
+        "BOT__TELEGRAM__BASE_URL": "http://127.0.0.1:8081/bot",
+    }
+    cfg = load_config(write(tmp_path, ""), environ=env)
+    assert cfg.db_path == Path("/srv/db.sqlite3")
+    assert cfg.reminders.days_before == (5, 2)
+    assert cfg.reminders.skip_sundays is True
+    assert cfg.app.language == "en"
+    assert cfg.telegram.base_url == "http://127.0.0.1:8081/bot"
+
+
+def test_file_path_comes_from_bot_config_variable(tmp_path: Path) -> None:
+    path = write(tmp_path, '[app]\nlanguage = "en"\n')
+    assert load_config(environ={"BOT_CONFIG": str(path)}).app.language == "en"
+
+
+def test_token_and_webhook_secret_come_from_the_environment_only(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, ""), environ={"TELEGRAM_BOT_TOKEN": "123:abc"})
+    assert cfg.telegram.token is not None
+    assert cfg.telegram.token.get_secret_value() == "123:abc"
+    assert "123:abc" not in repr(cfg)
+    with pytest.raises(ConfigError, match="secrets belong in TELEGRAM_BOT_TOKEN"):
+        load_config(write(tmp_path, '[telegram]\ntoken = "123:abc"\n'), environ={})
+    with pytest.raises(ConfigError, match="BOT__TELEGRAM__TOKEN"):
+        load_config(write(tmp_path, ""), environ={"BOT__TELEGRAM__TOKEN": "x"})
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "expected"),
+    [
+        ('[storage]\npaht = "x"\n', {}, r"\[storage\] paht: unknown key"),
+        ('[storgae]\npath = "x"\n', {}, r"storgae: unknown key"),
+        ('[app]\ntimezone = "Mars/Olympus"\n', {}, r"\[app\] timezone: unknown time zone 'Mars/Olympus'"),
+        ('[app]\nlanguage = "fr"\n', {}, r"\[app\] language: .*'vi' or 'en'"),
+        ("[reminders]\ndays_before = [7, -1]\n", {}, r"\[reminders\] days_before: offsets are whole days"),
+        ('[reminders]\nsend_time = "eight"\n', {}, r"\[reminders\] send_time"),
+        ("", {"BOT__STORAGE__BUSY_TIMEOUT_MS": "soon"}, r"BOT__STORAGE__BUSY_TIMEOUT_MS: \[storage\] busy_timeout_ms"),
+        ("", {"BOT__NOPE": "1"}, r"BOT__NOPE: expected BOT__SECTION__KEY"),
+        ('[telegram]\nmode = "webhook"\n', {}, r"webhook_url"),
+        ("[app\n", {}, r"not valid TOML"),
+    ],
+)
+def test_a_bad_key_or_value_names_the_place_and_the_expectation(
+    tmp_path: Path, text: str, env: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        load_config(write(tmp_path, text), environ=env)
+
+
+def test_webhook_mode_needs_its_secret_from_the_environment(tmp_path: Path) -> None:
+    text = '[telegram]\nmode = "webhook"\nwebhook_url = "https://bot.example.vn/hook"\n'
+    with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_SECRET"):
+        load_config(write(tmp_path, text), environ={})
+    cfg = load_config(write(tmp_path, text), environ={"TELEGRAM_WEBHOOK_SECRET": "s3cret-s3cret"})
+    assert cfg.telegram.mode == "webhook"
+
+
+def test_missing_file_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="configuration file not found"):
+        load_config(tmp_path / "nope.toml", environ={})
+
+
+def test_config_is_frozen(repo: Path) -> None:
+    cfg = load_config(repo / "config.toml", environ={})
+    with pytest.raises(ValueError, match="frozen"):
+        cfg.app.language = "en"  # type: ignore[misc]
