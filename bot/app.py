@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.campaigns import CampaignProblem, load_campaign_dir
+from bot.campaigns import CampaignFileError, load_campaign_dir
 from bot.config import Config
 from bot.org_import import UnitsFileError, check_units, read_units_file
 from storage import campaigns as campaign_store
@@ -21,7 +21,6 @@ class Prepared:
     migrations_applied: list[str]
     sample_units_loaded: int
     campaigns_loaded: list[str]
-    campaign_problems: list[CampaignProblem]
 
 
 async def open_database(config: Config) -> Database:
@@ -29,7 +28,14 @@ async def open_database(config: Config) -> Database:
 
 
 async def prepare(config: Config, now: datetime, *, load_sample: bool = True) -> Prepared:
-    """Migrate, load the campaign files, and give an empty organisation the sample units."""
+    """Migrate, load the campaign files, and give an empty organisation the sample units.
+
+    A broken campaign file stops start-up (CampaignFileError) before anything is written, like a
+    bad configuration: running with half the plans would silently drop reminders.
+    """
+    loaded, problems = load_campaign_dir(config.campaigns_dir)
+    if problems:
+        raise CampaignFileError(problems)
     db = await open_database(config)
     try:
         applied = await migrate(db)
@@ -41,11 +47,10 @@ async def prepare(config: Config, now: datetime, *, load_sample: bool = True) ->
                 raise UnitsFileError(path, problems)
             result = await unit_store.apply_import(db, rows, actor="setup:sample", now=now)
             sample = result.created
-        loaded, problems = load_campaign_dir(config.campaigns_dir)
         synced = await campaign_store.sync_campaigns(
             db, [(c.campaign, c.sha256, str(c.path.name)) for c in loaded], actor="setup", now=now
         )
     except BaseException:
         await db.close()
         raise
-    return Prepared(db, applied, sample, synced.created + synced.updated, problems)
+    return Prepared(db, applied, sample, synced.created + synced.updated)

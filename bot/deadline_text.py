@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.deadlines import Deadline, Status
 from bot.domain import Unit
 from bot.i18n import Translator
+
+
+def last_day(instant: datetime) -> datetime:
+    """The last moment before an instant at midnight: the day to print as "until the end of"."""
+    return instant - timedelta(seconds=1)
 
 
 def deadline_line(t: Translator, d: Deadline, zone: ZoneInfo) -> str:
@@ -23,7 +29,7 @@ def deadline_line(t: Translator, d: Deadline, zone: ZoneInfo) -> str:
         state = (
             t.ngettext("{n} day late", "{n} days late", d.days)
             + " — "
-            + t("still accepted until {date}", date=t.date(d.closes_at, zone))
+            + t("still accepted until {date}", date=t.date(last_day(d.closes_at), zone))
         )
     else:
         state = t("closed on {date}, not submitted", date=t.date(d.closes_at, zone))

@@ -180,7 +180,15 @@ def check_units(
             kind = parse_unit_kind(kind_text)
         except ValueError:
             known = ", ".join(k.value for k in UnitKind)
-            problems.append(_p(line, 'unknown kind "{kind}"; expected one of {known}', kind=kind_text, known=known))
+            problems.append(
+                _p(
+                    line,
+                    '{code}: unknown kind "{kind}"; expected one of {known}',
+                    code=code,
+                    kind=kind_text,
+                    known=known,
+                )
+            )
             ok = False
         if code and code == parent:
             problems.append(_p(line, "{code} is its own parent", code=code))
@@ -222,6 +230,14 @@ def check_units(
             )
         if row.kind is UnitKind.PROVINCE:
             problems.append(_p(line, "{code}: a province has no parent_code", code=row.code))
+    # Children named in this file already report "parent is a grassroots union"; here, stored ones.
+    in_file = {r.code for r in rows}
+    has_children = {u.parent_code for u in existing if u.parent_code and u.code not in in_file}
+    for row in rows:
+        if row.kind in GRASSROOTS_KINDS and row.code in has_children:
+            problems.append(
+                _p(lines[row.code], "{code} has units under it, so it cannot be a grassroots union", code=row.code)
+            )
     for code in _cycle_members(parents, [r.code for r in rows]):
         problems.append(_p(lines[code], "{code}: its chain of parents leads back to itself (a cycle)", code=code))
     problems.sort(key=lambda p: p.line or 0)

@@ -8,7 +8,9 @@ from pathlib import Path
 import typer
 
 from bot.cli import campaigns_cmd, db_cmd, invites_cmd, units_cmd
+from bot.campaigns import CampaignFileError
 from bot.cli.common import config, fail, out, run, state, translator
+from bot.org_import import UnitsFileError
 from bot.clock import Clock
 
 app = typer.Typer(
@@ -81,15 +83,18 @@ def shell_cmd(
     clock = _parse_at(at) if at else state.clock
 
     async def go() -> None:
-        prepared = await prepare(cfg, clock.now())
+        try:
+            prepared = await prepare(cfg, clock.now())
+        except CampaignFileError as exc:
+            fail(t("A campaign file is broken; nothing was started:") + "\n" + str(exc))
+        except UnitsFileError as exc:
+            fail(t("The sample organisation file is broken; nothing was started:") + "\n" + str(exc))
         db = prepared.db
         try:
             if prepared.migrations_applied:
                 out.print(t("Database prepared at {path}", path=cfg.db_path), markup=False)
             if prepared.sample_units_loaded:
                 out.print(t("Loaded the sample organisation: {n} units.", n=prepared.sample_units_loaded), markup=False)
-            for problem in prepared.campaign_problems:
-                out.print(str(problem), markup=False)
             session = TerminalSession(db, t, clock, cfg.app.zone, input, lambda s: out.print(s, markup=False))
             if unit:
                 found = await unit_store.by_code(db, unit)

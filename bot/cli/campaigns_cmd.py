@@ -9,7 +9,7 @@ from rich.table import Table
 
 from bot.app import open_database
 from bot.campaigns import campaign_to_json, load_campaign_dir
-from bot.cli.common import actor, config, err, out, run, state, translator
+from bot.cli.common import actor, config, err, fail, out, run, state, translator
 from storage import campaigns as campaign_store
 from storage.migrations import migrate
 
@@ -47,12 +47,14 @@ def check_cmd(as_json: bool = typer.Option(False, "--json", help="Print the pars
 
 @app.command("load")
 def load_cmd() -> None:
-    """Store the campaign files in the database (new or changed ones only)."""
+    """Store the campaign files in the database (new or changed ones only); any broken file: nothing."""
     cfg = config()
     t = translator(cfg)
     loaded, problems = load_campaign_dir(cfg.campaigns_dir)
-    for problem in problems:
-        err.print(str(problem), markup=False)
+    if problems:
+        for problem in problems:
+            err.print(str(problem), markup=False)
+        fail(t("Nothing was loaded: fix the files above first."))
 
     async def go() -> campaign_store.SyncResult:
         db = await open_database(cfg)
@@ -74,5 +76,3 @@ def load_cmd() -> None:
         ),
         markup=False,
     )
-    if problems:
-        raise typer.Exit(1)

@@ -1,0 +1,164 @@
+"""The main command without a token: a prepared embedded database and a unit's deadlines in the terminal."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from bot.app import prepare
+from bot.cli import app
+from bot.config import Config
+from bot.deadlines import Status, deadlines_for_unit
+from bot.i18n import Translator
+from handlers.terminal import TerminalSession
+from storage import units as unit_store
+from storage.db import Database
+from storage.timefmt import to_db
+from tests.conftest import VN
+from tests.fakes import FakeClock, RecordingOutput, ScriptedInput
+
+DAKLAK_95 = "daklak-95-nam-cdvn-2024"
+
+
+async def submit(db: Database, unit_code: str, campaign_id: str, period_key: str, clock: FakeClock) -> None:
+    """A stored submission, as the dialog will write it."""
+    unit = await unit_store.by_code(db, unit_code)
+    assert unit is not None
+    period_id = await db.fetchval("SELECT id FROM periods WHERE campaign_id = ? AND key = ?", (campaign_id, period_key))
+    stamp = to_db(clock.now())
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO submissions(period_id, unit_id, reference, first_submitted_at, last_submitted_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (period_id, unit.id, "BC-7Q2K", stamp, stamp),
+        )
+
+
+async def test_first_start_prepares_the_database_once(config: Config, clock: FakeClock) -> None:
+    first = await prepare(config, clock.now())
+    try:
+        assert first.migrations_applied
+        assert first.sample_units_loaded >= 34
+        assert len(first.campaigns_loaded) == 5
+    finally:
+        await first.db.close()
+    second = await prepare(config, clock.now())
+    try:
+        assert second.migrations_applied == []
+        assert second.sample_units_loaded == 0  # never loaded over an existing organisation
+        assert second.campaigns_loaded == []  # unchanged files are not reloaded
+    finally:
+        await second.db.close()
+
+
+async def test_an_upper_unit_sees_its_deadlines_with_days_left(config: Config, clock: FakeClock) -> None:
+    prepared = await prepare(config, clock.now())
+    db = prepared.db
+    try:
+        unit = await unit_store.by_code(db, "DL-BMT")
+        assert unit is not None
+        items = await deadlines_for_unit(db, unit, clock.now())
+        dot1 = next(d for d in items if d.campaign.id == DAKLAK_95 and d.period.key == "dot-1")
+        assert dot1.status is Status.OPEN
+        assert dot1.days == 3  # 2, 3 and 4 August are left before "trước ngày 5/8/2024"
+
+        out, answers = RecordingOutput(), ScriptedInput(["DL-BMT", "q"])
+        session = TerminalSession(db, Translator("vi", config.locales_dir), clock, VN, answers, out)
+        await session.choose_and_show()
+        assert "Đơn vị: Liên đoàn Lao động thành phố Buôn Ma Thuột (DL-BMT)" in out.text
+        assert "hạn trước Thứ Hai, 05/08/2024 — còn 3 ngày" in out.text
+
+        await submit(db, "DL-BMT", DAKLAK_95, "dot-1", clock)
+        out2 = RecordingOutput()
+        await TerminalSession(db, Translator("vi", config.locales_dir), clock, VN, ScriptedInput([]), out2).show_unit(
+            unit
+        )
+        assert "đã nộp lúc 08:00 02/08/2024, số biên nhận BC-7Q2K" in out2.text
+
+        clock.advance(days=10)  # 12 August: a unit that has not reported is 7 days late
+        other = await unit_store.by_code(db, "DL-KP")
+        assert other is not None
+        late = next(d for d in await deadlines_for_unit(db, other, clock.now())
+                    if d.campaign.id == DAKLAK_95 and d.period.key == "dot-1")
+        assert (late.status, late.days) == (Status.OVERDUE, 7)
+        out3 = RecordingOutput()
+        await TerminalSession(db, Translator("vi", config.locales_dir), clock, VN, ScriptedInput([]), out3).show_unit(
+            other
+        )
+        assert "quá hạn 7 ngày — vẫn nhận đến hết 03/09/2024" in out3.text
+    finally:
+        await db.close()
+
+
+async def test_campaigns_reach_only_the_kinds_they_name(config: Config, clock: FakeClock) -> None:
+    prepared = await prepare(config, clock.now())
+    db = prepared.db
+    try:
+        agency = await unit_store.by_code(db, "DL-CDVC-001")  # a public agency's union
+        assert agency is not None
+        seen = {d.campaign.id for d in await deadlines_for_unit(db, agency, clock.now())}
+        assert "binhdinh-cdvc-thang-cong-nhan-2021" in seen  # CĐCS HCSN report in Bình Định's plan
+        province = await unit_store.by_code(db, "DL")
+        assert province is not None
+        assert await deadlines_for_unit(db, province, clock.now()) == []  # the province receives, it does not report
+    finally:
+        await db.close()
+
+
+async def test_a_wrong_choice_is_explained_with_an_example(config: Config, clock: FakeClock) -> None:
+    prepared = await prepare(config, clock.now())
+    try:
+        out, answers = RecordingOutput(), ScriptedInput(["999", "xyz"])
+        session = TerminalSession(prepared.db, Translator("vi", config.locales_dir), clock, VN, answers, out)
+        await session.choose_and_show()  # ends at end of input
+        assert out.text.count("Vui lòng gõ một số từ 1 đến") == 2
+        assert "ví dụ: 1 hoặc DL" in out.text
+    finally:
+        await prepared.db.close()
+
+
+def test_the_main_command_without_a_token_runs_in_the_terminal(config_path: Path, repo: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_"))}
+    env["BOT_CONFIG"] = str(config_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--unit", "DL-KP", "--at", "2024-08-02T08:00:00+07:00"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Đã nạp tổ chức mẫu" in proc.stdout
+    assert "Liên đoàn Lao động huyện Krông Pắc (DL-KP)" in proc.stdout
+    assert "còn 3 ngày" in proc.stdout
+    # Without a terminal on stdin the session ends cleanly instead of hanging.
+    proc = subprocess.run([sys.executable, "-m", "bot"], cwd=repo, env=env, capture_output=True, text=True,
+                          timeout=60, check=False, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    assert "Gõ số thứ tự hoặc mã đơn vị" in proc.stdout
+
+
+def test_db_commands_migrate_twice_and_back_up(config_path: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(app, ["--config", str(config_path), "db", "migrate"])
+    assert first.exit_code == 0, first.output
+    assert "0001_initial_schema" in first.output
+    second = runner.invoke(app, ["--config", str(config_path), "db", "migrate"])
+    assert second.exit_code == 0
+    assert "không có gì để áp dụng" in second.output
+    target = tmp_path / "copy.sqlite3"
+    backup = runner.invoke(app, ["--config", str(config_path), "db", "backup", "--out", str(target)])
+    assert backup.exit_code == 0, backup.output
+    assert target.exists()
+    again = runner.invoke(app, ["--config", str(config_path), "db", "backup", "--out", str(target)])
+    assert again.exit_code == 1  # never overwrites an earlier backup
+
+
+def test_a_bad_config_stops_the_command_and_names_the_key(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[storage]\npath = "db.sqlite3"\nbusy_timeout = 5\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["--config", str(bad), "db", "migrate"])
+    assert result.exit_code == 2
+    assert "[storage] busy_timeout: unknown key" in result.output
+    assert not (tmp_path / "db.sqlite3").exists()  # nothing was created
