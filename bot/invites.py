@@ -28,7 +28,11 @@ class IssuedInvite:
 
 
 def new_code() -> str:
-    return secrets.token_urlsafe(CODE_BYTES)
+    # A code starting with "-" would be taken for a command-line option or a spreadsheet formula.
+    while True:
+        code = secrets.token_urlsafe(CODE_BYTES)
+        if code[0].isalnum():
+            return code
 
 
 def hash_code(code: str) -> str:

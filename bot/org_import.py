@@ -105,6 +105,8 @@ def read_units_file(path: Path) -> list[tuple[int, dict[str, str]]]:
             continue
         record = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}
         rows.append((line, record))
+    if not rows:
+        raise UnitsFileError(path, [_p(None, "the file has a header but no units")])
     return rows
 
 

@@ -78,7 +78,7 @@ def list_cmd(tree: bool = typer.Option(False, "--tree", help="Show the hierarchy
         return
     if not tree:
         for unit in units:
-            out.print(f"{unit.code}\t{unit.kind.value}\t{unit.parent_code or '-'}\t{unit.name}", markup=False)
+            typer.echo(f"{unit.code}\t{unit.kind.value}\t{unit.parent_code or '-'}\t{unit.name}")
         return
     children: dict[int | None, list[Unit]] = {}
     for unit in units:
