@@ -1,70 +1,121 @@
-"""The terminal: try the bot without any messenger, on the embedded database.
+"""The terminal: the same guided dialog as on Telegram, on the embedded database.
 
-Input and output are plain callables so that tests can drive a session line by line.
+Input and output are plain callables so that tests can drive a session line by line. Whoever runs the
+shell acts for the unit they name, as its chair (grassroots) or officer (upper level): the terminal is
+for trying forms on a machine the administrator controls.
 """
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.conversation import Command, Conversation, Sender
 from bot.deadline_text import deadlines_text
 from bot.deadlines import deadlines_for_unit
-from bot.domain import Unit
+from bot.dialog.model import TextInput
+from bot.domain import Channel, Role, Unit, UnitKind
 from bot.i18n import Translator
+from bot.render_text import render_plain
+from storage import people as people_store
 from storage import units as unit_store
 from storage.db import Database
 
 ReadLine = Callable[[str], str]  # raises EOFError when input ends
 Write = Callable[[str], None]
+QUIT_WORDS = {"q", "quit", "exit", "thoát", "thoat"}
 
 
 class TerminalSession:
-    def __init__(self, db: Database, t: Translator, clock: Clock, zone: ZoneInfo, read: ReadLine, write: Write) -> None:
-        self.db, self.t, self.clock, self.zone, self.read, self.write = db, t, clock, zone, read, write
+    def __init__(self, db: Database, conversation: Conversation, t: Translator, clock: Clock, read: ReadLine,
+                 write: Write, user: str | None = None) -> None:
+        self.db, self.conversation, self.t, self.clock = db, conversation, t, clock
+        self.read, self.write = read, write
+        self.user = user or _os_user()
 
-    async def show_unit(self, unit: Unit) -> None:
-        items = await deadlines_for_unit(self.db, unit, self.clock.now())
-        self.write(deadlines_text(self.t, unit, items, self.zone))
-
-    async def choose_and_show(self) -> None:
-        """List the units by number; show the chosen one's deadlines until the person quits."""
+    async def choose_unit(self) -> Unit | None:
+        """Ask for a unit by number, code or part of its name; None when input ends."""
         t = self.t
         units = await unit_store.all_units(self.db)
         if not units:
             self.write(t("No units yet: import a file with python -m bot units import FILE."))
-            return
+            return None
+        shown = [u for u in units if u.kind is not UnitKind.PROVINCE][:60]
         self.write(t("Units of the organisation:"))
-        for i, unit in enumerate(units, start=1):
+        for i, unit in enumerate(shown, start=1):
             self.write(f"{i:>3}. {unit.name} ({unit.code})")
+        if len(units) > len(shown) + 1:
+            self.write(t("… and {n} more: type a code or part of a name.", n=len(units) - len(shown) - 1))
         while True:
             try:
                 answer = self.read(t("Type a unit's number or code (q to quit): ")).strip()
             except EOFError:
                 self.write("")
-                return
-            if answer.lower() in ("q", "quit", "thoat", "thoát", "exit"):
-                return
-            unit = self._pick(units, answer)
-            if unit is None:
-                self.write(
-                    t(
-                        "Please type a number from 1 to {n} or a unit code, for example 1 or {code}.",
-                        n=len(units),
-                        code=units[0].code,
-                    )
-                )
+                return None
+            if answer.lower() in QUIT_WORDS:
+                return None
+            found = _pick(shown, units, answer)
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                self.write(t("Several units match; type the code of the one you mean:"))
+                for unit in found[:10]:
+                    self.write(f"     {unit.name} ({unit.code})")
                 continue
-            self.write("")
-            await self.show_unit(unit)
-            self.write("")
+            self.write(t("Please type a number from 1 to {n} or a unit code, for example 1 or {code}.",
+                         n=len(shown), code=shown[0].code))
 
-    @staticmethod
-    def _pick(units: list[Unit], answer: str) -> Unit | None:
-        if answer.isdigit() and 1 <= int(answer) <= len(units):
-            return units[int(answer) - 1]
-        for unit in units:
-            if unit.code.lower() == answer.lower():
-                return unit
-        return None
+    async def show_unit(self, unit: Unit) -> None:
+        items = await deadlines_for_unit(self.db, unit, self.clock.now())
+        self.write(deadlines_text(self.t, unit, items, self.conversation.zone))
+
+    async def chat(self, unit: Unit) -> None:
+        """The guided dialog for `unit` until the person quits or input ends; the draft stays saved."""
+        sender = await self._sender_for(unit)
+        await self._send(sender, Command("trogiup"))
+        await self._send(sender, Command("baocao", unit.code))
+        while True:
+            try:
+                line = self.read("> ")
+            except EOFError:
+                self.write("")
+                break
+            if line.strip().lower() in QUIT_WORDS:
+                break
+            await self._send(sender, TextInput(line))
+        self.write(self.t("Goodbye. Your answers are saved: run the same command again to continue."))
+
+    async def _send(self, sender: Sender, event: Command | TextInput) -> None:
+        response = await self.conversation.handle(sender, event)
+        t = self.conversation.translator(response.locale)
+        for reply in response.replies:
+            self.write("")
+            self.write(render_plain(reply, t))
+
+    async def _sender_for(self, unit: Unit) -> Sender:
+        role = Role.OFFICER if unit.kind is UnitKind.UPPER else Role.CHAIR
+        external_id = f"{self.user}@{unit.code}"
+        await people_store.ensure_local_member(
+            self.db, channel=Channel.TERMINAL, external_id=external_id, display_name=self.user, unit=unit, role=role,
+            locale=self.t.locale, now=self.clock.now(),
+        )
+        return Sender(Channel.TERMINAL, external_id, external_id, self.user, None, self.t.locale)
+
+
+def _pick(shown: list[Unit], units: list[Unit], answer: str) -> list[Unit]:
+    """By number in the list shown, by exact code, or by part of a name."""
+    if answer.isdigit() and 1 <= int(answer) <= len(shown):
+        return [shown[int(answer) - 1]]
+    folded = answer.lower()
+    for unit in units:
+        if unit.code.lower() == folded:
+            return [unit]
+    return [u for u in units if folded and folded in u.name.lower()]
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - some containers have no user name
+        return "terminal"

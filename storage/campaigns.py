@@ -117,3 +117,8 @@ async def campaign(db: Database, campaign_id: str) -> Campaign | None:
 async def periods_of(db: Database, campaign_id: str) -> list[PeriodRow]:
     rows = await db.fetchall("SELECT * FROM periods WHERE campaign_id = ? ORDER BY due_at", (campaign_id,))
     return [_period(r) for r in rows]
+
+
+async def period_by_id(db: Database, period_id: int) -> PeriodRow | None:
+    row = await db.fetchone("SELECT * FROM periods WHERE id = ?", (period_id,))
+    return None if row is None else _period(row)

@@ -117,6 +117,7 @@ INITIAL_SCHEMA = Migration(
             state       TEXT NOT NULL,
             step        INTEGER NOT NULL DEFAULT 0,
             steps_total INTEGER NOT NULL DEFAULT 0,
+            version     INTEGER NOT NULL DEFAULT 0,
             created_at  TEXT NOT NULL,
             updated_at  TEXT NOT NULL,
             UNIQUE (person_id)
@@ -133,6 +134,7 @@ INITIAL_SCHEMA = Migration(
             late        INTEGER NOT NULL DEFAULT 0,
             UNIQUE (period_id, unit_id)
         )""",
+        "CREATE INDEX submissions_unit ON submissions(unit_id)",
         """CREATE TABLE submission_revisions (
             id            INTEGER PRIMARY KEY,
             submission_id INTEGER NOT NULL REFERENCES submissions(id),

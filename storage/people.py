@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.domain import Channel, Invite, Membership, Person, Role, Unit, UnitKind
 from storage import audit
-from storage.db import Database
+from storage.db import Database, Transaction
 from storage.timefmt import from_db, from_db_opt, to_db
 
 
@@ -94,7 +94,10 @@ async def grassroots_without_chair(db: Database) -> list[Unit]:
            WHERE u.active = 1 AND u.kind IN ('enterprise_state', 'enterprise_private', 'public_agency')
              AND NOT EXISTS (SELECT 1 FROM memberships m JOIN people pe ON pe.id = m.person_id
                              WHERE m.unit_id = u.id AND m.role = 'chair' AND m.revoked_at IS NULL
-                               AND pe.active = 1)
+                               AND pe.active = 1
+                               -- someone trying forms in the terminal is not the unit's chair
+                               AND EXISTS (SELECT 1 FROM identities i
+                                           WHERE i.person_id = pe.id AND i.channel != 'terminal'))
            ORDER BY u.code"""
     )
     return [Unit(r["id"], r["code"], r["name"], UnitKind(r["kind"]), r["parent_id"], r["parent_code"]) for r in rows]
@@ -214,3 +217,65 @@ async def redeem_invite(
         if v.unit.id == invite.unit_id and v.membership.role is invite.role
     ]
     return person, views[0]
+
+
+async def set_locale(tx: Transaction, person_id: int, locale: str) -> None:
+    await tx.execute("UPDATE people SET locale = ? WHERE id = ?", (locale, person_id))
+
+
+async def touch_identity(tx: Transaction, channel: Channel, external_id: str, now: datetime) -> None:
+    """The channel a person used last is where reminders go by default."""
+    await tx.execute(
+        "UPDATE identities SET last_seen_at = ? WHERE channel = ? AND external_id = ?",
+        (to_db(now), channel.value, external_id),
+    )
+
+
+async def ensure_local_member(
+    db: Database, *, channel: Channel, external_id: str, display_name: str, unit: Unit, role: Role, locale: str,
+    now: datetime,
+) -> int:
+    """A person for a trusted local channel (the terminal), bound to `unit` without an invite."""
+    stamp = to_db(now)
+    async with db.transaction() as tx:
+        row = await tx.fetchone(
+            "SELECT person_id FROM identities WHERE channel = ? AND external_id = ?", (channel.value, external_id)
+        )
+        if row is None:
+            person_id = await tx.execute(
+                "INSERT INTO people(full_name, locale, preferred_channel, created_at) VALUES (?, ?, ?, ?)",
+                (display_name, locale, channel.value, stamp),
+            )
+            await tx.execute(
+                "INSERT INTO identities(person_id, channel, external_id, chat_id, display_name, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (person_id, channel.value, external_id, external_id, display_name, stamp),
+            )
+        else:
+            person_id = row["person_id"]
+        exists = await tx.fetchone(
+            "SELECT 1 FROM memberships WHERE person_id = ? AND unit_id = ? AND role = ? AND revoked_at IS NULL",
+            (person_id, unit.id, role.value),
+        )
+        if exists is None:
+            await tx.execute(
+                "INSERT INTO memberships(person_id, unit_id, role, granted_at) VALUES (?, ?, ?, ?)",
+                (person_id, unit.id, role.value, stamp),
+            )
+            await audit.record(tx, at=now, actor=f"{channel.value}:{external_id}", action="bind", entity="membership",
+                               entity_id=person_id, detail={"unit": unit.code, "role": role.value})
+    return person_id
+
+
+async def mark_blocked(db: Database, channel: Channel, external_id: str, now: datetime) -> None:
+    """The person blocked the bot on this channel: no more messages there; superiors see it."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE identities SET blocked_at = ? WHERE channel = ? AND external_id = ? AND blocked_at IS NULL",
+            (to_db(now), channel.value, external_id),
+        )
+
+
+async def locale_of(db: Database, channel: Channel, external_id: str) -> str | None:
+    person = await person_by_identity(db, channel, external_id)
+    return None if person is None else person.locale

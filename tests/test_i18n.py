@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 
 from bot.i18n import Translator, normalise_locale
 
-KEYWORDS = {"t": None, "_p": (2,), "N_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"t": None, "_p": (2,), "N_": None, "ParseError": None, "gettext": None, "ngettext": (1, 2)}
 SOURCE_DIRS = ("bot", "handlers", "scheduler", "storage")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from bot.app import prepare
 from bot.cli import app
 from bot.config import Config
+from bot.conversation import Conversation
 from bot.deadlines import Status, deadlines_for_unit
 from bot.i18n import Translator
 from handlers.terminal import TerminalSession
@@ -22,6 +23,12 @@ from tests.conftest import VN
 from tests.fakes import FakeClock, RecordingOutput, ScriptedInput
 
 DAKLAK_95 = "daklak-95-nam-cdvn-2024"
+
+
+def terminal(db: Database, config: Config, clock: FakeClock, read: ScriptedInput, out: RecordingOutput
+             ) -> TerminalSession:
+    conversation = Conversation(db, clock, VN, config.locales_dir)
+    return TerminalSession(db, conversation, Translator("vi", config.locales_dir), clock, read, out, user="tester")
 
 
 async def submit(db: Database, unit_code: str, campaign_id: str, period_key: str, clock: FakeClock) -> None:
@@ -66,17 +73,15 @@ async def test_an_upper_unit_sees_its_deadlines_with_days_left(config: Config, c
         assert dot1.status is Status.OPEN
         assert dot1.days == 3  # 2, 3 and 4 August are left before "trước ngày 5/8/2024"
 
-        out, answers = RecordingOutput(), ScriptedInput(["DL-BMT", "q"])
-        session = TerminalSession(db, Translator("vi", config.locales_dir), clock, VN, answers, out)
-        await session.choose_and_show()
+        out = RecordingOutput()
+        session = terminal(db, config, clock, ScriptedInput([]), out)
+        await session.show_unit(unit)
         assert "Đơn vị: Liên đoàn Lao động thành phố Buôn Ma Thuột (DL-BMT)" in out.text
         assert "hạn trước Thứ Hai, 05/08/2024 — còn 3 ngày" in out.text
 
         await submit(db, "DL-BMT", DAKLAK_95, "dot-1", clock)
         out2 = RecordingOutput()
-        await TerminalSession(db, Translator("vi", config.locales_dir), clock, VN, ScriptedInput([]), out2).show_unit(
-            unit
-        )
+        await terminal(db, config, clock, ScriptedInput([]), out2).show_unit(unit)
         assert "đã nộp lúc 08:00 02/08/2024, số biên nhận BC-7Q2K" in out2.text
 
         clock.advance(days=10)  # 12 August: a unit that has not reported is 7 days late
@@ -86,9 +91,7 @@ async def test_an_upper_unit_sees_its_deadlines_with_days_left(config: Config, c
                     if d.campaign.id == DAKLAK_95 and d.period.key == "dot-1")
         assert (late.status, late.days) == (Status.OVERDUE, 7)
         out3 = RecordingOutput()
-        await TerminalSession(db, Translator("vi", config.locales_dir), clock, VN, ScriptedInput([]), out3).show_unit(
-            other
-        )
+        await terminal(db, config, clock, ScriptedInput([]), out3).show_unit(other)
         assert "quá hạn 7 ngày — vẫn nhận đến hết 03/09/2024" in out3.text
     finally:
         await db.close()
@@ -112,11 +115,14 @@ async def test_campaigns_reach_only_the_kinds_they_name(config: Config, clock: F
 async def test_a_wrong_choice_is_explained_with_an_example(config: Config, clock: FakeClock) -> None:
     prepared = await prepare(config, clock.now())
     try:
-        out, answers = RecordingOutput(), ScriptedInput(["999", "xyz"])
-        session = TerminalSession(prepared.db, Translator("vi", config.locales_dir), clock, VN, answers, out)
-        await session.choose_and_show()  # ends at end of input
+        out, answers = RecordingOutput(), ScriptedInput(["999", "xyz", "Krông Pắc", "Ea Kly"])
+        session = terminal(prepared.db, config, clock, answers, out)
+        chosen = await session.choose_unit()
         assert out.text.count("Vui lòng gõ một số từ 1 đến") == 2
-        assert "ví dụ: 1 hoặc DL" in out.text
+        assert "ví dụ: 1 hoặc DL-BMT" in out.text
+        assert chosen is not None
+        assert "Có nhiều đơn vị trùng" in out.text  # "Krông Pắc" is in several names: they are listed
+        assert chosen.code == "DL-KP-010"  # part of a name finds the one unit that has it
     finally:
         await prepared.db.close()
 
@@ -130,8 +136,9 @@ def test_the_main_command_without_a_token_runs_in_the_terminal(config_path: Path
     )
     assert proc.returncode == 0, proc.stderr
     assert "Đã nạp tổ chức mẫu" in proc.stdout
-    assert "Liên đoàn Lao động huyện Krông Pắc (DL-KP)" in proc.stdout
-    assert "còn 3 ngày" in proc.stdout
+    assert "Đồng chí muốn nộp báo cáo nào cho Liên đoàn Lao động huyện Krông Pắc?" in proc.stdout
+    assert "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1 (01/01–31/07/2024) (hạn trước 05/08/2024)" in proc.stdout
+    assert "Các câu trả lời đã được lưu" in proc.stdout  # end of input: the draft is kept
     # Without a terminal on stdin the session ends cleanly instead of hanging.
     proc = subprocess.run([sys.executable, "-m", "bot"], cwd=repo, env=env, capture_output=True, text=True,
                           timeout=60, check=False, stdin=subprocess.DEVNULL)

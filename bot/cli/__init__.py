@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from pathlib import Path
 
 import typer
 
-from bot.cli import campaigns_cmd, db_cmd, invites_cmd, units_cmd
 from bot.campaigns import CampaignFileError
+from bot.cli import campaigns_cmd, db_cmd, invites_cmd, units_cmd
 from bot.cli.common import config, fail, out, run, state, translator
-from bot.org_import import UnitsFileError
 from bot.clock import Clock
+from bot.org_import import UnitsFileError
 
 app = typer.Typer(
     help="Trợ lý báo cáo Công đoàn — reminders, guided reports and summaries for trade unions.",
@@ -56,16 +57,20 @@ def main(
 
 @app.command("run")
 def run_cmd(
-    unit: str = typer.Option("", "--unit", help="Without a token: show this unit's deadlines."),
+    unit: str = typer.Option("", "--unit", help="Without a token: report for this unit in the terminal."),
     at: str = typer.Option("", "--at", help="Pretend it is this instant (ISO-8601 with zone)."),
 ) -> None:
     """Start the bot. Without TELEGRAM_BOT_TOKEN: the terminal, on the embedded database."""
     cfg = config()
-    if cfg.telegram.token is not None:
-        fail(
-            "TELEGRAM_BOT_TOKEN is set, but this version has no Telegram channel yet; unset it to use the terminal.", 2
-        )
-    shell_cmd(unit=unit, at=at)
+    if cfg.telegram.token is None:
+        shell_cmd(unit=unit, at=at)
+        return
+    from handlers.telegram import build_application
+    from handlers.telegram import run as run_telegram
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines would print the token
+    run_telegram(build_application(cfg, clock=state.clock), cfg)
 
 
 @app.command("shell")
@@ -73,8 +78,9 @@ def shell_cmd(
     unit: str = typer.Option("", "--unit", help="The unit's code; without it, choose from a list."),
     at: str = typer.Option("", "--at", help="Pretend it is this instant (ISO-8601 with zone)."),
 ) -> None:
-    """The terminal chat on the embedded database (prepared on first start)."""
+    """The guided reporting dialog in the terminal, on the embedded database (prepared on first start)."""
     from bot.app import prepare
+    from bot.conversation import Conversation
     from handlers.terminal import TerminalSession
     from storage import units as unit_store
 
@@ -94,15 +100,19 @@ def shell_cmd(
             if prepared.migrations_applied:
                 out.print(t("Database prepared at {path}", path=cfg.db_path), markup=False)
             if prepared.sample_units_loaded:
-                out.print(t("Loaded the sample organisation: {n} units.", n=prepared.sample_units_loaded), markup=False)
-            session = TerminalSession(db, t, clock, cfg.app.zone, input, lambda s: out.print(s, markup=False))
+                out.print(t("Loaded the sample organisation: {n} units.", n=prepared.sample_units_loaded),
+                          markup=False)
+            conversation = Conversation(db, clock, cfg.app.zone, cfg.locales_dir)
+            session = TerminalSession(db, conversation, t, clock, input, lambda s: out.print(s, markup=False))
             if unit:
-                found = await unit_store.by_code(db, unit)
-                if found is None:
+                chosen = await unit_store.by_code(db, unit)
+                if chosen is None:
                     fail(t("Unknown unit code {code}; see python -m bot units list.", code=unit))
-                await session.show_unit(found)
             else:
-                await session.choose_and_show()
+                chosen = await session.choose_unit()
+                if chosen is None:
+                    return
+            await session.chat(chosen)
         finally:
             await db.close()
 

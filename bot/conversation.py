@@ -1,0 +1,633 @@
+"""The conversation around the form: who is talking, what they may do, and what is stored.
+
+One entry point, `Conversation.handle(sender, event, update_key)`, for every channel. It reads the
+person's saved dialog state, runs one step, and writes the new state (and a submission, when one is
+made) in one transaction together with the update's key, so a restart loses nothing and a
+re-delivered update or a double tap does nothing twice. Buttons come back as `Press(version,
+action)`: a press is acted on only if it was offered by the latest reply (same version), which
+re-authorises every callback on the server.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.campaign_model import Campaign, Period
+from bot.clock import Clock
+from bot.deadline_text import deadlines_text, last_day
+from bot.deadlines import Deadline, Status, deadlines_for_unit
+from bot.dialog import form
+from bot.dialog.form import FormContext, FormState
+from bot.dialog.model import ActionInput, Button, FileInput, Reply, TextInput
+from bot.domain import Channel, Role, Unit, UnitKind
+from bot.i18n import Translator, normalise_locale
+from bot.invites import hash_code, looks_like_code
+from storage import campaigns as campaign_store
+from storage import drafts as draft_store
+from storage import people as people_store
+from storage import submissions as submission_store
+from storage import units as unit_store
+from storage.db import Database
+from storage.people import Identity, InviteRefusedError, MemberView
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("start", "baocao", "hannop", "danop", "huy", "trogiup", "ngonngu")
+# Plain words work as well as slash commands.
+COMMAND_WORDS = {
+    "báo cáo": "baocao", "bao cao": "baocao", "baocao": "baocao", "nộp báo cáo": "baocao",
+    "hạn nộp": "hannop", "han nop": "hannop", "hannop": "hannop",
+    "đã nộp": "danop", "da nop": "danop", "danop": "danop",
+    "hủy": "huy", "huỷ": "huy", "huy": "huy", "thôi": "huy",
+    "trợ giúp": "trogiup", "tro giup": "trogiup", "giúp": "trogiup", "help": "trogiup", "trogiup": "trogiup",
+    "ngôn ngữ": "ngonngu", "ngon ngu": "ngonngu", "language": "ngonngu", "ngonngu": "ngonngu",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    arg: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    version: int
+    action: str
+
+
+Event = Command | Press | TextInput | FileInput
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    channel: Channel
+    external_id: str
+    chat_id: str
+    display_name: str
+    username: str | None = None
+    language_code: str | None = None
+
+
+@dataclass(slots=True)
+class Response:
+    replies: list[Reply]
+    version: int  # buttons of these replies carry it
+    locale: str
+    duplicate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedFile:
+    person_id: int
+    unit_id: int
+    period_id: int
+    field: str
+    type: str  # "photo" or "document"
+
+
+@dataclass(slots=True)
+class _Turn:
+    """What one step decided, before it is written."""
+
+    state: dict[str, Any]
+    replies: list[Reply]
+    unit_id: int | None = None
+    period_id: int | None = None
+    step: int = 0
+    steps_total: int = 0
+    submit: dict[str, Any] | None = None
+    locale: str | None = None
+
+
+IDLE: dict[str, Any] = {"mode": "idle"}
+
+
+class Conversation:
+    def __init__(self, db: Database, clock: Clock, zone: ZoneInfo, locales_dir: Path) -> None:
+        self.db, self.clock, self.zone, self.locales_dir = db, clock, zone, locales_dir
+
+    def translator(self, locale: str) -> Translator:
+        return Translator(locale, self.locales_dir)
+
+    async def locale_of(self, sender: Sender) -> str:
+        return await people_store.locale_of(self.db, sender.channel, sender.external_id) or normalise_locale(
+            sender.language_code)
+
+    async def expected_attachment(self, sender: Sender) -> ExpectedFile | None:
+        """The photo or document question the person is at, if any (the adapter then takes the file)."""
+        person = await people_store.person_by_identity(self.db, sender.channel, sender.external_id)
+        draft = await draft_store.load(self.db, person.id) if person else None
+        if person is None or draft is None or draft.state.get("mode") != "form":
+            return None
+        fstate = FormState.from_json(draft.state["form"])
+        campaign = await campaign_store.campaign(self.db, fstate.campaign_id)
+        if campaign is None or fstate.phase != "ask" or fstate.current is None:
+            return None
+        f = next((f for f in campaign.fields if f.name == fstate.current), None)
+        if f is None or not f.type.is_attachment:
+            return None
+        return ExpectedFile(person.id, fstate.unit_id, draft.state["period_id"], f.name, f.type.value)
+
+    # --- entry point ----------------------------------------------------------------------------
+
+    async def handle(self, sender: Sender, event: Event, update_key: str | None = None) -> Response:
+        for _attempt in range(3):
+            try:
+                return await self._handle_once(sender, event, update_key)
+            except draft_store.StaleVersionError:
+                continue  # another update for this person won the race: recompute on its state
+            except draft_store.DuplicateUpdateError:
+                return Response([], 0, normalise_locale(sender.language_code), duplicate=True)
+        raise RuntimeError("dialog state kept changing under this update")
+
+    async def _handle_once(self, sender: Sender, event: Event, update_key: str | None) -> Response:
+        now = self.clock.now()
+        person = await people_store.person_by_identity(self.db, sender.channel, sender.external_id)
+        draft = await draft_store.load(self.db, person.id) if person else None
+        state = draft.state if draft else dict(IDLE)
+        version = draft.version if draft else 0
+        if isinstance(event, TextInput) and event.text.strip().startswith("/"):
+            event = _as_command(event.text)
+        if isinstance(event, Command) and event.name == "start" and event.arg:
+            return await self._register(sender, event.arg.strip(), person, update_key, now)
+        if isinstance(event, TextInput) and state.get("mode") != "form" and looks_like_code(event.text.strip()):
+            # Zalo has no deep links: the invite code typed as a message registers too.
+            return await self._register(sender, event.text.strip(), person, update_key, now)
+        if person is None:
+            locale = normalise_locale(sender.language_code)
+            t = self.translator(locale)
+            return Response([Reply(t("Hello! This bot collects the reports of trade unions. To begin, open the "
+                                     "invite link your upper-level union sent you, or type the invite code."))],
+                            0, locale)
+        locale = person.locale
+        t = self.translator(locale)
+        numbered = sender.channel is not Channel.TELEGRAM
+        turn = await self._dispatch(person.id, locale, t, state, version, event, numbered, sender)
+        new_version = await self._write(person.id, sender, turn, version, update_key, now)
+        return Response(turn.replies, new_version, turn.locale or locale)
+
+    async def _write(self, person_id: int, sender: Sender, turn: _Turn, version: int, update_key: str | None,
+                     now: datetime) -> int:
+        state = dict(turn.state)
+        state["offered"] = [a for r in turn.replies for a in r.actions]
+        async with self.db.transaction() as tx:
+            if update_key is not None:
+                await draft_store.mark_update(tx, sender.channel.value, update_key, now)
+            if turn.submit is not None:
+                sub = turn.submit
+                row = await submission_store.record(
+                    tx, period_id=sub["period_id"], unit_id=sub["unit_id"], person_id=person_id,
+                    channel=sender.channel.value, answers=sub["answers"], now=now, late=sub["late"],
+                )
+                turn.replies.insert(0, self._receipt(sub, row))
+            if turn.locale:
+                await people_store.set_locale(tx, person_id, turn.locale)
+            await people_store.touch_identity(tx, sender.channel, sender.external_id, now)
+            return await draft_store.save(
+                tx, person_id=person_id, expected_version=version, state=state, unit_id=turn.unit_id,
+                period_id=turn.period_id, step=turn.step, steps_total=turn.steps_total, now=now,
+            )
+
+    # --- dispatch -------------------------------------------------------------------------------
+
+    async def _dispatch(self, person_id: int, locale: str, t: Translator, state: dict[str, Any], version: int,
+                        event: Event, numbered: bool, sender: Sender) -> _Turn:
+        if isinstance(event, TextInput):
+            word = " ".join(event.text.lower().split()).strip(".!?")
+            if word in COMMAND_WORDS:  # a lone command word is never an answer worth keeping
+                event = Command(COMMAND_WORDS[word])
+        if isinstance(event, Press):
+            if event.version != version or event.action not in state.get("offered", []):
+                replies = [Reply(t("That button is out of date. Here is where you are now:"))]
+                replies += await self._resume(person_id, t, state)
+                return self._keep(state, replies)
+            event = ActionInput(event.action)
+        elif isinstance(event, TextInput) and numbered:
+            event = _numbered_to_action(event, state)
+        if isinstance(event, Command):
+            return await self._command(person_id, locale, t, state, event, sender)
+        mode = state.get("mode", "idle")
+        if mode == "form":
+            return await self._form_step(person_id, t, state, event)
+        if mode == "choose_unit":
+            return await self._on_choose_unit(person_id, t, state, event)
+        if mode == "choose_report":
+            return await self._on_choose_report(person_id, t, state, event)
+        if mode == "choose_submission":
+            return await self._on_choose_submission(person_id, t, state, event)
+        if mode == "choose_language":
+            return self._on_choose_language(t, state, event)
+        return self._keep(state, [Reply(t("I did not understand. Type /baocao to report, /hannop to see "
+                                          "deadlines, or /trogiup for help."))])
+
+    async def _command(self, person_id: int, locale: str, t: Translator, state: dict[str, Any], cmd: Command,
+                       sender: Sender) -> _Turn:
+        in_form = state.get("mode") == "form"
+        match cmd.name:
+            case "baocao":
+                if in_form:
+                    return self._keep(state, await self._resume(person_id, t, state))
+                return await self._start_report(person_id, t, cmd.arg)
+            case "huy":
+                if in_form:
+                    ctx, fstate = await self._form_context(t, state)
+                    fstate, replies = form.request_cancel(ctx, fstate)
+                    return self._form_turn(ctx, state, fstate, replies)
+                return _Turn(dict(IDLE), [Reply(t("There is nothing to cancel."))])
+            case "hannop":
+                replies = await self._deadlines(person_id, t)
+                return self._keep(state, replies + self._still_open_hint(t, state))
+            case "danop":
+                if in_form:
+                    replies = await self._submissions_list(person_id, t, interactive=False)
+                    return self._keep(state, replies + self._still_open_hint(t, state))
+                return await self._submissions_turn(person_id, t)
+            case "ngonngu":
+                if in_form:
+                    return self._keep(state, [Reply(t("Please finish or cancel (/huy) the report first."))])
+                return _menu({"mode": "choose_language"}, Reply(
+                    t("Choose a language:"),
+                    choices=(Button("Tiếng Việt", "lang:vi"), Button("English", "lang:en")), columns=2))
+            case "start":
+                names = await self._greeting(person_id, t)
+                return self._keep(state, [Reply(names), self._help(t)])
+            case _:
+                return self._keep(state, [self._help(t), *self._still_open_hint(t, state)])
+
+    def _keep(self, state: dict[str, Any], replies: list[Reply]) -> _Turn:
+        """A turn that leaves the dialog where it is (a form stays open at the same question)."""
+        turn = _Turn(dict(state), replies)
+        if state.get("mode") == "form":
+            f = state["form"]
+            turn.unit_id, turn.period_id = f["unit_id"], state["period_id"]
+            turn.step, turn.steps_total = state.get("step", 0), state.get("steps_total", 0)
+        return turn
+
+    def _still_open_hint(self, t: Translator, state: dict[str, Any]) -> list[Reply]:
+        if state.get("mode") != "form":
+            return []
+        return [Reply(t("Your report is still open at question {i}/{n}: type /baocao to continue.",
+                        i=state.get("step", 0), n=state.get("steps_total", 0)))]
+
+    def _help(self, t: Translator) -> Reply:
+        return Reply("\n".join([
+            t("What I can do:"),
+            "/baocao — " + t("file a report for your unit"),
+            "/hannop — " + t("what is due, with dates and days left"),
+            "/danop — " + t("what you have submitted, with receipts; correct a report"),
+            "/huy — " + t("cancel the report you are filling in"),
+            "/ngonngu — " + t("language: Tiếng Việt / English"),
+            "/trogiup — " + t("this help"),
+            "",
+            t("You can also type the words: báo cáo, hạn nộp, đã nộp, hủy."),
+        ]))
+
+    # --- registration ---------------------------------------------------------------------------
+
+    async def _register(self, sender: Sender, code: str, person: Any, update_key: str | None,
+                        now: datetime) -> Response:
+        locale = person.locale if person else normalise_locale(sender.language_code)
+        t = self.translator(locale)
+        if not looks_like_code(code):
+            return Response([Reply(t("This invite code is not valid. Ask your upper-level union for a new invite "
+                                     "link."))], 0, locale)
+        identity = Identity(sender.channel, sender.external_id, sender.chat_id, sender.display_name,
+                            sender.username)
+        try:
+            new_person, view = await people_store.redeem_invite(
+                self.db, code_hash=hash_code(code), identity=identity, locale=locale, now=now)
+        except InviteRefusedError as exc:
+            text = {
+                "used": t("This invite link has already been used. Each link works once: ask your upper-level "
+                          "union for a new one."),
+                "expired": t("This invite link has expired. Ask your upper-level union for a new one."),
+            }.get(exc.reason, t("This invite code is not valid. Ask your upper-level union for a new invite link."))
+            return Response([Reply(text)], 0, locale)
+        t = self.translator(new_person.locale)
+        role_text = _role_text(t, view.membership.role)
+        replies = [
+            Reply(t("Welcome, {name}! You are registered as {role} of {unit}.", name=new_person.full_name,
+                    role=role_text, unit=view.unit.name)),
+            self._help(t),
+        ]
+        draft = await draft_store.load(self.db, new_person.id)
+        version = draft.version if draft else 0
+        state = draft.state if draft else dict(IDLE)
+        turn = self._keep(state, replies)
+        new_version = await self._write(new_person.id, sender, turn, version, update_key, now)
+        return Response(replies, new_version, new_person.locale)
+
+    async def _greeting(self, person_id: int, t: Translator) -> str:
+        views = await people_store.memberships_of(self.db, person_id)
+        if not views:
+            return t("Hello! You have no unit yet: ask your upper-level union for an invite link.")
+        units = "; ".join(f"{_role_text(t, v.membership.role)} — {v.unit.name}" for v in views)
+        return t("Hello, {name}! Your units: {units}.", name=views[0].person.full_name, units=units)
+
+    # --- choosing what to report ------------------------------------------------------------------
+
+    async def reportable_units(self, person_id: int) -> list[Unit]:
+        """Units this person files reports for: chairs their own, officers their own upper unit."""
+        views = await people_store.memberships_of(self.db, person_id)
+        units = [v.unit for v in views if v.membership.role in (Role.CHAIR, Role.OFFICER)]
+        return list({u.id: u for u in units}.values())
+
+    async def may_report_for(self, person_id: int, unit: Unit) -> bool:
+        """A chair for the units they are bound to; an officer for every unit in their subtree."""
+        views = await people_store.memberships_of(self.db, person_id)
+        for v in views:
+            if v.membership.role is Role.CHAIR and v.unit.id == unit.id:
+                return True
+            if v.membership.role is Role.OFFICER:
+                if v.unit.id == unit.id:
+                    return True
+                if any(a.id == v.unit.id for a in await unit_store.ancestors(self.db, unit.id)):
+                    return True
+        return False
+
+    async def _start_report(self, person_id: int, t: Translator, arg: str) -> _Turn:
+        if arg:
+            unit = await unit_store.by_code(self.db, arg.strip())
+            if unit is None or not await self.may_report_for(person_id, unit):
+                return _Turn(dict(IDLE), [Reply(t("You cannot report for unit {code}.", code=arg.strip()))])
+            return await self._choose_report(person_id, t, unit)
+        units = await self.reportable_units(person_id)
+        if not units:
+            return _Turn(dict(IDLE), [Reply(t("Your role does not file reports. Reports are filed by the chairs "
+                                              "of grassroots unions and by upper-level officers."))])
+        if len(units) == 1:
+            return await self._choose_report(person_id, t, units[0])
+        return _menu(
+            {"mode": "choose_unit", "units": [u.id for u in units]},
+            Reply(t("Which unit are you reporting for?"), choices=tuple(Button(u.name, f"u:{u.id}") for u in units)),
+        )
+
+    async def _on_choose_unit(self, person_id: int, t: Translator, state: dict[str, Any], event: Any) -> _Turn:
+        if isinstance(event, ActionInput) and event.action.startswith("u:"):
+            unit_id = int(event.action[2:])
+            unit = await unit_store.by_id(self.db, unit_id)
+            if unit is not None and unit_id in state.get("units", []) and await self.may_report_for(person_id, unit):
+                return await self._choose_report(person_id, t, unit)
+        return self._keep(state, [Reply(t("Please choose one of the units offered.")),
+                                  *await self._resume(person_id, t, state)])
+
+    async def _open_items(self, unit: Unit) -> list[Deadline]:
+        return [d for d in await deadlines_for_unit(self.db, unit, self.clock.now())
+                if d.status in (Status.OPEN, Status.OVERDUE)]
+
+    async def _choose_report(self, person_id: int, t: Translator, unit: Unit) -> _Turn:
+        items = await self._open_items(unit)
+        if not items:
+            return _Turn(dict(IDLE), [Reply(t("{unit} has no report waiting. Type /hannop to see all deadlines, "
+                                              "or /danop to correct a report already sent.", unit=unit.name))])
+        if len(items) == 1:
+            return await self._open_form(person_id, t, unit, items[0])
+        choices = []
+        for d in items:
+            due = t("due before {date}", date=t.date(d.due_at, self.zone))
+            label = f"{d.campaign.title.get(t.locale)} — {d.period.name.get(t.locale)} ({due})"
+            choices.append(Button(label, f"p:{d.period_id}"))
+        return _menu({"mode": "choose_report", "unit_id": unit.id, "periods": [d.period_id for d in items]},
+                     Reply(t("Which report do you want to file for {unit}?", unit=unit.name), choices=tuple(choices)))
+
+    async def _on_choose_report(self, person_id: int, t: Translator, state: dict[str, Any], event: Any) -> _Turn:
+        if isinstance(event, ActionInput) and event.action.startswith("p:"):
+            period_id = int(event.action[2:])
+            unit = await unit_store.by_id(self.db, state["unit_id"])
+            if unit is not None and period_id in state.get("periods", []):
+                for d in await self._open_items(unit):
+                    if d.period_id == period_id:
+                        return await self._open_form(person_id, t, unit, d)
+        return self._keep(state, [Reply(t("Please choose one of the reports offered.")),
+                                  *await self._resume(person_id, t, state)])
+
+    async def _open_form(self, person_id: int, t: Translator, unit: Unit, d: Deadline,
+                         revision_of: int | None = None, answers: dict[str, Any] | None = None) -> _Turn:
+        fstate = FormState(d.campaign.id, d.period.key, unit.id, unit.kind.value, answers=dict(answers or {}),
+                           revision_of=revision_of)
+        ctx = FormContext(d.campaign, d.period, unit.kind, t, self.zone)
+        state = {"mode": "form", "period_id": d.period_id}
+        intro = [] if revision_of else [Reply(
+            t("{campaign} — {period}\nUnit: {unit}\nDue before {due}. {n} questions; you can stop at any time and "
+              "continue later.", campaign=d.campaign.title.get(t.locale), period=d.period.name.get(t.locale),
+              unit=unit.name, due=t.weekday_date(d.due_at, self.zone), n=len(form.relevant_fields(ctx, {}))),
+        )]
+        fstate, replies = form.start(ctx, fstate)
+        return self._form_turn(ctx, state, fstate, intro + replies)
+
+    # --- the form -------------------------------------------------------------------------------
+
+    async def _form_context(self, t: Translator, state: dict[str, Any]) -> tuple[FormContext, FormState]:
+        fstate = FormState.from_json(state["form"])
+        campaign = await campaign_store.campaign(self.db, fstate.campaign_id)
+        if campaign is None:
+            raise LookupError(fstate.campaign_id)
+        period = campaign.period(fstate.period_key)
+        return FormContext(campaign, period, UnitKind(fstate.unit_kind), t, self.zone), fstate
+
+    def _form_turn(self, ctx: FormContext, state: dict[str, Any], fstate: FormState, replies: list[Reply]) -> _Turn:
+        new_state = dict(state)
+        new_state["form"] = fstate.to_json()
+        step, total = form.progress(ctx, fstate)
+        new_state["step"], new_state["steps_total"] = step, total
+        turn = _Turn(new_state, replies, unit_id=fstate.unit_id, period_id=state["period_id"], step=step,
+                     steps_total=total)
+        return turn
+
+    async def _form_step(self, person_id: int, t: Translator, state: dict[str, Any], event: Any) -> _Turn:
+        try:
+            ctx, fstate = await self._form_context(t, state)
+        except (LookupError, KeyError):
+            return _Turn(dict(IDLE), [Reply(t("This report is no longer available; your draft was closed."))])
+        fstate, replies, outcome = form.step(ctx, fstate, event)
+        if outcome.cancelled:
+            return _Turn(dict(IDLE), [Reply(t("The report was cancelled; nothing was sent."))])
+        if outcome.submit:
+            return await self._submit(person_id, t, ctx, state, fstate)
+        return self._form_turn(ctx, state, fstate, replies)
+
+    async def _submit(self, person_id: int, t: Translator, ctx: FormContext, state: dict[str, Any],
+                      fstate: FormState) -> _Turn:
+        now = self.clock.now()
+        unit = await unit_store.by_id(self.db, fstate.unit_id)
+        period_row = next(p for p in await campaign_store.periods_of(self.db, ctx.campaign.id)
+                          if p.id == state["period_id"])
+        if unit is None or not await self.may_report_for(person_id, unit):
+            return _Turn(dict(IDLE), [Reply(t("You can no longer report for this unit; nothing was sent."))])
+        if now >= period_row.closes_at:
+            return self._form_turn(ctx, state, fstate, [Reply(t(
+                "This period closed on {date}; reports are no longer accepted. Please contact {contact}.",
+                date=t.date(period_row.closes_at, self.zone), contact=ctx.campaign.contact.department))])
+        turn = _Turn(dict(IDLE), [])
+        turn.submit = {
+            "period_id": period_row.id, "unit_id": unit.id, "answers": dict(fstate.answers),
+            "late": now >= period_row.due_at, "unit_name": unit.name, "due_at": period_row.due_at,
+            "closes_at": period_row.closes_at, "campaign": ctx.campaign, "period": ctx.period,
+            "correction": fstate.revision_of is not None, "t": t,
+        }
+        return turn
+
+    def _receipt(self, sub: dict[str, Any], row: submission_store.SubmissionRow) -> Reply:
+        t: Translator = sub["t"]
+        campaign: Campaign = sub["campaign"]
+        period: Period = sub["period"]
+        lines = [
+            t("✅ Correction received (revision {rev}).", rev=row.revision) if sub["correction"]
+            else t("✅ Report received. Thank you!"),
+            f"{campaign.title.get(t.locale)} — {period.name.get(t.locale)}",
+            t("Unit: {unit}", unit=sub["unit_name"]),
+            t("Receipt number: {ref}", ref=row.reference),
+            t("Time: {when}", when=t.datetime(row.last_submitted_at, self.zone)),
+        ]
+        if row.late:
+            late_days = max((row.first_submitted_at - sub["due_at"]).days, 0) + 1
+            lines.append(t.ngettext("Submitted after the due date ({n} day late).",
+                                    "Submitted after the due date ({n} days late).", late_days))
+        lines.append(t("You can correct it until {date} with /danop.",
+                       date=t.date(last_day(sub["closes_at"]), self.zone)))
+        return Reply("\n".join(lines))
+
+    async def _resume(self, person_id: int, t: Translator, state: dict[str, Any]) -> list[Reply]:
+        mode = state.get("mode", "idle")
+        if mode == "form":
+            try:
+                ctx, fstate = await self._form_context(t, state)
+            except (LookupError, KeyError):
+                return [Reply(t("This report is no longer available; your draft was closed."))]
+            return form.resume(ctx, fstate)
+        if "menu" in state:
+            return [_menu_reply(state["menu"])]
+        return [Reply(t("Type /baocao to report, /hannop to see deadlines, or /trogiup for help."))]
+
+    # --- deadlines and submissions ----------------------------------------------------------------
+
+    async def _deadlines(self, person_id: int, t: Translator) -> list[Reply]:
+        units = await self.reportable_units(person_id)
+        if not units:
+            return [Reply(t("You have no unit that files reports."))]
+        now = self.clock.now()
+        return [Reply(deadlines_text(t, u, await deadlines_for_unit(self.db, u, now), self.zone)) for u in units]
+
+    async def _submissions_list(self, person_id: int, t: Translator, *, interactive: bool) -> list[Reply]:
+        units = {u.id: u for u in await self.reportable_units(person_id)}
+        rows = await submission_store.of_units(self.db, units)
+        if not rows:
+            return [Reply(t("No report has been submitted yet. Type /baocao to file one."))]
+        lines = [t("Reports submitted:")]
+        choices = []
+        for i, row in enumerate(rows, start=1):
+            info = await self._period_info(row.period_id)
+            if info is None:
+                continue
+            campaign, period, _closes_at = info
+            status = t("revision {rev}", rev=row.revision) + (" " + t("(late)") if row.late else "")
+            lines.append(f"{i}. {campaign.title.get(t.locale)} — {period.name.get(t.locale)}\n"
+                         f"   {units[row.unit_id].name}: {row.reference}, "
+                         f"{t.datetime(row.last_submitted_at, self.zone)}, {status}")
+            if interactive:
+                choices.append(Button(f"{i}. {row.reference}", f"s:{row.id}"))
+        text = "\n".join(lines)
+        if interactive and choices:
+            text += "\n\n" + t("Choose a report to see it or correct it.")
+        return [Reply(text, choices=tuple(choices), columns=2)]
+
+    async def _period_info(self, period_id: int) -> tuple[Campaign, Period, datetime] | None:
+        row = await campaign_store.period_by_id(self.db, period_id)
+        if row is None:
+            return None
+        campaign = await campaign_store.campaign(self.db, row.campaign_id)
+        if campaign is None:
+            return None
+        return campaign, campaign.period(row.key), row.closes_at
+
+    async def _submissions_turn(self, person_id: int, t: Translator) -> _Turn:
+        replies = await self._submissions_list(person_id, t, interactive=True)
+        ids = [int(a[2:]) for r in replies for a in r.actions if a.startswith("s:")]
+        if not ids:
+            return _Turn(dict(IDLE), replies)
+        return _menu({"mode": "choose_submission", "submissions": ids}, replies[-1], before=replies[:-1])
+
+    async def _on_choose_submission(self, person_id: int, t: Translator, state: dict[str, Any],
+                                    event: Any) -> _Turn:
+        if isinstance(event, ActionInput) and event.action.startswith("s:"):
+            sub_id = int(event.action[2:])
+            row = await submission_store.by_id(self.db, sub_id)
+            unit = await unit_store.by_id(self.db, row.unit_id) if row else None
+            info = await self._period_info(row.period_id) if row else None
+            if row and unit and info and sub_id in state.get("submissions", []) and \
+                    await self.may_report_for(person_id, unit):
+                campaign, period, closes_at = info
+                answers = await submission_store.latest_answers(self.db, row.id)
+                if self.clock.now() >= closes_at:
+                    ctx = FormContext(campaign, period, unit.kind, t, self.zone)
+                    text = "\n".join([t("This period has closed; the report can no longer be corrected."), "",
+                                      *form.review_lines(ctx, answers)])
+                    return _Turn(dict(IDLE), [Reply(text, title=f"{campaign.title.get(t.locale)} — "
+                                                                 f"{period.name.get(t.locale)}")])
+                deadline = next(d for d in await deadlines_for_unit(self.db, unit, self.clock.now())
+                                if d.period_id == row.period_id)
+                return await self._open_form(person_id, t, unit, deadline, revision_of=row.id, answers=answers)
+        return self._keep(state, [Reply(t("Please choose one of the reports offered.")),
+                                  *await self._resume(person_id, t, state)])
+
+    def _on_choose_language(self, t: Translator, state: dict[str, Any], event: Any) -> _Turn:
+        if isinstance(event, ActionInput) and event.action in ("lang:vi", "lang:en"):
+            locale = event.action[5:]
+            t2 = self.translator(locale)
+            turn = _Turn(dict(IDLE), [Reply(t2("Language set to English.") if locale == "en"
+                                            else t2("Language set to Vietnamese."))])
+            turn.locale = locale
+            return turn
+        return self._keep(state, [Reply(t("Please choose one of the languages offered.")), _menu_reply(state["menu"])])
+
+
+def _menu(state: dict[str, Any], reply: Reply, before: list[Reply] | None = None) -> _Turn:
+    """A turn that offers a choice; the menu is kept in the state so that it can be shown again."""
+    state = dict(state)
+    state["menu"] = {"text": reply.text, "columns": reply.columns,
+                     "choices": [[b.label, b.action] for b in reply.choices]}
+    return _Turn(state, [*(before or []), reply])
+
+
+def _menu_reply(menu: dict[str, Any]) -> Reply:
+    return Reply(menu["text"], choices=tuple(Button(label, action) for label, action in menu["choices"]),
+                 columns=menu.get("columns", 1))
+
+
+def _as_command(text: str) -> Command:
+    head, _, arg = text.strip()[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()  # "/baocao@MyBot" in groups
+    return Command(name, arg.strip())
+
+
+def _numbered_to_action(event: TextInput, state: dict[str, Any]) -> TextInput | ActionInput:
+    """On channels without buttons, "2" picks the second choice of the last reply and "0" goes back."""
+    text = event.text.strip()
+    offered = state.get("offered", [])
+    choices = [a for a in offered if a not in ("back", "skip")]
+    if not choices or not text.isdigit():
+        return event
+    number = int(text)
+    if number == 0 and "back" in offered:
+        return ActionInput("back")
+    if 1 <= number <= len(choices):
+        return ActionInput(choices[number - 1])
+    return event
+
+
+def _role_text(t: Translator, role: Role) -> str:
+    return {
+        Role.CHAIR: t("the person reporting for"),
+        Role.OFFICER: t("officer of"),
+        Role.DEPARTMENT: t("department staff at"),
+        Role.ADMIN: t("administrator at"),
+    }[role]
+
+
+__all__ = ["COMMANDS", "Command", "Conversation", "Event", "MemberView", "Press", "Response", "Sender"]

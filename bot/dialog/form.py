@@ -1,0 +1,654 @@
+"""The form engine: a pure step function (state, input) -> (state, replies, outcome).
+
+It runs one campaign period's form for one unit: one question at a time, skip logic, optional
+fields, constraints with their messages (cross-field ones too), back, a review of all answers where
+any answer can be changed, and cancel with confirmation. It touches no database and no channel; the
+conversation around it saves the state after every step and does the submitting.
+
+Answers are kept as JSON values: int (integer, money), str (decimal and percent as exact decimal
+text, select_one, text, date as ISO), bool (yes/no), list[str] (select_multiple), list[int]
+(attachment ids for photo and document fields).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.campaign_model import Campaign, FieldType, FormField, Period
+from bot.dialog.model import ActionInput, Button, FileInput, Input, Outcome, Reply, TextInput
+from bot.domain import UnitKind
+from bot.i18n import Translator
+from bot.parsing import ParseError, parse_date, parse_money, parse_number, parse_percent, parse_yes_no, spell_amount
+
+SHORT_TEXT_MAX = 300
+LONG_TEXT_MAX = 3000
+READ_BACK_FROM = 1_000_000  # numbers this large are read back in words before they are kept
+
+BACK, SKIP, DONE, YES, NO = "back", "skip", "done", "yes", "no"
+SUBMIT, EDIT, CANCEL = "submit", "edit", "cancel"
+BACK_WORDS = {"quay lại", "quay lai", "trở lại", "tro lai", "lùi", "back"}
+SKIP_WORDS = {"bỏ qua", "bo qua", "bỏ", "skip"}
+DONE_WORDS = {"xong", "done", "hết", "het"}
+
+
+@dataclass(slots=True)
+class FormState:
+    campaign_id: str
+    period_key: str
+    unit_id: int
+    unit_kind: str
+    answers: dict[str, Any] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    stack: list[str] = field(default_factory=list)  # fields answered, in the order asked, for "back"
+    current: str | None = None
+    phase: str = "ask"  # ask | confirm_value | review | pick_edit | confirm_cancel
+    pending: Any = None  # a value waiting for "đúng không?"
+    before_cancel: str = "ask"
+    revision_of: int | None = None  # correcting this submission id
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FormState:
+        return cls(**data)
+
+
+@dataclass(frozen=True, slots=True)
+class FormContext:
+    campaign: Campaign
+    period: Period
+    unit_kind: UnitKind
+    t: Translator
+    zone: ZoneInfo
+
+    @property
+    def fields(self) -> tuple[FormField, ...]:
+        return self.campaign.fields_for(self.period.key, self.unit_kind)
+
+    def field(self, name: str) -> FormField:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+# --- values -------------------------------------------------------------------------------------
+
+
+def expression_value(f: FormField, value: Any) -> Any:
+    """The answer as expressions see it: numbers as Decimal, dates as date."""
+    if value is None:
+        return None
+    if f.type.is_numeric:
+        return Decimal(str(value))
+    if f.type is FieldType.DATE:
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def expression_answers(ctx: FormContext, answers: dict[str, Any]) -> dict[str, Any]:
+    by_name = {f.name: f for f in ctx.campaign.fields}
+    return {k: expression_value(by_name[k], v) for k, v in answers.items() if k in by_name}
+
+
+def display_value(ctx: FormContext, f: FormField, value: Any) -> str:
+    t = ctx.t
+    if value is None:
+        return t("(skipped)")
+    match f.type:
+        case FieldType.INTEGER | FieldType.DECIMAL:
+            text = t.number(Decimal(str(value)))
+            return f"{text} {f.unit.get(t.locale)}" if f.unit else text
+        case FieldType.MONEY:
+            return t.money(int(value))
+        case FieldType.PERCENT:
+            return t.percent(Decimal(str(value)))
+        case FieldType.YES_NO:
+            return t("Yes") if value else t("No")
+        case FieldType.SELECT_ONE:
+            return _choice_label(ctx, f, value)
+        case FieldType.SELECT_MULTIPLE:
+            return ", ".join(_choice_label(ctx, f, v) for v in value)
+        case FieldType.DATE:
+            return t.date(dt.date.fromisoformat(value))
+        case FieldType.PHOTO:
+            return t.ngettext("{n} photo", "{n} photos", len(value))
+        case FieldType.DOCUMENT:
+            return t.ngettext("{n} file", "{n} files", len(value))
+        case _:
+            return str(value)
+
+
+def _choice_label(ctx: FormContext, f: FormField, value: str) -> str:
+    for c in f.choices:
+        if c.value == value:
+            return c.label.get(ctx.t.locale)
+    return value
+
+
+# --- the engine ---------------------------------------------------------------------------------
+
+
+def start(ctx: FormContext, state: FormState) -> tuple[FormState, list[Reply]]:
+    """Begin (or, for a correction, open the review of) the form."""
+    if state.revision_of is not None:
+        state.phase = "review"
+        return state, [review_reply(ctx, state)]
+    return _advance(ctx, state, [])
+
+
+def resume(ctx: FormContext, state: FormState) -> list[Reply]:
+    """The reply that puts the person back where they were (after days away or a restart)."""
+    if state.phase == "review":
+        return [review_reply(ctx, state)]
+    if state.phase == "pick_edit":
+        return [pick_edit_reply(ctx, state)]
+    if state.phase == "confirm_cancel":
+        return [confirm_cancel_reply(ctx)]
+    if state.phase == "confirm_value" and state.current:
+        return [confirm_value_reply(ctx, ctx.field(state.current), state.pending)]
+    if state.current:
+        return [question_reply(ctx, state, ctx.field(state.current))]
+    return [review_reply(ctx, state)]
+
+
+def request_cancel(ctx: FormContext, state: FormState) -> tuple[FormState, list[Reply]]:
+    if state.phase != "confirm_cancel":
+        state.before_cancel = state.phase
+    state.phase = "confirm_cancel"
+    return state, [confirm_cancel_reply(ctx)]
+
+
+def step(ctx: FormContext, state: FormState, inp: Input) -> tuple[FormState, list[Reply], Outcome]:
+    outcome = Outcome()
+    match state.phase:
+        case "confirm_cancel":
+            replies = _on_confirm_cancel(ctx, state, inp, outcome)
+        case "review":
+            replies = _on_review(ctx, state, inp, outcome)
+        case "pick_edit":
+            replies = _on_pick_edit(ctx, state, inp)
+        case "confirm_value":
+            replies = _on_confirm_value(ctx, state, inp)
+        case _:
+            replies = _on_answer(ctx, state, inp)
+    return state, replies, outcome
+
+
+def relevant(ctx: FormContext, f: FormField, answers: dict[str, Any]) -> bool:
+    expr = f.relevant_expr
+    return expr is None or expr.evaluate(expression_answers(ctx, answers))
+
+
+def relevant_fields(ctx: FormContext, answers: dict[str, Any]) -> list[FormField]:
+    return [f for f in ctx.fields if relevant(ctx, f, answers)]
+
+
+def progress(ctx: FormContext, state: FormState) -> tuple[int, int]:
+    """(question number, questions in all) as the person sees them now. A question whose skip logic
+    waits on an unanswered one is counted, so the total only ever shrinks as answers come in."""
+    settled = set(state.answers) | set(state.skipped)
+    fields = [
+        f for f in ctx.fields
+        if relevant(ctx, f, state.answers) or (f.relevant_expr is not None and not f.relevant_expr.fields <= settled)
+    ]
+    names = [f.name for f in fields]
+    if state.current in names:
+        return names.index(state.current) + 1, len(names)
+    done = sum(1 for n in names if n in state.answers or n in state.skipped)
+    return done, len(names)
+
+
+def _next_field(ctx: FormContext, state: FormState) -> FormField | None:
+    for f in relevant_fields(ctx, state.answers):
+        if f.name not in state.answers and f.name not in state.skipped:
+            return f
+    return None
+
+
+def _prune(ctx: FormContext, state: FormState) -> None:
+    """Answers to questions that no longer apply are dropped, so nothing irrelevant is stored."""
+    keep = {f.name for f in relevant_fields(ctx, state.answers)}
+    for name in list(state.answers):
+        if name not in keep:
+            del state.answers[name]
+    state.skipped = [n for n in state.skipped if n in keep]
+    state.stack = [n for n in state.stack if n in keep]
+
+
+def _advance(ctx: FormContext, state: FormState, replies: list[Reply]) -> tuple[FormState, list[Reply]]:
+    _prune(ctx, state)
+    nxt = _next_field(ctx, state)
+    if nxt is None:
+        state.current = None
+        state.phase = "review"
+        replies.append(review_reply(ctx, state))
+    else:
+        state.current = nxt.name
+        state.phase = "ask"
+        replies.append(question_reply(ctx, state, nxt))
+    return state, replies
+
+
+def _accept(ctx: FormContext, state: FormState, f: FormField, value: Any) -> list[Reply]:
+    if f.name in state.skipped:
+        state.skipped.remove(f.name)
+    state.answers[f.name] = value
+    if f.name in state.stack:
+        state.stack.remove(f.name)
+    state.stack.append(f.name)
+    state.pending = None
+    return _advance(ctx, state, [])[1]
+
+
+def _on_answer(ctx: FormContext, state: FormState, inp: Input) -> list[Reply]:
+    t = ctx.t
+    if state.current is None:
+        return _advance(ctx, state, [])[1]
+    f = ctx.field(state.current)
+    action = _action_of(inp)
+    if action == BACK:
+        return _go_back(ctx, state, f)
+    if action == SKIP:
+        if f.required:
+            return [Reply(t("This question cannot be skipped."), nav=()), question_reply(ctx, state, f)]
+        state.answers.pop(f.name, None)
+        if f.name not in state.skipped:
+            state.skipped.append(f.name)
+        if f.name in state.stack:
+            state.stack.remove(f.name)
+        state.stack.append(f.name)
+        return _advance(ctx, state, [])[1]
+    if f.type.is_attachment:
+        return _on_attachment(ctx, state, f, inp)
+    if f.type is FieldType.SELECT_MULTIPLE:
+        return _on_multi(ctx, state, f, inp)
+    if isinstance(inp, FileInput):
+        return [Reply(t("This question needs a typed answer, not a file.")), question_reply(ctx, state, f)]
+    try:
+        value = _read_value(ctx, f, inp)
+    except ParseError as err:
+        return [Reply(err.render(t)), question_reply(ctx, state, f, short=True)]
+    problem = _check_constraint(ctx, state, f, value)
+    if problem:
+        return [Reply(problem), question_reply(ctx, state, f, short=True)]
+    if f.type in (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY) and abs(Decimal(str(value))) >= (
+        READ_BACK_FROM
+    ):
+        state.pending = value
+        state.phase = "confirm_value"
+        return [confirm_value_reply(ctx, f, value)]
+    return _accept(ctx, state, f, value)
+
+
+def _action_of(inp: Input) -> str | None:
+    if isinstance(inp, ActionInput):
+        return inp.action
+    if isinstance(inp, TextInput):
+        word = " ".join(inp.text.lower().split()).strip(".!")
+        if word in BACK_WORDS:
+            return BACK
+        if word in SKIP_WORDS:
+            return SKIP
+    return None
+
+
+def _go_back(ctx: FormContext, state: FormState, f: FormField | None) -> list[Reply]:
+    t = ctx.t
+    previous = [n for n in state.stack if f is None or n != f.name]
+    if not previous:
+        replies = [Reply(t("This is the first question."))]
+        if f is not None:
+            replies.append(question_reply(ctx, state, f))
+        return replies
+    state.current = previous[-1]
+    state.phase = "ask"
+    return [question_reply(ctx, state, ctx.field(state.current))]
+
+
+def _read_value(ctx: FormContext, f: FormField, inp: Input) -> Any:
+    t = ctx.t
+    if isinstance(inp, ActionInput):
+        if f.type is FieldType.YES_NO and inp.action in (YES, NO):
+            return inp.action == YES
+        if f.type is FieldType.SELECT_ONE and inp.action.startswith("c:"):
+            value = inp.action[2:]
+            if any(c.value == value for c in f.choices):
+                return value
+        raise ParseError("Please choose one of the answers offered.")
+    assert isinstance(inp, TextInput)
+    text = inp.text.strip()
+    match f.type:
+        case FieldType.INTEGER:
+            return int(parse_number(text, integer=True))
+        case FieldType.DECIMAL:
+            return str(parse_number(text))
+        case FieldType.MONEY:
+            return parse_money(text)
+        case FieldType.PERCENT:
+            return str(parse_percent(text))
+        case FieldType.YES_NO:
+            return parse_yes_no(text)
+        case FieldType.SELECT_ONE:
+            return _choice_from_text(ctx, f, text)
+        case FieldType.DATE:
+            return parse_date(text, default_year=ctx.period.covers.end.year).isoformat()
+        case FieldType.TEXT | FieldType.LONG_TEXT:
+            limit = SHORT_TEXT_MAX if f.type is FieldType.TEXT else LONG_TEXT_MAX
+            if not text:
+                raise ParseError("Please type your answer, for example: {example}", example=t("Held 2 meetings"))
+            if len(text) > limit:
+                raise ParseError("Your answer is {n} characters long; please keep it under {limit}.",
+                                 n=len(text), limit=limit)
+            return text
+    raise ParseError("Please choose one of the answers offered.")
+
+
+def _choice_from_text(ctx: FormContext, f: FormField, text: str) -> str:
+    folded = text.strip().lower()
+    if folded.isdigit() and 1 <= int(folded) <= len(f.choices):
+        return f.choices[int(folded) - 1].value
+    for c in f.choices:
+        if folded in (c.value.lower(), c.label.vi.lower(), (c.label.en or "").lower()):
+            return c.value
+    raise ParseError("Please answer with a number from 1 to {n}, for example 1.", n=len(f.choices))
+
+
+def _check_constraint(ctx: FormContext, state: FormState, f: FormField, value: Any) -> str | None:
+    expr = f.constraint_expr
+    if expr is None:
+        return None
+    answers = expression_answers(ctx, state.answers)
+    if expr.evaluate(answers, expression_value(f, value)):
+        return None
+    assert f.constraint_message is not None
+    return f.constraint_message.get(ctx.t.locale)
+
+
+def _on_multi(ctx: FormContext, state: FormState, f: FormField, inp: Input) -> list[Reply]:
+    t = ctx.t
+    chosen: list[str] = list(state.pending or state.answers.get(f.name) or [])
+    action = _action_of(inp)
+    if isinstance(inp, TextInput) and action is None:
+        word = inp.text.strip().lower()
+        if word in DONE_WORDS:
+            action = DONE
+        else:
+            try:
+                picked = _numbers_from_text(inp.text, len(f.choices))
+            except ParseError as err:
+                return [Reply(err.render(t)), question_reply(ctx, state, f, short=True)]
+            return _accept_multi(ctx, state, f, [f.choices[i - 1].value for i in picked])
+    if action == DONE:
+        return _accept_multi(ctx, state, f, chosen)
+    if action and action.startswith("t:"):
+        value = action[2:]
+        if any(c.value == value for c in f.choices):
+            chosen = [v for v in chosen if v != value] if value in chosen else [*chosen, value]
+            state.pending = [c.value for c in f.choices if c.value in chosen]
+            return [question_reply(ctx, state, f)]
+    return [Reply(t("Please choose one of the answers offered.")), question_reply(ctx, state, f)]
+
+
+def _accept_multi(ctx: FormContext, state: FormState, f: FormField, values: list[str]) -> list[Reply]:
+    if not values and f.required:
+        state.pending = None
+        return [Reply(ctx.t("Please choose at least one answer.")), question_reply(ctx, state, f)]
+    problem = _check_constraint(ctx, state, f, values)
+    if problem:
+        return [Reply(problem), question_reply(ctx, state, f, short=True)]
+    return _accept(ctx, state, f, values)
+
+
+def _numbers_from_text(text: str, n: int) -> list[int]:
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    if not parts or not all(p.isdigit() and 1 <= int(p) <= n for p in parts):
+        raise ParseError("Please type the numbers of your answers separated by commas, for example 1,3.")
+    return sorted({int(p) for p in parts})
+
+
+def _on_attachment(ctx: FormContext, state: FormState, f: FormField, inp: Input) -> list[Reply]:
+    t = ctx.t
+    files: list[int] = list(state.pending or state.answers.get(f.name) or [])
+    if isinstance(inp, FileInput):
+        wanted = "photo" if f.type is FieldType.PHOTO else "document"
+        if inp.kind != wanted and not (wanted == "document" and inp.kind == "photo"):
+            return [Reply(t("Please send a photo for this question.")), question_reply(ctx, state, f, short=True)]
+        files.append(inp.attachment_id)
+        state.pending = files
+        if len(files) >= f.max_files:
+            return _accept(ctx, state, f, files)
+        return [
+            Reply(
+                t("Received {n} of at most {max}. Send more, or choose Done.", n=len(files), max=f.max_files),
+                choices=(Button(t("Done"), DONE),),
+            )
+        ]
+    action = _action_of(inp)
+    if action == DONE or (isinstance(inp, TextInput) and inp.text.strip().lower() in DONE_WORDS):
+        if not files:
+            if f.required:
+                return [Reply(t("Please send at least one file first.")), question_reply(ctx, state, f)]
+            return _on_answer(ctx, state, ActionInput(SKIP))
+        return _accept(ctx, state, f, files)
+    kind = t("a photo") if f.type is FieldType.PHOTO else t("a file (PDF, Word, Excel or a photo)")
+    return [Reply(t("Please send {kind} here, using the paperclip button.", kind=kind)),
+            question_reply(ctx, state, f, short=True)]
+
+
+def _on_confirm_value(ctx: FormContext, state: FormState, inp: Input) -> list[Reply]:
+    assert state.current is not None
+    f = ctx.field(state.current)
+    answer = _yes_no_of(inp)
+    if answer is True:
+        return _accept(ctx, state, f, state.pending)
+    if answer is False:
+        state.pending = None
+        state.phase = "ask"
+        return [Reply(ctx.t("All right, please type it again.")), question_reply(ctx, state, f, short=True)]
+    if isinstance(inp, TextInput):
+        # A new number instead of yes/no: take it as a fresh answer.
+        state.phase = "ask"
+        state.pending = None
+        return _on_answer(ctx, state, inp)
+    return [confirm_value_reply(ctx, f, state.pending)]
+
+
+def _yes_no_of(inp: Input) -> bool | None:
+    if isinstance(inp, ActionInput):
+        return {YES: True, NO: False}.get(inp.action)
+    if isinstance(inp, TextInput):
+        try:
+            return parse_yes_no(inp.text)
+        except ParseError:
+            return None
+    return None
+
+
+def _on_confirm_cancel(ctx: FormContext, state: FormState, inp: Input, outcome: Outcome) -> list[Reply]:
+    answer = _yes_no_of(inp)
+    if answer is True:
+        outcome.cancelled = True
+        return []
+    if answer is False:
+        state.phase = state.before_cancel
+        return [Reply(ctx.t("Good, let us continue.")), *resume(ctx, state)]
+    return [confirm_cancel_reply(ctx)]
+
+
+def missing_or_invalid(ctx: FormContext, state: FormState) -> list[tuple[int, FormField, str]]:
+    """Problems that stop a submission: a required answer missing, or a constraint now broken."""
+    t = ctx.t
+    problems = []
+    answers = expression_answers(ctx, state.answers)
+    for i, f in enumerate(relevant_fields(ctx, state.answers), start=1):
+        value = state.answers.get(f.name)
+        if value is None:
+            if f.required:
+                problems.append((i, f, t("an answer is needed")))
+            continue
+        expr = f.constraint_expr
+        if expr is not None and not expr.evaluate(answers, expression_value(f, value)):
+            assert f.constraint_message is not None
+            problems.append((i, f, f.constraint_message.get(t.locale)))
+    return problems
+
+
+def _on_review(ctx: FormContext, state: FormState, inp: Input, outcome: Outcome) -> list[Reply]:
+    t = ctx.t
+    action = _action_of(inp)
+    if isinstance(inp, TextInput) and action is None:
+        word = inp.text.strip().lower()
+        action = {"gửi": SUBMIT, "gui": SUBMIT, "nộp": SUBMIT, "nop": SUBMIT, "submit": SUBMIT, "send": SUBMIT,
+                  "sửa": EDIT, "sua": EDIT, "edit": EDIT}.get(word)
+    if action == SUBMIT:
+        problems = missing_or_invalid(ctx, state)
+        if problems:
+            lines = [t("The report cannot be sent yet:")]
+            lines += [f"• {t('Question {i}', i=i)} ({f.label.get(t.locale)}): {msg}" for i, f, msg in problems]
+            return [Reply("\n".join(lines)), review_reply(ctx, state)]
+        outcome.submit = True
+        return []
+    if action == EDIT:
+        state.phase = "pick_edit"
+        return [pick_edit_reply(ctx, state)]
+    if action == BACK:
+        state.phase = "ask"
+        return _go_back(ctx, state, None)
+    return [Reply(t("Please choose: send the report, or change an answer.")), review_reply(ctx, state)]
+
+
+def _on_pick_edit(ctx: FormContext, state: FormState, inp: Input) -> list[Reply]:
+    t = ctx.t
+    fields = relevant_fields(ctx, state.answers)
+    action = _action_of(inp)
+    index: int | None = None
+    if action and action.startswith("e:") and action[2:].isdigit():
+        index = int(action[2:])
+    elif isinstance(inp, TextInput) and inp.text.strip().isdigit():
+        index = int(inp.text.strip())
+    if action == BACK:
+        state.phase = "review"
+        return [review_reply(ctx, state)]
+    if index is None or not 1 <= index <= len(fields):
+        return [Reply(t("Please type the number of the question to change, from 1 to {n}.", n=len(fields))),
+                pick_edit_reply(ctx, state)]
+    f = fields[index - 1]
+    state.current = f.name
+    state.phase = "ask"
+    state.pending = None
+    # Answering it again leads straight back to the review, since nothing else is missing.
+    return [question_reply(ctx, state, f)]
+
+
+# --- replies ------------------------------------------------------------------------------------
+
+
+def question_reply(ctx: FormContext, state: FormState, f: FormField, *, short: bool = False) -> Reply:
+    t = ctx.t
+    number, total = progress(ctx, state)
+    lines = [t("Question {i}/{n}", i=number, n=total) + ": " + f.label.get(t.locale)]
+    if not short:
+        if f.hint:
+            lines.append(f.hint.get(t.locale))
+        if f.unit and f.type.is_numeric:
+            lines.append(t("Counted in: {unit}", unit=f.unit.get(t.locale)))
+    old = state.answers.get(f.name)
+    if old is not None and not f.type.is_attachment:
+        lines.append(t("Current answer: {value}", value=display_value(ctx, f, old)))
+    choices: tuple[Button, ...] = ()
+    columns = 1
+    match f.type:
+        case FieldType.YES_NO:
+            choices = (Button(t("Yes"), YES), Button(t("No"), NO))
+            columns = 2
+        case FieldType.SELECT_ONE:
+            choices = tuple(Button(c.label.get(t.locale), f"c:{c.value}") for c in f.choices)
+        case FieldType.SELECT_MULTIPLE:
+            chosen = set(state.pending or state.answers.get(f.name) or [])
+            marks = [("✅ " if c.value in chosen else "▫️ ") + c.label.get(t.locale) for c in f.choices]
+            toggles = [Button(mark, f"t:{c.value}") for mark, c in zip(marks, f.choices, strict=True)]
+            choices = (*toggles, Button(t("Done"), DONE))
+            lines.append(t("Choose every answer that applies, then Done. Or type their numbers, e.g. 1,3."))
+        case FieldType.PHOTO:
+            lines.append(t("Send photos with the paperclip button (at most {n}).", n=f.max_files))
+            choices = (Button(t("Done"), DONE),) if state.pending else ()
+        case FieldType.DOCUMENT:
+            lines.append(t("Send the file with the paperclip button: PDF, Word, Excel or a photo."))
+            choices = (Button(t("Done"), DONE),) if state.pending else ()
+        case FieldType.MONEY:
+            if not short:
+                lines.append(t("Type the amount in đồng, for example 2.000.000 or 2 triệu."))
+        case FieldType.DATE:
+            if not short:
+                lines.append(t("Type a date as day/month, for example 05/08/2024 or 5/8."))
+        case FieldType.LONG_TEXT | FieldType.TEXT:
+            pass
+        case _:
+            if not short:
+                lines.append(t("Type a number, for example 15. Type 0 if none."))
+    nav = [Button(t("◀️ Back"), BACK)] if any(n != f.name for n in state.stack) else []
+    if not f.required:
+        nav.append(Button(t("Skip ⏭"), SKIP))
+    return Reply("\n".join(lines), choices=choices, nav=tuple(nav), columns=columns)
+
+
+def confirm_value_reply(ctx: FormContext, f: FormField, value: Any) -> Reply:
+    t = ctx.t
+    words = spell_amount(Decimal(str(value)), t.locale)
+    shown = display_value(ctx, f, value)
+    if f.type is FieldType.MONEY:
+        words = f"{words} {t('VND')}"
+    return Reply(
+        t("{shown}: {words} — is that right?", shown=shown, words=words),
+        choices=(Button(t("Yes, correct"), YES), Button(t("No, retype"), NO)),
+        columns=2,
+    )
+
+
+def confirm_cancel_reply(ctx: FormContext) -> Reply:
+    t = ctx.t
+    return Reply(
+        t("Cancel this report? The answers typed so far will be deleted."),
+        choices=(Button(t("Yes, cancel"), YES), Button(t("No, continue"), NO)),
+        columns=2,
+    )
+
+
+def review_lines(ctx: FormContext, answers: dict[str, Any]) -> list[str]:
+    t = ctx.t
+    lines = []
+    for i, f in enumerate(relevant_fields(ctx, answers), start=1):
+        lines.append(f"{i}. {f.label.get(t.locale)}\n    → {display_value(ctx, f, answers.get(f.name))}")
+    return lines
+
+
+def review_reply(ctx: FormContext, state: FormState) -> Reply:
+    t = ctx.t
+    head = t("Please check your report before sending:")
+    if state.revision_of is not None:
+        head = t("Your report as submitted. Change an answer, then send the correction:")
+    text = "\n".join([head, "", *review_lines(ctx, state.answers)])
+    send = t("📤 Send the correction") if state.revision_of is not None else t("📤 Send the report")
+    return Reply(
+        text,
+        title=f"{ctx.campaign.title.get(t.locale)} — {ctx.period.name.get(t.locale)}",
+        choices=(Button(send, SUBMIT), Button(t("✏️ Change an answer"), EDIT)),
+        columns=1,
+    )
+
+
+def pick_edit_reply(ctx: FormContext, state: FormState) -> Reply:
+    t = ctx.t
+    fields = relevant_fields(ctx, state.answers)
+    return Reply(
+        t("Which question do you want to change? Choose its number (see the list above)."),
+        choices=tuple(Button(str(i), f"e:{i}") for i in range(1, len(fields) + 1)),
+        nav=(Button(t("◀️ Back"), BACK),),
+        columns=6,
+    )

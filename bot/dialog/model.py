@@ -1,0 +1,66 @@
+"""What goes into the dialog and what comes out of it: plain values, the same on every channel.
+
+A channel adapter turns an update into one of the inputs below and renders each Reply for its
+medium: buttons on Telegram, numbered lines on Zalo and the terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class TextInput:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActionInput:
+    """A button press, already matched to an action the last reply offered."""
+
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileInput:
+    """A photo or document already checked and stored by the adapter."""
+
+    kind: str  # "photo" or "document"
+    attachment_id: int
+    file_name: str
+
+
+Input = TextInput | ActionInput | FileInput
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    action: str  # short: it travels in Telegram callback data (64 bytes with the version prefix)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message. `choices` are the answers on offer (numbered on text channels); `nav` are moves
+    such as back and skip (typed words on text channels); `columns` is how many choice buttons fit on a
+    row."""
+
+    text: str
+    title: str | None = None
+    choices: tuple[Button, ...] = ()
+    nav: tuple[Button, ...] = ()
+    columns: int = 1
+    file_path: str | None = None  # a file to send with the message (summaries, exports)
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return tuple(b.action for b in (*self.choices, *self.nav))
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the engine asks its caller to do after a step."""
+
+    submit: bool = False
+    cancelled: bool = False
+    extra: dict[str, object] = field(default_factory=dict)

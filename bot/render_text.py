@@ -1,0 +1,30 @@
+"""Replies as plain text for channels without buttons (terminal, Zalo): choices become numbered lines,
+"0" goes back, and moves such as skip are typed words."""
+
+from __future__ import annotations
+
+from bot.dialog.form import BACK, SKIP
+from bot.dialog.model import Reply
+from bot.i18n import Translator
+
+
+def render_plain(reply: Reply, t: Translator) -> str:
+    lines = []
+    if reply.title:
+        lines.append(reply.title.upper() if t.locale == "en" else reply.title)
+    lines.append(reply.text)
+    nav = {b.action for b in reply.nav}
+    if reply.choices:
+        lines.append("")
+        lines.extend(f"  {i}. {b.label}" for i, b in enumerate(reply.choices, start=1))
+        if BACK in nav:
+            lines.append("  0. " + t("Back"))
+        lines.append(t("Reply with the number of your choice."))
+    hints = []
+    if BACK in nav and not reply.choices:
+        hints.append(t("type 'quay lại' to go back"))
+    if SKIP in nav:
+        hints.append(t("type 'bỏ qua' to skip"))
+    if hints:
+        lines.append("(" + "; ".join(hints) + ")")
+    return "\n".join(lines)

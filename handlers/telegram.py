@@ -1,0 +1,335 @@
+"""Telegram: python-telegram-bot turned into plain events for the conversation, and its replies back.
+
+Thin on purpose. Everything that decides anything lives in bot/; here: who sent the update, what
+kind of input it is, files checked and downloaded, replies rendered as HTML with every piece of text
+escaped, buttons whose callback data is "<version>|<action>" (re-authorised by the conversation),
+and messages split below Telegram's 4096-character limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import html
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.app import prepare
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.conversation import Command, Conversation, Press, Response, Sender
+from bot.dialog.model import FileInput, Reply, TextInput
+from bot.domain import Channel
+from bot.i18n import Translator
+from storage import people as people_store
+from storage import submissions as submission_store
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE = 4096
+MAX_CALLBACK_BYTES = 64
+MENU = (
+    ("baocao", "Report for my unit", "Nộp báo cáo"),
+    ("hannop", "What is due, and when", "Hạn nộp của tôi"),
+    ("danop", "What I submitted; corrections", "Báo cáo đã nộp, sửa báo cáo"),
+    ("huy", "Cancel the current report", "Hủy báo cáo đang làm"),
+    ("trogiup", "Help", "Trợ giúp"),
+    ("ngonngu", "Language", "Ngôn ngữ / Language"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramDeps:
+    conversation: Conversation
+    config: Config
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def callback_data(version: int, action: str) -> str:
+    data = f"{version}|{action}"
+    if len(data.encode()) > MAX_CALLBACK_BYTES:
+        raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
+    return data
+
+
+def parse_callback(data: str | None) -> Press | None:
+    """A forged or malformed button gives None; a well-formed one is still checked by the conversation."""
+    if not data or "|" not in data:
+        return None
+    head, _, action = data.partition("|")
+    if not head.isdigit() or not action or len(data.encode()) > MAX_CALLBACK_BYTES:
+        return None
+    return Press(int(head), action)
+
+
+def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split at line boundaries (then hard) so that every part fits one message."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not parts:
+        parts.append(current)
+    return parts
+
+
+def render(reply: Reply, version: int) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+    """HTML messages for one reply; only the last part carries the buttons."""
+    title = f"<b>{html.escape(reply.title, quote=False)}</b>\n" if reply.title else ""
+    chunks = _escaped_chunks(reply.text, MAX_MESSAGE - len(title))
+    chunks[0] = title + chunks[0]
+    keyboard = None
+    if reply.choices or reply.nav:
+        rows: list[list[InlineKeyboardButton]] = []
+        columns = max(reply.columns, 1)
+        for i in range(0, len(reply.choices), columns):
+            rows.append([InlineKeyboardButton(b.label, callback_data=callback_data(version, b.action))
+                         for b in reply.choices[i:i + columns]])
+        if reply.nav:
+            rows.append([InlineKeyboardButton(b.label, callback_data=callback_data(version, b.action))
+                         for b in reply.nav])
+        keyboard = InlineKeyboardMarkup(rows)
+    return [(chunk, keyboard if i == len(chunks) - 1 else None) for i, chunk in enumerate(chunks)]
+
+
+def _escaped_chunks(text: str, limit: int) -> list[str]:
+    """Split the plain text, then escape each part: a cut never falls inside an HTML entity."""
+    out: list[str] = []
+    for part in split_text(text, limit):
+        escaped = html.escape(part, quote=False)
+        if len(escaped) <= limit:
+            out.append(escaped)
+        else:  # many "&" or "<" made it longer: split that part smaller
+            out.extend(_escaped_chunks(part, max(limit // 2, 1)))
+    return out
+
+
+# --- updates -> events ----------------------------------------------------------------------------
+
+
+def sender_of(update: Update) -> Sender | None:
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or user.is_bot:
+        return None
+    return Sender(Channel.TELEGRAM, str(user.id), str(chat.id), user.full_name, user.username, user.language_code)
+
+
+async def _reply(deps: TelegramDeps, update: Update, response: Response) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    bot = update.get_bot()
+    for reply in response.replies:
+        for text, keyboard in render(reply, response.version):
+            await bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
+                                   disable_web_page_preview=True)
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    deps: TelegramDeps = context.bot_data["deps"]
+    sender, message = sender_of(update), update.effective_message
+    if sender is None or message is None or message.text is None:
+        return
+    text = message.text
+    event: Command | TextInput
+    if text.startswith("/"):
+        head, _, arg = text[1:].partition(" ")
+        event = Command(head.split("@", 1)[0].lower(), arg.strip())
+    else:
+        event = TextInput(text)
+    response = await deps.conversation.handle(sender, event, update_key=str(update.update_id))
+    await _reply(deps, update, response)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    deps: TelegramDeps = context.bot_data["deps"]
+    query, sender = update.callback_query, sender_of(update)
+    if query is None or sender is None:
+        return
+    await query.answer()
+    press = parse_callback(query.data)
+    if press is None:
+        # Not one of ours: send a version no dialog has, so the conversation explains and re-asks.
+        press = Press(-1, "forged")
+    response = await deps.conversation.handle(sender, press, update_key=str(update.update_id))
+    if response.duplicate:
+        return
+    if isinstance(query.message, Message):
+        # The buttons of an answered question go away, so they cannot be tapped twice.
+        with contextlib.suppress(BadRequest):
+            await query.message.edit_reply_markup(reply_markup=None)
+    await _reply(deps, update, response)
+
+
+async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    deps: TelegramDeps = context.bot_data["deps"]
+    sender, message = sender_of(update), update.effective_message
+    if sender is None or message is None:
+        return
+    conversation = deps.conversation
+    expected = await conversation.expected_attachment(sender)
+    locale = await conversation.locale_of(sender)
+    t = conversation.translator(locale)
+    if expected is None:
+        await message.reply_text(t("I was not expecting a file now. Type /baocao to continue your report."))
+        return
+    uploads = deps.config.uploads
+    if message.photo:
+        photo = message.photo[-1]
+        kind, file_id, unique, size, name, mime = "photo", photo.file_id, photo.file_unique_id, photo.file_size, \
+            f"{photo.file_unique_id}.jpg", "image/jpeg"
+        limit_mb = uploads.max_photo_mb
+    elif message.document:
+        doc = message.document
+        kind, file_id, unique, size, name, mime = "document", doc.file_id, doc.file_unique_id, doc.file_size, \
+            doc.file_name or doc.file_unique_id, doc.mime_type
+        limit_mb = uploads.max_document_mb
+        if Path(name).suffix.lower() not in uploads.document_types:
+            await message.reply_text(t("Files of this type are not accepted. Please send {types}.",
+                                       types=", ".join(uploads.document_types)))
+            return
+        if (mime or "").startswith("image/"):
+            kind = "photo"
+    else:
+        return
+    if size is not None and size > limit_mb * 1024 * 1024:
+        await message.reply_text(t("The file is too large ({size} MB); the limit is {limit} MB.",
+                                   size=t.number(round(size / 1024 / 1024, 1)), limit=t.number(limit_mb)))
+        return
+    target_dir = deps.config.data_dir / "uploads" / str(expected.unit_id)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    suffix = Path(name).suffix.lower() or ".bin"
+    local = target_dir / f"{unique}{suffix}"
+    tg_file = await context.bot.get_file(file_id)
+    await tg_file.download_to_drive(custom_path=local)
+    digest = hashlib.sha256(local.read_bytes()).hexdigest()
+    attachment_id = await submission_store.add_attachment(
+        conversation.db, person_id=expected.person_id, unit_id=expected.unit_id, period_id=expected.period_id,
+        field=expected.field, channel=Channel.TELEGRAM.value, file_id=file_id, file_unique_id=unique, file_name=name,
+        mime_type=mime, size_bytes=size, sha256=digest, local_path=str(local), now=conversation.clock.now(),
+    )
+    response = await conversation.handle(sender, FileInput(kind, attachment_id, name), str(update.update_id))
+    await _reply(deps, update, response)
+
+
+async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    deps: TelegramDeps = context.bot_data["deps"]
+    sender, message = sender_of(update), update.effective_message
+    if sender is None or message is None:
+        return
+    t: Translator = deps.conversation.translator(await deps.conversation.locale_of(sender))
+    await message.reply_text(t("I can read text, photos and files. Type /trogiup for help."))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    deps: TelegramDeps = context.bot_data["deps"]
+    if isinstance(context.error, Forbidden) and isinstance(update, Update):
+        sender = sender_of(update)
+        if sender is not None:  # the person blocked the bot: stop writing to them, show it to superiors
+            await people_store.mark_blocked(deps.conversation.db, sender.channel, sender.external_id,
+                                            deps.conversation.clock.now())
+        return
+    log.error("error while handling an update", exc_info=context.error)
+
+
+# --- wiring ---------------------------------------------------------------------------------------
+
+
+async def set_menu(application: Application) -> None:
+    bot = application.bot
+    await bot.set_my_commands([BotCommand(c, vi) for c, _en, vi in MENU])
+    await bot.set_my_commands([BotCommand(c, vi) for c, _en, vi in MENU], language_code="vi")
+    await bot.set_my_commands([BotCommand(c, en) for c, en, _vi in MENU], language_code="en")
+
+
+def build_application(
+    config: Config,
+    *,
+    deps: TelegramDeps | None = None,
+    clock: Clock | None = None,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+) -> Application:
+    """The Application with our handlers. Without `deps`, the database is prepared in post_init, inside
+    the Application's own event loop, and closed in post_shutdown. Tests pass deps and a request class
+    that refuses the network."""
+    cfg = config.telegram
+    if cfg.token is None:
+        raise ValueError("no Telegram token")
+    the_clock = clock or SystemClock()
+
+    async def post_init(application: Application) -> None:
+        if application.bot_data.get("deps") is None:
+            prepared = await prepare(config, the_clock.now())
+            conversation = Conversation(prepared.db, the_clock, config.app.zone, config.locales_dir)
+            application.bot_data["deps"] = TelegramDeps(conversation, config)
+            application.bot_data["owns_db"] = True
+        await set_menu(application)
+
+    async def post_shutdown(application: Application) -> None:
+        if application.bot_data.get("owns_db"):
+            await application.bot_data["deps"].conversation.db.close()
+
+    builder = ApplicationBuilder().token(cfg.token.get_secret_value()).rate_limiter(AIORateLimiter())
+    if cfg.base_url:
+        base = cfg.base_url.rstrip("/")
+        builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot", 1))
+    if request is not None:
+        builder = builder.request(request)
+    if updates_request is not None:
+        builder = builder.get_updates_request(updates_request)
+    application = builder.post_init(post_init).post_shutdown(post_shutdown).build()
+    application.bot_data["deps"] = deps
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(MessageHandler(private & filters.TEXT, on_text))
+    application.add_handler(MessageHandler(private & (filters.PHOTO | filters.Document.ALL), on_file))
+    application.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, on_other))
+    application.add_error_handler(on_error)
+    return application
+
+
+def run(application: Application, config: Config) -> None:
+    """Long polling by default; a webhook (its secret checked by python-telegram-bot) when configured."""
+    cfg = config.telegram
+    if cfg.mode == "webhook":
+        assert cfg.webhook_secret is not None
+        path = "telegram"
+        application.run_webhook(
+            listen=cfg.webhook_listen, port=cfg.webhook_port, url_path=path,
+            webhook_url=f"{cfg.webhook_url.rstrip('/')}/{path}" if not cfg.webhook_url.endswith(path)
+            else cfg.webhook_url,
+            secret_token=cfg.webhook_secret.get_secret_value(), allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+
+

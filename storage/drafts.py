@@ -1,0 +1,108 @@
+"""Dialog state, one row per person, saved after every step.
+
+Each save carries the version it was computed from; a save against a newer version is refused,
+so two updates racing for the same person never overwrite each other. The update's key is
+recorded in the same transaction, so a re-delivered update is recognised and not acted on twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.db import Database, Transaction
+from storage.timefmt import from_db, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    person_id: int
+    state: dict[str, Any]
+    version: int
+    unit_id: int | None
+    period_id: int | None
+    step: int
+    steps_total: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DraftProgress:
+    person_id: int
+    unit_id: int
+    period_id: int
+    step: int
+    steps_total: int
+    updated_at: datetime
+
+
+class StaleVersionError(Exception):
+    """Another update changed the dialog first."""
+
+
+class DuplicateUpdateError(Exception):
+    """This update was handled before."""
+
+
+async def load(db: Database, person_id: int) -> Draft | None:
+    row = await db.fetchone("SELECT * FROM drafts WHERE person_id = ?", (person_id,))
+    if row is None:
+        return None
+    return Draft(row["person_id"], json.loads(row["state"]), row["version"], row["unit_id"], row["period_id"],
+                 row["step"], row["steps_total"], from_db(row["updated_at"]))
+
+
+async def mark_update(tx: Transaction, channel: str, update_key: str, now: datetime) -> None:
+    """Record an update as handled; raise DuplicateUpdateError when it already was."""
+    inserted = await tx.execute_rowcount(
+        "INSERT OR IGNORE INTO processed_updates(channel, update_key, at) VALUES (?, ?, ?)",
+        (channel, update_key, to_db(now)),
+    )
+    if inserted == 0:
+        raise DuplicateUpdateError(update_key)
+
+
+async def save(
+    tx: Transaction,
+    *,
+    person_id: int,
+    expected_version: int,
+    state: dict[str, Any],
+    unit_id: int | None,
+    period_id: int | None,
+    step: int,
+    steps_total: int,
+    now: datetime,
+) -> int:
+    """Write the state as version expected_version + 1; raise StaleVersionError if someone was first."""
+    stamp = to_db(now)
+    payload = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+    if expected_version == 0:
+        inserted = await tx.execute_rowcount(
+            "INSERT OR IGNORE INTO drafts(person_id, unit_id, period_id, state, step, steps_total, version, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
+            (person_id, unit_id, period_id, payload, step, steps_total, stamp, stamp),
+        )
+        if inserted:
+            return 1
+    changed = await tx.execute_rowcount(
+        "UPDATE drafts SET unit_id = ?, period_id = ?, state = ?, step = ?, steps_total = ?, "
+        "version = version + 1, updated_at = ? WHERE person_id = ? AND version = ?",
+        (unit_id, period_id, payload, step, steps_total, stamp, person_id, expected_version),
+    )
+    if changed == 0:
+        raise StaleVersionError(person_id)
+    return expected_version + 1
+
+
+async def open_for(db: Database, period_id: int) -> list[DraftProgress]:
+    """Drafts in progress for a period: reminders tell the unit where it stopped."""
+    rows = await db.fetchall(
+        "SELECT person_id, unit_id, period_id, step, steps_total, updated_at FROM drafts "
+        "WHERE period_id = ? AND unit_id IS NOT NULL",
+        (period_id,),
+    )
+    return [DraftProgress(r["person_id"], r["unit_id"], r["period_id"], r["step"], r["steps_total"],
+                          from_db(r["updated_at"])) for r in rows]
