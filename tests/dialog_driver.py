@@ -23,8 +23,9 @@ def current_field(conversation_state: dict, fields: dict[str, FormField]) -> For
     return fields.get(name) if name and form.get("phase") == "ask" else None
 
 
-async def answer_current(conv: Conversation, sender: Sender, response: Response, field: FormField,
-                         update_key: str | None = None) -> Response:
+async def answer_current(
+    conv: Conversation, sender: Sender, response: Response, field: FormField, update_key: str | None = None
+) -> Response:
     """One valid answer to `field`, by button where the reply offers one, else typed."""
     actions = [a for r in response.replies for a in r.actions]
     if field.type is FieldType.YES_NO:

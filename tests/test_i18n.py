@@ -96,3 +96,15 @@ def test_english_formats(repo: Path) -> None:
     assert t.number(1234567) == "1,234,567"
     assert t.percent(Decimal("12.5")) == "12.5%"
     assert t.weekday_date(date(2024, 8, 5)) == "Monday, 05/08/2024"
+
+
+def test_no_message_is_hidden_inside_an_f_string(repo: Path) -> None:
+    # Babel cannot see t("...") inside an f-string, so such a message would never be translated.
+    pattern = re.compile(r"""f(["']).*?\{t\((["'])""")
+    offenders = []
+    for folder in SOURCE_DIRS:
+        for path in (repo / folder).rglob("*.py"):
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                if pattern.search(line):
+                    offenders.append(f"{path.relative_to(repo)}:{number}: {line.strip()}")
+    assert not offenders, "\n".join(offenders)

@@ -25,8 +25,9 @@ from tests.fakes import FakeClock, RecordingOutput, ScriptedInput
 DAKLAK_95 = "daklak-95-nam-cdvn-2024"
 
 
-def terminal(db: Database, config: Config, clock: FakeClock, read: ScriptedInput, out: RecordingOutput
-             ) -> TerminalSession:
+def terminal(
+    db: Database, config: Config, clock: FakeClock, read: ScriptedInput, out: RecordingOutput
+) -> TerminalSession:
     conversation = Conversation(db, clock, VN, config.locales_dir)
     return TerminalSession(db, conversation, Translator("vi", config.locales_dir), clock, read, out, user="tester")
 
@@ -87,8 +88,11 @@ async def test_an_upper_unit_sees_its_deadlines_with_days_left(config: Config, c
         clock.advance(days=10)  # 12 August: a unit that has not reported is 7 days late
         other = await unit_store.by_code(db, "DL-KP")
         assert other is not None
-        late = next(d for d in await deadlines_for_unit(db, other, clock.now())
-                    if d.campaign.id == DAKLAK_95 and d.period.key == "dot-1")
+        late = next(
+            d
+            for d in await deadlines_for_unit(db, other, clock.now())
+            if d.campaign.id == DAKLAK_95 and d.period.key == "dot-1"
+        )
         assert (late.status, late.days) == (Status.OVERDUE, 7)
         out3 = RecordingOutput()
         await terminal(db, config, clock, ScriptedInput([]), out3).show_unit(other)
@@ -132,16 +136,31 @@ def test_the_main_command_without_a_token_runs_in_the_terminal(config_path: Path
     env["BOT_CONFIG"] = str(config_path)
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "run", "--unit", "DL-KP", "--at", "2024-08-02T08:00:00+07:00"],
-        cwd=repo, env=env, capture_output=True, text=True, timeout=60, check=False,
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert "Đã nạp tổ chức mẫu" in proc.stdout
     assert "Đồng chí muốn nộp báo cáo nào cho Liên đoàn Lao động huyện Krông Pắc?" in proc.stdout
-    assert "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1 (01/01–31/07/2024) (hạn trước 05/08/2024)" in proc.stdout
+    assert (
+        "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1 (01/01–31/07/2024) (hạn trước 05/08/2024)" in proc.stdout
+    )
     assert "Các câu trả lời đã được lưu" in proc.stdout  # end of input: the draft is kept
     # Without a terminal on stdin the session ends cleanly instead of hanging.
-    proc = subprocess.run([sys.executable, "-m", "bot"], cwd=repo, env=env, capture_output=True, text=True,
-                          timeout=60, check=False, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Gõ số thứ tự hoặc mã đơn vị" in proc.stdout
 

@@ -137,6 +137,8 @@ def _choice_label(ctx: FormContext, f: FormField, value: str) -> str:
 def start(ctx: FormContext, state: FormState) -> tuple[FormState, list[Reply]]:
     """Begin (or, for a correction, open the review of) the form."""
     if state.revision_of is not None:
+        # Questions left unanswered in the submission were skipped there: do not ask them again.
+        state.skipped = [f.name for f in relevant_fields(ctx, state.answers) if f.name not in state.answers]
         state.phase = "review"
         return state, [review_reply(ctx, state)]
     return _advance(ctx, state, [])
@@ -510,7 +512,9 @@ def _on_review(ctx: FormContext, state: FormState, inp: Input, outcome: Outcome)
         problems = missing_or_invalid(ctx, state)
         if problems:
             lines = [t("The report cannot be sent yet:")]
-            lines += [f"• {t('Question {i}', i=i)} ({f.label.get(t.locale)}): {msg}" for i, f, msg in problems]
+            for i, f, msg in problems:
+                question = t("Question {i}", i=i)
+                lines.append(f"• {question} ({f.label.get(t.locale)}): {msg}")
             return [Reply("\n".join(lines)), review_reply(ctx, state)]
         outcome.submit = True
         return []
@@ -603,7 +607,8 @@ def confirm_value_reply(ctx: FormContext, f: FormField, value: Any) -> Reply:
     words = spell_amount(Decimal(str(value)), t.locale)
     shown = display_value(ctx, f, value)
     if f.type is FieldType.MONEY:
-        words = f"{words} {t('VND')}"
+        currency = t("VND")
+        words = f"{words} {currency}"
     return Reply(
         t("{shown}: {words} — is that right?", shown=shown, words=words),
         choices=(Button(t("Yes, correct"), YES), Button(t("No, retype"), NO)),

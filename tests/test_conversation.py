@@ -1,0 +1,300 @@
+"""The conversation around the form: registration, who may report, saving, submitting, correcting."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from bot.app import prepare
+from bot.campaign_model import FormField
+from bot.config import Config
+from bot.conversation import Command, Conversation, Press, Response, Sender
+from bot.dialog.model import TextInput
+from bot.domain import Channel, Role
+from bot.invites import issue_invite
+from storage import campaigns as campaign_store
+from storage import drafts as draft_store
+from storage import submissions as submission_store
+from storage import units as unit_store
+from storage.db import Database
+from tests.conftest import VN
+from tests.dialog_driver import answer_current, current_field
+from tests.fakes import FakeClock
+
+DAKLAK_95 = "daklak-95-nam-cdvn-2024"
+
+
+@dataclass
+class World:
+    db: Database
+    conv: Conversation
+    clock: FakeClock
+    config: Config
+
+    async def invite(self, unit_code: str, role: Role = Role.CHAIR) -> str:
+        unit = await unit_store.by_code(self.db, unit_code)
+        assert unit is not None
+        issued = await issue_invite(
+            self.db,
+            unit=unit,
+            role=role,
+            lifetime=timedelta(days=14),
+            created_by="test",
+            now=self.clock.now(),
+            bot_username="CongDoanBaoCaoBot",
+        )
+        return issued.code
+
+    async def register(self, sender: Sender, unit_code: str, role: Role = Role.CHAIR) -> Response:
+        return await self.conv.handle(sender, Command("start", await self.invite(unit_code, role)))
+
+    async def state(self, sender: Sender) -> dict:
+        person_id = await self.db.fetchval(
+            "SELECT person_id FROM identities WHERE channel = ? AND external_id = ?",
+            (sender.channel.value, sender.external_id),
+        )
+        draft = await draft_store.load(self.db, person_id)
+        assert draft is not None
+        return draft.state
+
+    async def current_field(self, sender: Sender) -> FormField | None:
+        state = await self.state(sender)
+        if state.get("mode") != "form":
+            return None
+        campaign = await campaign_store.campaign(self.db, state["form"]["campaign_id"])
+        assert campaign is not None
+        return current_field(state, {f.name: f for f in campaign.fields})
+
+    async def answer_all(self, sender: Sender, response: Response) -> Response:
+        for _ in range(60):
+            field = await self.current_field(sender)
+            if field is None:
+                return response
+            response = await answer_current(self.conv, sender, response, field)
+        raise AssertionError("the form did not end")
+
+    async def open_report(self, sender: Sender, label_part: str) -> Response:
+        response = await self.conv.handle(sender, Command("baocao"))
+        return await press_label(self.conv, sender, response, label_part)
+
+
+async def press_label(conv: Conversation, sender: Sender, response: Response, part: str) -> Response:
+    for reply in response.replies:
+        for button in (*reply.choices, *reply.nav):
+            if part in button.label:
+                return await conv.handle(sender, Press(response.version, button.action))
+    raise AssertionError(f"no button with {part!r} in {[b.label for r in response.replies for b in r.choices]}")
+
+
+def text_of(response: Response) -> str:
+    return "\n".join(r.text for r in response.replies)
+
+
+@pytest.fixture
+async def world(config: Config, clock: FakeClock) -> AsyncIterator[World]:
+    prepared = await prepare(config, clock.now())
+    try:
+        yield World(prepared.db, Conversation(prepared.db, clock, VN, config.locales_dir), clock, config)
+    finally:
+        await prepared.db.close()
+
+
+CHAIR = Sender(Channel.TELEGRAM, "1001", "1001", "Nguyễn Thị Hoa", "hoa", "vi")
+OFFICER = Sender(Channel.TELEGRAM, "2002", "2002", "Trần Văn Nam", None, "vi")
+STRANGER = Sender(Channel.TELEGRAM, "3003", "3003", "Người lạ", None, "en")
+
+
+async def test_an_unknown_person_is_told_how_to_join_and_nothing_is_stored(world: World) -> None:
+    response = await world.conv.handle(STRANGER, TextInput("hello"))
+    assert "invite link" in text_of(response)
+    assert await world.db.fetchval("SELECT count(*) FROM people") == 0
+
+
+async def test_invite_registers_and_greets_by_name_and_unit(world: World) -> None:
+    response = await world.register(CHAIR, "DL-BMT-001")
+    assert "Chào mừng Nguyễn Thị Hoa" in text_of(response)
+    assert "Công đoàn Công ty TNHH MTV Cà phê Buôn Ma Thuột" in text_of(response)
+    again = await world.conv.handle(STRANGER, Command("start", "not-a-valid-code-at-all"))
+    assert "không hợp lệ" in text_of(again) or "not valid" in text_of(again)
+
+
+async def test_the_invite_code_typed_as_a_message_also_registers(world: World) -> None:
+    code = await world.invite("DL-BMT-002")
+    zalo = Sender(Channel.ZALO, "z-1", "z-1", "Lê Văn Bình", None, "vi")
+    response = await world.conv.handle(zalo, TextInput(code))
+    assert "Chào mừng Lê Văn Bình" in text_of(response)
+
+
+async def test_a_full_report_gives_a_receipt_and_one_submission(world: World) -> None:
+    await world.register(CHAIR, "DL-BMT-001")
+    response = await world.open_report(CHAIR, "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1")
+    assert "Hạn nộp: trước Thứ Hai, 05/08/2024" in text_of(response)
+    response = await world.answer_all(CHAIR, response)
+    assert "Xin đồng chí kiểm tra lại báo cáo" in text_of(response)
+    receipt = await world.conv.handle(CHAIR, Press(response.version, "submit"))
+    text = text_of(receipt)
+    assert "✅ Đã nhận báo cáo" in text
+    assert "Số biên nhận: BC-" in text
+    assert "Thời gian: 08:00 02/08/2024" in text
+    assert "Nộp sau hạn" not in text
+    assert await world.db.fetchval("SELECT count(*) FROM submissions") == 1
+    # A second tap on the same "Gửi" button is out of date and sends nothing.
+    again = await world.conv.handle(CHAIR, Press(response.version, "submit"))
+    assert "Nút này đã cũ" in text_of(again)
+    assert await world.db.fetchval("SELECT count(*) FROM submission_revisions") == 1
+
+
+async def test_a_late_report_is_accepted_and_marked_late(world: World) -> None:
+    world.clock.set(world.clock.now() + timedelta(days=5))  # 7 August: two days after "trước ngày 5/8"
+    await world.register(CHAIR, "DL-BMT-001")
+    response = await world.open_report(CHAIR, "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1")
+    response = await world.answer_all(CHAIR, response)
+    receipt = await world.conv.handle(CHAIR, Press(response.version, "submit"))
+    assert "Nộp sau hạn (3 ngày)" in text_of(receipt)
+    row = await world.db.fetchone("SELECT late FROM submissions")
+    assert row is not None
+    assert row["late"] == 1
+
+
+async def test_a_correction_keeps_every_revision(world: World) -> None:
+    await world.register(CHAIR, "DL-BMT-001")
+    response = await world.open_report(CHAIR, "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1")
+    response = await world.answer_all(CHAIR, response)
+    await world.conv.handle(CHAIR, Press(response.version, "submit"))
+    world.clock.advance(days=1)
+    listing = await world.conv.handle(CHAIR, Command("danop"))
+    assert "Các báo cáo đã nộp" in text_of(listing)
+    review = await press_label(world.conv, CHAIR, listing, "BC-")
+    assert "Báo cáo đã nộp. Sửa câu trả lời" in text_of(review)
+    edit = await world.conv.handle(CHAIR, Press(review.version, "edit"))
+    question = await world.conv.handle(CHAIR, Press(edit.version, "e:1"))
+    assert "Câu trả lời hiện tại: 12 buổi" in text_of(question)
+    back_at_review = await world.conv.handle(CHAIR, TextInput("7"))
+    receipt = await world.conv.handle(CHAIR, Press(back_at_review.version, "submit"))
+    assert "Đã nhận bản sửa (lần 2)" in text_of(receipt)
+    submission_id = await world.db.fetchval("SELECT id FROM submissions")
+    revisions = await submission_store.revisions(world.db, submission_id)
+    assert [r.revision for r in revisions] == [1, 2]
+    assert revisions[0].answers["propaganda_sessions"] == 12
+    assert revisions[1].answers["propaganda_sessions"] == 7
+    assert revisions[1].submitted_at - revisions[0].submitted_at == timedelta(days=1)
+
+
+async def test_a_restart_continues_at_the_same_question(world: World) -> None:
+    await world.register(CHAIR, "DL-BMT-001")
+    response = await world.open_report(CHAIR, "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1")
+    for _ in range(3):
+        field = await world.current_field(CHAIR)
+        assert field is not None
+        response = await answer_current(world.conv, CHAIR, response, field)
+    before = await world.current_field(CHAIR)
+    assert before is not None
+    restarted = Conversation(world.db, world.clock, VN, world.config.locales_dir)  # a new process, same database
+    world.clock.advance(days=2)
+    resumed = await restarted.handle(CHAIR, Command("baocao"))
+    assert "Câu 4/" in text_of(resumed)
+    assert (await world.current_field(CHAIR)) == before
+
+
+async def test_a_redelivered_update_is_handled_once(world: World) -> None:
+    await world.register(CHAIR, "DL-BMT-001")
+    response = await world.open_report(CHAIR, "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1")
+    first = await world.conv.handle(CHAIR, TextInput("5"), update_key="777")
+    again = await world.conv.handle(CHAIR, TextInput("9"), update_key="777")
+    assert again.duplicate
+    assert again.replies == []
+    state = await world.state(CHAIR)
+    assert state["form"]["answers"] == {"propaganda_sessions": 5}
+    assert first.version > response.version
+
+
+async def test_a_button_never_offered_is_refused(world: World) -> None:
+    await world.register(CHAIR, "DL-BMT-001")
+    response = await world.open_report(CHAIR, "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1")
+    before = await world.state(CHAIR)
+    forged = await world.conv.handle(CHAIR, Press(response.version, "submit"))
+    assert "Nút này đã cũ" in text_of(forged)
+    assert (await world.state(CHAIR))["form"] == before["form"]
+    assert await world.db.fetchval("SELECT count(*) FROM submissions") == 0
+
+
+async def test_a_chair_reports_only_for_their_own_unit(world: World) -> None:
+    await world.register(CHAIR, "DL-BMT-001")
+    response = await world.conv.handle(CHAIR, Command("baocao", "DL-BMT-002"))
+    assert "không có quyền báo cáo cho đơn vị DL-BMT-002" in text_of(response)
+
+
+async def test_an_officer_may_report_for_a_unit_of_their_subtree_only(world: World) -> None:
+    await world.register(OFFICER, "DL-BMT", Role.OFFICER)
+    own = await world.conv.handle(OFFICER, Command("baocao", "DL-BMT-003"))
+    assert "Đồng chí muốn nộp báo cáo nào cho" in text_of(own)
+    await world.conv.handle(OFFICER, Command("huy"))
+    other = await world.conv.handle(OFFICER, Command("baocao", "DL-KP-003"))
+    assert "không có quyền" in text_of(other)
+
+
+async def test_department_staff_do_not_file_reports(world: World) -> None:
+    staff = Sender(Channel.TELEGRAM, "4004", "4004", "Phạm Thu", None, "vi")
+    await world.register(staff, "DL", Role.DEPARTMENT)
+    response = await world.conv.handle(staff, Command("baocao"))
+    assert "không nộp báo cáo" in text_of(response)
+
+
+async def test_deadlines_and_words_instead_of_commands(world: World) -> None:
+    await world.register(CHAIR, "DL-BMT-001")
+    response = await world.conv.handle(CHAIR, TextInput("Hạn nộp"))
+    assert "hạn trước Thứ Hai, 05/08/2024 — còn 3 ngày" in text_of(response)
+
+
+async def test_deadlines_while_a_form_is_open_keep_the_form(world: World) -> None:
+    await world.register(CHAIR, "DL-BMT-001")
+    await world.open_report(CHAIR, "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1")
+    await world.conv.handle(CHAIR, TextInput("5"))
+    response = await world.conv.handle(CHAIR, Command("hannop"))
+    assert "đang dừng ở câu 2/" in text_of(response)
+    assert (await world.state(CHAIR))["form"]["answers"] == {"propaganda_sessions": 5}
+
+
+async def test_cancel_with_confirmation_deletes_the_draft(world: World) -> None:
+    await world.register(CHAIR, "DL-BMT-001")
+    await world.open_report(CHAIR, "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1")
+    await world.conv.handle(CHAIR, TextInput("5"))
+    ask = await world.conv.handle(CHAIR, TextInput("hủy"))
+    assert "Hủy báo cáo này?" in text_of(ask)
+    done = await world.conv.handle(CHAIR, Press(ask.version, "yes"))
+    assert "Đã hủy báo cáo" in text_of(done)
+    assert (await world.state(CHAIR))["mode"] == "idle"
+
+
+async def test_a_closed_period_refuses_the_report(world: World) -> None:
+    await world.register(CHAIR, "DL-BMT-001")
+    response = await world.open_report(CHAIR, "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1")
+    response = await world.answer_all(CHAIR, response)
+    world.clock.advance(days=40)  # past 30 days after the due date
+    refused = await world.conv.handle(CHAIR, Press(response.version, "submit"))
+    assert "đã khóa sổ" in text_of(refused)
+    assert await world.db.fetchval("SELECT count(*) FROM submissions") == 0
+
+
+async def test_language_can_be_switched_to_english(world: World) -> None:
+    await world.register(CHAIR, "DL-BMT-001")
+    menu = await world.conv.handle(CHAIR, Command("ngonngu"))
+    done = await press_label(world.conv, CHAIR, menu, "English")
+    assert done.locale == "en"
+    response = await world.conv.handle(CHAIR, Command("hannop"))
+    assert "3 days left" in text_of(response)
+
+
+async def test_numbered_answers_on_channels_without_buttons(world: World) -> None:
+    zalo = Sender(Channel.ZALO, "z-9", "z-9", "Đỗ Minh", None, "vi")
+    await world.conv.handle(zalo, TextInput(await world.invite("DL-BMT-001")))
+    menu = await world.conv.handle(zalo, Command("baocao"))
+    labels = [b.label for r in menu.replies for b in r.choices]
+    number = next(i for i, label in enumerate(labels, start=1) if "120 năm tỉnh Đắk Lắk — Đợt 1" in label)
+    first = await world.conv.handle(zalo, TextInput(str(number)))
+    assert "Câu 1/" in text_of(first)
+    await world.conv.handle(zalo, TextInput("0"))  # "0" on a number question is an answer, not "back"
+    assert (await world.state(zalo))["form"]["answers"] == {"propaganda_sessions": 0}
