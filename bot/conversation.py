@@ -27,6 +27,7 @@ from bot.dialog.model import ActionInput, Button, FileInput, Reply, TextInput
 from bot.domain import Channel, Role, Unit, UnitKind
 from bot.i18n import Translator, normalise_locale
 from bot.invites import hash_code, looks_like_code
+from bot.reminder_text import OPEN_ACTION
 from storage import campaigns as campaign_store
 from storage import drafts as draft_store
 from storage import people as people_store
@@ -202,6 +203,8 @@ class Conversation:
             word = " ".join(event.text.lower().split()).strip(".!?")
             if word in COMMAND_WORDS:  # a lone command word is never an answer worth keeping
                 event = Command(COMMAND_WORDS[word])
+        if isinstance(event, Press) and event.action.startswith(f"{OPEN_ACTION}:"):
+            return await self._open_from_reminder(person_id, t, state, event.action)
         if isinstance(event, Press):
             if event.version != version or event.action not in state.get("offered", []):
                 replies = [Reply(t("That button is out of date. Here is where you are now:"))]
@@ -420,6 +423,27 @@ class Conversation:
         )]
         fstate, replies = form.start(ctx, fstate)
         return self._form_turn(ctx, state, fstate, intro + replies)
+
+    async def _open_from_reminder(self, person_id: int, t: Translator, state: dict[str, Any], action: str) -> _Turn:
+        """"📝 Nộp ngay" in a reminder: sent outside any dialog, so it carries no version; it is checked here
+        like a command (who may report, is the period still open) and opens the form at the right question."""
+        parts = action.split(":")
+        if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+            return self._keep(state, [Reply(t("That button is out of date. Here is where you are now:")),
+                                      *await self._resume(person_id, t, state)])
+        period_id, unit_id = int(parts[1]), int(parts[2])
+        if state.get("mode") == "form":
+            if state.get("period_id") != period_id or state["form"]["unit_id"] != unit_id:
+                return self._keep(state, [Reply(t("Please finish or cancel (/huy) the report first.")),
+                                          *await self._resume(person_id, t, state)])
+            return self._keep(state, await self._resume(person_id, t, state))
+        unit = await unit_store.by_id(self.db, unit_id)
+        if unit is None or not await self.may_report_for(person_id, unit):
+            return self._keep(state, [Reply(t("You cannot report for unit {code}.", code=unit.code if unit else "?"))])
+        for d in await self._open_items(unit):
+            if d.period_id == period_id:
+                return await self._open_form(person_id, t, unit, d)
+        return await self._choose_report(person_id, t, unit)
 
     # --- the form -------------------------------------------------------------------------------
 

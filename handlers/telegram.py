@@ -13,11 +13,12 @@ import hashlib
 import html
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -30,14 +31,18 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.app import prepare
+from bot.channels import BlockedError, RetryAfterError, SendError, TransientError
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.conversation import Command, Conversation, Press, Response, Sender
 from bot.dialog.model import FileInput, Reply, TextInput
 from bot.domain import Channel
 from bot.i18n import Translator
+from scheduler.sender import OutboxSender, SendStats
+from scheduler.service import PlanResult, ReminderPlanner
 from storage import people as people_store
 from storage import submissions as submission_store
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +265,82 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("error while handling an update", exc_info=context.error)
 
 
+# --- the clock's messages ------------------------------------------------------------------------
+
+
+class TelegramOutbound:
+    """The outbound port for reminders: PTB's errors become the named errors the sender handles."""
+
+    name = Channel.TELEGRAM.value
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        try:
+            for text, keyboard in render(reply, 0):  # version 0: reminder buttons are checked like commands
+                await self.bot.send_message(int(chat_id), text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
+                                            disable_web_page_preview=True)
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            raise RetryAfterError(wait.total_seconds() if isinstance(wait, timedelta) else float(wait)) from exc
+        except Forbidden as exc:
+            raise BlockedError(str(exc)) from exc
+        except BadRequest as exc:
+            if "chat not found" in str(exc).lower():
+                raise BlockedError(str(exc)) from exc
+            raise SendError(str(exc)) from exc
+        except (NetworkError, TimedOut) as exc:
+            raise TransientError(str(exc)) from exc
+
+
+def _planner(config: Config, db: Database) -> ReminderPlanner:
+    return ReminderPlanner(db, config.reminders, config.app.zone, config.locales_dir)
+
+
+def _sender(config: Config, db: Database, bot: Bot, clock: Clock) -> OutboxSender:
+    r = config.reminders
+    return OutboxSender(db, {Channel.TELEGRAM.value: TelegramOutbound(bot)}, clock, per_second=r.messages_per_second,
+                        per_chat_interval=r.per_chat_interval_s, max_attempts=r.max_attempts)
+
+
+async def reminder_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every minute: plan what is due, record it, and send for at most ~50 s (the rest on the next tick)."""
+    deps: TelegramDeps = context.bot_data["deps"]
+    conversation = deps.conversation
+    planner: ReminderPlanner = context.bot_data["planner"]
+    sender: OutboxSender = context.bot_data["sender"]
+    result = await planner.plan_once(conversation.clock.now())
+    stats = await sender.drain(max_seconds=50)
+    if result.pending or stats.sent or stats.failed:
+        log.info("reminders: %d planned, %d sent, %d failed, %d to retry", result.pending, stats.sent,
+                 stats.failed + stats.blocked, stats.retried)
+
+
+async def send_reminders_once(config: Config, clock: Clock) -> tuple[PlanResult, SendStats]:
+    """The command line's "reminders run-once": plan and send once, then stop."""
+    prepared = await prepare(config, clock.now())
+    try:
+        bot = _bot(config)
+        async with bot:
+            sender = _sender(config, prepared.db, bot, clock)
+            await sender.recover()
+            result = await _planner(config, prepared.db).plan_once(clock.now())
+            stats = await sender.drain()
+        return result, stats
+    finally:
+        await prepared.db.close()
+
+
+def _bot(config: Config) -> Bot:
+    cfg = config.telegram
+    assert cfg.token is not None
+    if cfg.base_url:
+        base = cfg.base_url.rstrip("/")
+        return Bot(cfg.token.get_secret_value(), base_url=base, base_file_url=base.replace("/bot", "/file/bot", 1))
+    return Bot(cfg.token.get_secret_value())
+
+
 # --- wiring ---------------------------------------------------------------------------------------
 
 
@@ -292,6 +373,14 @@ def build_application(
             conversation = Conversation(prepared.db, the_clock, config.app.zone, config.locales_dir)
             application.bot_data["deps"] = TelegramDeps(conversation, config)
             application.bot_data["owns_db"] = True
+        deps_now: TelegramDeps = application.bot_data["deps"]
+        db = deps_now.conversation.db
+        application.bot_data["planner"] = _planner(config, db)
+        sender = _sender(config, db, application.bot, deps_now.conversation.clock)
+        await sender.recover()
+        application.bot_data["sender"] = sender
+        if config.reminders.enabled and application.job_queue is not None:
+            application.job_queue.run_repeating(reminder_tick, interval=60, first=10, name="reminders")
         await set_menu(application)
 
     async def post_shutdown(application: Application) -> None:

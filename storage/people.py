@@ -170,8 +170,8 @@ async def redeem_invite(
         )
         if ident is None:
             person_id = await tx.execute(
-                "INSERT INTO people(full_name, locale, preferred_channel, created_at) VALUES (?, ?, ?, ?)",
-                (identity.display_name, locale, identity.channel.value, stamp),
+                "INSERT INTO people(full_name, locale, created_at) VALUES (?, ?, ?)",
+                (identity.display_name, locale, stamp),
             )
             await tx.execute(
                 "INSERT INTO identities(person_id, channel, external_id, chat_id, username, display_name, "
@@ -233,9 +233,9 @@ async def touch_identity(tx: Transaction, channel: Channel, external_id: str, no
 
 async def ensure_local_member(
     db: Database, *, channel: Channel, external_id: str, display_name: str, unit: Unit, role: Role, locale: str,
-    now: datetime,
+    now: datetime, chat_id: str | None = None,
 ) -> int:
-    """A person for a trusted local channel (the terminal), bound to `unit` without an invite."""
+    """A person bound to `unit` without an invite: for the terminal (trusted, local) and the demo data."""
     stamp = to_db(now)
     async with db.transaction() as tx:
         row = await tx.fetchone(
@@ -243,13 +243,13 @@ async def ensure_local_member(
         )
         if row is None:
             person_id = await tx.execute(
-                "INSERT INTO people(full_name, locale, preferred_channel, created_at) VALUES (?, ?, ?, ?)",
-                (display_name, locale, channel.value, stamp),
+                "INSERT INTO people(full_name, locale, created_at) VALUES (?, ?, ?)",
+                (display_name, locale, stamp),
             )
             await tx.execute(
                 "INSERT INTO identities(person_id, channel, external_id, chat_id, display_name, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (person_id, channel.value, external_id, external_id, display_name, stamp),
+                (person_id, channel.value, external_id, chat_id or external_id, display_name, stamp),
             )
         else:
             person_id = row["person_id"]
@@ -279,3 +279,11 @@ async def mark_blocked(db: Database, channel: Channel, external_id: str, now: da
 async def locale_of(db: Database, channel: Channel, external_id: str) -> str | None:
     person = await person_by_identity(db, channel, external_id)
     return None if person is None else person.locale
+
+
+async def mark_blocked_chat(db: Database, channel: Channel, chat_id: str, now: datetime) -> None:
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE identities SET blocked_at = ? WHERE channel = ? AND chat_id = ? AND blocked_at IS NULL",
+            (to_db(now), channel.value, chat_id),
+        )

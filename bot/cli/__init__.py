@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from bot.campaigns import CampaignFileError
-from bot.cli import campaigns_cmd, db_cmd, invites_cmd, units_cmd
+from bot.cli import campaigns_cmd, db_cmd, invites_cmd, reminders_cmd, units_cmd
 from bot.cli.common import config, fail, out, run, state, translator
 from bot.clock import Clock
 from bot.org_import import UnitsFileError
@@ -23,6 +23,7 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(units_cmd.app, name="units")
 app.add_typer(invites_cmd.app, name="invites")
 app.add_typer(campaigns_cmd.app, name="campaigns")
+app.add_typer(reminders_cmd.app, name="reminders")
 
 
 class FixedClock:
@@ -117,3 +118,25 @@ def shell_cmd(
             await db.close()
 
     run(go())
+
+
+@app.command("demo")
+def demo_cmd() -> None:
+    """Fill the database with demo people and believable submissions (for trying reminders and summaries)."""
+    from bot.app import prepare
+    from bot.demo import DemoResult, fill_demo
+
+    cfg = config()
+    t = translator(cfg)
+
+    async def go() -> DemoResult:
+        prepared = await prepare(cfg, state.clock.now())
+        try:
+            return await fill_demo(prepared.db, state.clock.now(), cfg.locales_dir)
+        finally:
+            await prepared.db.close()
+
+    result = run(go())
+    out.print(t("Demo data: {people} people, {subs} submissions ({late} late, {rev} revised), {missing} missing.",
+                people=result.people, subs=result.submissions, late=result.late, rev=result.revisions,
+                missing=result.missing), markup=False)

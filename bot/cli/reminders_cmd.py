@@ -1,0 +1,69 @@
+"""python -m bot reminders preview --at ISO-INSTANT | run-once"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import typer
+
+from bot.app import open_database
+from bot.cli.common import config, fail, out, run, state, translator
+from bot.reminder_text import payload_to_reply
+from scheduler.service import ReminderPlanner
+from storage.migrations import migrate
+
+app = typer.Typer(help="Deadline reminders: preview and run.", no_args_is_help=True)
+
+
+def _instant(text: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--at {text}: expected an ISO-8601 instant such as 2024-08-02T08:00:00+07:00")
+    if at.tzinfo is None:
+        fail(f"--at {text}: give the zone too, e.g. 2024-08-02T08:00:00+07:00")
+    return at
+
+
+@app.command("preview")
+def preview_cmd(
+    at: str = typer.Option("", "--at", help="The instant to plan for (ISO-8601 with zone); default now."),
+    full: bool = typer.Option(False, "--full", help="Print each message in full."),
+) -> None:
+    """What would be sent at that instant; nothing is sent or recorded."""
+    cfg = config()
+    t = translator(cfg)
+    now = _instant(at) if at else state.clock.now()
+
+    async def go() -> list:
+        db = await open_database(cfg)
+        try:
+            await migrate(db)
+            return await ReminderPlanner(db, cfg.reminders, cfg.app.zone, cfg.locales_dir).preview(now)
+        finally:
+            await db.close()
+
+    planned = [p for p in run(go()) if p.status == "pending"]
+    out.print(t("Reminders due at {when}: {n}", when=t.datetime(now, cfg.app.zone), n=len(planned)), markup=False)
+    for p in planned:
+        item = p.item
+        reply = payload_to_reply(item.payload)
+        first = reply.text.splitlines()[0] if reply.text else ""
+        out.print(f"{item.key}\t{item.channel}:{item.chat_id}\t{reply.title}\t{first}", markup=False)
+        if full:
+            out.print(reply.text + "\n", markup=False)
+
+
+@app.command("run-once")
+def run_once_cmd() -> None:
+    """Plan the reminders due now and send them through Telegram (needs TELEGRAM_BOT_TOKEN)."""
+    cfg = config()
+    t = translator(cfg)
+    if cfg.telegram.token is None:
+        fail(t("Sending needs TELEGRAM_BOT_TOKEN; use 'reminders preview' to see what would be sent."), 2)
+    from handlers.telegram import send_reminders_once
+
+    result, stats = run(send_reminders_once(cfg, state.clock))
+    out.print(t("Planned {planned} new reminders; sent {sent}, skipped {skipped}, failed {failed}, to retry "
+                "{retried}.", planned=result.pending, sent=stats.sent, skipped=stats.skipped,
+                failed=stats.failed + stats.blocked, retried=stats.retried), markup=False)

@@ -1,0 +1,126 @@
+"""The reminder planner: a pure function from (periods, who has not reported, now) to the messages due.
+
+For each period it takes the latest slot that is due; if that slot is still inside the grace window
+it is planned for every reachable person of every unit that has not submitted, under the key
+(period, unit, person, slot). Older due slots that were never planned are recorded as superseded:
+after downtime a stale reminder is replaced by the newer one instead of sending both. The outbox's
+unique key makes planning the same slot twice impossible, however often the clock ticks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.campaign_model import Campaign, Period
+from scheduler.policy import Policy, Slot, escalation_slot, slots
+from storage.outbox import OutboxItem
+from storage.reminders import Recipient
+
+
+@dataclass(frozen=True, slots=True)
+class UnitTask:
+    unit_id: int
+    code: str
+    name: str
+    parent_id: int | None
+    recipients: tuple[Recipient, ...]
+    draft: tuple[int, int] | None = None  # (question, questions) of an open draft
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodTask:
+    period_id: int
+    campaign: Campaign
+    period: Period
+    due_at: datetime
+    closes_at: datetime
+    policy: Policy
+    late_units: tuple[UnitTask, ...]  # expected and not submitted
+    # Escalation: for each parent unit id, the officers (or department staff) to tell.
+    superiors: dict[int, tuple[Recipient, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    item: OutboxItem
+    status: str  # "pending" or "superseded"
+
+
+Render = Callable[[PeriodTask, Slot, UnitTask, Recipient], dict]
+RenderEscalation = Callable[[PeriodTask, Slot, int, list[UnitTask], Recipient], dict]
+
+
+def reminder_key(period_id: int, unit_id: int, person_id: int, slot: str) -> str:
+    return f"r:{period_id}:{unit_id}:{person_id}:{slot}"
+
+
+def escalation_key(period_id: int, parent_id: int, person_id: int, slot: str) -> str:
+    return f"e:{period_id}:{parent_id}:{person_id}:{slot}"
+
+
+def due_slot(all_slots: list[Slot], now: datetime, policy: Policy) -> tuple[Slot | None, list[Slot]]:
+    """(the slot to send now, or None; the older due slots it supersedes)."""
+    due = [s for s in all_slots if s.at <= now]
+    if not due:
+        return None, []
+    latest = due[-1]
+    if now - latest.at > policy.grace:
+        return None, due  # everything due is stale: nothing is sent, all are superseded
+    return latest, due[:-1]
+
+
+def plan(tasks: list[PeriodTask], now: datetime, render: Render, render_escalation: RenderEscalation
+         ) -> list[Planned]:
+    out: list[Planned] = []
+    for task in tasks:
+        if now >= task.closes_at:
+            continue
+        zone = task.campaign.zone
+        current, stale = due_slot(slots(task.policy, task.due_at, zone), now, task.policy)
+        for unit in task.late_units:
+            for person in unit.recipients:
+                if person.channel is None or person.chat_id is None:
+                    continue  # unreachable: shown to superiors instead
+                for slot in stale:
+                    out.append(Planned(_item(task, slot, unit, person, {}), "superseded"))
+                if current is not None:
+                    out.append(Planned(_item(task, current, unit, person, render(task, current, unit, person)),
+                                       "pending"))
+        out.extend(_escalations(task, now, render_escalation))
+    return out
+
+
+def _item(task: PeriodTask, slot: Slot, unit: UnitTask, person: Recipient, payload: dict) -> OutboxItem:
+    assert person.channel is not None
+    assert person.chat_id is not None
+    return OutboxItem(
+        key=reminder_key(task.period_id, unit.unit_id, person.person_id, slot.name),
+        kind="reminder", person_id=person.person_id, unit_id=unit.unit_id, period_id=task.period_id,
+        channel=person.channel, chat_id=person.chat_id, planned_for=slot.at, payload=payload,
+    )
+
+
+def _escalations(task: PeriodTask, now: datetime, render: RenderEscalation) -> list[Planned]:
+    if task.policy.escalate_after_days <= 0 or not task.superiors:
+        return []
+    slot = escalation_slot(task.policy, task.due_at, task.campaign.zone)
+    if not (slot.at <= now and now - slot.at <= task.policy.grace):
+        return []
+    by_parent: dict[int, list[UnitTask]] = {}
+    for unit in task.late_units:
+        if unit.parent_id is not None:
+            by_parent.setdefault(unit.parent_id, []).append(unit)
+    out = []
+    for parent_id, units in sorted(by_parent.items()):
+        for person in task.superiors.get(parent_id, ()):
+            if person.channel is None or person.chat_id is None:
+                continue
+            out.append(Planned(OutboxItem(
+                key=escalation_key(task.period_id, parent_id, person.person_id, slot.name),
+                kind="escalation", person_id=person.person_id, unit_id=parent_id, period_id=task.period_id,
+                channel=person.channel, chat_id=person.chat_id, planned_for=slot.at,
+                payload=render(task, slot, parent_id, units, person),
+            ), "pending"))
+    return out

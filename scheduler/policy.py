@@ -1,0 +1,119 @@
+"""When reminders fall: slots before and after a due instant, moved out of quiet hours, Sundays and
+public holidays (Tết included, from the maintained `holidays` package)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from bot.campaign_model import Campaign
+from bot.config import RemindersConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    days_before: tuple[int, ...]
+    days_after: tuple[int, ...]
+    send_time: time
+    quiet_start: time
+    quiet_end: time
+    skip_sundays: bool
+    skip_holidays: bool
+    grace: timedelta
+    escalate_after_days: int
+
+    @classmethod
+    def for_campaign(cls, cfg: RemindersConfig, campaign: Campaign) -> Policy:
+        over = campaign.reminders
+        return cls(
+            days_before=over.days_before if over and over.days_before is not None else cfg.days_before,
+            days_after=over.days_after if over and over.days_after is not None else cfg.days_after,
+            send_time=over.send_time if over and over.send_time is not None else cfg.send_time,
+            quiet_start=cfg.quiet_start,
+            quiet_end=cfg.quiet_end,
+            skip_sundays=cfg.skip_sundays,
+            skip_holidays=cfg.skip_holidays,
+            grace=timedelta(hours=cfg.grace_hours),
+            escalate_after_days=cfg.escalate_after_days,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One reminder moment for a period: `name` is part of the outbox key, so it never changes."""
+
+    name: str  # "before-7", "before-0", "after-3", "escalate-3"
+    at: datetime  # aware, already moved to an allowed time
+    days: int  # days before the due instant (negative: days late)
+
+
+@lru_cache(maxsize=16)
+def _vn_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("VN", years=[year]).keys())
+
+
+def is_holiday(day: date) -> bool:
+    return day in _vn_holidays(day.year)
+
+
+def in_quiet_hours(moment: time, start: time, end: time) -> bool:
+    if start <= end:
+        return start <= moment < end
+    return moment >= start or moment < end  # the quiet time runs over midnight
+
+
+def allowed_moment(at: datetime, policy: Policy) -> datetime:
+    """Move a moment out of quiet hours, then off Sundays and holidays (to the send time of the next
+    allowed day)."""
+    zone = at.tzinfo
+    assert zone is not None
+    local = at
+    if in_quiet_hours(local.timetz().replace(tzinfo=None), policy.quiet_start, policy.quiet_end):
+        day = local.date()
+        if local.time() >= policy.quiet_start and policy.quiet_start > policy.quiet_end:
+            day += timedelta(days=1)
+        local = datetime.combine(day, policy.quiet_end, tzinfo=zone)
+    for _ in range(30):
+        day = local.date()
+        if (policy.skip_sundays and day.weekday() == 6) or (policy.skip_holidays and is_holiday(day)):
+            local = datetime.combine(day + timedelta(days=1), policy.send_time, tzinfo=zone)
+            continue
+        break
+    return local
+
+
+def slots(policy: Policy, due_at: datetime, zone: ZoneInfo) -> list[Slot]:
+    """Every reminder moment of a period, in time order. "N days before" is the send time on the
+    date N days before the due date (trước ngày 5/8: 3 days before is 2/8); 0 and 1 both fall on the last
+    day when the due instant is midnight, so the slot is kept once. Overdue "+N" is the N-th morning
+    after the due instant."""
+    due_local = due_at.astimezone(zone)
+    due_day = due_local.date()
+    out: dict[datetime, Slot] = {}
+    for n in sorted(policy.days_before, reverse=True):
+        day = due_day - timedelta(days=n)
+        at = datetime.combine(day, policy.send_time, tzinfo=zone)
+        if at >= due_local:  # "0" with a midnight due instant: the morning of the last day
+            at = datetime.combine(day - timedelta(days=1), policy.send_time, tzinfo=zone)
+        moved = allowed_moment(at, policy)
+        if moved >= due_local:  # moved past the deadline (e.g. a holiday on the last day): keep it earlier
+            moved = at
+        out.setdefault(moved, Slot(f"before-{n}", moved, n))
+    for n in sorted(policy.days_after):
+        at = datetime.combine(due_day + timedelta(days=max(n - 1, 0)), policy.send_time, tzinfo=zone)
+        if at < due_local:
+            at = due_local
+        moved = allowed_moment(at, policy)
+        out.setdefault(moved, Slot(f"after-{n}", moved, -n))
+    return sorted(out.values(), key=lambda s: s.at)
+
+
+def escalation_slot(policy: Policy, due_at: datetime, zone: ZoneInfo) -> Slot:
+    n = policy.escalate_after_days
+    due_local = due_at.astimezone(zone)
+    at = datetime.combine(due_local.date() + timedelta(days=max(n - 1, 0)), policy.send_time, tzinfo=zone)
+    return Slot(f"escalate-{n}", allowed_moment(max(at, due_local), policy), -n)

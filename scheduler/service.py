@@ -1,0 +1,122 @@
+"""The clock's side of the product: gather what the planner needs, record its plan in the outbox, and
+let the sender drain it. Every minute (APScheduler through python-telegram-bot's JobQueue) or once
+from the command line; the database, not the job queue, remembers what was planned and sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.campaign_model import Campaign
+from bot.config import RemindersConfig
+from bot.domain import Role, UnitKind
+from bot.i18n import Translator
+from bot.reminder_text import escalation_reply, reminder_reply, reply_to_payload
+from scheduler.planner import PeriodTask, Planned, UnitTask, due_slot, plan
+from scheduler.policy import Policy, Slot, escalation_slot, slots
+from storage import campaigns as campaign_store
+from storage import drafts as draft_store
+from storage import outbox
+from storage import reminders as reminder_store
+from storage import units as unit_store
+from storage.db import Database
+from storage.reminders import Recipient
+
+BUTTON_CHANNELS = frozenset({"telegram"})
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    pending: int  # new messages recorded for sending
+    superseded: int
+    planned: list[Planned]
+
+
+class ReminderPlanner:
+    def __init__(self, db: Database, config: RemindersConfig, zone: ZoneInfo, locales_dir: Path) -> None:
+        self.db, self.config, self.zone, self.locales_dir = db, config, zone, locales_dir
+        self._translators: dict[str, Translator] = {}
+
+    def t(self, locale: str) -> Translator:
+        if locale not in self._translators:
+            self._translators[locale] = Translator(locale, self.locales_dir)
+        return self._translators[locale]
+
+    async def tasks(self, now: datetime, period_ids: set[int] | None = None) -> list[PeriodTask]:
+        """Periods with a reminder or an escalation due now, with their units that have not reported."""
+        out = []
+        for campaign in await campaign_store.live_campaigns(self.db):
+            policy = Policy.for_campaign(self.config, campaign)
+            for row in await campaign_store.periods_of(self.db, campaign.id):
+                if period_ids is not None and row.id not in period_ids:
+                    continue
+                if now >= row.closes_at:
+                    continue
+                current, _stale = due_slot(slots(policy, row.due_at, campaign.zone), now, policy)
+                esc = escalation_slot(policy, row.due_at, campaign.zone)
+                escalating = policy.escalate_after_days > 0 and esc.at <= now and now - esc.at <= policy.grace
+                if current is None and not escalating:
+                    continue
+                out.append(await self._task(campaign, policy, row, escalating))
+        return out
+
+    async def _task(self, campaign: Campaign, policy: Policy, row: campaign_store.PeriodRow,
+                    escalating: bool) -> PeriodTask:
+        within = None
+        if campaign.audience.within:
+            root = await unit_store.by_code(self.db, campaign.audience.within)
+            within = root.id if root else -1
+        expected = await unit_store.of_kinds(self.db, campaign.audience.scope.kinds, within)
+        done = await reminder_store.submitted_units(self.db, row.id)
+        late = [u for u in expected if u.id not in done]
+        people = await reminder_store.recipients(self.db, [u.id for u in late], (Role.CHAIR.value, Role.OFFICER.value))
+        drafts: dict[int, tuple[int, int]] = {}
+        for d in sorted(await draft_store.open_for(self.db, row.id), key=lambda d: d.updated_at):
+            drafts[d.unit_id] = (d.step, d.steps_total)
+        units = tuple(
+            UnitTask(u.id, u.code, u.name, u.parent_id,
+                     tuple(p for p in people.get(u.id, []) if _reports_for(p, u.kind)), drafts.get(u.id))
+            for u in late
+        )
+        superiors: dict[int, tuple[Recipient, ...]] = {}
+        if escalating:
+            parents = sorted({u.parent_id for u in late if u.parent_id is not None})
+            found = await reminder_store.recipients(self.db, parents, (Role.OFFICER.value, Role.DEPARTMENT.value))
+            superiors = {pid: tuple(found.get(pid, [])) for pid in parents}
+        return PeriodTask(row.id, campaign, campaign.period(row.key), row.due_at, row.closes_at, policy, units,
+                          superiors)
+
+    def _render(self, task: PeriodTask, slot: Slot, unit: UnitTask, person: Recipient) -> dict:
+        reply = reminder_reply(
+            self.t(person.locale), campaign=task.campaign, period=task.period, period_id=task.period_id,
+            unit_id=unit.unit_id, unit_name=unit.name, due_at=task.due_at, at=slot.at, zone=task.campaign.zone,
+            draft=unit.draft, buttons=person.channel in BUTTON_CHANNELS,
+        )
+        return reply_to_payload(reply)
+
+    def _render_escalation(self, task: PeriodTask, slot: Slot, parent_id: int, units: list[UnitTask],
+                           person: Recipient) -> dict:
+        late = [(u.name, any(p.channel for p in u.recipients)) for u in units]
+        reply = escalation_reply(self.t(person.locale), campaign=task.campaign, period=task.period,
+                                 due_at=task.due_at, at=slot.at, zone=task.campaign.zone, late_units=late)
+        return reply_to_payload(reply)
+
+    async def preview(self, now: datetime) -> list[Planned]:
+        """What would be planned at `now` (new keys only), writing nothing."""
+        planned = plan(await self.tasks(now), now, self._render, self._render_escalation)
+        known = await outbox.existing_keys(self.db, [p.item.key for p in planned])
+        return [p for p in planned if p.item.key not in known]
+
+    async def plan_once(self, now: datetime) -> PlanResult:
+        planned = await self.preview(now)
+        pending = await outbox.add(self.db, [p.item for p in planned if p.status == "pending"], now)
+        superseded = await outbox.add(self.db, [p.item for p in planned if p.status == "superseded"], now,
+                                      status="superseded")
+        return PlanResult(pending, superseded, planned)
+
+
+def _reports_for(person: Recipient, kind: UnitKind) -> bool:
+    """Grassroots units are reminded through their chairs, upper-level units through their officers."""
+    return person.role == (Role.OFFICER.value if kind is UnitKind.UPPER else Role.CHAIR.value)

@@ -1,0 +1,80 @@
+"""What the reminder planner needs to know, read in a few queries per period."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Database
+from storage.timefmt import from_db
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    person_id: int
+    name: str
+    locale: str
+    role: str
+    channel: str | None  # None: every identity blocked (or only the terminal): unreachable
+    chat_id: str | None
+
+
+async def submitted_units(db: Database, period_id: int) -> set[int]:
+    rows = await db.fetchall("SELECT unit_id FROM submissions WHERE period_id = ?", (period_id,))
+    return {r["unit_id"] for r in rows}
+
+
+async def recipients(db: Database, unit_ids: Iterable[int], roles: tuple[str, ...]) -> dict[int, list[Recipient]]:
+    """Active people bound to the units with one of `roles`, each on the channel they chose or used last."""
+    ids = list(unit_ids)
+    out: dict[int, list[Recipient]] = defaultdict(list)
+    role_marks = ",".join("?" * len(roles))
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = await db.fetchall(
+            f"""SELECT m.unit_id, m.role, p.id AS person_id, p.full_name, p.locale, p.preferred_channel
+                FROM memberships m JOIN people p ON p.id = m.person_id
+                WHERE m.unit_id IN ({marks}) AND m.role IN ({role_marks}) AND m.revoked_at IS NULL
+                  AND p.active = 1
+                ORDER BY m.unit_id, p.id""",
+            [*chunk, *roles],
+        )
+        person_ids = sorted({r["person_id"] for r in rows})
+        identities = await _identities(db, person_ids)
+        for r in rows:
+            channel, chat_id = _choose(identities.get(r["person_id"], []), r["preferred_channel"])
+            out[r["unit_id"]].append(Recipient(r["person_id"], r["full_name"], r["locale"], r["role"], channel,
+                                               chat_id))
+    return out
+
+
+async def _identities(db: Database, person_ids: list[int]) -> dict[int, list[tuple[str, str, datetime | None]]]:
+    out: dict[int, list[tuple[str, str, datetime | None]]] = defaultdict(list)
+    for i in range(0, len(person_ids), 500):
+        chunk = person_ids[i:i + 500]
+        if not chunk:
+            continue
+        marks = ",".join("?" * len(chunk))
+        rows = await db.fetchall(
+            f"""SELECT person_id, channel, chat_id, last_seen_at FROM identities
+                WHERE person_id IN ({marks}) AND blocked_at IS NULL AND channel != 'terminal'""",
+            chunk,
+        )
+        for r in rows:
+            seen = from_db(r["last_seen_at"]) if r["last_seen_at"] else None
+            out[r["person_id"]].append((r["channel"], r["chat_id"], seen))
+    return out
+
+
+def _choose(identities: list[tuple[str, str, datetime | None]], preferred: str | None) -> tuple[str | None, str | None]:
+    """The preferred channel if reachable, else the one used last."""
+    if not identities:
+        return None, None
+    for channel, chat_id, _seen in identities:
+        if channel == preferred:
+            return channel, chat_id
+    channel, chat_id, _ = max(identities, key=lambda x: x[2].timestamp() if x[2] else 0.0)
+    return channel, chat_id
