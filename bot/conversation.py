@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.campaign_model import Campaign, Period
@@ -36,9 +36,12 @@ from storage import units as unit_store
 from storage.db import Database
 from storage.people import Identity, InviteRefusedError, MemberView
 
+if TYPE_CHECKING:
+    from scheduler.service import ReminderPlanner
+
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "baocao", "hannop", "danop", "huy", "trogiup", "ngonngu")
+COMMANDS = ("start", "baocao", "hannop", "danop", "huy", "trogiup", "ngonngu", "nhacnho")
 # Plain words work as well as slash commands.
 COMMAND_WORDS = {
     "báo cáo": "baocao", "bao cao": "baocao", "baocao": "baocao", "nộp báo cáo": "baocao",
@@ -47,6 +50,7 @@ COMMAND_WORDS = {
     "hủy": "huy", "huỷ": "huy", "huy": "huy", "thôi": "huy",
     "trợ giúp": "trogiup", "tro giup": "trogiup", "giúp": "trogiup", "help": "trogiup", "trogiup": "trogiup",
     "ngôn ngữ": "ngonngu", "ngon ngu": "ngonngu", "language": "ngonngu", "ngonngu": "ngonngu",
+    "nhắc nhở": "nhacnho", "nhac nho": "nhacnho", "nhacnho": "nhacnho",
 }
 
 
@@ -110,8 +114,10 @@ IDLE: dict[str, Any] = {"mode": "idle"}
 
 
 class Conversation:
-    def __init__(self, db: Database, clock: Clock, zone: ZoneInfo, locales_dir: Path) -> None:
+    def __init__(self, db: Database, clock: Clock, zone: ZoneInfo, locales_dir: Path,
+                 reminders: ReminderPlanner | None = None) -> None:
         self.db, self.clock, self.zone, self.locales_dir = db, clock, zone, locales_dir
+        self.reminders = reminders
 
     def translator(self, locale: str) -> Translator:
         return Translator(locale, self.locales_dir)
@@ -226,6 +232,10 @@ class Conversation:
             return await self._on_choose_submission(person_id, t, state, event)
         if mode == "choose_language":
             return self._on_choose_language(t, state, event)
+        if mode == "remind_choose":
+            return await self._on_remind_choose(person_id, t, state, event)
+        if mode == "remind_confirm":
+            return await self._on_remind_confirm(person_id, t, state, event)
         return self._keep(state, [Reply(t("I did not understand. Type /baocao to report, /hannop to see "
                                           "deadlines, or /trogiup for help."))])
 
@@ -257,6 +267,10 @@ class Conversation:
                 return _menu({"mode": "choose_language"}, Reply(
                     t("Choose a language:"),
                     choices=(Button("Tiếng Việt", "lang:vi"), Button("English", "lang:en")), columns=2))
+            case "nhacnho":
+                if in_form:
+                    return self._keep(state, [Reply(t("Please finish or cancel (/huy) the report first."))])
+                return await self._remind_menu(person_id, t)
             case "start":
                 names = await self._greeting(person_id, t)
                 return self._keep(state, [Reply(names), self._help(t)])
@@ -286,6 +300,7 @@ class Conversation:
             "/danop — " + t("what you have submitted, with receipts; correct a report"),
             "/huy — " + t("cancel the report you are filling in"),
             "/ngonngu — " + t("language: Tiếng Việt / English"),
+            "/nhacnho — " + t("(officers) remind the units that have not reported"),
             "/trogiup — " + t("this help"),
             "",
             t("You can also type the words: báo cáo, hạn nộp, đã nộp, hủy."),
@@ -528,6 +543,77 @@ class Conversation:
         if "menu" in state:
             return [_menu_reply(state["menu"])]
         return [Reply(t("Type /baocao to report, /hannop to see deadlines, or /trogiup for help."))]
+
+    # --- reminders on request --------------------------------------------------------------------
+
+    async def remind_scope(self, person_id: int) -> set[int] | bool | None:
+        """Units an officer may remind (their subtrees); None: everything (department, admin); False: none."""
+        views = await people_store.memberships_of(self.db, person_id)
+        if any(v.membership.role in (Role.DEPARTMENT, Role.ADMIN) for v in views):
+            return None
+        scope: set[int] = set()
+        for v in views:
+            if v.membership.role is Role.OFFICER:
+                scope.update(u.id for u in await unit_store.subtree(self.db, v.unit.id))
+        return scope or False
+
+    async def _remind_menu(self, person_id: int, t: Translator) -> _Turn:
+        scope = await self.remind_scope(person_id)
+        if scope is False or self.reminders is None:
+            return _Turn(dict(IDLE), [Reply(t("Only upper-level officers and the department can send reminders."))])
+        now = self.clock.now()
+        choices = []
+        for campaign in await campaign_store.live_campaigns(self.db):
+            for row in await campaign_store.periods_of(self.db, campaign.id):
+                if now < row.closes_at:
+                    due = t("due before {date}", date=t.date(row.due_at, self.zone))
+                    label = f"{campaign.title.get(t.locale)} — {campaign.period(row.key).name.get(t.locale)} ({due})"
+                    choices.append(Button(label, f"n:{row.id}"))
+        if not choices:
+            return _Turn(dict(IDLE), [Reply(t("No reporting period is open at the moment."))])
+        return _menu({"mode": "remind_choose", "periods": [int(b.action[2:]) for b in choices]},
+                     Reply(t("Remind the units that have not reported — for which period?"), choices=tuple(choices)))
+
+    async def _on_remind_choose(self, person_id: int, t: Translator, state: dict[str, Any], event: Any) -> _Turn:
+        if not (isinstance(event, ActionInput) and event.action.startswith("n:")
+                and int(event.action[2:]) in state.get("periods", []) and self.reminders is not None):
+            return self._keep(state, [Reply(t("Please choose one of the reports offered.")),
+                                      *await self._resume(person_id, t, state)])
+        period_id = int(event.action[2:])
+        scope = await self.remind_scope(person_id)
+        if scope is False:
+            return _Turn(dict(IDLE), [Reply(t("Only upper-level officers and the department can send reminders."))])
+        late, items = await self.reminders.on_request(period_id, self.clock.now(), scope)
+        if not late:
+            return _Turn(dict(IDLE), [Reply(t("Every unit in your scope has reported for this period. 👍"))])
+        unreachable = sum(1 for u in late if not any(p.channel for p in u.recipients))
+        lines = [t.ngettext("{n} unit has not reported:", "{n} units have not reported:", len(late))]
+        lines += [f"• {u.name}" for u in late[:30]]
+        if len(late) > 30:
+            lines.append(t("… and {n} more.", n=len(late) - 30))
+        if unreachable:
+            lines.append(t("{n} of them cannot be reached by the bot (no registered person, or blocked).",
+                           n=unreachable))
+        lines.append(t("Send a reminder to {n} people now?", n=len(items)))
+        return _menu({"mode": "remind_confirm", "period_id": period_id},
+                     Reply("\n".join(lines), choices=(Button(t("Yes, send"), "yes"), Button(t("No"), "no")),
+                           columns=2))
+
+    async def _on_remind_confirm(self, person_id: int, t: Translator, state: dict[str, Any], event: Any) -> _Turn:
+        answer = event.action if isinstance(event, ActionInput) else None
+        if answer == "no":
+            return _Turn(dict(IDLE), [Reply(t("All right, nothing was sent."))])
+        if answer != "yes" or self.reminders is None:
+            return self._keep(state, [Reply(t("Please choose one of the answers offered.")),
+                                      _menu_reply(state["menu"])])
+        scope = await self.remind_scope(person_id)
+        if scope is False:
+            return _Turn(dict(IDLE), [Reply(t("Only upper-level officers and the department can send reminders."))])
+        now = self.clock.now()
+        _late, items = await self.reminders.on_request(state["period_id"], now, scope)
+        added = await self.reminders.enqueue(items, now)
+        return _Turn(dict(IDLE), [Reply(t("{n} reminders are queued and go out within a minute, at the pace "
+                                          "Telegram allows.", n=added))])
 
     # --- deadlines and submissions ----------------------------------------------------------------
 

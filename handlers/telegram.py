@@ -55,6 +55,7 @@ MENU = (
     ("huy", "Cancel the current report", "Hủy báo cáo đang làm"),
     ("trogiup", "Help", "Trợ giúp"),
     ("ngonngu", "Language", "Ngôn ngữ / Language"),
+    ("nhacnho", "Remind units that have not reported", "Nhắc đơn vị chưa nộp"),
 )
 
 
@@ -370,7 +371,8 @@ def build_application(
     async def post_init(application: Application) -> None:
         if application.bot_data.get("deps") is None:
             prepared = await prepare(config, the_clock.now())
-            conversation = Conversation(prepared.db, the_clock, config.app.zone, config.locales_dir)
+            conversation = Conversation(prepared.db, the_clock, config.app.zone, config.locales_dir,
+                                        reminders=_planner(config, prepared.db))
             application.bot_data["deps"] = TelegramDeps(conversation, config)
             application.bot_data["owns_db"] = True
         deps_now: TelegramDeps = application.bot_data["deps"]

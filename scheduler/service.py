@@ -14,7 +14,7 @@ from bot.config import RemindersConfig
 from bot.domain import Role, UnitKind
 from bot.i18n import Translator
 from bot.reminder_text import escalation_reply, reminder_reply, reply_to_payload
-from scheduler.planner import PeriodTask, Planned, UnitTask, due_slot, plan
+from scheduler.planner import PeriodTask, Planned, UnitTask, due_slot, plan, reminder_key
 from scheduler.policy import Policy, Slot, escalation_slot, slots
 from storage import campaigns as campaign_store
 from storage import drafts as draft_store
@@ -22,6 +22,7 @@ from storage import outbox
 from storage import reminders as reminder_store
 from storage import units as unit_store
 from storage.db import Database
+from storage.outbox import OutboxItem
 from storage.reminders import Recipient
 
 BUTTON_CHANNELS = frozenset({"telegram"})
@@ -87,6 +88,32 @@ class ReminderPlanner:
             superiors = {pid: tuple(found.get(pid, [])) for pid in parents}
         return PeriodTask(row.id, campaign, campaign.period(row.key), row.due_at, row.closes_at, policy, units,
                           superiors)
+
+    async def task_for(self, period_id: int) -> PeriodTask | None:
+        row = await campaign_store.period_by_id(self.db, period_id)
+        campaign = await campaign_store.campaign(self.db, row.campaign_id) if row else None
+        if row is None or campaign is None:
+            return None
+        return await self._task(campaign, Policy.for_campaign(self.config, campaign), row, escalating=False)
+
+    async def on_request(self, period_id: int, now: datetime, within: set[int] | None
+                         ) -> tuple[list[UnitTask], list[OutboxItem]]:
+        """"Remind them now": the late units in scope and a reminder for each reachable person, under a slot
+        named after the minute of the request (so a second request in the same minute adds nothing)."""
+        task = await self.task_for(period_id)
+        if task is None:
+            return [], []
+        late = [u for u in task.late_units if within is None or u.unit_id in within]
+        slot = Slot(f"manual-{now.astimezone(self.zone):%Y%m%d%H%M}", now, 0)
+        items = [
+            OutboxItem(reminder_key(task.period_id, u.unit_id, p.person_id, slot.name), "manual", p.person_id,
+                       u.unit_id, task.period_id, p.channel, p.chat_id, now, self._render(task, slot, u, p))
+            for u in late for p in u.recipients if p.channel is not None and p.chat_id is not None
+        ]
+        return late, items
+
+    async def enqueue(self, items: list[OutboxItem], now: datetime) -> int:
+        return await outbox.add(self.db, items, now)
 
     def _render(self, task: PeriodTask, slot: Slot, unit: UnitTask, person: Recipient) -> dict:
         reply = reminder_reply(

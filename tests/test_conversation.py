@@ -15,6 +15,7 @@ from bot.conversation import Command, Conversation, Press, Response, Sender
 from bot.dialog.model import TextInput
 from bot.domain import Channel, Role
 from bot.invites import issue_invite
+from scheduler.service import ReminderPlanner
 from storage import campaigns as campaign_store
 from storage import drafts as draft_store
 from storage import submissions as submission_store
@@ -96,8 +97,11 @@ def text_of(response: Response) -> str:
 @pytest.fixture
 async def world(config: Config, clock: FakeClock) -> AsyncIterator[World]:
     prepared = await prepare(config, clock.now())
+    planner = ReminderPlanner(prepared.db, config.reminders, VN, config.locales_dir)
     try:
-        yield World(prepared.db, Conversation(prepared.db, clock, VN, config.locales_dir), clock, config)
+        yield World(
+            prepared.db, Conversation(prepared.db, clock, VN, config.locales_dir, reminders=planner), clock, config
+        )
     finally:
         await prepared.db.close()
 
@@ -298,3 +302,32 @@ async def test_numbered_answers_on_channels_without_buttons(world: World) -> Non
     assert "Câu 1/" in text_of(first)
     await world.conv.handle(zalo, TextInput("0"))  # "0" on a number question is an answer, not "back"
     assert (await world.state(zalo))["form"]["answers"] == {"propaganda_sessions": 0}
+
+
+async def test_an_officer_reminds_the_late_units_of_their_subtree_only(world: World) -> None:
+    await world.register(OFFICER, "DL-BMT", Role.OFFICER)
+    chairs = []
+    for i, code in enumerate(("DL-BMT-001", "DL-BMT-002", "DL-KP-001"), start=1):
+        chair = Sender(Channel.TELEGRAM, f"50{i}", f"50{i}", f"Chủ tịch {i}", None, "vi")
+        await world.register(chair, code)
+        chairs.append(chair)
+    menu = await world.conv.handle(OFFICER, Command("nhacnho"))
+    ask = await press_label(world.conv, OFFICER, menu, "120 năm tỉnh Đắk Lắk — Đợt 1")
+    text = text_of(ask)
+    assert "13 đơn vị chưa nộp" in text  # DL-BMT itself and its 12 grassroots unions
+    # DL-BMT reports through its officer, two grassroots through their chairs; ten have no one registered.
+    assert "Gửi lời nhắc đến 3 người" in text
+    assert "10 đơn vị bot không liên lạc được" in text
+    done = await world.conv.handle(OFFICER, Press(ask.version, "yes"))
+    assert "Đã xếp 3 lời nhắc" in text_of(done)
+    rows = await world.db.fetchall(
+        "SELECT chat_id_json FROM (SELECT json_extract(payload, '$.chat_id') AS chat_id_json FROM outbox)"
+    )
+    assert sorted(r[0] for r in rows) == ["2002", "501", "502"]  # not DL-KP-001's chair: outside the subtree
+
+
+async def test_a_chair_cannot_send_reminders(world: World) -> None:
+    await world.register(CHAIR, "DL-BMT-001")
+    response = await world.conv.handle(CHAIR, Command("nhacnho"))
+    assert "Chỉ cán bộ công đoàn cấp trên và Ban" in text_of(response)
+    assert await world.db.fetchval("SELECT count(*) FROM outbox") == 0

@@ -83,6 +83,7 @@ def shell_cmd(
     from bot.app import prepare
     from bot.conversation import Conversation
     from handlers.terminal import TerminalSession
+    from scheduler.service import ReminderPlanner
     from storage import units as unit_store
 
     cfg = config()
@@ -103,7 +104,8 @@ def shell_cmd(
             if prepared.sample_units_loaded:
                 out.print(t("Loaded the sample organisation: {n} units.", n=prepared.sample_units_loaded),
                           markup=False)
-            conversation = Conversation(db, clock, cfg.app.zone, cfg.locales_dir)
+            planner = ReminderPlanner(db, cfg.reminders, cfg.app.zone, cfg.locales_dir)
+            conversation = Conversation(db, clock, cfg.app.zone, cfg.locales_dir, reminders=planner)
             session = TerminalSession(db, conversation, t, clock, input, lambda s: out.print(s, markup=False))
             if unit:
                 chosen = await unit_store.by_code(db, unit)
