@@ -28,6 +28,9 @@ from bot.domain import Channel, Role, Unit, UnitKind
 from bot.i18n import Translator, normalise_locale
 from bot.invites import hash_code, looks_like_code
 from bot.reminder_text import OPEN_ACTION
+from bot.summary import files as summary_files
+from bot.summary import service as summary_service
+from bot.summary.text import summary_text
 from storage import campaigns as campaign_store
 from storage import drafts as draft_store
 from storage import people as people_store
@@ -41,7 +44,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "baocao", "hannop", "danop", "huy", "trogiup", "ngonngu", "nhacnho")
+COMMANDS = ("start", "baocao", "hannop", "danop", "huy", "trogiup", "ngonngu", "nhacnho", "tonghop")
 # Plain words work as well as slash commands.
 COMMAND_WORDS = {
     "báo cáo": "baocao", "bao cao": "baocao", "baocao": "baocao", "nộp báo cáo": "baocao",
@@ -51,6 +54,7 @@ COMMAND_WORDS = {
     "trợ giúp": "trogiup", "tro giup": "trogiup", "giúp": "trogiup", "help": "trogiup", "trogiup": "trogiup",
     "ngôn ngữ": "ngonngu", "ngon ngu": "ngonngu", "language": "ngonngu", "ngonngu": "ngonngu",
     "nhắc nhở": "nhacnho", "nhac nho": "nhacnho", "nhacnho": "nhacnho",
+    "tổng hợp": "tonghop", "tong hop": "tonghop", "tonghop": "tonghop",
 }
 
 
@@ -115,9 +119,10 @@ IDLE: dict[str, Any] = {"mode": "idle"}
 
 class Conversation:
     def __init__(self, db: Database, clock: Clock, zone: ZoneInfo, locales_dir: Path,
-                 reminders: ReminderPlanner | None = None) -> None:
+                 reminders: ReminderPlanner | None = None, files_dir: Path | None = None) -> None:
         self.db, self.clock, self.zone, self.locales_dir = db, clock, zone, locales_dir
         self.reminders = reminders
+        self.files_dir = files_dir  # where summaries are written before they are sent
 
     def translator(self, locale: str) -> Translator:
         return Translator(locale, self.locales_dir)
@@ -143,7 +148,12 @@ class Conversation:
 
     # --- entry point ----------------------------------------------------------------------------
 
+    async def already_handled(self, sender: Sender, update_key: str | None) -> bool:
+        return update_key is not None and await draft_store.seen(self.db, sender.channel.value, update_key)
+
     async def handle(self, sender: Sender, event: Event, update_key: str | None = None) -> Response:
+        if await self.already_handled(sender, update_key):
+            return Response([], 0, normalise_locale(sender.language_code), duplicate=True)
         for _attempt in range(3):
             try:
                 return await self._handle_once(sender, event, update_key)
@@ -232,6 +242,8 @@ class Conversation:
             return await self._on_choose_submission(person_id, t, state, event)
         if mode == "choose_language":
             return self._on_choose_language(t, state, event)
+        if mode == "summary_choose":
+            return await self._on_summary_choose(person_id, t, state, event)
         if mode == "remind_choose":
             return await self._on_remind_choose(person_id, t, state, event)
         if mode == "remind_confirm":
@@ -267,6 +279,10 @@ class Conversation:
                 return _menu({"mode": "choose_language"}, Reply(
                     t("Choose a language:"),
                     choices=(Button("Tiếng Việt", "lang:vi"), Button("English", "lang:en")), columns=2))
+            case "tonghop":
+                if in_form:
+                    return self._keep(state, [Reply(t("Please finish or cancel (/huy) the report first."))])
+                return await self._summary_menu(person_id, t)
             case "nhacnho":
                 if in_form:
                     return self._keep(state, [Reply(t("Please finish or cancel (/huy) the report first."))])
@@ -301,6 +317,7 @@ class Conversation:
             "/huy — " + t("cancel the report you are filling in"),
             "/ngonngu — " + t("language: Tiếng Việt / English"),
             "/nhacnho — " + t("(officers) remind the units that have not reported"),
+            "/tonghop — " + t("(officers, department) summary: who reported, totals, targets"),
             "/trogiup — " + t("this help"),
             "",
             t("You can also type the words: báo cáo, hạn nộp, đã nộp, hủy."),
@@ -431,12 +448,12 @@ class Conversation:
                            revision_of=revision_of)
         ctx = FormContext(d.campaign, d.period, unit.kind, t, self.zone)
         state = {"mode": "form", "period_id": d.period_id}
+        fstate, replies = form.start(ctx, fstate)
         intro = [] if revision_of else [Reply(
             t("{campaign} — {period}\nUnit: {unit}\nDue before {due}. {n} questions; you can stop at any time and "
               "continue later.", campaign=d.campaign.title.get(t.locale), period=d.period.name.get(t.locale),
-              unit=unit.name, due=t.weekday_date(d.due_at, self.zone), n=len(form.relevant_fields(ctx, {}))),
+              unit=unit.name, due=t.weekday_date(d.due_at, self.zone), n=form.progress(ctx, fstate)[1]),
         )]
-        fstate, replies = form.start(ctx, fstate)
         return self._form_turn(ctx, state, fstate, intro + replies)
 
     async def _open_from_reminder(self, person_id: int, t: Translator, state: dict[str, Any], action: str) -> _Turn:
@@ -543,6 +560,48 @@ class Conversation:
         if "menu" in state:
             return [_menu_reply(state["menu"])]
         return [Reply(t("Type /baocao to report, /hannop to see deadlines, or /trogiup for help."))]
+
+    # --- summaries ----------------------------------------------------------------------------------
+
+    async def _summary_menu(self, person_id: int, t: Translator) -> _Turn:
+        if await summary_service.scope_of(self.db, person_id) is None:
+            return _Turn(dict(IDLE), [Reply(t("Summaries are for upper-level officers and the department. "
+                                              "Type /danop to see your own reports."))])
+        choices = []
+        periods = []
+        for campaign in await campaign_store.live_campaigns(self.db):
+            for row in await campaign_store.periods_of(self.db, campaign.id):
+                periods.append((row.due_at, campaign, row))
+        for _due, campaign, row in sorted(periods, key=lambda x: x[0], reverse=True)[:30]:
+            due = t("due before {date}", date=t.date(row.due_at, self.zone))
+            label = f"{campaign.title.get(t.locale)} — {campaign.period(row.key).name.get(t.locale)} ({due})"
+            choices.append(Button(label, f"m:{row.id}"))
+        if not choices:
+            return _Turn(dict(IDLE), [Reply(t("No reporting period is open at the moment."))])
+        return _menu({"mode": "summary_choose", "periods": [int(b.action[2:]) for b in choices]},
+                     Reply(t("Summary of which period?"), choices=tuple(choices)))
+
+    async def _on_summary_choose(self, person_id: int, t: Translator, state: dict[str, Any], event: Any) -> _Turn:
+        if not (isinstance(event, ActionInput) and event.action.startswith("m:")
+                and int(event.action[2:]) in state.get("periods", [])):
+            return self._keep(state, [Reply(t("Please choose one of the reports offered.")),
+                                      *await self._resume(person_id, t, state)])
+        scope = await summary_service.scope_of(self.db, person_id)
+        row = await campaign_store.period_by_id(self.db, int(event.action[2:]))
+        if scope is None or row is None:
+            return _Turn(dict(IDLE), [Reply(t("Summaries are for upper-level officers and the department. "
+                                              "Type /danop to see your own reports."))])
+        roots, scope_name = scope
+        summary = await summary_service.build_summary(self.db, row.campaign_id, row.key, scope_roots=roots,
+                                                      scope_name=scope_name, now=self.clock.now())
+        replies = [Reply(summary_text(summary, t, self.zone))]
+        if self.files_dir is not None:
+            out_dir = self.files_dir / f"person-{person_id}"
+            for fmt, caption in (("xlsx", t("Excel workbook")), ("docx", t("Word report (báo cáo)")),
+                                 ("png", t("Chart"))):
+                path = summary_files.write(summary, fmt, out_dir, t, self.zone)
+                replies.append(Reply(caption, file_path=str(path)))
+        return _Turn(dict(IDLE), replies)
 
     # --- reminders on request --------------------------------------------------------------------
 

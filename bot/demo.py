@@ -56,7 +56,10 @@ def _name(rng: random.Random) -> str:
 def _value(rng: random.Random, f: FormField) -> Any:
     match f.type:
         case FieldType.INTEGER:
-            return rng.choice([0, 1, 2, 3, 5, 8, 12, 20, 35, 60, 120])
+            people = f.unit is not None and any(w in f.unit.vi for w in ("người", "đoàn viên", "lượt"))
+            if people or "participants" in f.name:
+                return rng.choice([0, 8, 15, 24, 40, 65, 120, 210])
+            return rng.choice([0, 1, 1, 2, 2, 3, 4, 5, 6, 8, 10])
         case FieldType.DECIMAL:
             return str(rng.choice([1.5, 2, 2.5, 4]))
         case FieldType.MONEY:
@@ -93,7 +96,7 @@ def believable_answers(rng: random.Random, ctx: FormContext) -> dict[str, Any]:
         if f.type is FieldType.DATE:
             span = (ctx.period.covers.end - ctx.period.covers.start).days
             value = (ctx.period.covers.start + timedelta(days=rng.randint(0, max(span, 0)))).isoformat()
-        if f.type is FieldType.INTEGER and ("member" in f.name or "doan_vien" in f.name):
+        if f.type is FieldType.INTEGER and f.name.endswith(("members_total", "members")):
             value = members
         if f.type is FieldType.INTEGER and f.constraint_expr and f.constraint_expr.fields:
             refs = [state.answers.get(r) for r in f.constraint_expr.fields]

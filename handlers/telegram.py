@@ -56,6 +56,7 @@ MENU = (
     ("trogiup", "Help", "Trợ giúp"),
     ("ngonngu", "Language", "Ngôn ngữ / Language"),
     ("nhacnho", "Remind units that have not reported", "Nhắc đơn vị chưa nộp"),
+    ("tonghop", "Summary of a reporting period", "Tổng hợp báo cáo"),
 )
 
 
@@ -130,12 +131,17 @@ def _escaped_chunks(text: str, limit: int) -> list[str]:
     """Split the plain text, then escape each part: a cut never falls inside an HTML entity."""
     out: list[str] = []
     for part in split_text(text, limit):
-        escaped = html.escape(part, quote=False)
-        if len(escaped) <= limit:
-            out.append(escaped)
-        else:  # many "&" or "<" made it longer: split that part smaller
-            out.extend(_escaped_chunks(part, max(limit // 2, 1)))
+        out.extend(_fit_escaped(part, limit))
     return out
+
+
+def _fit_escaped(part: str, limit: int) -> list[str]:
+    escaped = html.escape(part, quote=False)
+    if len(escaped) <= limit or len(part) <= 1:
+        return [escaped]
+    # Many "&" or "<" made it longer than the limit: halve the plain text until each half fits.
+    middle = len(part) // 2
+    return _fit_escaped(part[:middle], limit) + _fit_escaped(part[middle:], limit)
 
 
 # --- updates -> events ----------------------------------------------------------------------------
@@ -154,9 +160,24 @@ async def _reply(deps: TelegramDeps, update: Update, response: Response) -> None
         return
     bot = update.get_bot()
     for reply in response.replies:
+        if reply.file_path:
+            await send_file(bot, chat.id, reply)
+            continue
         for text, keyboard in render(reply, response.version):
             await bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
                                    disable_web_page_preview=True)
+
+
+async def send_file(bot: Bot, chat_id: int | str, reply: Reply) -> None:
+    """A summary file: the chart as a photo (seen at once on a phone), workbooks and reports as documents."""
+    assert reply.file_path is not None
+    path = Path(reply.file_path)
+    caption = html.escape(reply.text, quote=False)[:1024]
+    with path.open("rb") as fh:
+        if path.suffix.lower() == ".png":
+            await bot.send_photo(chat_id, fh, caption=caption, parse_mode=ParseMode.HTML)
+        else:
+            await bot.send_document(chat_id, fh, filename=path.name, caption=caption, parse_mode=ParseMode.HTML)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -201,6 +222,8 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if sender is None or message is None:
         return
     conversation = deps.conversation
+    if await conversation.already_handled(sender, str(update.update_id)):
+        return  # a re-delivered file: downloaded and stored the first time
     expected = await conversation.expected_attachment(sender)
     locale = await conversation.locale_of(sender)
     t = conversation.translator(locale)
@@ -372,7 +395,8 @@ def build_application(
         if application.bot_data.get("deps") is None:
             prepared = await prepare(config, the_clock.now())
             conversation = Conversation(prepared.db, the_clock, config.app.zone, config.locales_dir,
-                                        reminders=_planner(config, prepared.db))
+                                        reminders=_planner(config, prepared.db),
+                                        files_dir=config.data_dir / "summaries")
             application.bot_data["deps"] = TelegramDeps(conversation, config)
             application.bot_data["owns_db"] = True
         deps_now: TelegramDeps = application.bot_data["deps"]
@@ -399,7 +423,8 @@ def build_application(
         builder = builder.get_updates_request(updates_request)
     application = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     application.bot_data["deps"] = deps
-    private = filters.ChatType.PRIVATE
+    # New messages only: editing an old "2" into "5" must not answer whatever question is open now.
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(private & filters.TEXT, on_text))
     application.add_handler(MessageHandler(private & (filters.PHOTO | filters.Document.ALL), on_file))

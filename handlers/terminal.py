@@ -91,6 +91,9 @@ class TerminalSession:
         t = self.conversation.translator(response.locale)
         for reply in response.replies:
             self.write("")
+            if reply.file_path:
+                self.write(f"📎 {reply.text}: {reply.file_path}")
+                continue
             self.write(render_plain(reply, t))
 
     async def _sender_for(self, unit: Unit) -> Sender:

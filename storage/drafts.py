@@ -54,6 +54,12 @@ async def load(db: Database, person_id: int) -> Draft | None:
                  row["step"], row["steps_total"], from_db(row["updated_at"]))
 
 
+async def seen(db: Database, channel: str, update_key: str) -> bool:
+    row = await db.fetchone("SELECT 1 FROM processed_updates WHERE channel = ? AND update_key = ?",
+                            (channel, update_key))
+    return row is not None
+
+
 async def mark_update(tx: Transaction, channel: str, update_key: str, now: datetime) -> None:
     """Record an update as handled; raise DuplicateUpdateError when it already was."""
     inserted = await tx.execute_rowcount(

@@ -105,7 +105,8 @@ def shell_cmd(
                 out.print(t("Loaded the sample organisation: {n} units.", n=prepared.sample_units_loaded),
                           markup=False)
             planner = ReminderPlanner(db, cfg.reminders, cfg.app.zone, cfg.locales_dir)
-            conversation = Conversation(db, clock, cfg.app.zone, cfg.locales_dir, reminders=planner)
+            conversation = Conversation(db, clock, cfg.app.zone, cfg.locales_dir, reminders=planner,
+                                        files_dir=cfg.data_dir / "summaries")
             session = TerminalSession(db, conversation, t, clock, input, lambda s: out.print(s, markup=False))
             if unit:
                 chosen = await unit_store.by_code(db, unit)
@@ -142,3 +143,40 @@ def demo_cmd() -> None:
     out.print(t("Demo data: {people} people, {subs} submissions ({late} late, {rev} revised), {missing} missing.",
                 people=result.people, subs=result.submissions, late=result.late, rev=result.revisions,
                 missing=result.missing), markup=False)
+
+
+@app.command("summary")
+def summary_cmd(
+    campaign: str = typer.Argument(..., help="Campaign id, as 'campaigns check --json' names it."),
+    period: str = typer.Argument(..., help="Period key, e.g. dot-1."),
+    scope: str = typer.Option("", "--scope", help="A unit code: only its subtree (default: everything)."),
+    fmt: list[str] = typer.Option(["text"], "--format", help="text, xlsx, docx or png (repeatable)."),
+    out_dir: Path = typer.Option(Path("."), "--out", help="Folder for the files."),
+) -> None:
+    """A summary of one campaign period: completeness, totals, targets, missing units, highlights."""
+    from bot.app import prepare
+    from bot.summary import files
+    from bot.summary.service import SummaryNotFoundError, build_summary, scope_for_code
+
+    cfg = config()
+    t = translator(cfg)
+    for f in fmt:
+        if f not in files.FORMATS:
+            fail(t("--format {value}: expected text, xlsx, docx or png.", value=f))
+    now = state.clock.now()
+
+    async def go() -> list[Path]:
+        prepared = await prepare(cfg, now)
+        try:
+            roots, name = await scope_for_code(prepared.db, scope or None)
+            summary = await build_summary(prepared.db, campaign, period, scope_roots=roots, scope_name=name, now=now)
+        finally:
+            await prepared.db.close()
+        return [files.write(summary, f, out_dir, t, cfg.app.zone) for f in fmt]
+
+    try:
+        written = run(go())
+    except SummaryNotFoundError as exc:
+        fail(str(exc))
+    for path in written:
+        out.print(t("Written: {path}", path=path), markup=False)

@@ -1,0 +1,129 @@
+"""Submissions -> Summary, a pure function: completeness, per-upper breakdown, totals of every numeric
+field, each target's value against its threshold, narrative highlights."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from bot.campaign_model import Campaign, FieldType, FormField, Measure, Period, Target
+from bot.expressions import compile_expression
+from bot.summary.model import FieldTotal, Narrative, Summary, TargetResult, UnitRow, UpperBreakdown
+
+NARRATIVES_PER_UPPER = 3
+TWO_PLACES = Decimal("0.01")
+
+
+def _number(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return None
+
+
+def _expr_answers(campaign: Campaign, answers: dict[str, Any]) -> dict[str, Any]:
+    by_name = {f.name: f for f in campaign.fields}
+    out: dict[str, Any] = {}
+    for name, value in answers.items():
+        f = by_name.get(name)
+        if f is None:
+            continue
+        out[name] = _number(value) if f.type.is_numeric else value
+    return out
+
+
+def field_total(f: FormField, reported: list[UnitRow]) -> FieldTotal:
+    values = [u.answers[f.name] for u in reported if u.answers.get(f.name) is not None]
+    if f.type.is_numeric:
+        numbers = [n for n in (_number(v) for v in values) if n is not None]
+        if not numbers:
+            return FieldTotal(f, 0)
+        total = sum(numbers, Decimal(0))
+        return FieldTotal(f, len(numbers), total, (total / len(numbers)).quantize(TWO_PLACES), min(numbers),
+                          max(numbers))
+    if f.type is FieldType.YES_NO:
+        return FieldTotal(f, len(values), yes=sum(1 for v in values if v is True))
+    if f.type is FieldType.SELECT_ONE:
+        return FieldTotal(f, len(values), choices=dict(Counter(values)))
+    if f.type is FieldType.SELECT_MULTIPLE:
+        return FieldTotal(f, len(values), choices=dict(Counter(c for v in values for c in v)))
+    return FieldTotal(f, len(values))
+
+
+def target_result(campaign: Campaign, target: Target, units: list[UnitRow]) -> TargetResult:
+    scope = campaign.target_scope(target)
+    in_scope = [u for u in units if scope.includes(u.kind)]
+    reported = [u for u in in_scope if u.status != "missing"]
+    value: Decimal | None = None
+    meeting: int | None = None
+    if target.measure is Measure.SHARE_OF_UNITS:
+        assert target.condition is not None
+        expr = compile_expression(target.condition)
+        meeting = sum(1 for u in reported if expr.evaluate(_expr_answers(campaign, u.answers)))
+        # Units that have not reported have not shown the target is met: they count in the denominator.
+        value = (Decimal(meeting) * 100 / len(in_scope)).quantize(TWO_PLACES) if in_scope else None
+    elif target.measure is Measure.RATIO:
+        assert target.numerator is not None
+        assert target.denominator is not None
+        num = den = Decimal(0)
+        meeting = 0
+        for u in reported:
+            n, d = _number(u.answers.get(target.numerator)), _number(u.answers.get(target.denominator))
+            if n is None or d is None:
+                continue
+            num += n
+            den += d
+            if d > 0 and target.comparator.holds(n * 100 / d, target.threshold):
+                meeting += 1
+        value = (num * 100 / den).quantize(TWO_PLACES) if den > 0 else None
+    else:
+        assert target.field is not None
+        numbers = [(u, _number(u.answers.get(target.field))) for u in reported]
+        present = [n for _, n in numbers if n is not None]
+        value = sum(present, Decimal(0)) if present else None
+        meeting = sum(1 for _, n in numbers if n is not None and target.comparator.holds(n, target.threshold))
+    met = None if value is None else target.comparator.holds(value, target.threshold)
+    return TargetResult(target, value, met, meeting, len(in_scope), len(reported))
+
+
+def compute_summary(
+    *,
+    campaign: Campaign,
+    period: Period,
+    period_id: int,
+    due_at: datetime,
+    closes_at: datetime,
+    as_of: datetime,
+    scope_name: str,
+    units: list[UnitRow],
+) -> Summary:
+    units = sorted(units, key=lambda u: (u.upper_code, u.code))
+    reported = [u for u in units if u.status != "missing"]
+    by_upper: dict[str, list[UnitRow]] = {}
+    for u in units:
+        by_upper.setdefault(u.upper_code, []).append(u)
+    uppers = [
+        UpperBreakdown(code, rows[0].upper_name, len(rows), sum(1 for r in rows if r.status == "on_time"),
+                       sum(1 for r in rows if r.status == "late"))
+        for code, rows in sorted(by_upper.items())
+    ]
+    fields = campaign.fields_for(period.key)
+    totals = [field_total(f, reported) for f in fields
+              if f.type.is_numeric or f.type in (FieldType.YES_NO, FieldType.SELECT_ONE, FieldType.SELECT_MULTIPLE)]
+    targets = [target_result(campaign, t, units) for t in campaign.targets if not t.periods or period.key in t.periods]
+    narratives: list[Narrative] = []
+    long_fields = [f for f in fields if f.type is FieldType.LONG_TEXT]
+    for code in sorted(by_upper):
+        taken = 0
+        for u in by_upper[code]:
+            for f in long_fields:
+                text = u.answers.get(f.name)
+                if isinstance(text, str) and text.strip() and taken < NARRATIVES_PER_UPPER:
+                    narratives.append(Narrative(u.name, u.upper_name, f.label.vi, text.strip()))
+                    taken += 1
+    return Summary(campaign, period, period_id, due_at, closes_at, as_of, scope_name, units, uppers, totals, targets,
+                   narratives)

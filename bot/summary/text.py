@@ -1,0 +1,100 @@
+"""The summary as a chat message: the figures a department head needs first; the long lists go to files."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from bot.campaign_model import FieldType
+from bot.i18n import Translator
+from bot.summary.model import Summary, TargetResult
+
+MISSING_SHOWN_PER_UPPER = 5
+MAX_TOTALS = 25
+
+
+def _pct(t: Translator, part: int, whole: int) -> str:
+    return t.percent(Decimal(part) * 100 / whole) if whole else "—"
+
+
+def verdict(t: Translator, r: TargetResult) -> str:
+    if r.met is None:
+        return t("not enough data")
+    return t("Met") if r.met else t("Not met")
+
+
+def target_value(t: Translator, r: TargetResult) -> str:
+    if r.value is None:
+        return "—"
+    return t.percent(r.value) if r.target.unit == "%" else t.number(r.value)
+
+
+COMPARATOR_SIGNS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
+
+
+def target_threshold(t: Translator, r: TargetResult) -> str:
+    value = t.percent(r.target.threshold) if r.target.unit == "%" else t.number(r.target.threshold)
+    return f"{COMPARATOR_SIGNS[r.target.comparator.value]} {value}"
+
+
+def summary_text(s: Summary, t: Translator, zone: ZoneInfo) -> str:
+    c, p = s.campaign, s.period
+    lines = [
+        f"📊 {c.title.get(t.locale)}",
+        t("Period: {period}", period=p.name.get(t.locale)),
+        t("Due before {due}; figures as of {when}", due=t.weekday_date(s.due_at, zone), when=t.datetime(s.as_of, zone)),
+        t("Scope: {scope}", scope=s.scope_name),
+        "",
+        t("COMPLETENESS: {reported}/{expected} units reported ({pct})", reported=s.reported, expected=s.expected,
+          pct=_pct(t, s.reported, s.expected)),
+        t("On time {on_time} · late {late} · not reported {missing}", on_time=s.on_time, late=s.late,
+          missing=s.missing),
+    ]
+    if len(s.uppers) > 1:
+        lines += ["", t("BY UPPER LEVEL:")]
+        for u in s.uppers:
+            lines.append(f"• {u.name}: {u.reported}/{u.expected} ({_pct(t, u.reported, u.expected)})"
+                         + (" — " + t("{n} late", n=u.late) if u.late else ""))
+    if s.targets:
+        lines += ["", t("TARGETS:")]
+        for r in s.targets:
+            mark = "✅" if r.met else ("❌" if r.met is False else "…")
+            units = ""
+            if r.units_meeting is not None:
+                units = " · " + t("{n}/{m} units", n=r.units_meeting, m=r.units_in_scope)
+            lines.append(f"{mark} {r.target.label.get(t.locale)}: {target_value(t, r)} "
+                         f"({target_threshold(t, r)}) — {verdict(t, r)}{units}")
+    numeric = [tot for tot in s.totals if tot.field.type.is_numeric and tot.answered]
+    if numeric:
+        lines += ["", t("TOTALS (units that answered):")]
+        for tot in numeric[:MAX_TOTALS]:
+            assert tot.sum is not None
+            value = t.money(tot.sum) if tot.field.type is FieldType.MONEY else t.number(tot.sum)
+            show_unit = tot.field.unit is not None and tot.field.type is not FieldType.MONEY
+            unit = f" {tot.field.unit.get(t.locale)}" if show_unit and tot.field.unit else ""
+            lines.append(f"• {tot.field.label.get(t.locale)}: {value}{unit} "
+                         + t("({n} units)", n=tot.answered))
+        if len(numeric) > MAX_TOTALS:
+            lines.append(t("… {n} more in the Excel file.", n=len(numeric) - MAX_TOTALS))
+    yes_no = [tot for tot in s.totals if tot.field.type is FieldType.YES_NO and tot.answered]
+    for tot in yes_no:
+        lines.append(f"• {tot.field.label.get(t.locale)}: " + t("{yes}/{n} units answered yes", yes=tot.yes,
+                                                                  n=tot.answered))
+    missing = s.missing_units
+    if missing:
+        lines += ["", t("NOT REPORTED ({n}):", n=len(missing))]
+        by_upper: dict[str, list[str]] = {}
+        for u in missing:
+            by_upper.setdefault(u.upper_name, []).append(u.name + ("" if u.reachable else " ⚠️"))
+        for upper, names in by_upper.items():
+            shown = ", ".join(names[:MISSING_SHOWN_PER_UPPER])
+            more = len(names) - MISSING_SHOWN_PER_UPPER
+            lines.append(f"• {upper}: {shown}" + (" " + t("and {n} more", n=more) if more > 0 else ""))
+        if any(not u.reachable for u in missing):
+            lines.append(t("⚠️ cannot be reached by the bot (no one registered, or blocked)"))
+    if s.narratives:
+        lines += ["", t("HIGHLIGHTS:")]
+        for n in s.narratives[:9]:
+            lines.append(f"• {n.unit_name}: “{n.text[:300]}”")
+    lines += ["", t("Full figures in the Excel file and the Word report.")]
+    return "\n".join(lines)

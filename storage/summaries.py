@@ -1,0 +1,114 @@
+"""The rows a summary is computed from, read in a handful of queries whatever the number of units.
+
+The scope is applied here, in the query: only units inside the requester's subtrees are read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from bot.campaign_model import Campaign
+from bot.domain import UnitKind
+from bot.summary.model import UnitRow
+from storage.db import Database
+from storage.timefmt import from_db
+
+
+async def _tree(db: Database) -> dict[int, tuple[str, str, UnitKind, int | None]]:
+    rows = await db.fetchall("SELECT id, code, name, kind, parent_id FROM units WHERE active = 1")
+    return {r["id"]: (r["code"], r["name"], UnitKind(r["kind"]), r["parent_id"]) for r in rows}
+
+
+def _within(tree: dict[int, tuple[str, str, UnitKind, int | None]], roots: Iterable[int]) -> set[int]:
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for uid, (_c, _n, _k, parent) in tree.items():
+        children[parent].append(uid)
+    out: set[int] = set()
+    stack = list(roots)
+    while stack:
+        uid = stack.pop()
+        if uid in out:
+            continue
+        out.add(uid)
+        stack.extend(children.get(uid, []))
+    return out
+
+
+def _upper_of(tree: dict[int, tuple[str, str, UnitKind, int | None]], uid: int) -> tuple[str, str]:
+    node: int | None = uid
+    while node is not None:
+        code, name, kind, parent = tree[node]
+        if kind in (UnitKind.UPPER, UnitKind.PROVINCE):
+            return code, name
+        node = parent
+    code, name, _k, _p = tree[uid]
+    return code, name
+
+
+async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_roots: list[int] | None) -> list[UnitRow]:
+    """One row per unit expected to report in the period, within the scope (None: everything)."""
+    tree = await _tree(db)
+    allowed = set(tree) if scope_roots is None else _within(tree, scope_roots)
+    if campaign.audience.within:
+        root = next((uid for uid, v in tree.items() if v[0] == campaign.audience.within), None)
+        allowed &= _within(tree, [root]) if root is not None else set()
+    expected = [uid for uid in allowed if campaign.audience.scope.includes(tree[uid][2])]
+    subs = {
+        r["unit_id"]: r
+        for r in await db.fetchall(
+            "SELECT id, unit_id, reference, revision, first_submitted_at, late FROM submissions WHERE period_id = ?",
+            (period_id,),
+        )
+    }
+    answers: dict[int, dict[str, Any]] = defaultdict(dict)
+    for r in await db.fetchall(
+        """SELECT s.unit_id, a.field, a.value FROM submissions s
+           JOIN submission_revisions v ON v.submission_id = s.id AND v.revision = s.revision
+           JOIN answers a ON a.revision_id = v.id
+           WHERE s.period_id = ?""",
+        (period_id,),
+    ):
+        answers[r["unit_id"]][r["field"]] = json.loads(r["value"])
+    contacts, reachable = await _contacts(db, expected)
+    rows = []
+    for uid in expected:
+        code, name, kind, _parent = tree[uid]
+        upper_code, upper_name = _upper_of(tree, uid)
+        sub = subs.get(uid)
+        status = "missing" if sub is None else ("late" if sub["late"] else "on_time")
+        rows.append(UnitRow(
+            uid, code, name, kind, upper_code, upper_name, status,
+            from_db(sub["first_submitted_at"]) if sub else None, sub["revision"] if sub else 0,
+            sub["reference"] if sub else None, answers.get(uid, {}), uid in reachable, tuple(contacts.get(uid, [])),
+        ))
+    return rows
+
+
+async def _contacts(db: Database, unit_ids: list[int]) -> tuple[dict[int, list[str]], set[int]]:
+    names: dict[int, list[str]] = defaultdict(list)
+    reachable: set[int] = set()
+    for i in range(0, len(unit_ids), 500):
+        chunk = unit_ids[i:i + 500]
+        if not chunk:
+            continue
+        marks = ",".join("?" * len(chunk))
+        rows = await db.fetchall(
+            f"""SELECT m.unit_id, p.full_name,
+                       EXISTS (SELECT 1 FROM identities i WHERE i.person_id = p.id AND i.blocked_at IS NULL
+                               AND i.channel != 'terminal') AS reachable
+                FROM memberships m JOIN people p ON p.id = m.person_id
+                WHERE m.unit_id IN ({marks}) AND m.role IN ('chair', 'officer') AND m.revoked_at IS NULL
+                  AND p.active = 1""",
+            chunk,
+        )
+        for r in rows:
+            names[r["unit_id"]].append(r["full_name"])
+            if r["reachable"]:
+                reachable.add(r["unit_id"])
+    return names, reachable
+
+
