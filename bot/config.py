@@ -92,6 +92,14 @@ class RemindersConfig(_Section):
     messages_per_second: float = Field(default=29.0, gt=0, le=30)
     per_chat_interval_s: float = Field(default=1.0, ge=0)
     max_attempts: int = Field(default=5, ge=1, le=50)
+    summary_days_after: tuple[int, ...] = (0, 3)  # completeness pushed at the due instant and 3 days later
+
+    @field_validator("summary_days_after")
+    @classmethod
+    def _summary_days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(v < 0 or v > 60 for v in value):
+            raise ValueError("days are whole numbers from 0 to 60")
+        return tuple(sorted(set(value)))
 
     @field_validator("days_before", "days_after")
     @classmethod

@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.campaign_model import Campaign, Period
+from bot.campaign_model import Campaign, FieldType, Period
 from bot.clock import Clock
 from bot.deadline_text import deadlines_text, last_day
 from bot.deadlines import Deadline, Status, deadlines_for_unit
@@ -35,6 +36,7 @@ from storage import campaigns as campaign_store
 from storage import drafts as draft_store
 from storage import people as people_store
 from storage import submissions as submission_store
+from storage import summaries as summary_store
 from storage import units as unit_store
 from storage.db import Database
 from storage.people import Identity, InviteRefusedError, MemberView
@@ -444,9 +446,15 @@ class Conversation:
 
     async def _open_form(self, person_id: int, t: Translator, unit: Unit, d: Deadline,
                          revision_of: int | None = None, answers: dict[str, Any] | None = None) -> _Turn:
+        ctx = FormContext(d.campaign, d.period, unit.kind, t, self.zone)
+        notes: list[Reply] = []
+        if answers is None and unit.kind is UnitKind.UPPER:
+            answers, from_units = await self._rollup_answers(ctx, d.period_id, unit)
+            if from_units:
+                notes.append(Reply(t("The figures are filled in with the totals of the {n} units under you that have "
+                                     "reported. Check them and add what your level organised itself.", n=from_units)))
         fstate = FormState(d.campaign.id, d.period.key, unit.id, unit.kind.value, answers=dict(answers or {}),
                            revision_of=revision_of)
-        ctx = FormContext(d.campaign, d.period, unit.kind, t, self.zone)
         state = {"mode": "form", "period_id": d.period_id}
         fstate, replies = form.start(ctx, fstate)
         intro = [] if revision_of else [Reply(
@@ -454,7 +462,7 @@ class Conversation:
               "continue later.", campaign=d.campaign.title.get(t.locale), period=d.period.name.get(t.locale),
               unit=unit.name, due=t.weekday_date(d.due_at, self.zone), n=form.progress(ctx, fstate)[1]),
         )]
-        return self._form_turn(ctx, state, fstate, intro + replies)
+        return self._form_turn(ctx, state, fstate, intro + notes + replies)
 
     async def _open_from_reminder(self, person_id: int, t: Translator, state: dict[str, Any], action: str) -> _Turn:
         """"📝 Nộp ngay" in a reminder: sent outside any dialog, so it carries no version; it is checked here
@@ -476,6 +484,16 @@ class Conversation:
             if d.period_id == period_id:
                 return await self._open_form(person_id, t, unit, d)
         return await self._choose_report(person_id, t, unit)
+
+    async def _rollup_answers(self, ctx: FormContext, period_id: int, unit: Unit) -> tuple[dict[str, Any], int]:
+        """An upper level's report starts from the totals of its subtree's latest submissions."""
+        numeric = {f.name: f for f in ctx.fields if f.type.is_numeric and f.type is not FieldType.PERCENT}
+        sums, from_units = await summary_store.subtree_sums(self.db, period_id, unit.id, list(numeric))
+        answers: dict[str, Any] = {}
+        for name, text in sums.items():
+            f = numeric[name]
+            answers[name] = text if f.type is FieldType.DECIMAL else int(Decimal(text))
+        return answers, from_units
 
     # --- the form -------------------------------------------------------------------------------
 

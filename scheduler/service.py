@@ -5,15 +5,18 @@ from the command line; the database, not the job queue, remembers what was plann
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.campaign_model import Campaign
 from bot.config import RemindersConfig
+from bot.dialog.model import Reply
 from bot.domain import Role, UnitKind
 from bot.i18n import Translator
 from bot.reminder_text import escalation_reply, reminder_reply, reply_to_payload
+from bot.summary.service import build_summary
+from bot.summary.text import completeness_text
 from scheduler.planner import PeriodTask, Planned, UnitTask, due_slot, plan, reminder_key
 from scheduler.policy import Policy, Slot, escalation_slot, slots
 from storage import campaigns as campaign_store
@@ -136,11 +139,47 @@ class ReminderPlanner:
         known = await outbox.existing_keys(self.db, [p.item.key for p in planned])
         return [p for p in planned if p.item.key not in known]
 
+    async def summary_items(self, now: datetime) -> list[OutboxItem]:
+        """Completeness pushed without asking: at the due instant and again days later, to the department
+        (everything) and to each upper-level officer (their subtree); once per slot, through the outbox."""
+        items: list[OutboxItem] = []
+        for campaign in await campaign_store.live_campaigns(self.db):
+            for row in await campaign_store.periods_of(self.db, campaign.id):
+                for days in self.config.summary_days_after:
+                    at = row.due_at + timedelta(days=days)
+                    if not (at <= now and now - at <= timedelta(hours=self.config.grace_hours)):
+                        continue
+                    items.extend(await self._summary_slot(campaign, row, f"summary-{days}", at, now))
+        return items
+
+    async def _summary_slot(self, campaign: Campaign, row: campaign_store.PeriodRow, slot: str, at: datetime,
+                            now: datetime) -> list[OutboxItem]:
+        out: list[OutboxItem] = []
+        readers = await reminder_store.summary_readers(self.db)
+        for person, scope_unit_ids, scope_name in readers:
+            if person.channel is None or person.chat_id is None:
+                continue
+            key = f"s:{row.id}:{person.person_id}:{slot}"
+            if await outbox.existing_keys(self.db, [key]):
+                continue
+            summary = await build_summary(self.db, campaign.id, row.key, scope_roots=scope_unit_ids,
+                                          scope_name=scope_name, now=now)
+            if not summary.units:
+                continue
+            t = self.t(person.locale)
+            reply = Reply(completeness_text(summary, t, self.zone),
+                          title=t("📊 Reporting status — /tonghop for the full summary"))
+            out.append(OutboxItem(key, "summary", person.person_id, None, row.id, person.channel, person.chat_id,
+                                  at, reply_to_payload(reply)))
+        return out
+
     async def plan_once(self, now: datetime) -> PlanResult:
         planned = await self.preview(now)
         pending = await outbox.add(self.db, [p.item for p in planned if p.status == "pending"], now)
         superseded = await outbox.add(self.db, [p.item for p in planned if p.status == "superseded"], now,
                                       status="superseded")
+        if self.config.summary_days_after:
+            pending += await outbox.add(self.db, await self.summary_items(now), now)
         return PlanResult(pending, superseded, planned)
 
 

@@ -78,3 +78,27 @@ def _choose(identities: list[tuple[str, str, datetime | None]], preferred: str |
             return channel, chat_id
     channel, chat_id, _ = max(identities, key=lambda x: x[2].timestamp() if x[2] else 0.0)
     return channel, chat_id
+
+
+async def summary_readers(db: Database) -> list[tuple[Recipient, list[int] | None, str]]:
+    """Who receives pushed summaries, with their scope: department staff and admins of the province see
+    everything (None); each upper-level officer sees their unit's subtree."""
+    rows = await db.fetchall(
+        """SELECT m.unit_id, m.role, u.name AS unit_name, p.id AS person_id, p.full_name, p.locale,
+                  p.preferred_channel
+           FROM memberships m JOIN people p ON p.id = m.person_id JOIN units u ON u.id = m.unit_id
+           WHERE m.role IN ('department', 'officer') AND m.revoked_at IS NULL AND p.active = 1
+           ORDER BY p.id, m.role"""
+    )
+    identities = await _identities(db, sorted({r["person_id"] for r in rows}))
+    out: list[tuple[Recipient, list[int] | None, str]] = []
+    seen: set[int] = set()
+    for r in rows:
+        if r["person_id"] in seen:
+            continue
+        seen.add(r["person_id"])
+        channel, chat_id = _choose(identities.get(r["person_id"], []), r["preferred_channel"])
+        person = Recipient(r["person_id"], r["full_name"], r["locale"], r["role"], channel, chat_id)
+        scope = None if r["role"] == "department" else [r["unit_id"]]
+        out.append((person, scope, r["unit_name"]))
+    return out

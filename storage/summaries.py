@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from bot.campaign_model import Campaign
@@ -112,3 +112,35 @@ async def _contacts(db: Database, unit_ids: list[int]) -> tuple[dict[int, list[s
     return names, reachable
 
 
+
+
+async def subtree_sums(db: Database, period_id: int, root_id: int, fields: list[str]) -> tuple[dict[str, str], int]:
+    """Sums of numeric answers over the latest submissions of the units below `root_id` (not itself),
+    as exact decimal text, and how many units they come from: the upper level's report starts from them."""
+    tree = await _tree(db)
+    below = _within(tree, [root_id]) - {root_id}
+    if not below or not fields:
+        return {}, 0
+    rows = await db.fetchall(
+        """SELECT s.unit_id, a.field, a.value FROM submissions s
+           JOIN submission_revisions v ON v.submission_id = s.id AND v.revision = s.revision
+           JOIN answers a ON a.revision_id = v.id
+           WHERE s.period_id = ?""",
+        (period_id,),
+    )
+    wanted = set(fields)
+    sums: dict[str, Decimal] = {}
+    units: set[int] = set()
+    for r in rows:
+        if r["unit_id"] not in below:
+            continue
+        units.add(r["unit_id"])
+        if r["field"] not in wanted:
+            continue
+        value = json.loads(r["value"])
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+            try:
+                sums[r["field"]] = sums.get(r["field"], Decimal(0)) + Decimal(str(value))
+            except ArithmeticError:
+                continue
+    return {k: str(v) for k, v in sums.items()}, len(units)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.campaign_model import Campaign, FieldType, FormField, Measure, Period, Target
+from bot.domain import UnitKind
 from bot.expressions import compile_expression
 from bot.summary.model import FieldTotal, Narrative, Summary, TargetResult, UnitRow, UpperBreakdown
 
@@ -90,6 +91,13 @@ def target_result(campaign: Campaign, target: Target, units: list[UnitRow]) -> T
     return TargetResult(target, value, met, meeting, len(in_scope), len(reported))
 
 
+def rollup_rows(reported: list[UnitRow]) -> list[UnitRow]:
+    """The rows whose figures make the totals: an upper-level union that has filed its own (rolled-up)
+    report stands for its whole subtree, so its grassroots unions are not counted a second time."""
+    covered = {u.code for u in reported if u.kind is UnitKind.UPPER}
+    return [u for u in reported if u.kind is UnitKind.UPPER or u.upper_code not in covered]
+
+
 def compute_summary(
     *,
     campaign: Campaign,
@@ -112,7 +120,8 @@ def compute_summary(
         for code, rows in sorted(by_upper.items())
     ]
     fields = campaign.fields_for(period.key)
-    totals = [field_total(f, reported) for f in fields
+    counted = rollup_rows(reported)
+    totals = [field_total(f, counted) for f in fields
               if f.type.is_numeric or f.type in (FieldType.YES_NO, FieldType.SELECT_ONE, FieldType.SELECT_MULTIPLE)]
     targets = [target_result(campaign, t, units) for t in campaign.targets if not t.periods or period.key in t.periods]
     narratives: list[Narrative] = []

@@ -37,13 +37,17 @@ def target_threshold(t: Translator, r: TargetResult) -> str:
     return f"{COMPARATOR_SIGNS[r.target.comparator.value]} {value}"
 
 
-def summary_text(s: Summary, t: Translator, zone: ZoneInfo) -> str:
-    c, p = s.campaign, s.period
-    lines = [
-        f"📊 {c.title.get(t.locale)}",
-        t("Period: {period}", period=p.name.get(t.locale)),
+def _header(s: Summary, t: Translator, zone: ZoneInfo) -> list[str]:
+    return [
+        f"📊 {s.campaign.title.get(t.locale)}",
+        t("Period: {period}", period=s.period.name.get(t.locale)),
         t("Due before {due}; figures as of {when}", due=t.weekday_date(s.due_at, zone), when=t.datetime(s.as_of, zone)),
         t("Scope: {scope}", scope=s.scope_name),
+    ]
+
+
+def _completeness(s: Summary, t: Translator) -> list[str]:
+    lines = [
         "",
         t("COMPLETENESS: {reported}/{expected} units reported ({pct})", reported=s.reported, expected=s.expected,
           pct=_pct(t, s.reported, s.expected)),
@@ -53,48 +57,73 @@ def summary_text(s: Summary, t: Translator, zone: ZoneInfo) -> str:
     if len(s.uppers) > 1:
         lines += ["", t("BY UPPER LEVEL:")]
         for u in s.uppers:
-            lines.append(f"• {u.name}: {u.reported}/{u.expected} ({_pct(t, u.reported, u.expected)})"
-                         + (" — " + t("{n} late", n=u.late) if u.late else ""))
-    if s.targets:
-        lines += ["", t("TARGETS:")]
-        for r in s.targets:
-            mark = "✅" if r.met else ("❌" if r.met is False else "…")
-            units = ""
-            if r.units_meeting is not None:
-                units = " · " + t("{n}/{m} units", n=r.units_meeting, m=r.units_in_scope)
-            lines.append(f"{mark} {r.target.label.get(t.locale)}: {target_value(t, r)} "
-                         f"({target_threshold(t, r)}) — {verdict(t, r)}{units}")
+            late = " — " + t("{n} late", n=u.late) if u.late else ""
+            lines.append(f"• {u.name}: {u.reported}/{u.expected} ({_pct(t, u.reported, u.expected)}){late}")
+    return lines
+
+
+def _targets(s: Summary, t: Translator) -> list[str]:
+    if not s.targets:
+        return []
+    lines = ["", t("TARGETS:")]
+    for r in s.targets:
+        mark = "✅" if r.met else ("❌" if r.met is False else "…")
+        units = " · " + t("{n}/{m} units", n=r.units_meeting, m=r.units_in_scope) if r.units_meeting is not None else ""
+        lines.append(f"{mark} {r.target.label.get(t.locale)}: {target_value(t, r)} "
+                     f"({target_threshold(t, r)}) — {verdict(t, r)}{units}")
+    return lines
+
+
+def _totals(s: Summary, t: Translator) -> list[str]:
     numeric = [tot for tot in s.totals if tot.field.type.is_numeric and tot.answered]
-    if numeric:
-        lines += ["", t("TOTALS (units that answered):")]
-        for tot in numeric[:MAX_TOTALS]:
-            assert tot.sum is not None
-            value = t.money(tot.sum) if tot.field.type is FieldType.MONEY else t.number(tot.sum)
-            show_unit = tot.field.unit is not None and tot.field.type is not FieldType.MONEY
-            unit = f" {tot.field.unit.get(t.locale)}" if show_unit and tot.field.unit else ""
-            lines.append(f"• {tot.field.label.get(t.locale)}: {value}{unit} "
-                         + t("({n} units)", n=tot.answered))
-        if len(numeric) > MAX_TOTALS:
-            lines.append(t("… {n} more in the Excel file.", n=len(numeric) - MAX_TOTALS))
     yes_no = [tot for tot in s.totals if tot.field.type is FieldType.YES_NO and tot.answered]
+    if not numeric and not yes_no:
+        return []
+    lines = ["", t("TOTALS (units that answered):")]
+    for tot in numeric[:MAX_TOTALS]:
+        assert tot.sum is not None
+        value = t.money(tot.sum) if tot.field.type is FieldType.MONEY else t.number(tot.sum)
+        show_unit = tot.field.unit is not None and tot.field.type is not FieldType.MONEY
+        unit = f" {tot.field.unit.get(t.locale)}" if show_unit and tot.field.unit else ""
+        lines.append(f"• {tot.field.label.get(t.locale)}: {value}{unit} " + t("({n} units)", n=tot.answered))
+    if len(numeric) > MAX_TOTALS:
+        lines.append(t("… {n} more in the Excel file.", n=len(numeric) - MAX_TOTALS))
     for tot in yes_no:
         lines.append(f"• {tot.field.label.get(t.locale)}: " + t("{yes}/{n} units answered yes", yes=tot.yes,
                                                                   n=tot.answered))
+    return lines
+
+
+def _missing(s: Summary, t: Translator) -> list[str]:
     missing = s.missing_units
-    if missing:
-        lines += ["", t("NOT REPORTED ({n}):", n=len(missing))]
-        by_upper: dict[str, list[str]] = {}
-        for u in missing:
-            by_upper.setdefault(u.upper_name, []).append(u.name + ("" if u.reachable else " ⚠️"))
-        for upper, names in by_upper.items():
-            shown = ", ".join(names[:MISSING_SHOWN_PER_UPPER])
-            more = len(names) - MISSING_SHOWN_PER_UPPER
-            lines.append(f"• {upper}: {shown}" + (" " + t("and {n} more", n=more) if more > 0 else ""))
-        if any(not u.reachable for u in missing):
-            lines.append(t("⚠️ cannot be reached by the bot (no one registered, or blocked)"))
-    if s.narratives:
-        lines += ["", t("HIGHLIGHTS:")]
-        for n in s.narratives[:9]:
-            lines.append(f"• {n.unit_name}: “{n.text[:300]}”")
-    lines += ["", t("Full figures in the Excel file and the Word report.")]
+    if not missing:
+        return []
+    lines = ["", t("NOT REPORTED ({n}):", n=len(missing))]
+    by_upper: dict[str, list[str]] = {}
+    for u in missing:
+        by_upper.setdefault(u.upper_name, []).append(u.name + ("" if u.reachable else " ⚠️"))
+    for upper, names in by_upper.items():
+        shown = ", ".join(names[:MISSING_SHOWN_PER_UPPER])
+        more = len(names) - MISSING_SHOWN_PER_UPPER
+        lines.append(f"• {upper}: {shown}" + (" " + t("and {n} more", n=more) if more > 0 else ""))
+    if any(not u.reachable for u in missing):
+        lines.append(t("⚠️ cannot be reached by the bot (no one registered, or blocked)"))
+    return lines
+
+
+def _highlights(s: Summary, t: Translator) -> list[str]:
+    if not s.narratives:
+        return []
+    return ["", t("HIGHLIGHTS:"), *(f"• {n.unit_name}: “{n.text[:300]}”" for n in s.narratives[:9])]
+
+
+def summary_text(s: Summary, t: Translator, zone: ZoneInfo) -> str:
+    """The whole summary for a chat message; adapters split it below their message limit."""
+    lines = [*_header(s, t, zone), *_completeness(s, t), *_targets(s, t), *_totals(s, t), *_missing(s, t),
+             *_highlights(s, t), "", t("Full figures in the Excel file and the Word report.")]
     return "\n".join(lines)
+
+
+def completeness_text(s: Summary, t: Translator, zone: ZoneInfo) -> str:
+    """The short form pushed at the due date: who has reported, by upper level, and who has not."""
+    return "\n".join([*_header(s, t, zone), *_completeness(s, t), *_missing(s, t)])

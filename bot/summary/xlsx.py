@@ -1,0 +1,378 @@
+"""A summary as an Excel workbook the department can filter, edit and send upward.
+
+Three sheets: the summary (header, completeness, per-upper breakdown, totals, answers counted,
+targets), one row per unit for the period (every answer as a typed cell), and the units that have
+not reported with whom to call. Written in openpyxl's write-only mode, which streams the rows:
+10,000 units x 30 questions take a few seconds. Every text cell goes through ``safe_cell`` so that
+nothing a user typed can become a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+from collections.abc import Iterable, Sequence
+from copy import copy
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+
+from bot.campaign_model import Comparator, FieldType, FormField
+from bot.i18n import Translator
+from bot.spreadsheet import safe_cell
+from bot.summary.model import Summary, TargetResult, UnitRow
+
+INTEGER_FORMAT = "#,##0"
+DECIMAL_FORMAT = "0.0"
+AVERAGE_FORMAT = "#,##0.0#"
+PERCENT_FORMAT = '0.0"%"'
+DATE_FORMAT = "dd/mm/yyyy"
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+EXCEL_TEXT_MAX = 32_767
+SHEET_NAME_MAX = 31
+_SHEET_NAME_BAD = str.maketrans({c: " " for c in "[]:*?/\\"})
+COMPARATOR_SIGNS = {Comparator.GE: "≥", Comparator.GT: ">", Comparator.LE: "≤", Comparator.LT: "<", Comparator.EQ: "="}
+
+
+def text(value: Any) -> str | None:
+    """A text cell: no character Excel refuses, within Excel's length, never a formula."""
+    if value is None:
+        return None
+    s = ILLEGAL_CHARACTERS_RE.sub("", str(value))[:EXCEL_TEXT_MAX]
+    return safe_cell(s)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        d = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return d if d.is_finite() else None
+
+
+def _excel_number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def number_format_of(f: FormField) -> str:
+    if f.type is FieldType.PERCENT:
+        return PERCENT_FORMAT
+    if f.type is FieldType.DECIMAL:
+        return DECIMAL_FORMAT
+    return INTEGER_FORMAT
+
+
+def choice_label(f: FormField, value: Any, locale: str) -> str:
+    for c in f.choices:
+        if c.value == value:
+            return c.label.get(locale)
+    return str(value)
+
+
+def comparator_text(target: TargetResult, t: Translator) -> str:
+    g = target.target
+    threshold = t.percent(g.threshold) if g.unit == "%" else t.number(g.threshold)
+    return COMPARATOR_SIGNS[g.comparator] + " " + threshold
+
+
+def verdict(result: TargetResult, t: Translator) -> str:
+    if result.met is None:
+        return t("Not enough data")
+    return t("Met") if result.met else t("Not met")
+
+
+def status_text(status: str, t: Translator) -> str:
+    return {"on_time": t("On time"), "late": t("Late"), "missing": t("Not reported")}.get(status, status)
+
+
+def sheet_name(name: str, taken: Iterable[str]) -> str:
+    """A valid, unused sheet name (at most 31 characters, none of []:*?/\\, unique ignoring case)."""
+    base = " ".join(name.translate(_SHEET_NAME_BAD).split()).strip("'")[:SHEET_NAME_MAX] or "Sheet"
+    used = {n.lower() for n in taken}
+    candidate, i = base, 2
+    while candidate.lower() in used:
+        suffix = f" ({i})"
+        candidate = base[: SHEET_NAME_MAX - len(suffix)] + suffix
+        i += 1
+    return candidate
+
+
+class _Styles:
+    """Cells styled once and copied: setting fonts and formats cell by cell is the slow part."""
+
+    def __init__(self, sheet: Any) -> None:
+        self.sheet = sheet
+        self._protos: dict[tuple[str | None, bool, bool, int], WriteOnlyCell] = {}
+
+    def cell(self, value: Any, fmt: str | None = None, *, bold: bool = False, wrap: bool = False,
+             size: int = 11) -> WriteOnlyCell:
+        key = (fmt, bold, wrap, size)
+        proto = self._protos.get(key)
+        if proto is None:
+            proto = WriteOnlyCell(self.sheet)
+            if fmt:
+                proto.number_format = fmt
+            if bold or size != 11:
+                proto.font = Font(bold=bold, size=size)
+            if wrap:
+                proto.alignment = Alignment(wrap_text=True, vertical="top")
+            self._protos[key] = proto
+        c = WriteOnlyCell(self.sheet, value)
+        c._style = copy(proto._style)
+        return c
+
+
+class _Writer:
+    """A write-only sheet with a row counter, so tables know where they landed."""
+
+    def __init__(self, sheet: Any) -> None:
+        self.sheet = sheet
+        self.row = 0
+        self.styles = _Styles(sheet)
+        self.tables: list[Table] = []
+
+    def append(self, values: Sequence[Any]) -> None:
+        self.sheet.append(list(values))
+        self.row += 1
+
+    def blank(self) -> None:
+        self.append([])
+
+    def heading(self, title: str) -> None:
+        self.append([self.styles.cell(text(title), bold=True, size=12)])
+
+    def header(self, names: Sequence[str]) -> list[str]:
+        cells = [str(text(n)) for n in names]
+        self.append([self.styles.cell(c, bold=True, wrap=True) for c in cells])
+        return cells
+
+    def table(self, name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """A header and rows made an Excel table (its own filter buttons); several fit on one sheet."""
+        first = self.row + 1
+        # An Excel table needs unique column names equal to its header cells.
+        names = self.header(_unique([str(text(h)) for h in headers]))
+        for r in rows:
+            self.append(r)
+        if not rows:
+            return
+        ref = f"A{first}:{get_column_letter(len(names))}{self.row}"
+        table = Table(displayName=name, ref=ref)
+        table.tableColumns = [TableColumn(id=i, name=n) for i, n in enumerate(names, start=1)]
+        table.autoFilter = AutoFilter(ref=ref)
+        table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+        with warnings.catch_warnings():
+            # openpyxl warns on every write-only table; the columns are set above, as it asks.
+            warnings.filterwarnings("ignore", "In write-only mode you must add table columns", UserWarning)
+            self.sheet.add_table(table)
+
+
+def _unique(names: Sequence[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for n in names:
+        candidate, i = n, 2
+        while candidate.lower() in seen:
+            candidate = f"{n} ({i})"
+            i += 1
+        seen.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+def _widths(sheet: Any, widths: Sequence[float]) -> None:
+    for i, w in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = w
+
+
+# --- the summary sheet ------------------------------------------------------------------------------------------
+
+
+def _summary_sheet(w: _Writer, summary: Summary, t: Translator, zone: ZoneInfo) -> None:
+    loc = t.locale
+    s = w.styles
+    pct = PERCENT_FORMAT
+    integer = INTEGER_FORMAT
+    _widths(w.sheet, [52, 26, 16, 16, 16, 16, 16, 16])
+    w.sheet.freeze_panes = "A2"
+    w.append([s.cell(text(summary.campaign.title.get(loc)), bold=True, size=14)])
+    for label, value in (
+        (t("Campaign"), summary.campaign.title.get(loc)),
+        (t("Period"), summary.period.name.get(loc)),
+        (t("Due"), t("before {date}", date=t.date(summary.due_at, zone))),
+        (t("As of"), t.datetime(summary.as_of, zone)),
+        (t("Scope"), summary.scope_name),
+        (t("Reports go to"), summary.campaign.audience.reports_to),
+    ):
+        w.append([s.cell(text(label), bold=True), text(value)])
+    w.blank()
+
+    w.heading(t("Completeness"))
+    for label, value, fmt in (
+        (t("Units expected to report"), summary.expected, integer),
+        (t("Reported on time"), summary.on_time, integer),
+        (t("Reported late"), summary.late, integer),
+        (t("Not reported"), summary.missing, integer),
+        (t("Reported (%)"), float(summary.completeness), pct),
+    ):
+        w.append([s.cell(text(label), bold=True), s.cell(value, fmt)])
+    w.blank()
+
+    w.heading(t("By upper-level union"))
+    rows = []
+    for u in summary.uppers:
+        share = round(u.reported * 100 / u.expected, 1) if u.expected else 0.0
+        rows.append([text(u.name), s.cell(u.expected, integer), s.cell(u.reported, integer),
+                     s.cell(u.on_time, integer), s.cell(u.late, integer), s.cell(u.expected - u.reported, integer),
+                     s.cell(share, pct)])
+    w.table("ByUpper", [t("Upper level"), t("Expected"), t("Reported"), t("On time"), t("Late"),
+                        t("Not reported"), t("Reported (%)")], rows)
+    w.blank()
+
+    numeric = [x for x in summary.totals if x.field.type.is_numeric]
+    if numeric:
+        w.heading(t("Totals"))
+        rows = []
+        for x in numeric:
+            f = x.field
+            fmt = number_format_of(f)
+            unit = t("VND") if f.type is FieldType.MONEY else (f.unit.get(loc) if f.unit else "")
+            values = [x.sum, x.average, x.minimum, x.maximum]
+            rows.append([text(f.label.get(loc)), text(unit), s.cell(x.answered, integer),
+                         *(s.cell(_excel_number(v), AVERAGE_FORMAT if i == 1 and fmt == integer else fmt)
+                           if v is not None else None for i, v in enumerate(values))])
+        w.table("Totals", [t("Question"), t("Counted in"), t("Units answering"), t("Sum"), t("Average"),
+                           t("Minimum"), t("Maximum")], rows)
+        w.blank()
+
+    counted = [x for x in summary.totals if not x.field.type.is_numeric]
+    if counted:
+        w.heading(t("Answers counted"))
+        rows = []
+        for x in counted:
+            f = x.field
+            label = text(f.label.get(loc))
+            if f.type is FieldType.YES_NO:
+                yes = x.yes or 0
+                pairs = [(t("Yes"), yes), (t("No"), x.answered - yes)]
+            else:
+                pairs = [(c.label.get(loc), x.choices.get(c.value, 0)) for c in f.choices]
+            for answer, n in pairs:
+                rows.append([label, text(answer), s.cell(n, integer), s.cell(x.answered, integer)])
+        w.table("Answers", [t("Question"), t("Answer"), t("Units"), t("Units answering")], rows)
+        w.blank()
+
+    w.heading(t("Targets"))
+    rows = []
+    for r in summary.targets:
+        g = r.target
+        value = None
+        if r.value is not None:
+            value = s.cell(_excel_number(r.value), pct if g.unit == "%" else integer)
+        rows.append([text(g.label.get(loc)), text(g.text), value, text(comparator_text(r, t)), text(verdict(r, t)),
+                     s.cell(r.units_meeting, integer), s.cell(r.units_in_scope, integer),
+                     s.cell(r.units_reported, integer)])
+    if rows:
+        w.table("Targets", [t("Target"), t("As the plan says"), t("Value"), t("Threshold"), t("Result"),
+                            t("Units meeting it"), t("Units in scope"), t("Units reported")], rows)
+    else:
+        w.append([text(t("No targets in this period."))])
+
+
+# --- one row per unit --------------------------------------------------------------------------------------------
+
+
+def _answer_cell(s: _Styles, f: FormField, value: Any, t: Translator) -> Any:
+    if value is None:
+        return None
+    if f.type.is_numeric:
+        d = _decimal(value)
+        return text(value) if d is None else s.cell(_excel_number(d), number_format_of(f))
+    match f.type:
+        case FieldType.YES_NO:
+            return text(t("Yes") if value is True else (t("No") if value is False else value))
+        case FieldType.SELECT_ONE:
+            return text(choice_label(f, value, t.locale))
+        case FieldType.SELECT_MULTIPLE:
+            items = value if isinstance(value, list) else [value]
+            return text(", ".join(choice_label(f, v, t.locale) for v in items))
+        case FieldType.DATE:
+            try:
+                return s.cell(dt.date.fromisoformat(str(value)), DATE_FORMAT)
+            except ValueError:
+                return text(value)
+        case FieldType.PHOTO | FieldType.DOCUMENT:
+            n = len(value) if isinstance(value, list) else 1
+            if not n:
+                return None
+            if f.type is FieldType.PHOTO:
+                return text(t.ngettext("{n} photo", "{n} photos", n))
+            return text(t.ngettext("{n} file", "{n} files", n))
+    return text(value)
+
+
+def _header_height(labels: Sequence[str], width: float) -> float:
+    lines = max((math.ceil(len(x) / max(width - 2, 1)) for x in labels), default=1)
+    return min(max(lines, 1), 8) * 15.0
+
+
+def _units_sheet(w: _Writer, summary: Summary, t: Translator, zone: ZoneInfo) -> None:
+    loc = t.locale
+    s = w.styles
+    fields = summary.campaign.fields_for(summary.period.key)
+    fixed = [t("Unit code"), t("Unit"), t("Upper level"), t("Status"), t("Submitted at"), t("Revision"),
+             t("Receipt number")]
+    labels = [f.label.get(loc) for f in fields]
+    field_width = 22
+    _widths(w.sheet, [14, 44, 32, 13, 17, 9, 13, *([field_width] * len(fields))])
+    w.sheet.row_dimensions[1].height = _header_height(labels, field_width)
+    w.sheet.freeze_panes = "C2"
+    names = w.header([*fixed, *labels])
+    statuses = {k: text(status_text(k, t)) for k in ("on_time", "late", "missing")}
+    for u in summary.units:
+        submitted = None
+        if u.submitted_at is not None:
+            submitted = s.cell(u.submitted_at.astimezone(zone).replace(tzinfo=None), DATETIME_FORMAT)
+        row = [text(u.code), text(u.name), text(u.upper_name), statuses.get(u.status, u.status), submitted,
+               u.revision or None, text(u.reference)]
+        answers = u.answers
+        row.extend(_answer_cell(s, f, answers.get(f.name), t) for f in fields)
+        w.append(row)
+    w.sheet.auto_filter.ref = f"A1:{get_column_letter(len(names))}{max(w.row, 2)}"
+
+
+def _missing_sheet(w: _Writer, missing: list[UnitRow], t: Translator) -> None:
+    _widths(w.sheet, [14, 44, 32, 36, 14])
+    w.sheet.freeze_panes = "A2"
+    names = w.header([t("Unit code"), t("Unit"), t("Upper level"), t("People reporting"),
+                      t("Reachable by the bot")])
+    for u in missing:
+        w.append([text(u.code), text(u.name), text(u.upper_name), text(", ".join(u.contacts)),
+                  text(t("Yes") if u.reachable else t("No"))])
+    w.sheet.auto_filter.ref = f"A1:{get_column_letter(len(names))}{max(w.row, 2)}"
+
+
+def write_summary_xlsx(path: Path, summary: Summary, t: Translator, zone: ZoneInfo) -> None:
+    book = Workbook(write_only=True)
+    taken: list[str] = []
+    for title, fill in (
+        (t("Summary"), lambda w: _summary_sheet(w, summary, t, zone)),
+        (summary.period.key, lambda w: _units_sheet(w, summary, t, zone)),
+        (t("Not reported"), lambda w: _missing_sheet(w, summary.missing_units, t)),
+    ):
+        name = sheet_name(title, taken)
+        taken.append(name)
+        fill(_Writer(book.create_sheet(name)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
