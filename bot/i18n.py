@@ -88,12 +88,18 @@ class Translator:
         """'Thứ Hai, 05/08/2024' / 'Monday, 05/08/2024'."""
         if isinstance(value, datetime):
             value = value.astimezone(zone).date() if zone else value.date()
-        weekday = _babel_date(value, "EEEE", locale=self.locale)
-        return f"{weekday[:1].upper()}{weekday[1:]}, {self.date(value)}"
+        return _weekday_date(value, self.locale)
 
     def datetime(self, value: datetime, zone: ZoneInfo) -> str:
         local = value.astimezone(zone)
         return f"{local:%H:%M} {self.date(local)}"
+
+
+@lru_cache(maxsize=4096)
+def _weekday_date(value: date, locale: str) -> str:
+    # Babel rebuilds the pattern on every call; a reminder wave asks for the same few dates thousands of times.
+    weekday = _babel_date(value, "EEEE", locale=locale)
+    return f"{weekday[:1].upper()}{weekday[1:]}, {value:%d/%m/%Y}"
 
 
 @lru_cache(maxsize=8)

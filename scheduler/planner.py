@@ -10,11 +10,12 @@ unique key makes planning the same slot twice impossible, however often the cloc
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 
 from bot.campaign_model import Campaign, Period
-from scheduler.policy import Policy, Slot, escalation_slot, slots
+from scheduler.policy import Policy, Slot, allowed_moment, escalation_slot, slots
 from storage.outbox import OutboxItem
 from storage.reminders import Recipient
 
@@ -44,8 +45,12 @@ class PeriodTask:
 
 @dataclass(frozen=True, slots=True)
 class Planned:
-    item: OutboxItem
+    item: OutboxItem  # payload still empty: rendering waits until the key is known to be new
     status: str  # "pending" or "superseded"
+    render: Callable[[], dict] | None = None
+
+    def rendered(self) -> OutboxItem:
+        return replace(self.item, payload=self.render()) if self.render is not None else self.item
 
 
 Render = Callable[[PeriodTask, Slot, UnitTask, Recipient], dict]
@@ -86,8 +91,10 @@ def plan(tasks: list[PeriodTask], now: datetime, render: Render, render_escalati
                 for slot in stale:
                     out.append(Planned(_item(task, slot, unit, person, {}), "superseded"))
                 if current is not None:
-                    out.append(Planned(_item(task, current, unit, person, render(task, current, unit, person)),
-                                       "pending"))
+                    item = _item(task, current, unit, person, {})
+                    # A catch-up after downtime waits for waking hours instead of going out at night.
+                    item = replace(item, planned_for=max(current.at, allowed_moment(now, task.policy)))
+                    out.append(Planned(item, "pending", partial(render, task, current, unit, person)))
         out.extend(_escalations(task, now, render_escalation))
     return out
 
@@ -120,7 +127,6 @@ def _escalations(task: PeriodTask, now: datetime, render: RenderEscalation) -> l
             out.append(Planned(OutboxItem(
                 key=escalation_key(task.period_id, parent_id, person.person_id, slot.name),
                 kind="escalation", person_id=person.person_id, unit_id=parent_id, period_id=task.period_id,
-                channel=person.channel, chat_id=person.chat_id, planned_for=slot.at,
-                payload=render(task, slot, parent_id, units, person),
-            ), "pending"))
+                channel=person.channel, chat_id=person.chat_id, planned_for=slot.at, payload={},
+            ), "pending", partial(render, task, slot, parent_id, units, person)))
     return out

@@ -25,6 +25,7 @@ class Policy:
     skip_holidays: bool
     grace: timedelta
     escalate_after_days: int
+    zone: ZoneInfo = ZoneInfo("Asia/Ho_Chi_Minh")  # quiet hours and send times are local times here
 
     @classmethod
     def for_campaign(cls, cfg: RemindersConfig, campaign: Campaign) -> Policy:
@@ -39,6 +40,7 @@ class Policy:
             skip_holidays=cfg.skip_holidays,
             grace=timedelta(hours=cfg.grace_hours),
             escalate_after_days=cfg.escalate_after_days,
+            zone=campaign.zone,
         )
 
 
@@ -66,24 +68,44 @@ def in_quiet_hours(moment: time, start: time, end: time) -> bool:
     return moment >= start or moment < end  # the quiet time runs over midnight
 
 
+def _blocked_day(day: date, policy: Policy) -> bool:
+    return (policy.skip_sundays and day.weekday() == 6) or (policy.skip_holidays and is_holiday(day))
+
+
 def allowed_moment(at: datetime, policy: Policy) -> datetime:
-    """Move a moment out of quiet hours, then off Sundays and holidays (to the send time of the next
-    allowed day)."""
-    zone = at.tzinfo
-    assert zone is not None
-    local = at
-    if in_quiet_hours(local.timetz().replace(tzinfo=None), policy.quiet_start, policy.quiet_end):
-        day = local.date()
-        if local.time() >= policy.quiet_start and policy.quiet_start > policy.quiet_end:
-            day += timedelta(days=1)
-        local = datetime.combine(day, policy.quiet_end, tzinfo=zone)
-    for _ in range(30):
-        day = local.date()
-        if (policy.skip_sundays and day.weekday() == 6) or (policy.skip_holidays and is_holiday(day)):
-            local = datetime.combine(day + timedelta(days=1), policy.send_time, tzinfo=zone)
+    """The first allowed moment at or after `at`: out of quiet hours, off Sundays and holidays when those
+    are skipped. Both moves repeat until neither applies (a skipped day can land in quiet hours)."""
+    if at.tzinfo is None:
+        raise ValueError("naive datetime")
+    zone = policy.zone
+    local = at.astimezone(zone)  # an instant in UTC must be judged by the local clock
+    for _ in range(60):
+        if in_quiet_hours(local.time(), policy.quiet_start, policy.quiet_end):
+            day = local.date()
+            if policy.quiet_start > policy.quiet_end and local.time() >= policy.quiet_start:
+                day += timedelta(days=1)
+            local = datetime.combine(day, policy.quiet_end, tzinfo=zone)
             continue
-        break
+        if _blocked_day(local.date(), policy):
+            local = datetime.combine(local.date() + timedelta(days=1), policy.send_time, tzinfo=zone)
+            continue
+        return local
     return local
+
+
+def allowed_before(at: datetime, deadline: datetime, policy: Policy) -> datetime:
+    """An allowed moment for a reminder due before `deadline`: forward if that is still in time, else the
+    latest allowed moment before `at` (a warning late in the evening beats none)."""
+    forward = allowed_moment(at, policy)
+    if forward < deadline:
+        return forward
+    step = timedelta(minutes=30)
+    moment = at
+    for _ in range(14 * 48):  # at most two weeks back
+        moment -= step
+        if allowed_moment(moment, policy) == moment:
+            return moment
+    return at
 
 
 def slots(policy: Policy, due_at: datetime, zone: ZoneInfo) -> list[Slot]:
@@ -99,9 +121,7 @@ def slots(policy: Policy, due_at: datetime, zone: ZoneInfo) -> list[Slot]:
         at = datetime.combine(day, policy.send_time, tzinfo=zone)
         if at >= due_local:  # "0" with a midnight due instant: the morning of the last day
             at = datetime.combine(day - timedelta(days=1), policy.send_time, tzinfo=zone)
-        moved = allowed_moment(at, policy)
-        if moved >= due_local:  # moved past the deadline (e.g. a holiday on the last day): keep it earlier
-            moved = at
+        moved = allowed_before(at, due_local, policy)
         out.setdefault(moved, Slot(f"before-{n}", moved, n))
     for n in sorted(policy.days_after):
         at = datetime.combine(due_day + timedelta(days=max(n - 1, 0)), policy.send_time, tzinfo=zone)

@@ -50,6 +50,7 @@ class OutboxSender:
         per_second: float = 29.0,
         per_chat_interval: float = 1.0,
         max_attempts: int = 5,
+        flush_every: int = 1,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         batch: int = 200,
@@ -59,8 +60,13 @@ class OutboxSender:
         self.per_chat_interval = per_chat_interval
         self.max_attempts = max_attempts
         self.monotonic, self.sleep, self.batch = monotonic, sleep, batch
-        self._last_send = -1e18
+        # Each outcome is recorded before the next send (1): a hard crash repeats at most the message in
+        # flight. A larger value trades that bound for throughput (measured in bench/reminders.py).
+        self.flush_every = max(flush_every, 1)
+        self._next_at = -1e18
         self._last_chat: dict[str, float] = {}
+        self._done: list[tuple[int, str, str | None]] = []
+        self._submitted: dict[int, set[int]] = {}
 
     async def recover(self) -> int:
         """On start: messages in flight at a crash go back to pending."""
@@ -78,43 +84,60 @@ class OutboxSender:
             rows = await outbox.claim(self.db, self.clock.now(), limit)
             if not rows:
                 break
+            self._submitted: dict[int, set[int]] = {}  # per claimed batch: one query per period
             queue: deque[OutboxRow] = deque(rows)
-            while queue:
-                if max_seconds is not None and self.monotonic() - started >= max_seconds:
-                    # Out of time: what was claimed goes back for the next tick.
-                    for row in queue:
-                        await outbox.retry_later(self.db, row.id, self.clock.now(), "deferred", count_attempt=False)
-                    return stats
-                row = queue.popleft()
-                chat = f"{row.channel}:{row.payload.get('chat_id')}"
-                wait_chat = self._last_chat.get(chat, -1e18) + self.per_chat_interval - self.monotonic()
-                if wait_chat > 0 and any(
-                    self._last_chat.get(f"{r.channel}:{r.payload.get('chat_id')}", -1e18) + self.per_chat_interval
-                    <= self.monotonic() for r in queue
-                ):
-                    queue.append(row)  # another chat is ready: send that one first
-                    continue
-                await self._pace(max(wait_chat, 0.0))
-                await self._send_one(row, stats)
-                self._last_chat[chat] = self.monotonic()
+            try:
+                while queue:
+                    if max_seconds is not None and self.monotonic() - started >= max_seconds:
+                        await self._flush()
+                        await outbox.release(self.db, [r.id for r in queue])  # the rest go next tick
+                        return stats
+                    row = queue.popleft()
+                    chat = f"{row.channel}:{row.payload.get('chat_id')}"
+                    wait_chat = self._last_chat.get(chat, -1e18) + self.per_chat_interval - self.monotonic()
+                    if wait_chat > 0 and any(
+                        self._last_chat.get(f"{r.channel}:{r.payload.get('chat_id')}", -1e18) + self.per_chat_interval
+                        <= self.monotonic() for r in queue
+                    ):
+                        queue.append(row)  # another chat is ready: send that one first
+                        continue
+                    await self._pace(max(wait_chat, 0.0))
+                    await self._send_one(row, stats)
+                    self._last_chat[chat] = self.monotonic()
+                    if len(self._done) >= self.flush_every:
+                        await self._flush()
+            finally:
+                await self._flush()
         return stats
 
+    async def _flush(self) -> None:
+        """Write the outcomes not yet recorded (a crash before this repeats them: they are still 'sending')."""
+        done, self._done = self._done, []
+        await outbox.finish_many(self.db, done, self.clock.now())
+
     async def _pace(self, extra: float) -> None:
-        wait = max(self._last_send + self.min_gap - self.monotonic(), extra)
-        if wait > 0:
-            await self.sleep(wait)
-        self._last_send = self.monotonic()
+        """Send at a steady rate against a running schedule, so small oversleeps do not add up."""
+        now = self.monotonic()
+        at = max(self._next_at, now + extra)
+        if at > now:
+            await self.sleep(at - now)
+        self._next_at = at + self.min_gap
+
+    async def _submitted_units(self, period_id: int) -> set[int]:
+        if period_id not in self._submitted:
+            self._submitted[period_id] = await reminder_store.submitted_units(self.db, period_id)
+        return self._submitted[period_id]
 
     async def _send_one(self, row: OutboxRow, stats: SendStats) -> None:
         now = self.clock.now()
-        if row.kind == "reminder" and row.period_id is not None and row.unit_id is not None and \
-                row.unit_id in await reminder_store.submitted_units(self.db, row.period_id):
-            await outbox.finish(self.db, row.id, "skipped", now, "submitted meanwhile")
+        if row.kind in ("reminder", "manual") and row.period_id is not None and row.unit_id is not None and \
+                row.unit_id in await self._submitted_units(row.period_id):
+            self._done.append((row.id, "skipped", "submitted meanwhile"))
             stats.skipped += 1
             return
         channel = self.channels.get(row.channel)
         if channel is None:
-            await outbox.finish(self.db, row.id, "failed", now, f"no channel {row.channel!r} configured")
+            self._done.append((row.id, "failed", f"no channel {row.channel!r} configured"))
             stats.failed += 1
             return
         chat_id = str(row.payload.get("chat_id"))
@@ -128,13 +151,15 @@ class OutboxSender:
             return
         except BlockedError as exc:
             await people_store.mark_blocked_chat(self.db, Channel(row.channel), chat_id, now)
-            await outbox.finish(self.db, row.id, "failed", now, f"blocked: {exc}")
+            self._done.append((row.id, "failed", f"blocked: {exc}"))
             stats.blocked += 1
             return
-        except SendError as exc:
+        except Exception as exc:
+            if not isinstance(exc, SendError):
+                log.exception("unexpected error sending outbox row %s", row.id)
             attempts = row.attempts + 1
             if attempts >= self.max_attempts:
-                await outbox.finish(self.db, row.id, "failed", now, f"gave up after {attempts} tries: {exc}")
+                self._done.append((row.id, "failed", f"gave up after {attempts} tries: {exc}"))
                 stats.failed += 1
                 stats.errors.append(str(exc))
             else:
@@ -142,5 +167,5 @@ class OutboxSender:
                 await outbox.retry_later(self.db, row.id, now + backoff, str(exc))
                 stats.retried += 1
             return
-        await outbox.finish(self.db, row.id, "sent", now)
+        self._done.append((row.id, "sent", None))
         stats.sent += 1

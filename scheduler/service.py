@@ -18,7 +18,7 @@ from bot.reminder_text import escalation_reply, reminder_reply, reply_to_payload
 from bot.summary.service import build_summary
 from bot.summary.text import completeness_text
 from scheduler.planner import PeriodTask, Planned, UnitTask, due_slot, plan, reminder_key
-from scheduler.policy import Policy, Slot, escalation_slot, slots
+from scheduler.policy import Policy, Slot, allowed_moment, escalation_slot, slots
 from storage import campaigns as campaign_store
 from storage import drafts as draft_store
 from storage import outbox
@@ -134,10 +134,14 @@ class ReminderPlanner:
         return reply_to_payload(reply)
 
     async def preview(self, now: datetime) -> list[Planned]:
-        """What would be planned at `now` (new keys only), writing nothing."""
+        """What would be planned at `now` (new keys only, pushed summaries included), writing nothing."""
         planned = plan(await self.tasks(now), now, self._render, self._render_escalation)
         known = await outbox.existing_keys(self.db, [p.item.key for p in planned])
-        return [p for p in planned if p.item.key not in known]
+        # Only new messages are rendered: a tick inside the grace window finds most keys already known.
+        out = [Planned(p.rendered(), p.status) for p in planned if p.item.key not in known]
+        if self.config.summary_days_after:
+            out.extend(Planned(item, "pending") for item in await self.summary_items(now))
+        return out
 
     async def summary_items(self, now: datetime) -> list[OutboxItem]:
         """Completeness pushed without asking: at the due instant and again days later, to the department
@@ -145,9 +149,11 @@ class ReminderPlanner:
         items: list[OutboxItem] = []
         for campaign in await campaign_store.live_campaigns(self.db):
             for row in await campaign_store.periods_of(self.db, campaign.id):
+                policy = Policy.for_campaign(self.config, campaign)
                 for days in self.config.summary_days_after:
-                    at = row.due_at + timedelta(days=days)
-                    if not (at <= now and now - at <= timedelta(hours=self.config.grace_hours)):
+                    # At the due instant (midnight) means the first waking moment after it.
+                    at = allowed_moment(row.due_at + timedelta(days=days), policy)
+                    if not (at <= now and now - at <= policy.grace):
                         continue
                     items.extend(await self._summary_slot(campaign, row, f"summary-{days}", at, now))
         return items
@@ -178,8 +184,6 @@ class ReminderPlanner:
         pending = await outbox.add(self.db, [p.item for p in planned if p.status == "pending"], now)
         superseded = await outbox.add(self.db, [p.item for p in planned if p.status == "superseded"], now,
                                       status="superseded")
-        if self.config.summary_days_after:
-            pending += await outbox.add(self.db, await self.summary_items(now), now)
         return PlanResult(pending, superseded, planned)
 
 

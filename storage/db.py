@@ -49,11 +49,14 @@ class Database:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
         async with self._lock:
             self._in_tx = asyncio.current_task()
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                # BEGIN inside the try: a task cancelled while BEGIN runs must still roll back, or the
+                # connection would be left inside a transaction for everyone after it.
+                await self._conn.execute("BEGIN IMMEDIATE")
                 yield Transaction(self._conn)
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    await asyncio.shield(self._conn.execute("ROLLBACK"))
                 raise
             else:
                 await self._conn.execute("COMMIT")

@@ -188,7 +188,7 @@ INITIAL_SCHEMA = Migration(
             created_at  TEXT NOT NULL,
             sent_at     TEXT
         )""",
-        "CREATE INDEX outbox_pending ON outbox(status, next_try_at)",
+        "CREATE INDEX outbox_pending ON outbox(status, planned_for, id)",
         # Updates already handled, so a re-delivered update is not acted on twice.
         """CREATE TABLE processed_updates (
             channel     TEXT NOT NULL,

@@ -54,10 +54,12 @@ def _row(r: sqlite3.Row) -> OutboxRow:
 
 async def add(db: Database, items: Iterable[OutboxItem], now: datetime, status: str = "pending") -> int:
     """Insert items whose key is new; return how many were new. A key planned before is never planned again."""
+    created = to_db(now)
+    # next_try_at is the planned moment: a message planned for the morning is not sent before it.
     rows = [
         (i.key, i.kind, i.person_id, i.unit_id, i.period_id, i.channel,
          json.dumps({**i.payload, "chat_id": i.chat_id}, ensure_ascii=False), to_db(i.planned_for), status,
-         to_db(now), to_db(now))
+         to_db(i.planned_for), created)
         for i in items
     ]
     if not rows:
@@ -103,6 +105,26 @@ async def finish(db: Database, row_id: int, status: str, now: datetime, error: s
             "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, sent_at = ? WHERE id = ?",
             (status, error, to_db(now) if status == "sent" else None, row_id),
         )
+
+
+async def finish_many(db: Database, results: list[tuple[int, str, str | None]], now: datetime) -> None:
+    """Record several outcomes (row id, status, error) in one transaction."""
+    if not results:
+        return
+    stamp = to_db(now)
+    async with db.transaction() as tx:
+        await tx.executemany(
+            "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, sent_at = ? WHERE id = ?",
+            [(status, error, stamp if status == "sent" else None, row_id) for row_id, status, error in results],
+        )
+
+
+async def release(db: Database, row_ids: list[int]) -> None:
+    """Claimed rows not sent this time (out of time) go back to pending, untouched."""
+    if not row_ids:
+        return
+    async with db.transaction() as tx:
+        await tx.executemany("UPDATE outbox SET status = 'pending' WHERE id = ?", [(i,) for i in row_ids])
 
 
 async def retry_later(db: Database, row_id: int, at: datetime, error: str, count_attempt: bool = True) -> None:

@@ -224,9 +224,10 @@ async def set_locale(tx: Transaction, person_id: int, locale: str) -> None:
 
 
 async def touch_identity(tx: Transaction, channel: Channel, external_id: str, now: datetime) -> None:
-    """The channel a person used last is where reminders go by default."""
+    """The channel a person used last is where reminders go by default; writing to us again also means
+    they no longer block the bot there."""
     await tx.execute(
-        "UPDATE identities SET last_seen_at = ? WHERE channel = ? AND external_id = ?",
+        "UPDATE identities SET last_seen_at = ?, blocked_at = NULL WHERE channel = ? AND external_id = ?",
         (to_db(now), channel.value, external_id),
     )
 
