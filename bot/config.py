@@ -21,6 +21,8 @@ ENV_PREFIX = "BOT__"
 CONFIG_ENV = "BOT_CONFIG"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"  # noqa: S105 - a variable name, not a secret
 WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"  # noqa: S105
+ZALO_TOKEN_ENV = "ZALO_BOT_TOKEN"  # noqa: S105
+ZALO_SECRET_ENV = "ZALO_WEBHOOK_SECRET"  # noqa: S105
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
 
 
@@ -73,6 +75,33 @@ class TelegramConfig(_Section):
         return self
 
 
+class ZaloConfig(_Section):
+    enabled: bool = False
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""  # https://.../zalo/webhook
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8444, ge=1, le=65535)
+    public_base_url: str = ""  # https://... reaching this server: summary files are links under it
+    messages_per_second: float = Field(default=5.0, gt=0, le=30)  # Zalo publishes no rate: stay gentle
+    link_lifetime_hours: int = Field(default=24, ge=1, le=24 * 14)
+    token: SecretStr | None = None  # from ZALO_BOT_TOKEN only
+    webhook_secret: SecretStr | None = None  # from ZALO_WEBHOOK_SECRET only
+
+    @model_validator(mode="after")
+    def _check(self) -> ZaloConfig:
+        if not self.enabled:
+            return self
+        if self.token is None:
+            raise ValueError(f"enabled = true needs the bot token in the environment variable {ZALO_TOKEN_ENV}")
+        if self.mode == "webhook":
+            if not self.webhook_url.startswith("https://"):
+                raise ValueError('mode = "webhook" needs webhook_url = "https://..."')
+            secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+            if not 8 <= len(secret) <= 256:
+                raise ValueError(f'mode = "webhook" needs {ZALO_SECRET_ENV} of 8 to 256 characters')
+        return self
+
+
 class StorageConfig(_Section):
     path: Path = Path("data/congdoan.sqlite3")
     busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
@@ -122,6 +151,7 @@ class InvitesConfig(_Section):
 class Config(_Section):
     app: AppConfig = AppConfig()
     telegram: TelegramConfig = TelegramConfig()
+    zalo: ZaloConfig = ZaloConfig()
     storage: StorageConfig = StorageConfig()
     reminders: RemindersConfig = RemindersConfig()
     uploads: UploadsConfig = UploadsConfig()
@@ -167,7 +197,8 @@ def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> set[tuple[st
             raise ConfigError(f"{name}: expected BOT__SECTION__KEY, e.g. BOT__STORAGE__PATH")
         section, key = parts
         if key in ("token", "webhook_secret"):
-            raise ConfigError(f"{name}: secrets come from {TOKEN_ENV} / {WEBHOOK_SECRET_ENV}")
+            raise ConfigError(f"{name}: secrets come from {TOKEN_ENV} / {WEBHOOK_SECRET_ENV} / {ZALO_TOKEN_ENV} / "
+                              f"{ZALO_SECRET_ENV}")
         target = data.setdefault(section, {})
         if not isinstance(target, dict):
             raise ConfigError(f"{name}: [{section}] is not a section")
@@ -213,12 +244,14 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
             f"{WEBHOOK_SECRET_ENV}, never in the file"
         )
     overridden = _apply_env(data, environ)
-    tg = data.setdefault("telegram", {})
-    if isinstance(tg, dict):
-        if environ.get(TOKEN_ENV):
-            tg["token"] = environ[TOKEN_ENV]
-        if environ.get(WEBHOOK_SECRET_ENV):
-            tg["webhook_secret"] = environ[WEBHOOK_SECRET_ENV]
+    for section, token_env, secret_env in (("telegram", TOKEN_ENV, WEBHOOK_SECRET_ENV),
+                                           ("zalo", ZALO_TOKEN_ENV, ZALO_SECRET_ENV)):
+        table = data.setdefault(section, {})
+        if isinstance(table, dict):
+            if environ.get(token_env):
+                table["token"] = environ[token_env]
+            if environ.get(secret_env):
+                table["webhook_secret"] = environ[secret_env]
     data["base_dir"] = path.resolve().parent
     try:
         return Config.model_validate(data)

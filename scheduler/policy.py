@@ -13,6 +13,8 @@ import holidays
 from bot.campaign_model import Campaign
 from bot.config import RemindersConfig
 
+DEFAULT_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
 
 @dataclass(frozen=True, slots=True)
 class Policy:
@@ -25,7 +27,7 @@ class Policy:
     skip_holidays: bool
     grace: timedelta
     escalate_after_days: int
-    zone: ZoneInfo = ZoneInfo("Asia/Ho_Chi_Minh")  # quiet hours and send times are local times here
+    zone: ZoneInfo = DEFAULT_ZONE  # quiet hours and send times are local times here
 
     @classmethod
     def for_campaign(cls, cfg: RemindersConfig, campaign: Campaign) -> Policy:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -41,13 +40,16 @@ class SendStats:
 
 
 class OutboxSender:
+    """Drains the outbox, pacing each channel by its own rate and each chat by `per_chat_interval`:
+    the next message sent is the first one in the batch whose channel and chat are both ready."""
+
     def __init__(
         self,
         db: Database,
         channels: Mapping[str, OutboundChannel],
         clock: Clock,
         *,
-        per_second: float = 29.0,
+        per_second: float | Mapping[str, float] = 29.0,
         per_chat_interval: float = 1.0,
         max_attempts: int = 5,
         flush_every: int = 1,
@@ -56,14 +58,15 @@ class OutboxSender:
         batch: int = 200,
     ) -> None:
         self.db, self.channels, self.clock = db, channels, clock
-        self.min_gap = 1.0 / per_second if per_second > 0 else 0.0
+        rates = per_second if isinstance(per_second, Mapping) else {name: per_second for name in channels}
+        self.min_gap = {name: (1.0 / rate if rate > 0 else 0.0) for name, rate in rates.items()}
         self.per_chat_interval = per_chat_interval
         self.max_attempts = max_attempts
         self.monotonic, self.sleep, self.batch = monotonic, sleep, batch
         # Each outcome is recorded before the next send (1): a hard crash repeats at most the message in
         # flight. A larger value trades that bound for throughput (measured in bench/reminders.py).
         self.flush_every = max(flush_every, 1)
-        self._next_at = -1e18
+        self._next_at: dict[str, float] = {}  # per channel: the earliest moment of its next send
         self._last_chat: dict[str, float] = {}
         self._done: list[tuple[int, str, str | None]] = []
         self._submitted: dict[int, set[int]] = {}
@@ -71,6 +74,23 @@ class OutboxSender:
     async def recover(self) -> int:
         """On start: messages in flight at a crash go back to pending."""
         return await outbox.reset_in_flight(self.db)
+
+    def _ready_at(self, row: OutboxRow) -> float:
+        chat = self._last_chat.get(f"{row.channel}:{row.payload.get('chat_id')}", -1e18) + self.per_chat_interval
+        return max(chat, self._next_at.get(row.channel, -1e18))
+
+    def _pick(self, queue: list[OutboxRow]) -> OutboxRow:
+        """The first row that may go now, else the one that may go soonest."""
+        now = self.monotonic()
+        best, best_at = 0, float("inf")
+        for i, row in enumerate(queue):
+            at = self._ready_at(row)
+            if at <= now:
+                best = i
+                break
+            if at < best_at:
+                best, best_at = i, at
+        return queue.pop(best)
 
     async def drain(self, max_seconds: float | None = None, max_messages: int | None = None) -> SendStats:
         stats = SendStats()
@@ -84,26 +104,23 @@ class OutboxSender:
             rows = await outbox.claim(self.db, self.clock.now(), limit)
             if not rows:
                 break
-            self._submitted: dict[int, set[int]] = {}  # per claimed batch: one query per period
-            queue: deque[OutboxRow] = deque(rows)
+            self._submitted = {}  # per claimed batch: one query per period
+            queue = list(rows)
             try:
                 while queue:
                     if max_seconds is not None and self.monotonic() - started >= max_seconds:
                         await self._flush()
                         await outbox.release(self.db, [r.id for r in queue])  # the rest go next tick
                         return stats
-                    row = queue.popleft()
-                    chat = f"{row.channel}:{row.payload.get('chat_id')}"
-                    wait_chat = self._last_chat.get(chat, -1e18) + self.per_chat_interval - self.monotonic()
-                    if wait_chat > 0 and any(
-                        self._last_chat.get(f"{r.channel}:{r.payload.get('chat_id')}", -1e18) + self.per_chat_interval
-                        <= self.monotonic() for r in queue
-                    ):
-                        queue.append(row)  # another chat is ready: send that one first
-                        continue
-                    await self._pace(max(wait_chat, 0.0))
+                    row = self._pick(queue)
+                    wait = self._ready_at(row) - self.monotonic()
+                    if wait > 0:
+                        await self.sleep(wait)
+                    at = self.monotonic()
                     await self._send_one(row, stats)
-                    self._last_chat[chat] = self.monotonic()
+                    self._next_at[row.channel] = max(self._next_at.get(row.channel, -1e18), at) + \
+                        self.min_gap.get(row.channel, 0.0)
+                    self._last_chat[f"{row.channel}:{row.payload.get('chat_id')}"] = at
                     if len(self._done) >= self.flush_every:
                         await self._flush()
             finally:
@@ -114,14 +131,6 @@ class OutboxSender:
         """Write the outcomes not yet recorded (a crash before this repeats them: they are still 'sending')."""
         done, self._done = self._done, []
         await outbox.finish_many(self.db, done, self.clock.now())
-
-    async def _pace(self, extra: float) -> None:
-        """Send at a steady rate against a running schedule, so small oversleeps do not add up."""
-        now = self.monotonic()
-        at = max(self._next_at, now + extra)
-        if at > now:
-            await self.sleep(at - now)
-        self._next_at = at + self.min_gap
 
     async def _submitted_units(self, period_id: int) -> set[int]:
         if period_id not in self._submitted:

@@ -8,6 +8,7 @@ connection guarded by a lock, so a transaction never interleaves with another co
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -49,19 +50,29 @@ class Database:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
         async with self._lock:
             self._in_tx = asyncio.current_task()
+            # A task cancelled while BEGIN is queued in aiosqlite's thread must still roll back once BEGIN has
+            # run, or the one connection would stay inside a transaction for everyone after it.
+            begin = asyncio.ensure_future(self._begin())
             try:
-                # BEGIN inside the try: a task cancelled while BEGIN runs must still roll back, or the
-                # connection would be left inside a transaction for everyone after it.
-                await self._conn.execute("BEGIN IMMEDIATE")
+                await asyncio.shield(begin)
                 yield Transaction(self._conn)
             except BaseException:
+                if not begin.done():
+                    with contextlib.suppress(Exception):
+                        await begin
                 if self._conn.in_transaction:
-                    await asyncio.shield(self._conn.execute("ROLLBACK"))
+                    await asyncio.shield(self._rollback())
                 raise
             else:
                 await self._conn.execute("COMMIT")
             finally:
                 self._in_tx = None
+
+    async def _begin(self) -> None:
+        await self._conn.execute("BEGIN IMMEDIATE")
+
+    async def _rollback(self) -> None:
+        await self._conn.execute("ROLLBACK")
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         async with self._reading(), self._conn.execute(sql, params) as cur:

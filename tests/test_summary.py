@@ -267,7 +267,7 @@ async def test_completeness_is_pushed_once_at_the_due_date(config: Config, clock
             chat_id="9001",
         )
         planner = ReminderPlanner(db, config.reminders, VN, config.locales_dir)
-        due = datetime(2024, 8, 5, 0, 5, tzinfo=VN)
+        due = datetime(2024, 8, 5, 8, 5, tzinfo=VN)  # the first waking moment after the due instant
         first = await planner.plan_once(due)
         again = await planner.plan_once(due + timedelta(minutes=1))
         rows = await db.fetchall("SELECT key, payload FROM outbox WHERE kind = 'summary'")

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from bot.campaigns import CampaignFileError
-from bot.cli import campaigns_cmd, db_cmd, invites_cmd, reminders_cmd, units_cmd
+from bot.cli import campaigns_cmd, db_cmd, invites_cmd, plans_cmd, reminders_cmd, units_cmd
 from bot.cli.common import config, fail, out, run, state, translator
 from bot.clock import Clock
 from bot.org_import import UnitsFileError
@@ -24,6 +24,7 @@ app.add_typer(units_cmd.app, name="units")
 app.add_typer(invites_cmd.app, name="invites")
 app.add_typer(campaigns_cmd.app, name="campaigns")
 app.add_typer(reminders_cmd.app, name="reminders")
+app.add_typer(plans_cmd.app, name="plans")
 
 
 class FixedClock:

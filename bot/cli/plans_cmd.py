@@ -1,0 +1,192 @@
+"""python -m bot plans import FILE [--out campaigns/NEW.toml] [--json]"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import typer
+
+from bot.campaign_model import KEY_RE
+from bot.cli.common import config, err, fail, out, translator
+from bot.i18n import Translator
+from bot.plans.draft import Draft, DraftItem, check_draft, draft_campaign, propose_form, suggest_campaign_id
+from bot.plans.extract import ZONE, Evidence, PlanProposal, extract_plan, last_day
+from bot.plans.text import PlanError, read_plan_file
+
+app = typer.Typer(help="Plans (kế hoạch): draft a campaign from the plan document itself.", no_args_is_help=True)
+
+
+@app.callback()
+def plans() -> None:
+    """Plans (kế hoạch): draft a campaign from the plan document itself."""
+
+
+def _say(text: str) -> None:
+    out.print(text, markup=False)
+
+
+def _from(t: Translator, ev: Evidence) -> str:
+    return "      " + t("from line {line}: «{sentence}»", line=ev.line, sentence=ev.sentence)
+
+
+def _items(t: Translator, items: tuple[DraftItem, ...]) -> list[str]:
+    return ["  - " + t(i.msgid, **i.params) for i in items]
+
+
+def _report(t: Translator, proposal: PlanProposal, draft: Draft) -> None:
+    ident = proposal.identity
+    if ident.title:
+        _say(t("Plan: {title}", title=ident.title))
+    if ident.issuer:
+        _say(t("Issuer: {issuer}", issuer=ident.issuer))
+    if ident.number:
+        _say(t("Number: {number}", number=ident.number))
+    if ident.date:
+        _say(t("Place and date: {place}, {date}", place=ident.place or "—", date=t.date(ident.date)))
+    elif ident.blank_day_year:
+        _say(t("Place and date: {place}, day left blank in {month}/{year}", place=ident.place or "—",
+               month=ident.blank_day_month, year=ident.blank_day_year))
+
+    _say("")
+    deadlines = proposal.deadlines
+    if deadlines:
+        _say(t("Reporting deadlines written in the plan:"))
+        for d in deadlines:
+            assert d.date
+            assert d.wording
+            assert d.due_at
+            _say("  • " + t("{words}: due at {instant}, last day {last_day}", words=d.wording_text or "",
+                            instant=d.due_at.isoformat(), last_day=t.weekday_date(last_day(d.date, d.wording))))
+            if d.covers:
+                _say("    " + t("covers {start} – {end}", start=t.date(d.covers.start), end=t.date(d.covers.end)))
+            if d.recipient:
+                _say("    " + t("to {recipient}", recipient=d.recipient))
+            _say(_from(t, d.evidence))
+    else:
+        _say(t("The plan writes no reporting deadline."))
+    for d in proposal.duties:
+        if d.rhythm and not d.date:
+            _say("  • " + t("Reporting rhythm without a date: “{words}”", words=d.rhythm_text or ""))
+            _say(_from(t, d.evidence))
+    for r in proposal.rounds:
+        _say("  • " + t("Round {n}: {start} – {end}", n=r.number, start=t.date(r.start), end=t.date(r.end)))
+        _say(_from(t, r.evidence))
+
+    _say("")
+    _say(t("Periods of the draft campaign:"))
+    for p in proposal.periods:
+        _say("  • " + t("{key}: {name}, due {due} (last day {last_day})", key=p.key, name=p.name,
+                        due=p.due_at.isoformat(), last_day=t.weekday_date(last_day(p.due_date, p.wording))))
+        if p.proposed:
+            _say("    " + t("no date in the plan: the due date is a proposal to confirm"))
+
+    _say("")
+    if proposal.targets:
+        _say(t("Targets (chỉ tiêu):"))
+        for tg in proposal.targets:
+            unit = "%" if tg.unit == "%" else ""
+            scope = ", ".join(tg.scope) if tg.scope else t("the campaign's audience")
+            _say("  • " + t("{key}: {measure} {comparator} {threshold}{unit}, for {scope}", key=tg.key,
+                            measure=tg.measure, comparator=tg.comparator, threshold=t.number(tg.threshold),
+                            unit=unit, scope=scope))
+            _say(_from(t, tg.evidence))
+    else:
+        _say(t("No numeric target (chỉ tiêu) in the plan."))
+
+    _say("")
+    _say(t("Who reports: {kinds}", kinds=", ".join(proposal.audience.kinds)))
+    if proposal.audience.reports_to:
+        _say(t("Reports go to: {recipient}", recipient=proposal.audience.reports_to))
+    c = proposal.contact
+    parts = [x for x in (c.department, c.name, c.position, c.phone, c.email) if x]
+    if parts:
+        _say(t("Contact: {contact}", contact=", ".join(parts)))
+    if proposal.activities:
+        _say(t("Activities: {n}", n=len(proposal.activities)))
+        for a in proposal.activities:
+            _say("  • " + a)
+
+    if draft.to_fill:
+        _say("")
+        _say(t("To fill in before the draft loads:"))
+        for line in _items(t, draft.to_fill):
+            _say(line)
+    if draft.to_confirm:
+        _say("")
+        _say(t("To confirm:"))
+        for line in _items(t, draft.to_confirm):
+            _say(line)
+
+
+def _write(path: Path, text: str) -> None:
+    """Write the whole file or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@app.command("import")
+def import_cmd(
+    file: Path = typer.Argument(..., help="The plan: .docx, a PDF with text, or .txt."),
+    out_path: Path | None = typer.Option(None, "--out", help="Write the draft campaign here, e.g. campaigns/NEW.toml."),
+    as_json: bool = typer.Option(False, "--json", help="Print what was found as JSON."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the --out file if it exists."),
+) -> None:
+    """Read a plan and draft its campaign: rounds, due instants, targets, recipient, each with its sentence."""
+    cfg = config()
+    t = translator(cfg)
+    campaign_id = None
+    if out_path is not None:
+        campaign_id = out_path.stem
+        if out_path.suffix != ".toml" or not re.fullmatch(KEY_RE, campaign_id):
+            fail(t("--out {path}: the file name is the campaign id: lower-case letters, digits and '-', at most 40 "
+                   "characters, ending in .toml, e.g. campaigns/thang-cong-nhan-2024.toml", path=out_path))
+        if out_path.exists() and not force:
+            fail(t("{path} already exists; choose another --out or add --force.", path=out_path))
+    try:
+        plan = read_plan_file(file)
+        proposal = extract_plan(plan.text)
+        draft = draft_campaign(proposal, campaign_id=campaign_id, source=file.name, name=file.name)
+    except PlanError as exc:
+        fail(t(exc.msgid, **exc.params))
+    problems = check_draft(draft)
+    if out_path is not None:
+        _write(out_path, draft.toml)
+
+    if as_json:
+        fields, _ = propose_form(proposal)
+        data = {
+            "file": file.name,
+            "kind": plan.kind,
+            "timezone": str(ZONE),
+            **proposal.to_json(),
+            "form": [f.to_json() for f in fields],
+            "draft": {**draft.to_json(), "path": str(out_path) if out_path else None, "loads": not problems,
+                      "problems": problems},
+        }
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+
+    _report(t, proposal, draft)
+    _say("")
+    if out_path is not None:
+        _say(t("Draft written to {path}.", path=out_path))
+    else:
+        _say(t("Nothing written. To write the draft: --out campaigns/{id}.toml",
+               id=campaign_id or suggest_campaign_id(proposal)))
+    if problems:
+        err.print(t("The draft does not load yet (campaigns check):"), markup=False)
+        for p in problems:
+            err.print("  - " + p, markup=False)
+    else:
+        _say(t("The draft passes campaigns check."))

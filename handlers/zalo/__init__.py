@@ -1,0 +1,25 @@
+"""Zalo: the same reporting, reminders and summaries as on Telegram, through the Zalo Bot Platform API.
+
+client.py talks to the API (httpx), adapter.py turns its events into the conversation's events and
+renders replies as plain text, server.py holds the webhook, the signed-file endpoint and the polling
+loop (aiohttp).
+"""
+
+from handlers.zalo.adapter import FileLinks, ZaloAdapter, ZaloOutbound, parse_update, split_text
+from handlers.zalo.client import ZaloClient, ZaloError
+from handlers.zalo.server import Dispatcher, Poller, ZaloService, ZaloSettings, build_web_app
+
+__all__ = [
+    "Dispatcher",
+    "FileLinks",
+    "Poller",
+    "ZaloAdapter",
+    "ZaloClient",
+    "ZaloError",
+    "ZaloOutbound",
+    "ZaloService",
+    "ZaloSettings",
+    "build_web_app",
+    "parse_update",
+    "split_text",
+]

@@ -1,0 +1,441 @@
+"""Zalo: the Bot Platform's events turned into plain events for the conversation, and replies back.
+
+Thin on purpose, like handlers/telegram.py: everything that decides anything lives in bot/. Here:
+who wrote (string ids, private chats only), what kind of input it is, photos fetched by URL, checked
+and stored in the data directory, replies rendered as plain text (Zalo has no buttons: choices are
+numbered by bot/render_text.py and the conversation maps the numbers back), packed and split below
+Zalo's 2000-character limit, and summary files offered as expiring, HMAC-signed links to the bot's
+own web endpoint (the chart as a photo by such a link).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from bot.channels import BlockedError, RetryAfterError, SendError
+from bot.clock import Clock
+from bot.config import Config
+from bot.conversation import Command, Conversation, Response, Sender
+from bot.dialog.model import FileInput, Reply, TextInput
+from bot.domain import Channel
+from bot.i18n import Translator
+from bot.render_text import render_plain
+from handlers.zalo.client import (
+    MAX_TEXT,
+    DownloadFailedError,
+    DownloadTooLargeError,
+    ZaloClient,
+)
+from storage import people as people_store
+from storage import submissions as submission_store
+
+log = logging.getLogger(__name__)
+
+FILES_PATH = "/zalo/files"  # the signed-file endpoint, under the bot's public base URL
+TEXT_EVENT = "message.text.received"
+IMAGE_EVENT = "message.image.received"
+STICKER_EVENT = "message.sticker.received"
+UNSUPPORTED_EVENT = "message.unsupported.received"
+PHOTO_TYPES = ".jpg, .png, .webp"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+# --- text ---------------------------------------------------------------------------------------
+
+
+def sanitise(text: str) -> str:
+    """Plain text as Zalo shows it: no control characters (they can make sendMessage fail), \\n lines."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def utf16_length(text: str) -> int:
+    """Zalo does not say how it counts; an emoji counts twice in UTF-16, so measure that way to be safe."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split at line boundaries, then at spaces, then hard, so that every part fits one message."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while utf16_length(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            head = _fit(line, limit) or line[0]  # a limit below one character: one anyway, never a loop
+            cut = head.rfind(" ")
+            if cut > limit // 2:
+                head = head[:cut]
+            parts.append(head)
+            line = line[len(head):].lstrip(" ")
+        candidate = f"{current}\n{line}" if current else line
+        if utf16_length(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current.strip() or not parts:
+        parts.append(current)
+    return [p for p in parts if p.strip()] or [""]
+
+
+def _fit(text: str, limit: int) -> str:
+    """The longest prefix of `text` whose UTF-16 length is at most `limit`."""
+    out, used = [], 0
+    for ch in text:
+        size = 2 if ord(ch) > 0xFFFF else 1
+        if used + size > limit:
+            break
+        out.append(ch)
+        used += size
+    return "".join(out)
+
+
+def pack(texts: Sequence[str], limit: int = MAX_TEXT) -> list[str]:
+    """Several replies of one turn in as few messages as fit (Zalo counts every call against a quota)."""
+    messages: list[str] = []
+    for text in texts:
+        for part in split_text(text, limit):
+            if not part.strip():
+                continue
+            if messages and utf16_length(messages[-1]) + 2 + utf16_length(part) <= limit:
+                messages[-1] = f"{messages[-1]}\n\n{part}"
+            else:
+                messages.append(part)
+    return messages
+
+
+# --- incoming updates -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ZaloMessage:
+    event_name: str
+    message_id: str | None
+    user_id: str
+    chat_id: str
+    display_name: str
+    private: bool
+    from_bot: bool
+    text: str | None = None
+    photo_url: str | None = None
+    date_ms: int | None = None
+
+
+def parse_update(body: Any) -> ZaloMessage | None:
+    """Either `{ok, result: {event_name, message}}` or bare `{event_name, message}`; None if unusable."""
+    if not isinstance(body, dict):
+        return None
+    event = body.get("result") if isinstance(body.get("result"), dict) else body
+    message = event.get("message")
+    if not isinstance(message, dict):
+        return None
+    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    user_id = _str(sender.get("id")) or _str(chat.get("id"))
+    chat_id = _str(chat.get("id")) or user_id
+    if not user_id or not chat_id:
+        return None
+    name = next((str(sender[k]) for k in ("display_name", "first_name", "name") if sender.get(k)), "") or "Zalo"
+    chat_type = str(chat.get("chat_type") or chat.get("type") or "PRIVATE").upper()
+    event_name = str(event.get("event_name") or (TEXT_EVENT if "text" in message else ""))
+    return ZaloMessage(
+        event_name=event_name,
+        message_id=_str(message.get("message_id") or message.get("msg_id")),
+        user_id=user_id,
+        chat_id=chat_id,
+        display_name=sanitise(name).strip()[:200] or "Zalo",
+        private=chat_type == "PRIVATE",
+        from_bot=bool(sender.get("is_bot")),
+        text=message.get("text") if isinstance(message.get("text"), str) else None,
+        photo_url=_photo_url(message),
+        date_ms=message.get("date") if isinstance(message.get("date"), int) else None,
+    )
+
+
+def _str(value: Any) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _photo_url(message: dict[str, Any]) -> str | None:
+    """Seen as `photo` (a URL), `photo_url`, or an attachments list of {type, payload: {url}}."""
+    for key in ("photo", "photo_url", "url"):
+        value = message.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if isinstance(value, dict) and isinstance(value.get("url"), str):
+            return value["url"].strip()
+    for attachment in message.get("attachments") or []:
+        if isinstance(attachment, dict) and isinstance(attachment.get("payload"), dict):
+            url = attachment["payload"].get("url")
+            if isinstance(url, str) and url.strip():
+                return url.strip()
+    return None
+
+
+def sender_of(message: ZaloMessage) -> Sender:
+    return Sender(Channel.ZALO, message.user_id, message.chat_id, message.display_name)
+
+
+def _image_kind(content: bytes) -> tuple[str, str] | None:
+    """(suffix, MIME type) from the file's first bytes; the URL's name and header are not trusted."""
+    if content.startswith(b"\xff\xd8\xff"):
+        return ".jpg", "image/jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return ".png", "image/png"
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return ".webp", "image/webp"
+    return None
+
+
+# --- signed links to summary files ---------------------------------------------------------------
+
+
+class FileLinks:
+    """Expiring links to files under `root`: {base}/zalo/files/<expiry>/<signature>/<path under root>.
+
+    The signature is an HMAC-SHA256 of expiry and path; the endpoint (handlers/zalo/server.py) checks it,
+    the expiry, and that the path stays under `root`, before it serves anything."""
+
+    def __init__(self, key: bytes, base_url: str, root: Path, clock: Clock,
+                 lifetime: timedelta = timedelta(hours=24)) -> None:
+        if not key:
+            raise ValueError("no key for signing file links")
+        self.key, self.base_url, self.root = key, base_url.rstrip("/"), root.resolve()
+        self.clock, self.lifetime = clock, lifetime
+
+    @staticmethod
+    def key_from_token(token: str) -> bytes:
+        return hashlib.sha256(b"zalo-file-links\0" + token.encode()).digest()
+
+    def _signature(self, expires: int, relative: str) -> str:
+        mac = hmac.new(self.key, f"{expires}\n{relative}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+    def url_for(self, path: Path) -> tuple[str, datetime]:
+        relative = path.resolve().relative_to(self.root).as_posix()  # ValueError outside root
+        expires_at = self.clock.now() + self.lifetime
+        expires = int(expires_at.timestamp())
+        sig = self._signature(expires, relative)
+        return f"{self.base_url}{FILES_PATH}/{expires}/{sig}/{quote(relative, safe='/')}", expires_at
+
+    def resolve(self, expires: str, signature: str, relative: str) -> Path | None:
+        """The file a link points to, or None: a bad signature, an expired link, a path outside root."""
+        if not expires.isdigit() or not relative or len(expires) > 12:
+            return None
+        good = self._signature(int(expires), relative)
+        if not hmac.compare_digest(good.encode(), signature.encode()):
+            return None
+        if datetime.fromtimestamp(int(expires), UTC) <= self.clock.now():
+            return None
+        try:
+            target = (self.root / relative).resolve()
+            if not target.is_relative_to(self.root) or not target.is_file():
+                return None
+        except (OSError, ValueError):  # a NUL byte, a name too long...
+            return None
+        return target
+
+
+# --- replies --------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ZaloReplier:
+    """Sends replies to one chat: texts packed and split, the chart as a photo, other files as links."""
+
+    client: ZaloClient
+    links: FileLinks | None
+    zone: Any
+
+    async def send(self, chat_id: str, replies: Sequence[Reply], t: Translator) -> None:
+        texts: list[str] = []
+        for reply in replies:
+            if reply.file_path:
+                photo = await self._file(chat_id, reply, t, texts)
+                if photo is not None:
+                    await self._flush(chat_id, texts)
+                    await self._photo(chat_id, photo, reply, t)
+                continue
+            texts.append(sanitise(render_plain(reply, t)))
+        await self._flush(chat_id, texts)
+
+    async def send_text(self, chat_id: str, text: str) -> None:
+        await self._flush(chat_id, [sanitise(text)])
+
+    async def _flush(self, chat_id: str, texts: list[str]) -> None:
+        for message in pack(texts):
+            await self.client.send_message(chat_id, message)
+        texts.clear()
+
+    async def _file(self, chat_id: str, reply: Reply, t: Translator, texts: list[str]) -> str | None:
+        """A link text added to `texts`, or the URL of a chart to send as a photo."""
+        assert reply.file_path is not None
+        path = Path(reply.file_path)
+        if self.links is None:
+            texts.append(t("{name} cannot be sent on Zalo: this server has no public address for files. "
+                           "Ask the administrator.", name=sanitise(reply.text)))
+            return None
+        try:
+            url, expires_at = self.links.url_for(path)
+        except ValueError:
+            log.error("a file outside the summaries folder cannot be linked: %s", path.name)
+            return None
+        if path.suffix.lower() == ".png":
+            return url
+        texts.append(self._link_text(reply, t, url, expires_at))
+        return None
+
+    def _link_text(self, reply: Reply, t: Translator, url: str, expires_at: datetime) -> str:
+        return t("{name}: {url}\nThe link works until {time}.", name=sanitise(reply.text), url=url,
+                 time=t.datetime(expires_at, self.zone))
+
+    async def _photo(self, chat_id: str, url: str, reply: Reply, t: Translator) -> None:
+        try:
+            await self.client.send_photo(chat_id, url, caption=sanitise(reply.text)[:MAX_TEXT] or None)
+        except (BlockedError, RetryAfterError):
+            raise  # the caller's business: mark the person blocked, or wait and try again later
+        except SendError as exc:  # Zalo could not take the picture: the link still works
+            log.warning("sendPhoto failed (%s); sending the chart as a link", exc)
+            assert self.links is not None
+            assert reply.file_path is not None
+            link, expires_at = self.links.url_for(Path(reply.file_path))
+            await self.send_text(chat_id, self._link_text(reply, t, link, expires_at))
+
+
+# --- the adapter ----------------------------------------------------------------------------------
+
+
+class ZaloAdapter:
+    """One update at a time into the conversation (the dispatcher in server.py keeps one chat in order)."""
+
+    def __init__(self, conversation: Conversation, config: Config, client: ZaloClient,
+                 links: FileLinks | None = None) -> None:
+        self.conversation, self.config, self.client, self.links = conversation, config, client, links
+        self.replier = ZaloReplier(client, links, conversation.zone)
+
+    async def handle(self, body: Any) -> None:
+        message = parse_update(body)
+        if message is None:
+            log.info("a Zalo update without a usable message was ignored")
+            return
+        if message.from_bot or not message.private:
+            return  # private chats with people only
+        sender = sender_of(message)
+        try:
+            await self._dispatch(sender, message)
+        except BlockedError:
+            await people_store.mark_blocked(self.conversation.db, Channel.ZALO, sender.external_id,
+                                            self.conversation.clock.now())
+        except SendError as exc:
+            log.error("a reply on Zalo could not be sent: %s", exc)
+
+    async def _dispatch(self, sender: Sender, message: ZaloMessage) -> None:
+        match message.event_name:
+            case "message.text.received":
+                await self._on_text(sender, message)
+            case "message.image.received":
+                await self._on_image(sender, message)
+            case _:  # stickers, unsupported content (also what protected users' messages arrive as)
+                t = self.conversation.translator(await self.conversation.locale_of(sender))
+                await self.replier.send_text(sender.chat_id, t("I can read only text and photos here. "
+                                                               "Type /trogiup for help."))
+
+    async def _reply(self, sender: Sender, response: Response) -> None:
+        if response.duplicate or not response.replies:
+            return
+        t = self.conversation.translator(response.locale)
+        await self.replier.send(sender.chat_id, response.replies, t)
+
+    async def _on_text(self, sender: Sender, message: ZaloMessage) -> None:
+        text = sanitise(message.text or "").strip()
+        if not text:
+            return
+        event: Command | TextInput
+        if text.startswith("/"):
+            head, _, arg = text[1:].partition(" ")
+            event = Command(head.split("@", 1)[0].lower(), arg.strip())
+        else:
+            event = TextInput(text)
+        response = await self.conversation.handle(sender, event, update_key=message.message_id)
+        await self._reply(sender, response)
+
+    async def _on_image(self, sender: Sender, message: ZaloMessage) -> None:
+        conversation = self.conversation
+        key = message.message_id
+        if await conversation.already_handled(sender, key):
+            return  # a re-delivered photo: fetched and stored the first time
+        expected = await conversation.expected_attachment(sender)
+        t = conversation.translator(await conversation.locale_of(sender))
+        if expected is None:
+            await self.replier.send_text(sender.chat_id, t("I was not expecting a file now. Type /baocao to "
+                                                           "continue your report."))
+            return
+        limit_mb = self.config.uploads.max_photo_mb
+        limit = int(limit_mb * 1024 * 1024)
+        try:
+            if not message.photo_url:
+                raise DownloadFailedError("no URL in the update")
+            download = await self.client.download(message.photo_url, limit)
+        except DownloadTooLargeError as exc:
+            await self.replier.send_text(sender.chat_id, t(
+                "The file is too large ({size} MB); the limit is {limit} MB.",
+                size=t.number(round(exc.size / 1024 / 1024, 1)), limit=t.number(limit_mb)))
+            return
+        except DownloadFailedError as exc:
+            log.warning("a Zalo photo could not be fetched: %s", exc)
+            await self.replier.send_text(sender.chat_id, t("I could not fetch this photo. Please send it again."))
+            return
+        kind = _image_kind(download.content)
+        if kind is None:
+            await self.replier.send_text(sender.chat_id, t("Files of this type are not accepted. Please send "
+                                                           "{types}.", types=PHOTO_TYPES))
+            return
+        suffix, mime = kind
+        digest = hashlib.sha256(download.content).hexdigest()
+        stem = re.sub(r"[^A-Za-z0-9_-]", "", key or "")[:64] or digest[:24]
+        name = f"zalo-{stem}{suffix}"
+        target_dir = self.config.data_dir / "uploads" / str(expected.unit_id)
+        target_dir.mkdir(parents=True, exist_ok=True)
+        local = target_dir / name
+        local.write_bytes(download.content)
+        attachment_id = await submission_store.add_attachment(
+            conversation.db, person_id=expected.person_id, unit_id=expected.unit_id, period_id=expected.period_id,
+            field=expected.field, channel=Channel.ZALO.value, file_id=(message.photo_url or "")[:1000],
+            file_unique_id=key, file_name=name, mime_type=mime, size_bytes=len(download.content), sha256=digest,
+            local_path=str(local), now=conversation.clock.now(),
+        )
+        response = await conversation.handle(sender, FileInput("photo", attachment_id, name), update_key=key)
+        await self._reply(sender, response)
+
+
+# --- the clock's messages ------------------------------------------------------------------------
+
+
+class ZaloOutbound:
+    """The outbound port for reminders and pushed summaries. The client's named errors already are the
+    errors the outbox sender handles (RetryAfterError, BlockedError, TransientError)."""
+
+    name = Channel.ZALO.value
+
+    def __init__(self, client: ZaloClient, t: Translator, zone: Any, links: FileLinks | None = None) -> None:
+        self.t = t
+        self.replier = ZaloReplier(client, links, zone)
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        # A message the clock sends has no dialog behind it: numbers could not be answered, so no choices.
+        plain = Reply(reply.text, title=reply.title, file_path=reply.file_path)
+        await self.replier.send(chat_id, [plain], self.t)

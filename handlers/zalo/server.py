@@ -1,0 +1,263 @@
+"""The Zalo channel's web side and its loop: the webhook endpoint, the signed-file endpoint, and the
+long-polling alternative, on aiohttp.
+
+Webhook: every request must carry X-Bot-Api-Secret-Token equal to the secret given to setWebhook;
+a wrong or missing one gets 403 before the body is read, and nothing is processed. A good request
+is answered at once and its update handled in the background, updates of one chat strictly one
+after another (so "2" then "40" are read in that order) and different chats side by side.
+
+Long polling: getUpdates returns one update per call, with no offset; each one goes through the
+same dispatcher. The two modes exclude each other on Zalo's side, so polling starts by deleting the
+webhook.
+
+`ZaloService` puts it together for the command line: start() and stop() next to python-telegram-
+bot's Application in one event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+from urllib.parse import quote, urlsplit
+
+from aiohttp import web
+
+from bot.channels import RetryAfterError, SendError
+from bot.config import Config
+from bot.conversation import Conversation
+from bot.i18n import Translator
+from handlers.zalo.adapter import FILES_PATH, FileLinks, ZaloAdapter, ZaloOutbound, parse_update
+from handlers.zalo.client import API_BASE, SECRET_MAX, SECRET_MIN, ZaloClient, ZaloUnauthorizedError
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
+WEBHOOK_PATH = "/zalo/webhook"
+
+DISPATCHER_KEY = web.AppKey("zalo_dispatcher", object)
+SECRET_KEY = web.AppKey("zalo_secret", str)
+LINKS_KEY = web.AppKey("zalo_links", object)
+
+
+@dataclass(frozen=True, slots=True)
+class ZaloSettings:
+    """What the [zalo] section of config.toml and the environment give this channel."""
+
+    token: str  # ZALO_BOT_TOKEN
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""  # https://.../zalo/webhook, in webhook mode
+    secret: str | None = None  # ZALO_WEBHOOK_SECRET, 8 to 256 characters, in webhook mode
+    listen: str = "127.0.0.1"
+    port: int = 8444
+    public_base_url: str = ""  # https://... that reaches this server: file links start with it
+    messages_per_second: float = 5.0
+    link_lifetime: timedelta = timedelta(hours=24)
+    api_base: str = API_BASE
+    poll_timeout: int = 30
+
+    def __post_init__(self) -> None:
+        if not self.token:
+            raise ValueError("no Zalo bot token (ZALO_BOT_TOKEN)")
+        if self.mode == "webhook":
+            if not self.webhook_url.startswith("https://"):
+                raise ValueError('mode = "webhook" needs webhook_url = "https://..."')
+            if self.secret is None or not SECRET_MIN <= len(self.secret) <= SECRET_MAX:
+                raise ValueError(f'mode = "webhook" needs ZALO_WEBHOOK_SECRET of {SECRET_MIN} to {SECRET_MAX} '
+                                 "characters")
+
+    @property
+    def webhook_path(self) -> str:
+        path = urlsplit(self.webhook_url).path.rstrip("/")
+        return path or WEBHOOK_PATH
+
+
+# --- dispatching ----------------------------------------------------------------------------------
+
+
+class Dispatcher:
+    """Runs updates in the background: one chat in order, chats side by side. `join()` waits for all."""
+
+    def __init__(self, handle: Callable[[Any], Awaitable[None]]) -> None:
+        self.handle = handle
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[str, int] = {}
+
+    def submit(self, body: Any) -> asyncio.Task[None]:
+        message = parse_update(body)
+        key = message.chat_id if message else "?"
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        task = asyncio.create_task(self._run(key, lock, body))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def _run(self, key: str, lock: asyncio.Lock, body: Any) -> None:
+        try:
+            async with lock:
+                await self.handle(body)
+        except Exception:
+            log.exception("a Zalo update failed")
+        finally:
+            self._waiting[key] -= 1
+            if self._waiting[key] == 0:
+                del self._waiting[key]
+                self._locks.pop(key, None)
+
+    async def join(self) -> None:
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+
+# --- the web endpoint ---------------------------------------------------------------------------
+
+
+def build_web_app(*, dispatcher: Dispatcher | None = None, secret: str | None = None,
+                  webhook_path: str = WEBHOOK_PATH, links: FileLinks | None = None) -> web.Application:
+    """The webhook (when a dispatcher and secret are given) and the signed-file endpoint (when links are)."""
+    app = web.Application(client_max_size=1024 * 1024)
+    if dispatcher is not None:
+        if not secret:
+            raise ValueError("a webhook needs its secret")
+        app[DISPATCHER_KEY] = dispatcher
+        app[SECRET_KEY] = secret
+        app.router.add_post(webhook_path, _webhook)
+    if links is not None:
+        app[LINKS_KEY] = links
+        app.router.add_get(FILES_PATH + "/{expires}/{signature}/{path:.+}", _file)
+    return app
+
+
+async def _webhook(request: web.Request) -> web.Response:
+    given = request.headers.get(SECRET_HEADER, "")
+    expected = request.app[SECRET_KEY]
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        log.warning("a Zalo webhook call with a wrong or missing secret was refused")
+        return web.json_response({"ok": False, "description": "forbidden"}, status=403)
+    try:
+        body = await request.json()
+    except ValueError:
+        return web.json_response({"ok": False, "description": "not JSON"}, status=400)
+    dispatcher = request.app[DISPATCHER_KEY]
+    assert isinstance(dispatcher, Dispatcher)
+    dispatcher.submit(body)
+    return web.json_response({"ok": True})
+
+
+async def _file(request: web.Request) -> web.StreamResponse:
+    links = request.app[LINKS_KEY]
+    assert isinstance(links, FileLinks)
+    info = request.match_info
+    target = links.resolve(info["expires"], info["signature"], info["path"])
+    if target is None:
+        return web.Response(status=403, text="This link is not valid or has expired.\n")
+    response = web.FileResponse(target)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(target.name, safe='')}"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- long polling ---------------------------------------------------------------------------------
+
+
+class Poller:
+    """getUpdates in a loop: one update per call, each through the dispatcher."""
+
+    def __init__(self, client: ZaloClient, dispatcher: Dispatcher, *, timeout: int = 30,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, max_pause: float = 60.0) -> None:
+        self.client, self.dispatcher, self.timeout = client, dispatcher, timeout
+        self.sleep, self.max_pause = sleep, max_pause
+
+    async def poll_once(self) -> bool:
+        """Ask once; True when an update came (and was handed to the dispatcher)."""
+        update = await self.client.get_updates(self.timeout)
+        if update is None:
+            return False
+        self.dispatcher.submit(update)
+        return True
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        stop = stop or asyncio.Event()
+        pause = 1.0
+        while not stop.is_set():
+            try:
+                await self.poll_once()
+                pause = 1.0
+            except ZaloUnauthorizedError:
+                log.error("Zalo refused the bot token (401): polling stops")
+                raise
+            except RetryAfterError as exc:
+                await self.sleep(max(exc.seconds, 1.0))
+            except SendError as exc:
+                log.warning("getUpdates failed (%s); trying again in %.0f s", exc, pause)
+                await self.sleep(pause)
+                pause = min(pause * 2, self.max_pause)
+
+
+# --- the service ----------------------------------------------------------------------------------
+
+
+class ZaloService:
+    """The Zalo channel in the bot's process: the web endpoint, and the webhook or the polling loop."""
+
+    def __init__(self, settings: ZaloSettings, conversation: Conversation, config: Config, *,
+                 client: ZaloClient | None = None) -> None:
+        self.settings, self.conversation, self.config = settings, conversation, config
+        self.client = client or ZaloClient(settings.token, base_url=settings.api_base,
+                                           messages_per_second=settings.messages_per_second)
+        self._owns_client = client is None
+        self.links: FileLinks | None = None
+        if settings.public_base_url and conversation.files_dir is not None:
+            self.links = FileLinks(FileLinks.key_from_token(settings.token), settings.public_base_url,
+                                   conversation.files_dir, conversation.clock, settings.link_lifetime)
+        self.adapter = ZaloAdapter(conversation, config, self.client, self.links)
+        self.dispatcher = Dispatcher(self.adapter.handle)
+        self.runner: web.AppRunner | None = None
+        self._stop = asyncio.Event()
+        self._poll_task: asyncio.Task[None] | None = None
+
+    def outbound(self) -> ZaloOutbound:
+        """For OutboxSender({"telegram": ..., "zalo": service.outbound()})."""
+        t = Translator(self.config.app.language, self.config.locales_dir)
+        return ZaloOutbound(self.client, t, self.conversation.zone, self.links)
+
+    @property
+    def addresses(self) -> list[Any]:
+        return list(self.runner.addresses) if self.runner else []
+
+    async def start(self) -> None:
+        s = self.settings
+        webhook = s.mode == "webhook"
+        if self.conversation.files_dir is not None:
+            self.conversation.files_dir.mkdir(parents=True, exist_ok=True)
+        if webhook or self.links is not None:
+            app = build_web_app(dispatcher=self.dispatcher if webhook else None, secret=s.secret,
+                                webhook_path=s.webhook_path, links=self.links)
+            self.runner = web.AppRunner(app, access_log=None)  # file links are capabilities: keep them out of logs
+            await self.runner.setup()
+            await web.TCPSite(self.runner, s.listen, s.port).start()
+        if webhook:
+            assert s.secret is not None
+            await self.client.set_webhook(s.webhook_url, s.secret)
+        else:
+            await self.client.delete_webhook()
+            poller = Poller(self.client, self.dispatcher, timeout=s.poll_timeout)
+            self._poll_task = asyncio.create_task(poller.run(self._stop))
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._poll_task is not None:
+            self._poll_task.cancel()
+            await asyncio.gather(self._poll_task, return_exceptions=True)
+        await self.dispatcher.join()
+        if self.runner is not None:
+            await self.runner.cleanup()
+        if self._owns_client:
+            await self.client.aclose()
