@@ -10,6 +10,7 @@ re-authorises every callback on the server.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -617,7 +618,9 @@ class Conversation:
             out_dir = self.files_dir / f"person-{person_id}"
             for fmt, caption in (("xlsx", t("Excel workbook")), ("docx", t("Word report (báo cáo)")),
                                  ("png", t("Chart"))):
-                path = summary_files.write(summary, fmt, out_dir, t, self.zone)
+                # Writing a workbook for thousands of units takes seconds: off the event loop, so other
+                # people's dialogs are not kept waiting.
+                path = await asyncio.to_thread(summary_files.write, summary, fmt, out_dir, t, self.zone)
                 replies.append(Reply(caption, file_path=str(path)))
         return _Turn(dict(IDLE), replies)
 
@@ -690,7 +693,7 @@ class Conversation:
         _late, items = await self.reminders.on_request(state["period_id"], now, scope)
         added = await self.reminders.enqueue(items, now)
         return _Turn(dict(IDLE), [Reply(t("{n} reminders are queued and go out within a minute, at the pace "
-                                          "Telegram allows.", n=added))])
+                                          "the messengers allow.", n=added))])
 
     # --- deadlines and submissions ----------------------------------------------------------------
 
@@ -718,7 +721,7 @@ class Conversation:
                          f"   {units[row.unit_id].name}: {row.reference}, "
                          f"{t.datetime(row.last_submitted_at, self.zone)}, {status}")
             if interactive:
-                choices.append(Button(f"{i}. {row.reference}", f"s:{row.id}"))
+                choices.append(Button(row.reference, f"s:{row.id}"))
         text = "\n".join(lines)
         if interactive and choices:
             text += "\n\n" + t("Choose a report to see it or correct it.")

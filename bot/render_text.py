@@ -14,7 +14,12 @@ def render_plain(reply: Reply, t: Translator) -> str:
         lines.append(reply.title.upper() if t.locale == "en" else reply.title)
     lines.append(reply.text)
     nav = {b.action for b in reply.nav}
-    if reply.choices:
+    if reply.choices and all(b.label == str(i) for i, b in enumerate(reply.choices, start=1)):
+        # Choices that are only their own numbers (pick a question to change): one line, not "1. 1".
+        lines.append(t("Numbers 1 to {n}.", n=len(reply.choices)))
+        if BACK in nav:
+            lines.append("  0. " + t("Back"))
+    elif reply.choices:
         lines.append("")
         lines.extend(f"  {i}. {b.label}" for i, b in enumerate(reply.choices, start=1))
         if BACK in nav:

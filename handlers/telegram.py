@@ -30,19 +30,14 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.app import prepare
 from bot.channels import BlockedError, RetryAfterError, SendError, TransientError
-from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.conversation import Command, Conversation, Press, Response, Sender
 from bot.dialog.model import FileInput, Reply, TextInput
 from bot.domain import Channel
 from bot.i18n import Translator
-from scheduler.sender import OutboxSender, SendStats
-from scheduler.service import PlanResult, ReminderPlanner
 from storage import people as people_store
 from storage import submissions as submission_store
-from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -318,45 +313,8 @@ class TelegramOutbound:
             raise TransientError(str(exc)) from exc
 
 
-def _planner(config: Config, db: Database) -> ReminderPlanner:
-    return ReminderPlanner(db, config.reminders, config.app.zone, config.locales_dir)
-
-
-def _sender(config: Config, db: Database, bot: Bot, clock: Clock) -> OutboxSender:
-    r = config.reminders
-    return OutboxSender(db, {Channel.TELEGRAM.value: TelegramOutbound(bot)}, clock, per_second=r.messages_per_second,
-                        per_chat_interval=r.per_chat_interval_s, max_attempts=r.max_attempts)
-
-
-async def reminder_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every minute: plan what is due, record it, and send for at most ~50 s (the rest on the next tick)."""
-    deps: TelegramDeps = context.bot_data["deps"]
-    conversation = deps.conversation
-    planner: ReminderPlanner = context.bot_data["planner"]
-    sender: OutboxSender = context.bot_data["sender"]
-    result = await planner.plan_once(conversation.clock.now())
-    stats = await sender.drain(max_seconds=50)
-    if result.pending or stats.sent or stats.failed:
-        log.info("reminders: %d planned, %d sent, %d failed, %d to retry", result.pending, stats.sent,
-                 stats.failed + stats.blocked, stats.retried)
-
-
-async def send_reminders_once(config: Config, clock: Clock) -> tuple[PlanResult, SendStats]:
-    """The command line's "reminders run-once": plan and send once, then stop."""
-    prepared = await prepare(config, clock.now())
-    try:
-        bot = _bot(config)
-        async with bot:
-            sender = _sender(config, prepared.db, bot, clock)
-            await sender.recover()
-            result = await _planner(config, prepared.db).plan_once(clock.now())
-            stats = await sender.drain()
-        return result, stats
-    finally:
-        await prepared.db.close()
-
-
-def _bot(config: Config) -> Bot:
+def telegram_bot(config: Config) -> Bot:
+    """A Bot for sending outside an Application (the command line's "reminders run-once")."""
     cfg = config.telegram
     assert cfg.token is not None
     if cfg.base_url:
@@ -377,42 +335,16 @@ async def set_menu(application: Application) -> None:
 
 def build_application(
     config: Config,
+    deps: TelegramDeps,
     *,
-    deps: TelegramDeps | None = None,
-    clock: Clock | None = None,
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
 ) -> Application:
-    """The Application with our handlers. Without `deps`, the database is prepared in post_init, inside
-    the Application's own event loop, and closed in post_shutdown. Tests pass deps and a request class
-    that refuses the network."""
+    """The Application with our handlers and the command menu; handlers/serve.py starts and stops it next
+    to the other channels. Tests pass a request class that refuses the network."""
     cfg = config.telegram
     if cfg.token is None:
         raise ValueError("no Telegram token")
-    the_clock = clock or SystemClock()
-
-    async def post_init(application: Application) -> None:
-        if application.bot_data.get("deps") is None:
-            prepared = await prepare(config, the_clock.now())
-            conversation = Conversation(prepared.db, the_clock, config.app.zone, config.locales_dir,
-                                        reminders=_planner(config, prepared.db),
-                                        files_dir=config.data_dir / "summaries")
-            application.bot_data["deps"] = TelegramDeps(conversation, config)
-            application.bot_data["owns_db"] = True
-        deps_now: TelegramDeps = application.bot_data["deps"]
-        db = deps_now.conversation.db
-        application.bot_data["planner"] = _planner(config, db)
-        sender = _sender(config, db, application.bot, deps_now.conversation.clock)
-        await sender.recover()
-        application.bot_data["sender"] = sender
-        if config.reminders.enabled and application.job_queue is not None:
-            application.job_queue.run_repeating(reminder_tick, interval=60, first=10, name="reminders")
-        await set_menu(application)
-
-    async def post_shutdown(application: Application) -> None:
-        if application.bot_data.get("owns_db"):
-            await application.bot_data["deps"].conversation.db.close()
-
     builder = ApplicationBuilder().token(cfg.token.get_secret_value()).rate_limiter(AIORateLimiter())
     if cfg.base_url:
         base = cfg.base_url.rstrip("/")
@@ -421,7 +353,7 @@ def build_application(
         builder = builder.request(request)
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
-    application = builder.post_init(post_init).post_shutdown(post_shutdown).build()
+    application = builder.post_init(set_menu).build()
     application.bot_data["deps"] = deps
     # New messages only: editing an old "2" into "5" must not answer whatever question is open now.
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -433,19 +365,17 @@ def build_application(
     return application
 
 
-def run(application: Application, config: Config) -> None:
+async def start_updates(application: Application, config: Config) -> None:
     """Long polling by default; a webhook (its secret checked by python-telegram-bot) when configured."""
     cfg = config.telegram
+    assert application.updater is not None
     if cfg.mode == "webhook":
         assert cfg.webhook_secret is not None
         path = "telegram"
-        application.run_webhook(
-            listen=cfg.webhook_listen, port=cfg.webhook_port, url_path=path,
-            webhook_url=f"{cfg.webhook_url.rstrip('/')}/{path}" if not cfg.webhook_url.endswith(path)
-            else cfg.webhook_url,
+        url = cfg.webhook_url if cfg.webhook_url.rstrip("/").endswith(path) else f"{cfg.webhook_url.rstrip('/')}/{path}"
+        await application.updater.start_webhook(
+            listen=cfg.webhook_listen, port=cfg.webhook_port, url_path=path, webhook_url=url,
             secret_token=cfg.webhook_secret.get_secret_value(), allowed_updates=Update.ALL_TYPES,
         )
     else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
-
-
+        await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)

@@ -284,7 +284,7 @@ def test_photos_and_documents(ctx: FormContext) -> None:
     r.press("e:12")
     assert r.current == "photos"
     r.text("đây là ảnh")
-    assert "nút ghim" in r.last
+    assert "gửi ảnh hoặc tệp" in r.last
     r.send(FileInput("photo", 7, "a.jpg"))
     assert "Đã nhận 1 (tối đa 2)" in r.last
     r.send(FileInput("photo", 8, "b.jpg"))  # the second reaches the maximum: done by itself

@@ -562,6 +562,7 @@ def test_a_draft_with_an_unknown_issuer_says_what_to_fill_in() -> None:
 @pytest.fixture
 def cli(config_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setattr(state, "config_path", config_path)
+    monkeypatch.setenv("BOT__APP__LANGUAGE", "en")  # these tests read the English wording
     return CliRunner()
 
 

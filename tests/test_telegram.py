@@ -86,7 +86,7 @@ class TelegramHarness:
         self.updates_api = RecordingRequest()
         self.apis += [self.api, self.updates_api]
         self.conversation = Conversation(self.db, self.clock, self.config.app.zone, self.config.locales_dir)
-        self.app = build_application(self.config, deps=TelegramDeps(self.conversation, self.config), clock=self.clock,
+        self.app = build_application(self.config, deps=TelegramDeps(self.conversation, self.config),
                                      request=self.api, updates_request=self.updates_api)
         self.app.add_error_handler(self._record_error)  # on_error only logs: make handler failures visible
         await self.app.initialize()

@@ -149,6 +149,9 @@ def choice_number(out: str, *parts: str, exact: bool = False) -> int:
         label = m.group(2)
         if (exact and label == parts[0]) or (not exact and all(p in label for p in parts)):
             found = int(m.group(1))
+    compact = re.search(r"^Gõ số từ 1 đến (\d+)\.$", out, re.MULTILINE)  # choices that are only numbers
+    if found is None and exact and parts[0].isdigit() and compact and int(parts[0]) <= int(compact.group(1)):
+        found = int(parts[0])
     assert found is not None, f"no choice {parts!r} in:\n{out}"
     return found
 

@@ -62,17 +62,17 @@ def run_cmd(
     unit: str = typer.Option("", "--unit", help="Without a token: report for this unit in the terminal."),
     at: str = typer.Option("", "--at", help="Pretend it is this instant (ISO-8601 with zone)."),
 ) -> None:
-    """Start the bot. Without TELEGRAM_BOT_TOKEN: the terminal, on the embedded database."""
+    """Start the bot: Telegram (TELEGRAM_BOT_TOKEN) and Zalo ([zalo] enabled) in one process, with the
+    reminder clock. With neither: the guided dialog in the terminal, on the embedded database."""
     cfg = config()
-    if cfg.telegram.token is None:
+    if cfg.telegram.token is None and not cfg.zalo.enabled:
         shell_cmd(unit=unit, at=at)
         return
-    from handlers.telegram import build_application
-    from handlers.telegram import run as run_telegram
+    from handlers.serve import serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines would print the token
-    run_telegram(build_application(cfg, clock=state.clock), cfg)
+    run(serve(cfg, state.clock))
 
 
 @app.command("shell")

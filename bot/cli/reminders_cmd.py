@@ -56,12 +56,12 @@ def preview_cmd(
 
 @app.command("run-once")
 def run_once_cmd() -> None:
-    """Plan the reminders due now and send them through Telegram (needs TELEGRAM_BOT_TOKEN)."""
+    """Plan the reminders due now and send them through the configured channels."""
     cfg = config()
     t = translator(cfg)
-    if cfg.telegram.token is None:
+    if cfg.telegram.token is None and not cfg.zalo.enabled:
         fail(t("Sending needs TELEGRAM_BOT_TOKEN; use 'reminders preview' to see what would be sent."), 2)
-    from handlers.telegram import send_reminders_once
+    from handlers.serve import send_reminders_once
 
     result, stats = run(send_reminders_once(cfg, state.clock))
     out.print(t("Planned {planned} new reminders; sent {sent}, skipped {skipped}, failed {failed}, to retry "

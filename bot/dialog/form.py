@@ -439,7 +439,7 @@ def _on_attachment(ctx: FormContext, state: FormState, f: FormField, inp: Input)
             return _on_answer(ctx, state, ActionInput(SKIP))
         return _accept(ctx, state, f, files)
     kind = t("a photo") if f.type is FieldType.PHOTO else t("a file (PDF, Word, Excel or a photo)")
-    return [Reply(t("Please send {kind} here, using the paperclip button.", kind=kind)),
+    return [Reply(t("Please send {kind} here as a photo or file message.", kind=kind)),
             question_reply(ctx, state, f, short=True)]
 
 
@@ -578,12 +578,12 @@ def question_reply(ctx: FormContext, state: FormState, f: FormField, *, short: b
             marks = [("✅ " if c.value in chosen else "▫️ ") + c.label.get(t.locale) for c in f.choices]
             toggles = [Button(mark, f"t:{c.value}") for mark, c in zip(marks, f.choices, strict=True)]
             choices = (*toggles, Button(t("Done"), DONE))
-            lines.append(t("Choose every answer that applies, then Done. Or type their numbers, e.g. 1,3."))
+            lines.append(t("Choose every answer that applies, then Done; or type their numbers, e.g. 1,3."))
         case FieldType.PHOTO:
-            lines.append(t("Send photos with the paperclip button (at most {n}).", n=f.max_files))
+            lines.append(t("Send the photos here (at most {n}).", n=f.max_files))
             choices = (Button(t("Done"), DONE),) if state.pending else ()
         case FieldType.DOCUMENT:
-            lines.append(t("Send the file with the paperclip button: PDF, Word, Excel or a photo."))
+            lines.append(t("Send the file here: PDF, Word, Excel or a photo."))
             choices = (Button(t("Done"), DONE),) if state.pending else ()
         case FieldType.MONEY:
             if not short:
