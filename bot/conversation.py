@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.campaign_model import Campaign, FieldType, Period
+from bot.campaigns import load_campaign_file
 from bot.clock import Clock
 from bot.deadline_text import deadlines_text, last_day
 from bot.deadlines import Deadline, Status, deadlines_for_unit
@@ -29,6 +30,9 @@ from bot.dialog.model import ActionInput, Button, FileInput, Reply, TextInput
 from bot.domain import Channel, Role, Unit, UnitKind
 from bot.i18n import Translator, normalise_locale
 from bot.invites import hash_code, looks_like_code
+from bot.parsing import ParseError
+from bot.plans import chat as plan_chat
+from bot.plans.text import PlanError
 from bot.reminder_text import OPEN_ACTION
 from bot.summary import files as summary_files
 from bot.summary import service as summary_service
@@ -73,7 +77,16 @@ class Press:
     action: str
 
 
-Event = Command | Press | TextInput | FileInput
+
+@dataclass(frozen=True, slots=True)
+class PlanFile:
+    """A plan document (kế hoạch) sent by the department or an admin, already size-checked."""
+
+    name: str
+    data: bytes
+
+
+Event = Command | Press | TextInput | FileInput | PlanFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +135,12 @@ IDLE: dict[str, Any] = {"mode": "idle"}
 
 class Conversation:
     def __init__(self, db: Database, clock: Clock, zone: ZoneInfo, locales_dir: Path,
-                 reminders: ReminderPlanner | None = None, files_dir: Path | None = None) -> None:
+                 reminders: ReminderPlanner | None = None, files_dir: Path | None = None,
+                 campaigns_dir: Path | None = None) -> None:
         self.db, self.clock, self.zone, self.locales_dir = db, clock, zone, locales_dir
         self.reminders = reminders
         self.files_dir = files_dir  # where summaries are written before they are sent
+        self.campaigns_dir = campaigns_dir  # where a plan published in chat becomes a campaign file
 
     def translator(self, locale: str) -> Translator:
         return Translator(locale, self.locales_dir)
@@ -234,7 +249,11 @@ class Conversation:
             event = _numbered_to_action(event, state)
         if isinstance(event, Command):
             return await self._command(person_id, locale, t, state, event, sender)
+        if isinstance(event, PlanFile):
+            return await self._on_plan_file(person_id, t, state, event)
         mode = state.get("mode", "idle")
+        if mode == "plan_review":
+            return await self._on_plan_review(person_id, t, state, event)
         if mode == "form":
             return await self._form_step(person_id, t, state, event)
         if mode == "choose_unit":
@@ -623,6 +642,71 @@ class Conversation:
                 path = await asyncio.to_thread(summary_files.write, summary, fmt, out_dir, t, self.zone)
                 replies.append(Reply(caption, file_path=str(path)))
         return _Turn(dict(IDLE), replies)
+
+    # --- a plan sent in chat ----------------------------------------------------------------------
+
+    async def accepts_plan(self, sender: Sender) -> bool:
+        """Department staff and admins, when no report is open, may send a plan to draft a campaign."""
+        person = await people_store.person_by_identity(self.db, sender.channel, sender.external_id)
+        if person is None or self.campaigns_dir is None:
+            return False
+        draft = await draft_store.load(self.db, person.id)
+        if draft is not None and draft.state.get("mode") == "form":
+            return False
+        views = await people_store.memberships_of(self.db, person.id)
+        return any(v.membership.role in (Role.DEPARTMENT, Role.ADMIN) for v in views)
+
+    async def _on_plan_file(self, person_id: int, t: Translator, state: dict[str, Any], event: PlanFile) -> _Turn:
+        views = await people_store.memberships_of(self.db, person_id)
+        if state.get("mode") == "form" or not any(v.membership.role in (Role.DEPARTMENT, Role.ADMIN) for v in views):
+            return self._keep(state, [Reply(t("I was not expecting a file now. Type /baocao to continue your "
+                                              "report."))])
+        try:
+            found = plan_chat.read_plan(event.data, event.name)
+        except PlanError as exc:
+            return _Turn(dict(IDLE), [Reply(t(exc.msgid, **exc.params))])
+        draft = found.draft
+        problems = plan_chat.problems_of(draft.toml, draft.campaign_id)
+        year = found.proposal.periods[0].due_date.year if found.proposal.periods else self.clock.now().year
+        new_state = {"mode": "plan_review", "toml": draft.toml, "campaign_id": draft.campaign_id, "year": year}
+        return _menu(new_state, Reply(plan_chat.review_text(t, found, problems), title=t("Draft campaign from {name}",
+                                                                                        name=event.name),
+                                      choices=self._plan_buttons(t), columns=2))
+
+    def _plan_buttons(self, t: Translator) -> tuple[Button, ...]:
+        return (Button(t("✅ Publish"), "plan:publish"), Button(t("🗑 Discard"), "plan:discard"))
+
+    async def _on_plan_review(self, person_id: int, t: Translator, state: dict[str, Any], event: Any) -> _Turn:
+        action = event.action if isinstance(event, ActionInput) else None
+        if action == "plan:discard":
+            return _Turn(dict(IDLE), [Reply(t("The draft was discarded; nothing was published."))])
+        if action == "plan:publish":
+            problems = plan_chat.problems_of(state["toml"], state["campaign_id"])
+            if problems:
+                return self._keep(state, [Reply("\n".join([t("The draft does not load yet (campaigns check):"),
+                                                           *problems])), _menu_reply(state["menu"])])
+            assert self.campaigns_dir is not None
+            try:
+                path = plan_chat.publish(state["toml"], state["campaign_id"], self.campaigns_dir)
+            except FileExistsError:
+                return self._keep(state, [Reply(t("A campaign {id} already exists; nothing was published.",
+                                                  id=state["campaign_id"]))])
+            loaded = load_campaign_file(path)
+            await campaign_store.sync_campaigns(self.db, [(loaded.campaign, loaded.sha256, path.name)],
+                                                actor=f"person:{person_id}", now=self.clock.now())
+            return _Turn(dict(IDLE), [Reply(t("Published: {title}. Reminders start from now on.",
+                                              title=loaded.campaign.title.get(t.locale)))])
+        if isinstance(event, TextInput):
+            try:
+                toml = plan_chat.apply_edit(state["toml"], event.text, state.get("year", self.clock.now().year))
+            except ParseError as err:
+                return self._keep(state, [Reply(err.render(t)), _menu_reply(state["menu"])])
+            new_state = dict(state)
+            new_state["toml"] = toml
+            problems = plan_chat.problems_of(toml, state["campaign_id"])
+            text = t("Changed.") if not problems else "\n".join([t("Changed. Still to fix:"), *problems])
+            return _menu(new_state, Reply(text, choices=self._plan_buttons(t), columns=2))
+        return self._keep(state, [_menu_reply(state["menu"])])
 
     # --- reminders on request --------------------------------------------------------------------
 

@@ -50,7 +50,7 @@ async def open_running(config: Config, clock: Clock) -> Running:
     prepared = await prepare(config, clock.now())
     planner = ReminderPlanner(prepared.db, config.reminders, config.app.zone, config.locales_dir)
     conversation = Conversation(prepared.db, clock, config.app.zone, config.locales_dir, reminders=planner,
-                                files_dir=config.data_dir / "summaries")
+                                files_dir=config.data_dir / "summaries", campaigns_dir=config.campaigns_dir)
     running = Running(prepared.db, conversation, planner)
     running.closers.append(prepared.db.close)
     return running

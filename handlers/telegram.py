@@ -32,7 +32,7 @@ from telegram.request import BaseRequest
 
 from bot.channels import BlockedError, RetryAfterError, SendError, TransientError
 from bot.config import Config
-from bot.conversation import Command, Conversation, Press, Response, Sender
+from bot.conversation import Command, Conversation, PlanFile, Press, Response, Sender
 from bot.dialog.model import FileInput, Reply, TextInput
 from bot.domain import Channel
 from bot.i18n import Translator
@@ -223,6 +223,9 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     locale = await conversation.locale_of(sender)
     t = conversation.translator(locale)
     if expected is None:
+        if message.document and await conversation.accepts_plan(sender):
+            await _on_plan_document(deps, update, context, sender, message)
+            return
         await message.reply_text(t("I was not expecting a file now. Type /baocao to continue your report."))
         return
     uploads = deps.config.uploads
@@ -261,6 +264,32 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         mime_type=mime, size_bytes=size, sha256=digest, local_path=str(local), now=conversation.clock.now(),
     )
     response = await conversation.handle(sender, FileInput(kind, attachment_id, name), str(update.update_id))
+    await _reply(deps, update, response)
+
+
+PLAN_SUFFIXES = (".docx", ".pdf", ".txt")
+
+
+async def _on_plan_document(deps: TelegramDeps, update: Update, context: ContextTypes.DEFAULT_TYPE, sender: Sender,
+                            message: Message) -> None:
+    """A plan (kế hoạch) from the department: read it into a draft campaign to check and publish."""
+    conversation = deps.conversation
+    t = conversation.translator(await conversation.locale_of(sender))
+    doc = message.document
+    assert doc is not None
+    name = doc.file_name or "plan"
+    limit_mb = deps.config.uploads.max_document_mb
+    if Path(name).suffix.lower() not in PLAN_SUFFIXES:
+        await message.reply_text(t("Files of this type are not accepted. Please send {types}.",
+                                   types=", ".join(PLAN_SUFFIXES)))
+        return
+    if doc.file_size is not None and doc.file_size > limit_mb * 1024 * 1024:
+        await message.reply_text(t("The file is too large ({size} MB); the limit is {limit} MB.",
+                                   size=t.number(round(doc.file_size / 1024 / 1024, 1)), limit=t.number(limit_mb)))
+        return
+    tg_file = await context.bot.get_file(doc.file_id)
+    data = bytes(await tg_file.download_as_bytearray())
+    response = await conversation.handle(sender, PlanFile(name, data), str(update.update_id))
     await _reply(deps, update, response)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import unicodedata
 from datetime import date
 from pathlib import Path
@@ -661,3 +662,62 @@ def test_cli_tan_bien_text_report(cli: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     assert "chậm nhất ngày 10/12: due at 2024-12-11T00:00:00+07:00" in result.stdout
     assert "Nothing written." in result.stdout
+
+
+# ================================================================ a plan sent in chat
+async def test_a_plan_sent_in_chat_is_reviewed_edited_and_published(config, clock, tmp_path: Path) -> None:
+    """Department staff send the plan; the bot answers what it found; an edit; publish makes it live."""
+    from datetime import timedelta
+
+    from bot.app import prepare
+    from bot.conversation import Command, Conversation, PlanFile, Press, Sender
+    from bot.dialog.model import TextInput
+    from bot.domain import Channel, Role
+    from bot.invites import issue_invite
+    from storage import campaigns as campaign_store
+    from storage import units as unit_store
+    from tests.conftest import VN
+
+    prepared = await prepare(config, clock.now())
+    db = prepared.db
+    try:
+        campaigns_dir = tmp_path / "campaigns"
+        conv = Conversation(db, clock, VN, config.locales_dir, campaigns_dir=campaigns_dir)
+        province = await unit_store.by_code(db, "DL")
+        assert province is not None
+        invite = await issue_invite(db, unit=province, role=Role.DEPARTMENT, lifetime=timedelta(days=1),
+                                    created_by="t", now=clock.now(), bot_username="X")
+        staff = Sender(Channel.TELEGRAM, "901", "901", "Ban TG-NC", None, "vi")
+        await conv.handle(staff, Command("start", invite.code))
+        assert await conv.accepts_plan(staff)
+        data = (SEEDS / "004_909121b1e75ffbb8.txt").read_bytes() if SEEDS.exists() else (
+            PLANS / "tanbien_thang_cong_nhan_2024.txt").read_bytes()
+        review = await conv.handle(staff, PlanFile("ke-hoach.txt", data))
+        text = "\n".join(r.text for r in review.replies)
+        assert "Các đợt của bản nháp" in text
+        key = review.replies[-1].choices[0].action
+        assert key == "plan:publish"
+        period_key = re.search(r"• ([a-z0-9-]+): ", text)
+        assert period_key is not None
+        edited = await conv.handle(staff, TextInput(f"hạn {period_key.group(1)} 20/5/2021"))
+        assert "Đã sửa" in "\n".join(r.text for r in edited.replies)
+        bad = await conv.handle(staff, TextInput("đổi cái gì đó"))
+        assert "ví dụ" in "\n".join(r.text for r in bad.replies)
+        done = await conv.handle(staff, Press(bad.version, "plan:publish"))
+        assert "Đã công bố" in "\n".join(r.text for r in done.replies)
+        files = list(campaigns_dir.glob("*.toml"))
+        assert len(files) == 1
+        live = {c.id for c in await campaign_store.live_campaigns(db)}
+        assert files[0].stem in live
+        # A chair sending a file gets no draft.
+        chair = Sender(Channel.TELEGRAM, "902", "902", "Chủ tịch", None, "vi")
+        unit = await unit_store.by_code(db, "DL-BMT-001")
+        assert unit is not None
+        chair_invite = await issue_invite(db, unit=unit, role=Role.CHAIR, lifetime=timedelta(days=1), created_by="t",
+                                          now=clock.now(), bot_username="X")
+        await conv.handle(chair, Command("start", chair_invite.code))
+        assert not await conv.accepts_plan(chair)
+        refused = await conv.handle(chair, PlanFile("ke-hoach.txt", data))
+        assert "chưa cần tệp" in "\n".join(r.text for r in refused.replies)
+    finally:
+        await db.close()

@@ -1,0 +1,117 @@
+"""A plan sent in chat: what was found, small edits, and publishing the draft as a live campaign.
+
+Channel-neutral: the conversation calls these with the file's bytes and keeps the draft's TOML text in
+the dialog state, so a restart between "here is what I found" and "publish" loses nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from bot.i18n import Translator
+from bot.parsing import ParseError, parse_date, parse_number
+from bot.plans.draft import Draft, check_draft, draft_campaign
+from bot.plans.extract import PlanProposal, extract_plan, last_day
+from bot.plans.text import plan_text_from_bytes
+
+MAX_PLAN_BYTES = 20 * 1024 * 1024
+EDIT_DUE = re.compile(r"^\s*(?:hạn|han|due)\s+(?P<key>[a-z0-9-]+)\s+(?P<date>\S+)\s*$", re.IGNORECASE)
+EDIT_TARGET = re.compile(r"^\s*(?:chỉ tiêu|chi tieu|target)\s+(?P<key>[a-z0-9-]+)\s+(?P<value>\S+)\s*$",
+                         re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanDraft:
+    proposal: PlanProposal
+    draft: Draft
+
+
+def read_plan(data: bytes, name: str) -> PlanDraft:
+    """Raise a PlanError (with a message for the person) when the file is no readable plan."""
+    text = plan_text_from_bytes(data, name)
+    proposal = extract_plan(text.text)
+    return PlanDraft(proposal, draft_campaign(proposal, source=name, name=name))
+
+
+def review_text(t: Translator, found: PlanDraft, problems: list[str]) -> str:
+    p, d = found.proposal, found.draft
+    lines = []
+    if p.identity.title:
+        lines.append(t("Plan: {title}", title=p.identity.title))
+    if p.identity.number:
+        lines.append(t("Number: {number}", number=p.identity.number))
+    lines += ["", t("Periods of the draft campaign:")]
+    for period in p.periods:
+        day = last_day(period.due_date, period.wording)
+        line = f"• {period.key}: {period.name} — " + t("last day {day}", day=t.weekday_date(day))
+        if period.due_source == "department":
+            line += " (" + t("no date in the plan: the due date is a proposal to confirm") + ")"
+        lines.append(line)
+    if p.targets:
+        lines += ["", t("Targets (chỉ tiêu):")]
+        for tg in p.targets:
+            unit = "%" if tg.unit == "%" else ""
+            lines.append(f"• {tg.key}: {tg.comparator} {t.number(tg.threshold)}{unit}")
+    if d.to_fill or problems:
+        lines += ["", t("To fill in before the draft loads:")]
+        lines += ["• " + t(i.msgid, **i.params) for i in d.to_fill] + [f"• {x}" for x in problems]
+    if d.to_confirm:
+        lines += ["", t("To confirm:")]
+        lines += ["• " + t(i.msgid, **i.params) for i in d.to_confirm]
+    lines += ["", t("To change a value, type for example: hạn dot-1 10/8/2024, or: chỉ tiêu {key} 50",
+                    key=p.targets[0].key if p.targets else "dn-hoat-dong-50")]
+    return "\n".join(lines)
+
+
+def problems_of(toml: str, campaign_id: str) -> list[str]:
+    return check_draft(Draft(campaign_id, toml, (), (), ()))
+
+
+def _block_edit(toml: str, key: str, line_re: re.Pattern[str], replacement: str) -> str | None:
+    """Replace the first line matching `line_re` after the line `key = "<key>"`."""
+    lines = toml.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip() == f'key = "{key}"':
+            for j in range(i + 1, min(i + 40, len(lines))):
+                if lines[j].startswith("[[") or lines[j].startswith("["):
+                    break
+                if line_re.search(lines[j]):
+                    lines[j] = line_re.sub(replacement, lines[j], count=1)
+                    return "\n".join(lines) + "\n"
+            return None
+    return None
+
+
+def apply_edit(toml: str, text: str, default_year: int) -> str:
+    """One edit typed in chat; raise ParseError with an example when it is not understood."""
+    due = EDIT_DUE.match(text)
+    if due:
+        day: date = parse_date(due.group("date"), default_year)
+        edited = _block_edit(toml, due.group("key"), re.compile(r"date = \d{4}-\d{2}-\d{2}"),
+                             f"date = {day.isoformat()}")
+        if edited is None:
+            raise ParseError("There is no period {key} in the draft.", key=due.group("key"))
+        return edited
+    target = EDIT_TARGET.match(text)
+    if target:
+        value = parse_number(target.group("value"))
+        edited = _block_edit(toml, target.group("key"), re.compile(r"^threshold = .*$"), f"threshold = {value}")
+        if edited is None:
+            raise ParseError("There is no target {key} in the draft.", key=target.group("key"))
+        return edited
+    raise ParseError("To change a value, type for example: {example}", example="hạn dot-1 10/8/2024")
+
+
+def publish(toml: str, campaign_id: str, campaigns_dir: Path) -> Path:
+    """Write the campaign file (never over an existing one); the caller loads it into the database."""
+    path = campaigns_dir / f"{campaign_id}.toml"
+    if path.exists():
+        raise FileExistsError(path)
+    campaigns_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(toml, encoding="utf-8")
+    tmp.replace(path)
+    return path
