@@ -112,6 +112,13 @@ async def finish_many(db: Database, results: list[tuple[int, str, str | None]], 
     if not results:
         return
     stamp = to_db(now)
+    if len(results) == 1:  # the common case: one outcome recorded before the next send
+        row_id, status, error = results[0]
+        await db.execute_one(
+            "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, sent_at = ? WHERE id = ?",
+            (status, error, stamp if status == "sent" else None, row_id),
+        )
+        return
     async with db.transaction() as tx:
         await tx.executemany(
             "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, sent_at = ? WHERE id = ?",
