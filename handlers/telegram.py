@@ -36,6 +36,7 @@ from bot.conversation import Command, Conversation, PlanFile, Press, Response, S
 from bot.dialog.model import FileInput, Reply, TextInput
 from bot.domain import Channel
 from bot.i18n import Translator
+from bot.text_split import split_text
 from storage import people as people_store
 from storage import submissions as submission_store
 
@@ -79,28 +80,6 @@ def parse_callback(data: str | None) -> Press | None:
     if not head.isdigit() or not action or len(data.encode()) > MAX_CALLBACK_BYTES:
         return None
     return Press(int(head), action)
-
-
-def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Split at line boundaries (then hard) so that every part fits one message."""
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not parts:
-        parts.append(current)
-    return parts
 
 
 def render(reply: Reply, version: int) -> list[tuple[str, InlineKeyboardMarkup | None]]:

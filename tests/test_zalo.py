@@ -43,6 +43,7 @@ from handlers.zalo.adapter import (
     split_text,
 )
 from handlers.zalo.client import (
+    MAX_TEXT,
     ZaloClient,
     ZaloForbiddenError,
     ZaloQuotaExceededError,
@@ -567,16 +568,16 @@ async def test_a_stranger_is_told_about_invite_codes(zalo: ZaloHarness) -> None:
 def test_split_text_cuts_at_lines_then_spaces_and_keeps_everything() -> None:
     lines = [f"{i}. Câu hỏi số {i}, trả lời đầy đủ" for i in range(300)]
     text = "\n".join(lines)
-    parts = split_text(text)
+    parts = split_text(text, MAX_TEXT)
     assert len(parts) > 1
     assert all(len(p) <= 2000 for p in parts)
     assert "\n".join(parts) == text  # cut at line boundaries only
     words = "Tổ chức hội thao cho người lao động " * 150  # one line, no newline
-    parts = split_text(words.strip())
+    parts = split_text(words.strip(), MAX_TEXT)
     assert all(len(p) <= 2000 for p in parts)
     assert " ".join(parts) == words.strip()
     emoji = "📤" * 1500  # 3000 UTF-16 units
-    parts = split_text(emoji)
+    parts = split_text(emoji, MAX_TEXT)
     assert all(len(p.encode("utf-16-le")) // 2 <= 2000 for p in parts)
     assert "".join(parts) == emoji
     assert split_text("a\nb", 1) == ["a", "b"]

@@ -10,7 +10,7 @@ import typer
 
 from bot.campaigns import CampaignFileError
 from bot.cli import campaigns_cmd, db_cmd, invites_cmd, plans_cmd, reminders_cmd, units_cmd
-from bot.cli.common import config, fail, out, run, state, translator
+from bot.cli.common import config, fail, out, parse_instant, run, state, translator
 from bot.clock import Clock
 from bot.org_import import UnitsFileError
 
@@ -38,13 +38,7 @@ class FixedClock:
 
 
 def _parse_at(text: str) -> Clock:
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"--at {text}: expected an ISO-8601 instant such as 2024-08-02T08:00:00+07:00")
-    if at.tzinfo is None:
-        fail(f"--at {text}: give the zone too, e.g. 2024-08-02T08:00:00+07:00")
-    return FixedClock(at)
+    return FixedClock(parse_instant(text))
 
 
 @app.callback(invoke_without_command=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 from collections.abc import Coroutine
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -56,3 +57,14 @@ def actor() -> str:
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
+
+
+def parse_instant(text: str) -> datetime:
+    """--at: an ISO-8601 instant with its zone, or a clear refusal."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--at {text}: expected an ISO-8601 instant such as 2024-08-02T08:00:00+07:00")
+    if at.tzinfo is None:
+        fail(f"--at {text}: give the zone too, e.g. 2024-08-02T08:00:00+07:00")
+    return at

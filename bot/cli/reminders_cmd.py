@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import typer
 
 from bot.app import open_database
-from bot.cli.common import config, fail, out, run, state, translator
+from bot.cli.common import config, fail, out, parse_instant, run, state, translator
 from bot.reminder_text import payload_to_reply
 from scheduler.service import ReminderPlanner
 from storage.migrations import migrate
 
 app = typer.Typer(help="Deadline reminders: preview and run.", no_args_is_help=True)
-
-
-def _instant(text: str) -> datetime:
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"--at {text}: expected an ISO-8601 instant such as 2024-08-02T08:00:00+07:00")
-    if at.tzinfo is None:
-        fail(f"--at {text}: give the zone too, e.g. 2024-08-02T08:00:00+07:00")
-    return at
 
 
 @app.command("preview")
@@ -33,7 +21,7 @@ def preview_cmd(
     """What would be sent at that instant; nothing is sent or recorded."""
     cfg = config()
     t = translator(cfg)
-    now = _instant(at) if at else state.clock.now()
+    now = parse_instant(at) if at else state.clock.now()
 
     async def go() -> list:
         db = await open_database(cfg)
