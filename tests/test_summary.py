@@ -279,3 +279,33 @@ async def test_completeness_is_pushed_once_at_the_due_date(config: Config, clock
         assert "TIẾN ĐỘ: 0/39 đơn vị đã nộp" in rows[0]["payload"]
     finally:
         await db.close()
+
+
+def test_a_large_organisation_still_fits_one_message(repo: Path) -> None:
+    campaign = load_campaign_file(repo / "campaigns" / "phongtho-thang-cong-nhan-2024.toml").campaign
+    units = [
+        row(
+            f"U{i:03d}-{j}",
+            f"Công đoàn Công ty số {i}-{j} có tên khá dài để thử độ dài tin nhắn",
+            UnitKind.PUBLIC_AGENCY,
+            f"U{i:03d}",
+            "missing" if j == 0 else "on_time",
+            {"activities_organised": 1},
+        )
+        for i in range(300)
+        for j in range(3)
+    ]
+    s = compute_summary(
+        campaign=campaign,
+        period=campaign.periods[0],
+        period_id=1,
+        due_at=datetime(2024, 6, 15, tzinfo=VN),
+        closes_at=datetime(2024, 7, 15, tzinfo=VN),
+        as_of=AS_OF,
+        scope_name="Tỉnh",
+        units=units,
+    )
+    text = summary_text(s, Translator("vi", repo / "locales"), VN)
+    assert len(text) <= 4096
+    assert "12 đơn vị có tỷ lệ nộp thấp nhất" in text
+    assert "còn 292 đơn vị thuộc các công đoàn cấp trên khác" in text

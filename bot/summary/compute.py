@@ -26,19 +26,19 @@ def _number(value: Any) -> Decimal | None:
         return None
 
 
-def _expr_answers(campaign: Campaign, answers: dict[str, Any]) -> dict[str, Any]:
-    by_name = {f.name: f for f in campaign.fields}
-    out: dict[str, Any] = {}
-    for name, value in answers.items():
-        f = by_name.get(name)
-        if f is None:
-            continue
-        out[name] = _number(value) if f.type.is_numeric else value
-    return out
+def _expr_answers(numeric: frozenset[str], wanted: frozenset[str], answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers an expression reads, numbers as Decimal (only those: thousands of units are evaluated)."""
+    return {name: (_number(answers[name]) if name in numeric else answers[name]) for name in wanted if name in answers}
 
 
 def field_total(f: FormField, reported: list[UnitRow]) -> FieldTotal:
     values = [u.answers[f.name] for u in reported if u.answers.get(f.name) is not None]
+    if f.type.is_numeric and values and all(type(v) is int for v in values):
+        # Counts and money are whole numbers: add them as ints, convert once.
+        total_int = sum(values)
+        count = len(values)
+        return FieldTotal(f, count, Decimal(total_int), (Decimal(total_int) / count).quantize(TWO_PLACES),
+                          Decimal(min(values)), Decimal(max(values)))
     if f.type.is_numeric:
         numbers = [n for n in (_number(v) for v in values) if n is not None]
         if not numbers:
@@ -64,7 +64,8 @@ def target_result(campaign: Campaign, target: Target, units: list[UnitRow]) -> T
     if target.measure is Measure.SHARE_OF_UNITS:
         assert target.condition is not None
         expr = compile_expression(target.condition)
-        meeting = sum(1 for u in reported if expr.evaluate(_expr_answers(campaign, u.answers)))
+        numeric = frozenset(f.name for f in campaign.fields if f.type.is_numeric)
+        meeting = sum(1 for u in reported if expr.evaluate(_expr_answers(numeric, expr.fields, u.answers)))
         # Units that have not reported have not shown the target is met: they count in the denominator.
         value = (Decimal(meeting) * 100 / len(in_scope)).quantize(TWO_PLACES) if in_scope else None
     elif target.measure is Measure.RATIO:

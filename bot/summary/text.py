@@ -11,6 +11,8 @@ from bot.summary.model import Summary, TargetResult
 
 MISSING_SHOWN_PER_UPPER = 5
 MAX_TOTALS = 25
+MAX_UPPERS = 12  # the chat shows those furthest behind; every upper level is in the files
+MAX_MISSING_GROUPS = 8
 
 
 def _pct(t: Translator, part: int, whole: int) -> str:
@@ -56,7 +58,11 @@ def _completeness(s: Summary, t: Translator) -> list[str]:
     ]
     if len(s.uppers) > 1:
         lines += ["", t("BY UPPER LEVEL:")]
-        for u in s.uppers:
+        shown = s.uppers
+        if len(shown) > MAX_UPPERS:
+            lines.append(t("The {n} furthest behind; all of them are in the Excel file.", n=MAX_UPPERS))
+            shown = sorted(shown, key=lambda u: (u.reported / u.expected if u.expected else 1, u.code))[:MAX_UPPERS]
+        for u in shown:
             late = " — " + t("{n} late", n=u.late) if u.late else ""
             lines.append(f"• {u.name}: {u.reported}/{u.expected} ({_pct(t, u.reported, u.expected)}){late}")
     return lines
@@ -102,10 +108,14 @@ def _missing(s: Summary, t: Translator) -> list[str]:
     by_upper: dict[str, list[str]] = {}
     for u in missing:
         by_upper.setdefault(u.upper_name, []).append(u.name + ("" if u.reachable else " ⚠️"))
-    for upper, names in by_upper.items():
+    groups = sorted(by_upper.items(), key=lambda item: -len(item[1]))
+    for upper, names in groups[:MAX_MISSING_GROUPS]:
         shown = ", ".join(names[:MISSING_SHOWN_PER_UPPER])
         more = len(names) - MISSING_SHOWN_PER_UPPER
         lines.append(f"• {upper}: {shown}" + (" " + t("and {n} more", n=more) if more > 0 else ""))
+    if len(groups) > MAX_MISSING_GROUPS:
+        rest = sum(len(names) for _upper, names in groups[MAX_MISSING_GROUPS:])
+        lines.append(t("… {n} more units under other upper levels: see the Excel file.", n=rest))
     if any(not u.reachable for u in missing):
         lines.append(t("⚠️ cannot be reached by the bot (no one registered, or blocked)"))
     return lines
