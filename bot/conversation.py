@@ -28,7 +28,7 @@ from bot.dialog import form
 from bot.dialog.form import FormContext, FormState
 from bot.dialog.model import ActionInput, Button, FileInput, Reply, TextInput
 from bot.domain import Channel, Role, Unit, UnitKind
-from bot.i18n import Translator, normalise_locale
+from bot.i18n import Translator, normalise_locale, translator
 from bot.invites import hash_code, looks_like_code
 from bot.parsing import ParseError
 from bot.plans import chat as plan_chat
@@ -143,7 +143,7 @@ class Conversation:
         self.campaigns_dir = campaigns_dir  # where a plan published in chat becomes a campaign file
 
     def translator(self, locale: str) -> Translator:
-        return Translator(locale, self.locales_dir)
+        return translator(locale, self.locales_dir)
 
     async def locale_of(self, sender: Sender) -> str:
         return await people_store.locale_of(self.db, sender.channel, sender.external_id) or normalise_locale(

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 _FIELD_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -72,8 +73,10 @@ class Expression:
         return bool(_Value.unwrap(result))
 
 
+@lru_cache(maxsize=4096)
 def compile_expression(source: str) -> Expression:
-    """Parse an expression; raise ExpressionError naming what is wrong."""
+    """Parse an expression; raise ExpressionError naming what is wrong. Cached: a dialog step asks for the
+    same few skip rules and constraints many times."""
     fields = frozenset(_FIELD_REF.findall(source))
     text = _FIELD_REF.sub(lambda m: f"f_{m.group(1)}", source)
     uses_self = bool(_SELF_REF.search(text))

@@ -2,8 +2,9 @@
 clock that plans and sends reminders every minute.
 
 python-telegram-bot's run_polling/run_webhook would own the event loop, so the Application is started
-and stopped by hand next to the Zalo service. The reminder clock is a plain asyncio task: nothing
-important lives in it (the outbox in the database remembers what was planned and sent).
+and stopped by hand next to the Zalo service. The reminder clock is APScheduler 3 in the same loop,
+ticking every minute in the configured zone; nothing important lives in it (the outbox in the
+database remembers what was planned and sent).
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import prepare
 from bot.channels import OutboundChannel
@@ -119,14 +123,23 @@ async def serve(config: Config, clock: Clock, stop: asyncio.Event | None = None)
         sender = make_sender(config, running)
         await sender.recover()
         log.info("running: %s", ", ".join(running.channels) or "no channel")
-        while not stop.is_set():
-            if config.reminders.enabled and running.channels:
+        scheduler = AsyncIOScheduler(timezone=config.app.zone)
+        if config.reminders.enabled and running.channels:
+
+            async def reminder_job() -> None:
                 try:
                     await tick(running, sender, max_seconds=SEND_SECONDS_PER_TICK)
                 except Exception:
-                    log.exception("reminder tick failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=TICK_SECONDS)
+                    log.exception("reminder tick failed")  # the clock keeps ticking; the outbox keeps the state
+
+            # One run at a time, missed runs folded into one: a long wave never stacks ticks.
+            scheduler.add_job(reminder_job, IntervalTrigger(seconds=TICK_SECONDS, timezone=config.app.zone),
+                              id="reminders", max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+        scheduler.start()
+        try:
+            await stop.wait()
+        finally:
+            scheduler.shutdown(wait=False)
     finally:
         await close(running)
 

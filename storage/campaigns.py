@@ -105,13 +105,29 @@ async def sync_campaigns(
 
 
 async def live_campaigns(db: Database) -> list[Campaign]:
-    rows = await db.fetchall("SELECT definition FROM campaigns WHERE status = 'live' ORDER BY id")
-    return [Campaign.model_validate_json(r["definition"]) for r in rows]
+    rows = await db.fetchall("SELECT id FROM campaigns WHERE status = 'live' ORDER BY id")
+    out = []
+    for r in rows:
+        found = await campaign(db, r["id"])
+        if found is not None:
+            out.append(found)
+    return out
+
+
+# Parsed campaigns by (id, sha256): validating a definition compiles every expression, which a dialog step
+# must not pay for; a changed file has a new sha256 and is parsed again.
+_PARSED: dict[tuple[str, str], Campaign] = {}
 
 
 async def campaign(db: Database, campaign_id: str) -> Campaign | None:
-    row = await db.fetchone("SELECT definition FROM campaigns WHERE id = ?", (campaign_id,))
-    return None if row is None else Campaign.model_validate_json(row["definition"])
+    row = await db.fetchone("SELECT sha256 FROM campaigns WHERE id = ?", (campaign_id,))
+    if row is None:
+        return None
+    key = (campaign_id, row["sha256"])
+    if key not in _PARSED:
+        definition = await db.fetchval("SELECT definition FROM campaigns WHERE id = ?", (campaign_id,))
+        _PARSED[key] = Campaign.model_validate_json(definition)
+    return _PARSED[key]
 
 
 async def periods_of(db: Database, campaign_id: str) -> list[PeriodRow]:

@@ -243,7 +243,9 @@ async def test_a_campaign_override_changes_the_slots_and_the_planner_follows_it(
     # The planner reads the campaign as stored: with the override in place, 2/8 08:00 has nothing new
     # (before-3 is gone) and 3/8 09:30 has before-2 for everyone.
     async with world.db.transaction() as tx:
-        await tx.execute("UPDATE campaigns SET definition = ? WHERE id = ?", (over.model_dump_json(), DAKLAK_95))
+        # A new definition comes with a new sha256, as sync_campaigns stores it (parsed campaigns are cached by it).
+        await tx.execute("UPDATE campaigns SET definition = ?, sha256 = 'override' WHERE id = ?",
+                         (over.model_dump_json(), DAKLAK_95))
     await world.add_member("DL-BMT-001")
     dot1 = await world.period_id()
     assert [p for p in pending(await world.planner.preview(vn(2024, 8, 2))) if p.item.period_id == dot1] == []

@@ -13,8 +13,9 @@ text, select_one, text, date as ISO), bool (yes/no), list[str] (select_multiple)
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -51,14 +52,22 @@ class FormState:
     revision_of: int | None = None  # correcting this submission id
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand rather than dataclasses.asdict: this runs on every step, and asdict deep-copies.
+        answers = {k: (list(v) if isinstance(v, list) else v) for k, v in self.answers.items()}
+        pending = list(self.pending) if isinstance(self.pending, list) else self.pending
+        return {
+            "campaign_id": self.campaign_id, "period_key": self.period_key, "unit_id": self.unit_id,
+            "unit_kind": self.unit_kind, "answers": answers, "skipped": list(self.skipped),
+            "stack": list(self.stack), "current": self.current, "phase": self.phase, "pending": pending,
+            "before_cancel": self.before_cancel, "revision_of": self.revision_of,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FormState:
         return cls(**data)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FormContext:
     campaign: Campaign
     period: Period
@@ -66,15 +75,23 @@ class FormContext:
     t: Translator
     zone: ZoneInfo
 
-    @property
+    @cached_property
     def fields(self) -> tuple[FormField, ...]:
         return self.campaign.fields_for(self.period.key, self.unit_kind)
 
+    @cached_property
+    def _by_name(self) -> dict[str, FormField]:
+        return {f.name: f for f in self.campaign.fields}
+
+    @cached_property
+    def numeric(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.campaign.fields if f.type.is_numeric)
+
     def field(self, name: str) -> FormField:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(name)
+        f = self._by_name.get(name)
+        if f is None or f not in self.fields:
+            raise KeyError(name)
+        return f
 
 
 # --- values -------------------------------------------------------------------------------------
@@ -92,7 +109,7 @@ def expression_value(f: FormField, value: Any) -> Any:
 
 
 def expression_answers(ctx: FormContext, answers: dict[str, Any]) -> dict[str, Any]:
-    by_name = {f.name: f for f in ctx.campaign.fields}
+    by_name = ctx._by_name
     return {k: expression_value(by_name[k], v) for k, v in answers.items() if k in by_name}
 
 
@@ -188,16 +205,23 @@ def relevant(ctx: FormContext, f: FormField, answers: dict[str, Any]) -> bool:
 
 
 def relevant_fields(ctx: FormContext, answers: dict[str, Any]) -> list[FormField]:
-    return [f for f in ctx.fields if relevant(ctx, f, answers)]
+    values = expression_answers(ctx, answers)  # once for all the questions, not once per question
+    out = []
+    for f in ctx.fields:
+        expr = f.relevant_expr
+        if expr is None or expr.evaluate(values):
+            out.append(f)
+    return out
 
 
 def progress(ctx: FormContext, state: FormState) -> tuple[int, int]:
     """(question number, questions in all) as the person sees them now. A question whose skip logic
     waits on an unanswered one is counted, so the total only ever shrinks as answers come in."""
     settled = set(state.answers) | set(state.skipped)
+    relevant_now = {f.name for f in relevant_fields(ctx, state.answers)}
     fields = [
         f for f in ctx.fields
-        if relevant(ctx, f, state.answers) or (f.relevant_expr is not None and not f.relevant_expr.fields <= settled)
+        if f.name in relevant_now or (f.relevant_expr is not None and not f.relevant_expr.fields <= settled)
     ]
     names = [f.name for f in fields]
     if state.current in names:
