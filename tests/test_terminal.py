@@ -188,3 +188,13 @@ def test_a_bad_config_stops_the_command_and_names_the_key(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert "[storage] busy_timeout: unknown key" in result.output
     assert not (tmp_path / "db.sqlite3").exists()  # nothing was created
+
+
+def test_without_an_open_period_the_terminal_practises_at_a_time_when_one_was(config_path: Path, repo: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_"))}
+    env["BOT_CONFIG"] = str(config_path)
+    proc = subprocess.run([sys.executable, "-m", "bot", "shell", "--unit", "DL-BMT-001"], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=60, check=False, input="1\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "Hôm nay không có đợt báo cáo nào đang mở" in proc.stdout  # today is long after the seed plans
+    assert "Câu 1/" in proc.stdout  # and the dialog can still be tried

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -13,6 +14,7 @@ from bot.cli import campaigns_cmd, db_cmd, invites_cmd, plans_cmd, reminders_cmd
 from bot.cli.common import config, fail, out, parse_instant, run, state, translator
 from bot.clock import Clock
 from bot.org_import import UnitsFileError
+from storage.db import Database
 
 app = typer.Typer(
     help="Trợ lý báo cáo Công đoàn — reminders, guided reports and summaries for trade unions.",
@@ -35,6 +37,23 @@ class FixedClock:
 
     def now(self) -> datetime:
         return self.at
+
+
+async def practice_instant(db: Database, now: datetime, zone: ZoneInfo) -> datetime | None:
+    """None when some period is still open now; else 08:00 three days before the latest due date."""
+    from storage import campaigns as campaign_store
+
+    latest = None
+    for campaign in await campaign_store.live_campaigns(db):
+        for row in await campaign_store.periods_of(db, campaign.id):
+            if now < row.closes_at:
+                return None
+            if latest is None or row.due_at > latest:
+                latest = row.due_at
+    if latest is None:
+        return None
+    day = (latest.astimezone(zone) - timedelta(days=3)).date()
+    return datetime.combine(day, time(8, 0), tzinfo=zone)
 
 
 def _parse_at(text: str) -> Clock:
@@ -99,10 +118,21 @@ def shell_cmd(
             if prepared.sample_units_loaded:
                 out.print(t("Loaded the sample organisation: {n} units.", n=prepared.sample_units_loaded),
                           markup=False)
+            session_clock = clock
+            if not at:
+                practice = await practice_instant(db, clock.now(), cfg.app.zone)
+                if practice is not None:
+                    # The terminal is for trying forms: when no plan is open today, pretend it is a day when
+                    # one was, and say so.
+                    session_clock = FixedClock(practice)
+                    out.print(t("No reporting period is open today; to try the forms, the terminal acts as if it "
+                                "were {when}. Choose another moment with --at.",
+                                when=t.datetime(practice, cfg.app.zone)), markup=False)
             planner = ReminderPlanner(db, cfg.reminders, cfg.app.zone, cfg.locales_dir)
-            conversation = Conversation(db, clock, cfg.app.zone, cfg.locales_dir, reminders=planner,
-                                        files_dir=cfg.data_dir / "summaries")
-            session = TerminalSession(db, conversation, t, clock, input, lambda s: out.print(s, markup=False))
+            conversation = Conversation(db, session_clock, cfg.app.zone, cfg.locales_dir, reminders=planner,
+                                        files_dir=cfg.data_dir / "summaries", campaigns_dir=cfg.campaigns_dir)
+            session = TerminalSession(db, conversation, t, session_clock, input,
+                                      lambda s: out.print(s, markup=False))
             if unit:
                 chosen = await unit_store.by_code(db, unit)
                 if chosen is None:
