@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,7 @@ from bot.dialog.form import FormContext, FormState
 from bot.dialog.model import ActionInput, Button, FileInput, Reply, TextInput
 from bot.domain import Channel, Role, Unit, UnitKind
 from bot.i18n import Translator, normalise_locale, translator
-from bot.invites import hash_code, looks_like_code
+from bot.invites import hash_code, looks_like_code, new_code
 from bot.parsing import ParseError
 from bot.plans import chat as plan_chat
 from bot.plans.text import PlanError
@@ -51,7 +51,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "baocao", "hannop", "danop", "huy", "trogiup", "ngonngu", "nhacnho", "tonghop")
+COMMANDS = ("start", "baocao", "hannop", "danop", "huy", "trogiup", "ngonngu", "nhacnho", "tonghop", "lienket", "kenh")
+LINK_CODE_LIFETIME = timedelta(minutes=30)
 # Plain words work as well as slash commands.
 COMMAND_WORDS = {
     "báo cáo": "baocao", "bao cao": "baocao", "baocao": "baocao", "nộp báo cáo": "baocao",
@@ -62,6 +63,8 @@ COMMAND_WORDS = {
     "ngôn ngữ": "ngonngu", "ngon ngu": "ngonngu", "language": "ngonngu", "ngonngu": "ngonngu",
     "nhắc nhở": "nhacnho", "nhac nho": "nhacnho", "nhacnho": "nhacnho",
     "tổng hợp": "tonghop", "tong hop": "tonghop", "tonghop": "tonghop",
+    "liên kết": "lienket", "lien ket": "lienket", "lienket": "lienket",
+    "kênh": "kenh", "kenh": "kenh", "kênh nhắc": "kenh",
 }
 
 
@@ -264,6 +267,8 @@ class Conversation:
             return await self._on_choose_submission(person_id, t, state, event)
         if mode == "choose_language":
             return self._on_choose_language(t, state, event)
+        if mode == "channel_choose":
+            return await self._on_channel_choose(person_id, t, state, event)
         if mode == "summary_choose":
             return await self._on_summary_choose(person_id, t, state, event)
         if mode == "remind_choose":
@@ -301,6 +306,12 @@ class Conversation:
                 return _menu({"mode": "choose_language"}, Reply(
                     t("Choose a language:"),
                     choices=(Button("Tiếng Việt", "lang:vi"), Button("English", "lang:en")), columns=2))
+            case "lienket":
+                return self._keep(state, [await self._link_code(person_id, t)])
+            case "kenh":
+                if in_form:
+                    return self._keep(state, [Reply(t("Please finish or cancel (/huy) the report first."))])
+                return await self._channel_menu(person_id, t)
             case "tonghop":
                 if in_form:
                     return self._keep(state, [Reply(t("Please finish or cancel (/huy) the report first."))])
@@ -340,6 +351,8 @@ class Conversation:
             "/ngonngu — " + t("language: Tiếng Việt / English"),
             "/nhacnho — " + t("(officers) remind the units that have not reported"),
             "/tonghop — " + t("(officers, department) summary: who reported, totals, targets"),
+            "/lienket — " + t("use the bot on Telegram and Zalo both"),
+            "/kenh — " + t("choose where reminders reach you"),
             "/trogiup — " + t("this help"),
             "",
             t("You can also type the words: báo cáo, hạn nộp, đã nộp, hủy."),
@@ -360,6 +373,10 @@ class Conversation:
             new_person, view = await people_store.redeem_invite(
                 self.db, code_hash=hash_code(code), identity=identity, locale=locale, now=now)
         except InviteRefusedError as exc:
+            if exc.reason == "unknown":
+                linked = await self._link(sender, identity, code, update_key, now)
+                if linked is not None:
+                    return linked
             text = {
                 "used": t("This invite link has already been used. Each link works once: ask your upper-level "
                           "union for a new one."),
@@ -379,6 +396,57 @@ class Conversation:
         turn = self._keep(state, replies)
         new_version = await self._write(new_person.id, sender, turn, version, update_key, now)
         return Response(replies, new_version, new_person.locale)
+
+    async def _link(self, sender: Sender, identity: Identity, code: str, update_key: str | None,
+                    now: datetime) -> Response | None:
+        """A link code made with /lienket on another channel: this account joins that person."""
+        try:
+            person = await people_store.redeem_link_code(self.db, code_hash=hash_code(code), identity=identity,
+                                                         now=now)
+        except InviteRefusedError as exc:
+            if exc.reason == "unknown":
+                return None
+            t = self.translator(normalise_locale(sender.language_code))
+            text = {
+                "taken": t("This account is already registered for someone else; nothing was linked."),
+                "expired": t("This link code has expired. Type /lienket again on your other channel."),
+                "used": t("This link code has already been used. Type /lienket again on your other channel."),
+            }.get(exc.reason, t("This invite code is not valid. Ask your upper-level union for a new invite link."))
+            return Response([Reply(text)], 0, normalise_locale(sender.language_code))
+        t = self.translator(person.locale)
+        replies = [Reply(t("Linked: {name} can now use the bot here too. Type /kenh to choose where reminders go.",
+                           name=person.full_name))]
+        draft = await draft_store.load(self.db, person.id)
+        turn = self._keep(draft.state if draft else dict(IDLE), replies)
+        version = await self._write(person.id, sender, turn, draft.version if draft else 0, update_key, now)
+        return Response(replies, version, person.locale)
+
+    async def _link_code(self, person_id: int, t: Translator) -> Reply:
+        code = new_code()
+        now = self.clock.now()
+        await people_store.create_link_code(self.db, person_id=person_id, code_hash=hash_code(code), now=now,
+                                            expires_at=now + LINK_CODE_LIFETIME)
+        return Reply(t("Your link code: {code}\nOn your other channel (Telegram or Zalo), send this code to the bot "
+                       "within 30 minutes: reports, reminders and receipts then reach you there too.", code=code))
+
+    async def _channel_menu(self, person_id: int, t: Translator) -> _Turn:
+        channels, chosen = await people_store.channels_of(self.db, person_id)
+        if len(channels) < 2:
+            return _Turn(dict(IDLE), [Reply(t("You use only one channel. To add another, type /lienket here and send "
+                                              "the code to the bot on the other one."))])
+        names = {"telegram": "Telegram", "zalo": "Zalo"}
+        choices = [Button(names.get(c, c) + (" ✓" if c == chosen else ""), f"ch:{c}") for c in channels]
+        choices.append(Button(t("The one I used last") + (" ✓" if chosen is None else ""), "ch:last"))
+        return _menu({"mode": "channel_choose", "channels": channels},
+                     Reply(t("Where should reminders and summaries reach you?"), choices=tuple(choices)))
+
+    async def _on_channel_choose(self, person_id: int, t: Translator, state: dict[str, Any], event: Any) -> _Turn:
+        if isinstance(event, ActionInput) and event.action.startswith("ch:"):
+            choice = event.action[3:]
+            if choice == "last" or choice in state.get("channels", []):
+                await people_store.set_preferred_channel(self.db, person_id, None if choice == "last" else choice)
+                return _Turn(dict(IDLE), [Reply(t("Saved."))])
+        return self._keep(state, [Reply(t("Please choose one of the answers offered.")), _menu_reply(state["menu"])])
 
     async def _greeting(self, person_id: int, t: Translator) -> str:
         views = await people_store.memberships_of(self.db, person_id)

@@ -84,6 +84,14 @@ INITIAL_SCHEMA = Migration(
             revoked_at  TEXT
         )""",
         "CREATE INDEX invites_unit ON invites(unit_id)",
+        # One person on several channels: a short-lived code made on one channel links the other.
+        """CREATE TABLE link_codes (
+            code_hash   TEXT PRIMARY KEY,
+            person_id   INTEGER NOT NULL REFERENCES people(id),
+            created_at  TEXT NOT NULL,
+            expires_at  TEXT NOT NULL,
+            used_at     TEXT
+        )""",
         # --- campaigns ------------------------------------------------------------------
         """CREATE TABLE campaigns (
             id          TEXT PRIMARY KEY,

@@ -288,3 +288,56 @@ async def mark_blocked_chat(db: Database, channel: Channel, chat_id: str, now: d
             "UPDATE identities SET blocked_at = ? WHERE channel = ? AND chat_id = ? AND blocked_at IS NULL",
             (to_db(now), channel.value, chat_id),
         )
+
+
+async def create_link_code(
+    db: Database, *, person_id: int, code_hash: str, now: datetime, expires_at: datetime
+) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO link_codes(code_hash, person_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                         (code_hash, person_id, to_db(now), to_db(expires_at)))
+
+
+async def redeem_link_code(db: Database, *, code_hash: str, identity: Identity, now: datetime) -> Person:
+    """Attach a channel identity to the person who made the code; InviteRefusedError("unknown"/"used"/
+    "expired"/"taken") otherwise. "taken": this account already belongs to someone else."""
+    async with db.transaction() as tx:
+        row = await tx.fetchone("SELECT * FROM link_codes WHERE code_hash = ?", (code_hash,))
+        if row is None:
+            raise InviteRefusedError("unknown")
+        if row["used_at"] is not None:
+            raise InviteRefusedError("used")
+        if now >= from_db(row["expires_at"]):
+            raise InviteRefusedError("expired")
+        owner = await tx.fetchone("SELECT person_id FROM identities WHERE channel = ? AND external_id = ?",
+                                  (identity.channel.value, identity.external_id))
+        if owner is not None and owner["person_id"] != row["person_id"]:
+            raise InviteRefusedError("taken")
+        stamp = to_db(now)
+        if owner is None:
+            await tx.execute(
+                "INSERT INTO identities(person_id, channel, external_id, chat_id, username, display_name, "
+                "last_seen_at, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                (row["person_id"], identity.channel.value, identity.external_id, identity.chat_id, identity.username,
+                 identity.display_name, stamp, stamp),
+            )
+        await tx.execute("UPDATE link_codes SET used_at = ? WHERE code_hash = ?", (stamp, code_hash))
+        await audit.record(tx, at=now, actor=f"person:{row['person_id']}", action="link", entity="identity",
+                           entity_id=identity.external_id, detail={"channel": identity.channel.value})
+    person = await person_by_id(db, row["person_id"])
+    assert person is not None
+    return person
+
+
+async def channels_of(db: Database, person_id: int) -> tuple[list[str], str | None]:
+    """The channels a person can be reached on (not blocked, not the terminal), and the one they chose."""
+    rows = await db.fetchall(
+        "SELECT DISTINCT channel FROM identities WHERE person_id = ? AND blocked_at IS NULL AND channel != 'terminal' "
+        "ORDER BY channel", (person_id,))
+    chosen = await db.fetchval("SELECT preferred_channel FROM people WHERE id = ?", (person_id,))
+    return [r["channel"] for r in rows], chosen
+
+
+async def set_preferred_channel(db: Database, person_id: int, channel: str | None) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE people SET preferred_channel = ? WHERE id = ?", (channel, person_id))

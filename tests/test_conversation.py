@@ -331,3 +331,31 @@ async def test_a_chair_cannot_send_reminders(world: World) -> None:
     response = await world.conv.handle(CHAIR, Command("nhacnho"))
     assert "Chỉ cán bộ công đoàn cấp trên và Ban" in text_of(response)
     assert await world.db.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_one_person_links_telegram_and_zalo_and_chooses_where_reminders_go(world: World) -> None:
+    from storage import reminders as reminder_store
+
+    await world.register(CHAIR, "DL-BMT-001")
+    code_reply = await world.conv.handle(CHAIR, Command("lienket"))
+    code = text_of(code_reply).split("\n")[0].split(": ")[1]
+    zalo = Sender(Channel.ZALO, "z-42", "z-42", "Hoa trên Zalo", None, "vi")
+    linked = await world.conv.handle(zalo, TextInput(code))
+    assert "Đã liên kết: Nguyễn Thị Hoa" in text_of(linked)
+    assert await world.db.fetchval("SELECT count(*) FROM people") == 1  # one person, two channels
+    # The same report continues on either channel.
+    await world.open_report(CHAIR, "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1")
+    resumed = await world.conv.handle(zalo, Command("baocao"))
+    assert "Câu 1/" in text_of(resumed)
+    await world.conv.handle(zalo, Command("huy"))
+    await world.conv.handle(zalo, TextInput("có"))
+    menu = await world.conv.handle(zalo, Command("kenh"))
+    done = await press_label(world.conv, zalo, menu, "Zalo")
+    assert "Đã lưu" in text_of(done)
+    unit = await unit_store.by_code(world.db, "DL-BMT-001")
+    assert unit is not None
+    found = await reminder_store.recipients(world.db, [unit.id], ("chair",))
+    assert [(r.channel, r.chat_id) for r in found[unit.id]] == [("zalo", "z-42")]
+    # A used code links nothing more; an account of someone else is never taken over.
+    again = await world.conv.handle(Sender(Channel.ZALO, "z-43", "z-43", "Người khác", None, "vi"), TextInput(code))
+    assert "đã được dùng" in text_of(again)
