@@ -7,9 +7,12 @@ a real bot token would find no such chats, so this is for the demo database only
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.campaign_model import Campaign, FieldType, FormField
@@ -123,9 +126,29 @@ async def _ensure_person(db: Database, unit: Unit, role: Role, index: int, rng: 
     )
 
 
-async def fill_demo(db: Database, now: datetime, locales_dir: Any, seed: int = 2024) -> DemoResult:
+# A 1x1 PNG: the demo's "activity photos" are files like any upload, kept in the data folder.
+DEMO_PHOTO = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+async def _demo_photo(db: Database, uploads: Path, person_id: int, unit_id: int, period_id: int, field: str,
+                      now: datetime, n: int) -> int:
+    uploads.mkdir(parents=True, exist_ok=True)
+    path = uploads / f"demo-{unit_id}-{period_id}-{n}.png"
+    path.write_bytes(DEMO_PHOTO)
+    return await submission_store.add_attachment(
+        db, person_id=person_id, unit_id=unit_id, period_id=period_id, field=field, channel=Channel.TELEGRAM.value,
+        file_id=None, file_unique_id=None, file_name=path.name, mime_type="image/png", size_bytes=len(DEMO_PHOTO),
+        sha256=hashlib.sha256(DEMO_PHOTO).hexdigest(), local_path=str(path), now=now,
+    )
+
+
+async def fill_demo(db: Database, now: datetime, locales_dir: Any, seed: int = 2024,
+                    uploads: Path | None = None) -> DemoResult:
     """People for every unit and, for every period already due, submissions from most expected units:
-    about 70% on time, 15% late, 15% missing; one in ten revised."""
+    about 70% on time, 15% late, 15% missing; one in ten revised; about one in six with photos (when
+    `uploads` is given)."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     t = Translator("vi", locales_dir)
     units = await unit_store.all_units(db)
@@ -157,6 +180,13 @@ async def fill_demo(db: Database, now: datetime, locales_dir: Any, seed: int = 2
                 c: Campaign = campaigns[campaign.id]
                 ctx = FormContext(c, c.period(row.key), unit.kind, t, c.zone)
                 answers = believable_answers(rng, ctx)
+                photo_fields = [f for f in ctx.fields if f.type is FieldType.PHOTO]
+                if uploads is not None and photo_fields and rng.random() < 0.17:
+                    count = rng.randint(1, min(3, photo_fields[0].max_files))
+                    answers[photo_fields[0].name] = [
+                        await _demo_photo(db, uploads, person_id, unit.id, row.id, photo_fields[0].name,
+                                          submitted_at, n) for n in range(count)
+                    ]
                 async with db.transaction() as tx:
                     await submission_store.record(tx, period_id=row.id, unit_id=unit.id, person_id=person_id,
                                                   channel=Channel.TELEGRAM.value, answers=answers, now=submitted_at,

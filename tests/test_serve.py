@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import datetime
 
 from bot.config import Config
@@ -51,5 +52,43 @@ async def test_one_tick_plans_and_sends_through_the_open_channels(config: Config
         assert all(chat == "111" for chat, _ in channel.sent)
         again, stats2 = await tick(running, sender, max_seconds=None)  # the next minute: nothing twice
         assert (again.pending, stats2.sent) == (0, 0)
+    finally:
+        await close(running)
+
+
+async def test_each_channel_is_paced_by_its_own_rate(config: Config, clock: FakeClock) -> None:
+    """Zalo at 5/s does not slow Telegram at 29/s: the sender interleaves them, each on its own schedule."""
+    from scheduler.sender import OutboxSender
+    from storage import outbox
+    from storage.outbox import OutboxItem
+
+    running: Running = await open_running(config, clock)
+    try:
+        now = clock.now()
+        items = [OutboxItem(f"k:{ch}:{i}", "manual", None, None, None, ch, f"{ch}-{i}", now, {"text": "x"})
+                 for ch in ("telegram", "zalo") for i in range(10)]
+        await outbox.add(running.db, items, now)
+        fake_time = [0.0]
+        sent: list[tuple[str, float]] = []
+
+        class Fake:
+            def __init__(self, name: str) -> None:
+                self.name = name
+
+            async def send(self, chat_id: str, reply: Reply) -> None:
+                sent.append((self.name, fake_time[0]))
+
+        async def sleep(seconds: float) -> None:
+            fake_time[0] += seconds
+
+        sender = OutboxSender(running.db, {"telegram": Fake("telegram"), "zalo": Fake("zalo")}, clock,
+                              per_second={"telegram": 29.0, "zalo": 5.0}, monotonic=lambda: fake_time[0], sleep=sleep)
+        stats = await sender.drain()
+        assert stats.sent == 20
+        zalo_times = [at for name, at in sent if name == "zalo"]
+        telegram_times = [at for name, at in sent if name == "telegram"]
+        assert all(b - a >= 0.2 - 1e-9 for a, b in itertools.pairwise(zalo_times))
+        assert max(telegram_times) < 1.0  # ten Telegram messages are done long before the Zalo ones
+        assert max(zalo_times) >= 1.8 - 1e-9  # nine gaps of 0.2 s
     finally:
         await close(running)

@@ -160,7 +160,8 @@ def demo_cmd() -> None:
     async def go() -> DemoResult:
         prepared = await prepare(cfg, state.clock.now())
         try:
-            return await fill_demo(prepared.db, state.clock.now(), cfg.locales_dir)
+            return await fill_demo(prepared.db, state.clock.now(), cfg.locales_dir,
+                                   uploads=cfg.data_dir / "uploads" / "demo")
         finally:
             await prepared.db.close()
 
