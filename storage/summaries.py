@@ -68,7 +68,8 @@ async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_root
     # answer row costs more than the query itself at ten thousand units.
     answers: dict[int, dict[str, Any]] = {}
     for r in await db.fetchall(
-        """SELECT s.unit_id, json_group_object(a.field, json(a.value)) AS answers FROM submissions s
+        """SELECT s.unit_id, '{' || group_concat(json_quote(a.field) || ':' || a.value, ',') || '}' AS answers
+           FROM submissions s
            JOIN submission_revisions v ON v.submission_id = s.id AND v.revision = s.revision
            JOIN answers a ON a.revision_id = v.id
            WHERE s.period_id = ?
@@ -76,7 +77,7 @@ async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_root
         (period_id,),
     ):
         answers[r["unit_id"]] = json.loads(r["answers"])
-    contacts, reachable = await _contacts(db, expected)
+    contacts, reachable = await _contacts(db, expected, everything=scope_roots is None)
     rows = []
     for uid in expected:
         code, name, kind, _parent = tree[uid]
@@ -91,24 +92,30 @@ async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_root
     return rows
 
 
-async def _contacts(db: Database, unit_ids: list[int]) -> tuple[dict[int, list[str]], set[int]]:
+_CONTACTS = """SELECT m.unit_id, p.full_name,
+                      EXISTS (SELECT 1 FROM identities i WHERE i.person_id = p.id AND i.blocked_at IS NULL
+                              AND i.channel != 'terminal') AS reachable
+               FROM memberships m JOIN people p ON p.id = m.person_id
+               WHERE m.role IN ('chair', 'officer') AND m.revoked_at IS NULL AND p.active = 1"""
+
+
+async def _contacts(db: Database, unit_ids: list[int], *, everything: bool = False
+                    ) -> tuple[dict[int, list[str]], set[int]]:
     names: dict[int, list[str]] = defaultdict(list)
     reachable: set[int] = set()
-    for i in range(0, len(unit_ids), 500):
-        chunk = unit_ids[i:i + 500]
-        if not chunk:
-            continue
-        marks = ",".join("?" * len(chunk))
-        rows = await db.fetchall(
-            f"""SELECT m.unit_id, p.full_name,
-                       EXISTS (SELECT 1 FROM identities i WHERE i.person_id = p.id AND i.blocked_at IS NULL
-                               AND i.channel != 'terminal') AS reachable
-                FROM memberships m JOIN people p ON p.id = m.person_id
-                WHERE m.unit_id IN ({marks}) AND m.role IN ('chair', 'officer') AND m.revoked_at IS NULL
-                  AND p.active = 1""",
-            chunk,
-        )
+    if everything:  # the whole organisation: one query, no list of ids
+        batches = [await db.fetchall(_CONTACTS)]
+    else:
+        batches = []
+        for i in range(0, len(unit_ids), 500):
+            chunk = unit_ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            batches.append(await db.fetchall(f"{_CONTACTS} AND m.unit_id IN ({marks})", chunk))
+    wanted = set(unit_ids)
+    for rows in batches:
         for r in rows:
+            if r["unit_id"] not in wanted:
+                continue
             names[r["unit_id"]].append(r["full_name"])
             if r["reachable"]:
                 reachable.add(r["unit_id"])

@@ -31,8 +31,19 @@ def _expr_answers(numeric: frozenset[str], wanted: frozenset[str], answers: dict
     return {name: (_number(answers[name]) if name in numeric else answers[name]) for name in wanted if name in answers}
 
 
-def field_total(f: FormField, reported: list[UnitRow]) -> FieldTotal:
-    values = [u.answers[f.name] for u in reported if u.answers.get(f.name) is not None]
+def answer_columns(rows: list[UnitRow]) -> dict[str, list[Any]]:
+    """Every field's answers in one pass over the units (not one pass per field)."""
+    columns: dict[str, list[Any]] = {}
+    for u in rows:
+        for name, value in u.answers.items():
+            if value is not None:
+                columns.setdefault(name, []).append(value)
+    return columns
+
+
+def field_total(f: FormField, reported: list[UnitRow], values: list[Any] | None = None) -> FieldTotal:
+    if values is None:
+        values = [u.answers[f.name] for u in reported if u.answers.get(f.name) is not None]
     if f.type.is_numeric and values and all(type(v) is int for v in values):
         # Counts and money are whole numbers: add them as ints, convert once.
         total_int = sum(values)
@@ -122,7 +133,8 @@ def compute_summary(
     ]
     fields = campaign.fields_for(period.key)
     counted = rollup_rows(reported)
-    totals = [field_total(f, counted) for f in fields
+    columns = answer_columns(counted)
+    totals = [field_total(f, counted, columns.get(f.name, [])) for f in fields
               if f.type.is_numeric or f.type in (FieldType.YES_NO, FieldType.SELECT_ONE, FieldType.SELECT_MULTIPLE)]
     targets = [target_result(campaign, t, units) for t in campaign.targets if not t.periods or period.key in t.periods]
     narratives: list[Narrative] = []
