@@ -153,22 +153,21 @@ async def fill_demo(db: Database, now: datetime, locales_dir: Any, seed: int = 2
     t = Translator("vi", locales_dir)
     units = await unit_store.all_units(db)
     people = 0
+    person_of: dict[int, int] = {}
     for index, unit in enumerate(units, start=1):
         role = {UnitKind.PROVINCE: Role.DEPARTMENT, UnitKind.UPPER: Role.OFFICER}.get(unit.kind, Role.CHAIR)
-        await _ensure_person(db, unit, role, index, rng, now)
+        person_of[unit.id] = await _ensure_person(db, unit, role, index, rng, now)
         people += 1
     submissions = revisions = late = missing = 0
     campaigns = {c.id: c for c in await campaign_store.live_campaigns(db)}
     for unit in units:
         if unit.kind is UnitKind.PROVINCE:
             continue
-        person_id = await db.fetchval(
-            "SELECT person_id FROM identities WHERE channel = 'telegram' AND external_id LIKE ?",
-            (f"demo-{unit.code}-%",))
+        person_id = person_of[unit.id]
+        already = await submission_store.of_unit(db, unit.id)
         for campaign in await campaigns_for_unit(db, unit):
             for row in await campaign_store.periods_of(db, campaign.id):
-                if row.due_at > now or await db.fetchval(
-                        "SELECT 1 FROM submissions WHERE period_id = ? AND unit_id = ?", (row.id, unit.id)):
+                if row.due_at > now or row.id in already:
                     continue
                 roll = rng.random()
                 if roll < 0.15:

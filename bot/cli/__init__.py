@@ -203,6 +203,7 @@ def summary_cmd(
     try:
         written = run(go())
     except SummaryNotFoundError as exc:
-        fail(str(exc))
+        fail(t("Not found: {what}. See python -m bot campaigns check --json for campaign and period names.",
+               what=str(exc)))
     for path in written:
         out.print(t("Written: {path}", path=path), markup=False)

@@ -61,10 +61,11 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 def parse_instant(text: str) -> datetime:
     """--at: an ISO-8601 instant with its zone, or a clear refusal."""
+    t = translator(config())
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
-        fail(f"--at {text}: expected an ISO-8601 instant such as 2024-08-02T08:00:00+07:00")
+        fail(t("--at {value}: expected an ISO-8601 instant such as 2024-08-02T08:00:00+07:00", value=text))
     if at.tzinfo is None:
-        fail(f"--at {text}: give the zone too, e.g. 2024-08-02T08:00:00+07:00")
+        fail(t("--at {value}: give the zone too, e.g. 2024-08-02T08:00:00+07:00", value=text))
     return at
