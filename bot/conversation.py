@@ -173,8 +173,6 @@ class Conversation:
         return update_key is not None and await draft_store.seen(self.db, sender.channel.value, update_key)
 
     async def handle(self, sender: Sender, event: Event, update_key: str | None = None) -> Response:
-        if await self.already_handled(sender, update_key):
-            return Response([], 0, normalise_locale(sender.language_code), duplicate=True)
         for _attempt in range(3):
             try:
                 return await self._handle_once(sender, event, update_key)
@@ -186,9 +184,14 @@ class Conversation:
 
     async def _handle_once(self, sender: Sender, event: Event, update_key: str | None) -> Response:
         now = self.clock.now()
-        person = await people_store.person_by_identity(self.db, sender.channel, sender.external_id)
-        draft = await draft_store.load(self.db, person.id) if person else None
+        context = await people_store.turn_context(self.db, sender.channel, sender.external_id, update_key, now)
+        if context.seen:
+            return Response([], 0, normalise_locale(sender.language_code), duplicate=True)
+        person = context.person
+        draft = draft_store.from_row(person.id, context.draft_row) if person and context.draft_row else None
         state = draft.state if draft else dict(IDLE)
+        if context.campaign_sha:
+            state["_sha"] = context.campaign_sha  # read with the draft; dropped before the state is saved
         version = draft.version if draft else 0
         if isinstance(event, TextInput) and event.text.strip().startswith("/"):
             event = _as_command(event.text)
@@ -207,12 +210,13 @@ class Conversation:
         t = self.translator(locale)
         numbered = sender.channel is not Channel.TELEGRAM
         turn = await self._dispatch(person.id, locale, t, state, version, event, numbered, sender)
-        new_version = await self._write(person.id, sender, turn, version, update_key, now)
+        new_version = await self._write(person.id, sender, turn, version, update_key, now, touch=context.touch)
         return Response(turn.replies, new_version, turn.locale or locale)
 
     async def _write(self, person_id: int, sender: Sender, turn: _Turn, version: int, update_key: str | None,
-                     now: datetime) -> int:
+                     now: datetime, *, touch: bool = True) -> int:
         state = dict(turn.state)
+        state.pop("_sha", None)
         state["offered"] = [a for r in turn.replies for a in r.actions]
         async with self.db.transaction() as tx:
             if update_key is not None:
@@ -226,7 +230,8 @@ class Conversation:
                 turn.replies.insert(0, self._receipt(sub, row))
             if turn.locale:
                 await people_store.set_locale(tx, person_id, turn.locale)
-            await people_store.touch_identity(tx, sender.channel, sender.external_id, now)
+            if touch:  # last seen (and any block lifted) is refreshed, not rewritten on every step
+                await people_store.touch_identity(tx, sender.channel, sender.external_id, now)
             return await draft_store.save(
                 tx, person_id=person_id, expected_version=version, state=state, unit_id=turn.unit_id,
                 period_id=turn.period_id, step=turn.step, steps_total=turn.steps_total, now=now,
@@ -587,7 +592,7 @@ class Conversation:
 
     async def _form_context(self, t: Translator, state: dict[str, Any]) -> tuple[FormContext, FormState]:
         fstate = FormState.from_json(state["form"])
-        campaign = await campaign_store.campaign(self.db, fstate.campaign_id)
+        campaign = await campaign_store.campaign(self.db, fstate.campaign_id, state.get("_sha"))
         if campaign is None:
             raise LookupError(fstate.campaign_id)
         period = campaign.period(fstate.period_key)

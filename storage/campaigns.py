@@ -119,7 +119,10 @@ async def live_campaigns(db: Database) -> list[Campaign]:
 _PARSED: dict[tuple[str, str], Campaign] = {}
 
 
-async def campaign(db: Database, campaign_id: str) -> Campaign | None:
+async def campaign(db: Database, campaign_id: str, sha256: str | None = None) -> Campaign | None:
+    """The parsed campaign; pass its sha256 when already known (it saves a query)."""
+    if sha256 is not None and (campaign_id, sha256) in _PARSED:
+        return _PARSED[(campaign_id, sha256)]
     row = await db.fetchone("SELECT sha256 FROM campaigns WHERE id = ?", (campaign_id,))
     if row is None:
         return None

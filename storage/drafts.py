@@ -48,9 +48,11 @@ class DuplicateUpdateError(Exception):
 
 async def load(db: Database, person_id: int) -> Draft | None:
     row = await db.fetchone("SELECT * FROM drafts WHERE person_id = ?", (person_id,))
-    if row is None:
-        return None
-    return Draft(row["person_id"], json.loads(row["state"]), row["version"], row["unit_id"], row["period_id"],
+    return None if row is None else from_row(person_id, row)
+
+
+def from_row(person_id: int, row: Any) -> Draft:
+    return Draft(person_id, json.loads(row["state"]), row["version"], row["unit_id"], row["period_id"],
                  row["step"], row["steps_total"], from_db(row["updated_at"]))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.domain import Channel, Invite, Membership, Person, Role, Unit, UnitKind
 from storage import audit
@@ -341,3 +342,44 @@ async def channels_of(db: Database, person_id: int) -> tuple[list[str], str | No
 async def set_preferred_channel(db: Database, person_id: int, channel: str | None) -> None:
     async with db.transaction() as tx:
         await tx.execute("UPDATE people SET preferred_channel = ? WHERE id = ?", (channel, person_id))
+
+
+@dataclass(frozen=True, slots=True)
+class TurnContext:
+    person: Person | None
+    draft_row: dict[str, Any] | None  # the drafts row, or None
+    seen: bool  # this update was handled before
+    touch: bool  # the identity needs its last_seen_at (or a lifted block) written
+    campaign_sha: str | None = None  # of the campaign the open form belongs to
+
+
+TOUCH_EVERY_SECONDS = 600
+
+
+async def turn_context(db: Database, channel: Channel, external_id: str, update_key: str | None,
+                       now: datetime) -> TurnContext:
+    """Everything a dialog step reads first, in one query: who, their draft, and whether this update
+    was handled before (a step is a few trips to the database thread; each trip counts)."""
+    row = await db.fetchone(
+        """SELECT p.id AS person_id, p.full_name, p.locale, p.created_at, i.blocked_at, i.last_seen_at,
+                  d.state, d.version, d.unit_id, d.period_id, d.step, d.steps_total, d.updated_at,
+                  c.sha256 AS campaign_sha,
+                  EXISTS (SELECT 1 FROM processed_updates WHERE channel = ? AND update_key = ?) AS seen
+           FROM (SELECT 1) AS one
+           LEFT JOIN identities i ON i.channel = ? AND i.external_id = ?
+           LEFT JOIN people p ON p.id = i.person_id
+           LEFT JOIN drafts d ON d.person_id = p.id
+           LEFT JOIN campaigns c ON c.id = json_extract(d.state, '$.form.campaign_id')""",
+        (channel.value, update_key or "", channel.value, external_id),
+    )
+    assert row is not None
+    seen = bool(row["seen"]) and update_key is not None
+    if row["person_id"] is None:
+        return TurnContext(None, None, seen, False)
+    person = Person(row["person_id"], row["full_name"], row["locale"], from_db(row["created_at"]))
+    draft = None
+    if row["state"] is not None:
+        draft = {k: row[k] for k in ("state", "version", "unit_id", "period_id", "step", "steps_total", "updated_at")}
+    last = from_db_opt(row["last_seen_at"])
+    touch = row["blocked_at"] is not None or last is None or (now - last).total_seconds() > TOUCH_EVERY_SECONDS
+    return TurnContext(person, draft, seen, touch, row["campaign_sha"])
