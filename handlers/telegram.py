@@ -53,6 +53,8 @@ MENU = (
     ("ngonngu", "Language", "Ngôn ngữ / Language"),
     ("nhacnho", "Remind units that have not reported", "Nhắc đơn vị chưa nộp"),
     ("tonghop", "Summary of a reporting period", "Tổng hợp báo cáo"),
+    ("lienket", "Use the bot on Zalo too", "Dùng bot cả trên Zalo"),
+    ("kenh", "Where reminders reach me", "Chọn kênh nhận lời nhắc"),
 )
 
 
