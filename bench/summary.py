@@ -527,7 +527,6 @@ async def fill(db: Any, rng: random.Random, n_fields: int) -> dict[str, int]:
                              else due - timedelta(hours=rng.uniform(1, 24 * 20)))
                     n_rev = 2 if rng.random() < REVISED_SHARE else 1
                     last = first + timedelta(hours=rng.uniform(1, 48)) if n_rev == 2 else first
-                    subs.append((sub_id, p["id"], uid, reference(sub_id), n_rev, to_db(first), to_db(last), int(late)))
                     values = answers_for(rng, ints, money, start)
                     person = chair_of.get(uid)
                     channel = "telegram" if rng.random() < 0.85 else "zalo"
@@ -540,9 +539,12 @@ async def fill(db: Any, rng: random.Random, n_fields: int) -> dict[str, int]:
                             for name, *_ in rng.sample(ints, 3):
                                 values[name] = values[name] + rng.randint(0, 5)
                         answers.extend((rev_id, k, json.dumps(v, ensure_ascii=False)) for k, v in values.items())
+                    # As storage.submissions.record keeps it: the latest revision's answers on the submission.
+                    subs.append((sub_id, p["id"], uid, reference(sub_id), n_rev, to_db(first), to_db(last), int(late),
+                                 json.dumps(values, ensure_ascii=False, sort_keys=True)))
                 await tx.executemany(
                     "INSERT INTO submissions(id, period_id, unit_id, reference, revision, first_submitted_at, "
-                    "last_submitted_at, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", subs)
+                    "last_submitted_at, late, latest_answers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", subs)
                 await tx.executemany(
                     "INSERT INTO submission_revisions(id, submission_id, revision, submitted_at, submitted_by, "
                     "channel, late) VALUES (?, ?, ?, ?, ?, ?, ?)", revs)

@@ -140,6 +140,9 @@ INITIAL_SCHEMA = Migration(
             first_submitted_at TEXT NOT NULL,
             last_submitted_at  TEXT NOT NULL,
             late        INTEGER NOT NULL DEFAULT 0,
+            -- the latest revision's answers as one JSON object, for summaries over thousands of units;
+            -- every revision's answers stay in the answers table
+            latest_answers TEXT NOT NULL DEFAULT '{}',
             UNIQUE (period_id, unit_id)
         )""",
         "CREATE INDEX submissions_unit ON submissions(unit_id)",

@@ -136,6 +136,8 @@ async def record(
         "INSERT INTO answers(revision_id, field, value) VALUES (?, ?, ?)",
         [(revision_id, k, json.dumps(v, ensure_ascii=False)) for k, v in sorted(answers.items())],
     )
+    await tx.execute("UPDATE submissions SET latest_answers = ? WHERE id = ?",
+                     (json.dumps(answers, ensure_ascii=False, sort_keys=True), submission_id))
     await audit.record(tx, at=now, actor=f"person:{person_id}", action="submit" if revision == 1 else "revise",
                        entity="submission", entity_id=submission_id,
                        detail={"revision": revision, "channel": channel, "late": late})

@@ -64,19 +64,12 @@ async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_root
             (period_id,),
         )
     }
-    # One row per unit with its answers gathered into a JSON object by SQLite: a Python loop over every
-    # answer row costs more than the query itself at ten thousand units.
-    answers: dict[int, dict[str, Any]] = {}
-    for r in await db.fetchall(
-        """SELECT s.unit_id, '{' || group_concat(json_quote(a.field) || ':' || a.value, ',') || '}' AS answers
-           FROM submissions s
-           JOIN submission_revisions v ON v.submission_id = s.id AND v.revision = s.revision
-           JOIN answers a ON a.revision_id = v.id
-           WHERE s.period_id = ?
-           GROUP BY s.unit_id""",
-        (period_id,),
-    ):
-        answers[r["unit_id"]] = json.loads(r["answers"])
+    # The latest answers are kept as one JSON object on each submission: one row per unit, no join over
+    # every answer (the per-revision answers table stays the record of history).
+    answers: dict[int, dict[str, Any]] = {
+        r["unit_id"]: json.loads(r["latest_answers"])
+        for r in await db.fetchall("SELECT unit_id, latest_answers FROM submissions WHERE period_id = ?", (period_id,))
+    }
     contacts, reachable = await _contacts(db, expected, everything=scope_roots is None)
     rows = []
     for uid in expected:
