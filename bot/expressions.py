@@ -63,6 +63,19 @@ class Expression:
 
     def evaluate(self, answers: Mapping[str, Any], current: Any = None) -> bool:
         """True when the expression holds; a missing answer makes comparisons with it false."""
+        raw = {f"f_{name}": answers.get(name) for name in self.fields}
+        if (current is not None or not self.uses_self) and all(
+            isinstance(v, (Decimal, bool, str)) for v in raw.values()
+        ):
+            # Every answer present and of a plain type: evaluate directly. Summaries run thousands of these;
+            # the wrapper below exists only for missing answers and mixed types.
+            raw[_SELF_NAME] = current
+            raw.update(_BUILTINS)
+            try:
+                result = eval(self._code, {"__builtins__": {}}, raw)  # noqa: S307 - whitelisted AST
+                return bool(_Value.unwrap(result))
+            except (TypeError, ZeroDivisionError, ArithmeticError):
+                pass  # e.g. a number compared with text: the wrapper says False where Python would raise
         env = {f"f_{name}": _Value.wrap(answers.get(name)) for name in self.fields}
         env[_SELF_NAME] = _Value.wrap(current)
         env.update(_BUILTINS)

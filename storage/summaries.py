@@ -20,7 +20,8 @@ from storage.timefmt import from_db
 
 async def _tree(db: Database) -> dict[int, tuple[str, str, UnitKind, int | None]]:
     rows = await db.fetchall("SELECT id, code, name, kind, parent_id FROM units WHERE active = 1")
-    return {r["id"]: (r["code"], r["name"], UnitKind(r["kind"]), r["parent_id"]) for r in rows}
+    kinds = {k.value: k for k in UnitKind}  # a dict lookup, not an Enum call per unit
+    return {r["id"]: (r["code"], r["name"], kinds[r["kind"]], r["parent_id"]) for r in rows}
 
 
 def _within(tree: dict[int, tuple[str, str, UnitKind, int | None]], roots: Iterable[int]) -> set[int]:
@@ -38,15 +39,19 @@ def _within(tree: dict[int, tuple[str, str, UnitKind, int | None]], roots: Itera
     return out
 
 
-def _upper_of(tree: dict[int, tuple[str, str, UnitKind, int | None]], uid: int) -> tuple[str, str]:
-    node: int | None = uid
-    while node is not None:
-        code, name, kind, parent = tree[node]
-        if kind in (UnitKind.UPPER, UnitKind.PROVINCE):
-            return code, name
-        node = parent
-    code, name, _k, _p = tree[uid]
-    return code, name
+_UPPER_KINDS = frozenset({UnitKind.UPPER, UnitKind.PROVINCE})
+
+
+def _upper_of(tree: dict[int, tuple[str, str, UnitKind, int | None]], uid: int,
+              memo: dict[int, tuple[str, str]]) -> tuple[str, str]:
+    """The upper-level union a unit belongs to (itself for an upper level); `memo` shares the walk between
+    units with the same parent."""
+    if uid in memo:
+        return memo[uid]
+    code, name, kind, parent = tree[uid]
+    found = (code, name) if kind in _UPPER_KINDS or parent is None else _upper_of(tree, parent, memo)
+    memo[uid] = found
+    return found
 
 
 async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_roots: list[int] | None) -> list[UnitRow]:
@@ -72,9 +77,10 @@ async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_root
     }
     contacts, reachable = await _contacts(db, expected, everything=scope_roots is None)
     rows = []
+    uppers: dict[int, tuple[str, str]] = {}
     for uid in expected:
         code, name, kind, _parent = tree[uid]
-        upper_code, upper_name = _upper_of(tree, uid)
+        upper_code, upper_name = _upper_of(tree, uid, uppers)
         sub = subs.get(uid)
         status = "missing" if sub is None else ("late" if sub["late"] else "on_time")
         rows.append(UnitRow(

@@ -18,6 +18,8 @@ TWO_PLACES = Decimal("0.01")
 
 
 def _number(value: Any) -> Decimal | None:
+    if type(value) is int:  # the common case (counts, money): no detour through text
+        return Decimal(value)
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -31,13 +33,15 @@ def _expr_answers(numeric: frozenset[str], wanted: frozenset[str], answers: dict
     return {name: (_number(answers[name]) if name in numeric else answers[name]) for name in wanted if name in answers}
 
 
-def answer_columns(rows: list[UnitRow]) -> dict[str, list[Any]]:
-    """Every field's answers in one pass over the units (not one pass per field)."""
-    columns: dict[str, list[Any]] = {}
+def answer_columns(rows: list[UnitRow], names: list[str]) -> dict[str, list[Any]]:
+    """The answers of the named fields, in one pass over the units (not one pass per field)."""
+    columns: dict[str, list[Any]] = {name: [] for name in names}
+    appenders = {name: column.append for name, column in columns.items()}
     for u in rows:
         for name, value in u.answers.items():
-            if value is not None:
-                columns.setdefault(name, []).append(value)
+            add = appenders.get(name)
+            if add is not None and value is not None:
+                add(value)
     return columns
 
 
@@ -133,9 +137,10 @@ def compute_summary(
     ]
     fields = campaign.fields_for(period.key)
     counted = rollup_rows(reported)
-    columns = answer_columns(counted)
-    totals = [field_total(f, counted, columns.get(f.name, [])) for f in fields
+    summed = [f for f in fields
               if f.type.is_numeric or f.type in (FieldType.YES_NO, FieldType.SELECT_ONE, FieldType.SELECT_MULTIPLE)]
+    columns = answer_columns(counted, [f.name for f in summed])
+    totals = [field_total(f, counted, columns[f.name]) for f in summed]
     targets = [target_result(campaign, t, units) for t in campaign.targets if not t.periods or period.key in t.periods]
     narratives: list[Narrative] = []
     long_fields = [f for f in fields if f.type is FieldType.LONG_TEXT]

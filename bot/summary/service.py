@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain import Role
+from bot.gc_pause import cyclic_gc_paused
 from bot.summary.compute import compute_summary
 from bot.summary.model import Summary
 from storage import campaigns as campaign_store
@@ -28,9 +29,11 @@ async def build_summary(db: Database, campaign_id: str, period_key: str, *, scop
         raise SummaryNotFoundError(f"unknown period {period_key!r} of {campaign_id}; expected one of "
                                    f"{', '.join(rows)}")
     row = rows[period_key]
-    units = await summary_store.unit_rows(db, campaign, row.id, scope_roots)
-    return compute_summary(campaign=campaign, period=campaign.period(period_key), period_id=row.id, due_at=row.due_at,
-                           closes_at=row.closes_at, as_of=now, scope_name=scope_name, units=units)
+    with cyclic_gc_paused():  # ten thousand rows of answers: see bot/gc_pause.py
+        units = await summary_store.unit_rows(db, campaign, row.id, scope_roots)
+        return compute_summary(campaign=campaign, period=campaign.period(period_key), period_id=row.id,
+                               due_at=row.due_at, closes_at=row.closes_at, as_of=now, scope_name=scope_name,
+                               units=units)
 
 
 async def scope_of(db: Database, person_id: int) -> tuple[list[int] | None, str] | None:

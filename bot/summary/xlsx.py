@@ -10,11 +10,9 @@ seconds. Every text cell goes through ``safe_cell`` and is written with ``write_
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -25,6 +23,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from bot.campaign_model import Comparator, FieldType, FormField
+from bot.gc_pause import cyclic_gc_paused
 from bot.i18n import Translator
 from bot.spreadsheet import safe_cell
 from bot.summary.model import Summary, TargetResult, UnitRow
@@ -491,27 +490,8 @@ def _missing_sheet(w: _Writer, missing: list[UnitRow], t: Translator) -> None:
     _autofilter(w, len(names))
 
 
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while the workbook is built.
-
-    XlsxWriter keeps a small tuple per cell until it saves: 10,000 units x 30 questions make some 350,000 of
-    them, which set off hundreds of collections, each walking every object of the process (the summary
-    included): about 0.2 s of the 3 s. Reference counting still frees everything as usual; the few cycles
-    (the workbook and its sheets) are collected once collection is back on. It is switched back on when the
-    workbook is written, unless it was off before.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def write_summary_xlsx(path: Path, summary: Summary, t: Translator, zone: ZoneInfo) -> None:
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         _write_workbook(path, summary, t, zone)
 
 
