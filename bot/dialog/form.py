@@ -84,6 +84,11 @@ class FormContext:
         return {f.name: f for f in self.campaign.fields}
 
     @cached_property
+    def relevance_inputs(self) -> frozenset[str]:
+        """The answers any skip rule reads: only these need converting to decide what is asked."""
+        return frozenset(name for f in self.fields if f.relevant_expr is not None for name in f.relevant_expr.fields)
+
+    @cached_property
     def numeric(self) -> frozenset[str]:
         return frozenset(f.name for f in self.campaign.fields if f.type.is_numeric)
 
@@ -205,7 +210,9 @@ def relevant(ctx: FormContext, f: FormField, answers: dict[str, Any]) -> bool:
 
 
 def relevant_fields(ctx: FormContext, answers: dict[str, Any]) -> list[FormField]:
-    values = expression_answers(ctx, answers)  # once for all the questions, not once per question
+    # Converted once for all the questions, and only the answers skip rules read.
+    wanted = ctx.relevance_inputs
+    values = expression_answers(ctx, {k: v for k, v in answers.items() if k in wanted}) if wanted else {}
     out = []
     for f in ctx.fields:
         expr = f.relevant_expr
