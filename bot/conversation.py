@@ -44,7 +44,7 @@ from storage import submissions as submission_store
 from storage import summaries as summary_store
 from storage import units as unit_store
 from storage.db import Database
-from storage.people import Identity, InviteRefusedError, MemberView
+from storage.people import Identity, InviteRefusedError
 
 if TYPE_CHECKING:
     from scheduler.service import ReminderPlanner
@@ -977,4 +977,4 @@ def _role_text(t: Translator, role: Role) -> str:
     }[role]
 
 
-__all__ = ["COMMANDS", "Command", "Conversation", "Event", "MemberView", "Press", "Response", "Sender"]
+__all__ = ["COMMANDS", "Command", "Conversation", "Event", "PlanFile", "Press", "Response", "Sender"]
