@@ -12,10 +12,11 @@ import enum
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.clock import check_zone
 from bot.domain import UNIT_KIND_GROUPS, UnitKind, parse_unit_kind
 from bot.expressions import Expression, ExpressionError, compile_expression
 
@@ -305,11 +306,7 @@ class Campaign(_Model):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+        return check_zone(value)
 
     @model_validator(mode="after")
     def _cross_check(self) -> Campaign:

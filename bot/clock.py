@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def check_zone(value: str) -> str:
+    """An IANA time zone name, or ValueError saying what is expected (for config and campaign validators)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}; expected an IANA name such as Asia/Ho_Chi_Minh") from None
+    return value
 
 
 class Clock(Protocol):

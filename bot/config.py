@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from bot.clock import check_zone
 
 ENV_PREFIX = "BOT__"
 CONFIG_ENV = "BOT_CONFIG"
@@ -45,11 +47,7 @@ class AppConfig(_Section):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; expected an IANA name such as Asia/Ho_Chi_Minh") from None
-        return value
+        return check_zone(value)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -32,7 +32,7 @@ from telegram.request import BaseRequest
 
 from bot.channels import BlockedError, RetryAfterError, SendError, TransientError
 from bot.config import Config
-from bot.conversation import Command, Conversation, PlanFile, Press, Response, Sender
+from bot.conversation import Conversation, PlanFile, Press, Response, Sender
 from bot.dialog.model import FileInput, Reply, TextInput
 from bot.domain import Channel
 from bot.i18n import Translator
@@ -161,14 +161,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     sender, message = sender_of(update), update.effective_message
     if sender is None or message is None or message.text is None:
         return
-    text = message.text
-    event: Command | TextInput
-    if text.startswith("/"):
-        head, _, arg = text[1:].partition(" ")
-        event = Command(head.split("@", 1)[0].lower(), arg.strip())
-    else:
-        event = TextInput(text)
-    response = await deps.conversation.handle(sender, event, update_key=str(update.update_id))
+    # "/baocao@Bot arg" and plain words alike: the conversation reads commands out of the text.
+    response = await deps.conversation.handle(sender, TextInput(message.text), update_key=str(update.update_id))
     await _reply(deps, update, response)
 
 
@@ -321,16 +315,6 @@ class TelegramOutbound:
             raise SendError(str(exc)) from exc
         except (NetworkError, TimedOut) as exc:
             raise TransientError(str(exc)) from exc
-
-
-def telegram_bot(config: Config) -> Bot:
-    """A Bot for sending outside an Application (the command line's "reminders run-once")."""
-    cfg = config.telegram
-    assert cfg.token is not None
-    if cfg.base_url:
-        base = cfg.base_url.rstrip("/")
-        return Bot(cfg.token.get_secret_value(), base_url=base, base_file_url=base.replace("/bot", "/file/bot", 1))
-    return Bot(cfg.token.get_secret_value())
 
 
 # --- wiring ---------------------------------------------------------------------------------------

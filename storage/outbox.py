@@ -99,14 +99,6 @@ async def claim(db: Database, now: datetime, limit: int) -> list[OutboxRow]:
     return [_row(r) for r in rows]
 
 
-async def finish(db: Database, row_id: int, status: str, now: datetime, error: str | None = None) -> None:
-    async with db.transaction() as tx:
-        await tx.execute(
-            "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, sent_at = ? WHERE id = ?",
-            (status, error, to_db(now) if status == "sent" else None, row_id),
-        )
-
-
 async def finish_many(db: Database, results: list[tuple[int, str, str | None]], now: datetime) -> None:
     """Record several outcomes (row id, status, error) in one transaction."""
     if not results:
@@ -152,11 +144,6 @@ async def reset_in_flight(db: Database) -> int:
 async def counts(db: Database) -> dict[str, int]:
     rows = await db.fetchall("SELECT status, count(*) AS n FROM outbox GROUP BY status")
     return {r["status"]: r["n"] for r in rows}
-
-
-async def by_key(db: Database, key: str) -> OutboxRow | None:
-    row = await db.fetchone("SELECT * FROM outbox WHERE key = ?", (key,))
-    return None if row is None else _row(row)
 
 
 async def all_rows(db: Database) -> list[OutboxRow]:

@@ -65,20 +65,6 @@ async def memberships_of(db: Database, person_id: int) -> list[MemberView]:
     return [_member_view(r) for r in rows]
 
 
-async def members_of_unit(db: Database, unit_id: int, role: Role | None = None) -> list[MemberView]:
-    rows = await db.fetchall(
-        """SELECT m.id, m.person_id, m.unit_id, m.role, m.granted_at,
-                  p.full_name, p.locale, p.created_at,
-                  u.code, u.name, u.kind, u.parent_id, pu.code AS parent_code
-           FROM memberships m JOIN people p ON p.id = m.person_id JOIN units u ON u.id = m.unit_id
-           LEFT JOIN units pu ON pu.id = u.parent_id
-           WHERE m.unit_id = ? AND m.revoked_at IS NULL AND p.active = 1 AND (? IS NULL OR m.role = ?)
-           ORDER BY p.full_name""",
-        (unit_id, role and role.value, role and role.value),
-    )
-    return [_member_view(r) for r in rows]
-
-
 def _member_view(r: sqlite3.Row) -> MemberView:
     return MemberView(
         Membership(r["id"], r["person_id"], r["unit_id"], Role(r["role"]), from_db(r["granted_at"])),

@@ -25,7 +25,7 @@ from urllib.parse import quote
 from bot.channels import BlockedError, RetryAfterError, SendError
 from bot.clock import Clock
 from bot.config import Config
-from bot.conversation import Command, Conversation, Response, Sender
+from bot.conversation import Conversation, Response, Sender
 from bot.dialog.model import FileInput, Reply, TextInput
 from bot.domain import Channel
 from bot.i18n import Translator
@@ -322,13 +322,8 @@ class ZaloAdapter:
         text = sanitise(message.text or "").strip()
         if not text:
             return
-        event: Command | TextInput
-        if text.startswith("/"):
-            head, _, arg = text[1:].partition(" ")
-            event = Command(head.split("@", 1)[0].lower(), arg.strip())
-        else:
-            event = TextInput(text)
-        response = await self.conversation.handle(sender, event, update_key=message.message_id)
+        # The conversation reads "/start CODE" and other commands out of the text itself.
+        response = await self.conversation.handle(sender, TextInput(text), update_key=message.message_id)
         await self._reply(sender, response)
 
     async def _on_image(self, sender: Sender, message: ZaloMessage) -> None:
