@@ -119,14 +119,17 @@ class Transaction:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
+    # A write statement's cursor is left to the garbage collector, as aiosqlite's own execute_fetchall
+    # does: closing it explicitly would cost a second trip to the database thread for nothing.
+
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement; return lastrowid (for INSERT) ."""
-        async with self._conn.execute(sql, params) as cur:
-            return cur.lastrowid or 0
+        """Run one statement; return lastrowid (for INSERT)."""
+        cur = await self._conn.execute(sql, params)
+        return cur.lastrowid or 0
 
     async def execute_rowcount(self, sql: str, params: Sequence[Any] = ()) -> int:
-        async with self._conn.execute(sql, params) as cur:
-            return cur.rowcount
+        cur = await self._conn.execute(sql, params)
+        return cur.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)

@@ -13,6 +13,7 @@ text, select_one, text, date as ISO), bool (yes/no), list[str] (select_multiple)
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -67,6 +68,56 @@ class FormState:
         return cls(**data)
 
 
+class FormLayout:
+    """What one campaign asks in one period of one kind of unit, worked out once and shared by every
+    step of every chair filling it in: the questions, and which of them apply given the answers their
+    skip rules read (remembered, since a handful of yes/no answers decide it for everyone)."""
+
+    MEMO_LIMIT = 1024  # distinct combinations of skip-rule answers remembered; real forms have a few
+
+    def __init__(self, campaign: Campaign, period_key: str, kind: UnitKind) -> None:
+        self.fields = campaign.fields_for(period_key, kind)
+        self.names = frozenset(f.name for f in self.fields)
+        self.by_name = {f.name: f for f in campaign.fields}
+        self.relevance_inputs = frozenset(
+            name for f in self.fields if f.relevant_expr is not None for name in f.relevant_expr.fields)
+        self._inputs_in_order = tuple(sorted(self.relevance_inputs))
+        self._memo: dict[tuple[tuple[str, Any], ...], tuple[tuple[FormField, ...], frozenset[str]]] = {}
+
+    def relevant(self, answers: dict[str, Any]) -> tuple[tuple[FormField, ...], frozenset[str]]:
+        """The questions that apply now, in order, and their names."""
+        wanted = self.relevance_inputs
+        key = tuple((k, _frozen(answers[k])) for k in self._inputs_in_order if k in answers)
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
+        values = {k: expression_value(self.by_name[k], v) for k, v in answers.items() if k in wanted}
+        fields = tuple(f for f in self.fields if f.relevant_expr is None or f.relevant_expr.evaluate(values))
+        result = fields, frozenset(f.name for f in fields)
+        if len(self._memo) >= self.MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[key] = result
+        return result
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+# Layouts live as long as their campaign object (the campaign store keeps one per file version).
+_layouts: dict[tuple[int, str, str], tuple[weakref.ref[Campaign], FormLayout]] = {}
+
+
+def layout_of(campaign: Campaign, period_key: str, kind: UnitKind) -> FormLayout:
+    key = (id(campaign), period_key, kind.value)
+    hit = _layouts.get(key)
+    if hit is not None and hit[0]() is campaign:
+        return hit[1]
+    layout = FormLayout(campaign, period_key, kind)
+    _layouts[key] = (weakref.ref(campaign, lambda _ref, key=key: _layouts.pop(key, None)), layout)
+    return layout
+
+
 @dataclass(frozen=True)
 class FormContext:
     campaign: Campaign
@@ -76,27 +127,18 @@ class FormContext:
     zone: ZoneInfo
 
     @cached_property
+    def layout(self) -> FormLayout:
+        return layout_of(self.campaign, self.period.key, self.unit_kind)
+
+    @property
     def fields(self) -> tuple[FormField, ...]:
-        return self.campaign.fields_for(self.period.key, self.unit_kind)
-
-    @cached_property
-    def _by_name(self) -> dict[str, FormField]:
-        return {f.name: f for f in self.campaign.fields}
-
-    @cached_property
-    def relevance_inputs(self) -> frozenset[str]:
-        """The answers any skip rule reads: only these need converting to decide what is asked."""
-        return frozenset(name for f in self.fields if f.relevant_expr is not None for name in f.relevant_expr.fields)
-
-    @cached_property
-    def numeric(self) -> frozenset[str]:
-        return frozenset(f.name for f in self.campaign.fields if f.type.is_numeric)
+        return self.layout.fields
 
     def field(self, name: str) -> FormField:
-        f = self._by_name.get(name)
-        if f is None or f not in self.fields:
+        layout = self.layout
+        if name not in layout.names:
             raise KeyError(name)
-        return f
+        return layout.by_name[name]
 
 
 # --- values -------------------------------------------------------------------------------------
@@ -114,7 +156,7 @@ def expression_value(f: FormField, value: Any) -> Any:
 
 
 def expression_answers(ctx: FormContext, answers: dict[str, Any]) -> dict[str, Any]:
-    by_name = ctx._by_name
+    by_name = ctx.layout.by_name
     return {k: expression_value(by_name[k], v) for k, v in answers.items() if k in by_name}
 
 
@@ -209,28 +251,19 @@ def relevant(ctx: FormContext, f: FormField, answers: dict[str, Any]) -> bool:
     return expr is None or expr.evaluate(expression_answers(ctx, answers))
 
 
-def relevant_fields(ctx: FormContext, answers: dict[str, Any]) -> list[FormField]:
-    # Converted once for all the questions, and only the answers skip rules read.
-    wanted = ctx.relevance_inputs
-    values = expression_answers(ctx, {k: v for k, v in answers.items() if k in wanted}) if wanted else {}
-    out = []
-    for f in ctx.fields:
-        expr = f.relevant_expr
-        if expr is None or expr.evaluate(values):
-            out.append(f)
-    return out
+def relevant_fields(ctx: FormContext, answers: dict[str, Any]) -> tuple[FormField, ...]:
+    return ctx.layout.relevant(answers)[0]
 
 
 def progress(ctx: FormContext, state: FormState) -> tuple[int, int]:
     """(question number, questions in all) as the person sees them now. A question whose skip logic
     waits on an unanswered one is counted, so the total only ever shrinks as answers come in."""
-    settled = set(state.answers) | set(state.skipped)
-    relevant_now = {f.name for f in relevant_fields(ctx, state.answers)}
-    fields = [
-        f for f in ctx.fields
+    relevant_now = ctx.layout.relevant(state.answers)[1]
+    settled = state.answers.keys() | set(state.skipped)
+    names = [
+        f.name for f in ctx.fields
         if f.name in relevant_now or (f.relevant_expr is not None and not f.relevant_expr.fields <= settled)
     ]
-    names = [f.name for f in fields]
     if state.current in names:
         return names.index(state.current) + 1, len(names)
     done = sum(1 for n in names if n in state.answers or n in state.skipped)
@@ -246,7 +279,7 @@ def _next_field(ctx: FormContext, state: FormState) -> FormField | None:
 
 def _prune(ctx: FormContext, state: FormState) -> None:
     """Answers to questions that no longer apply are dropped, so nothing irrelevant is stored."""
-    keep = {f.name for f in relevant_fields(ctx, state.answers)}
+    keep = ctx.layout.relevant(state.answers)[1]
     for name in list(state.answers):
         if name not in keep:
             del state.answers[name]
