@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import html
 import logging
+import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +30,7 @@ from telegram.ext import (
     filters,
 )
 from telegram.request import BaseRequest
+from telegram.warnings import PTBUserWarning
 
 from bot.channels import BlockedError, RetryAfterError, SendError, TransientError
 from bot.config import Config
@@ -120,6 +122,28 @@ def _fit_escaped(part: str, limit: int) -> list[str]:
     return _fit_escaped(part[:middle], limit) + _fit_escaped(part[middle:], limit)
 
 
+# --- calls whose answer nobody reads --------------------------------------------------------------
+
+# Bot.send_message turns Telegram's answer into a Message object, a third of a dialog step's time
+# (bench/dialog.py), and nothing here reads it. do_api_request sends the same call through the same
+# rate limiter and error handling without that; PTB only nudges that a named method exists.
+_LEAN_METHODS = ("sendMessage", "editMessageReplyMarkup")
+warnings.filterwarnings("ignore", category=PTBUserWarning,
+                        message=rf"Please use 'Bot\.({'|'.join(_LEAN_METHODS)})' instead of 'Bot\.do_api_request")
+
+
+async def send_html(bot: Bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+    params: dict[str, object] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML.value,
+                                 "link_preview_options": {"is_disabled": True}}
+    if keyboard is not None:
+        params["reply_markup"] = keyboard
+    await bot.do_api_request("sendMessage", api_kwargs=params)
+
+
+async def remove_keyboard(bot: Bot, chat_id: int, message_id: int) -> None:
+    await bot.do_api_request("editMessageReplyMarkup", api_kwargs={"chat_id": chat_id, "message_id": message_id})
+
+
 # --- updates -> events ----------------------------------------------------------------------------
 
 
@@ -140,8 +164,7 @@ async def _reply(deps: TelegramDeps, update: Update, response: Response) -> None
             await send_file(bot, chat.id, reply)
             continue
         for text, keyboard in render(reply, response.version):
-            await bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
-                                   disable_web_page_preview=True)
+            await send_html(bot, chat.id, text, keyboard)
 
 
 async def send_file(bot: Bot, chat_id: int | str, reply: Reply) -> None:
@@ -182,7 +205,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(query.message, Message):
         # The buttons of an answered question go away, so they cannot be tapped twice.
         with contextlib.suppress(BadRequest):
-            await query.message.edit_reply_markup(reply_markup=None)
+            await remove_keyboard(update.get_bot(), query.message.chat_id, query.message.message_id)
     await _reply(deps, update, response)
 
 
@@ -302,8 +325,7 @@ class TelegramOutbound:
     async def send(self, chat_id: str, reply: Reply) -> None:
         try:
             for text, keyboard in render(reply, 0):  # version 0: reminder buttons are checked like commands
-                await self.bot.send_message(int(chat_id), text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
-                                            disable_web_page_preview=True)
+                await send_html(self.bot, int(chat_id), text, keyboard)
         except RetryAfter as exc:
             wait = exc.retry_after
             raise RetryAfterError(wait.total_seconds() if isinstance(wait, timedelta) else float(wait)) from exc

@@ -519,6 +519,24 @@ async def test_a_double_tap_on_send_submits_once(tg: TelegramHarness, invite: Is
     assert len(tg.api.sent("answerCallbackQuery")) >= 2  # both taps stop the spinner
 
 
+async def test_a_tapped_question_loses_its_buttons_and_no_message_has_a_link_preview(
+        tg: TelegramHarness, invite: IssuedInvite) -> None:
+    await register(tg, invite)
+    await open_report(tg)
+    assert "Câu 2/" in await tg.send("7")
+    question = tg.api.messages[-1]
+    assert any(b["text"].endswith("Quay lại") for b in question.buttons)
+    assert "Câu 1/" in await tg.press("Quay lại")
+
+    edit = tg.api.sent("editMessageReplyMarkup")[-1]
+    assert edit["chat_id"] == tg.user_id
+    assert edit["message_id"] == question.message_id
+    assert "reply_markup" not in edit  # no markup: Telegram removes the keyboard
+    sent = tg.api.sent("sendMessage")
+    assert all(p["link_preview_options"] == {"is_disabled": True} for p in sent)
+    assert all(p["parse_mode"] == "HTML" for p in sent)
+
+
 # --- 5. forged callbacks ------------------------------------------------------------------------
 
 
