@@ -643,7 +643,7 @@ async def answer_directly(conv: Conversation, who: Sender, response: Response, i
 async def open_drafts(env: Env, n: int, mode: str) -> dict[str, Any]:
     """n people, each with a draft open at question 7. mode "drive": every one registers and answers
     through the Conversation; mode "engine": one template person does, and the others get the state
-    the engine produced for it (their own unit in it) through storage.drafts.save."""
+    the engine produced for it (their own unit in it) through storage.drafts.state_save."""
     if n <= 0:
         return {"built_s": 0.0, "at_q7": 0, "state_bytes": 0}
     conv, db = env.conversation, env.conversation.db
@@ -685,9 +685,9 @@ async def open_drafts(env: Env, n: int, mode: str) -> dict[str, Any]:
                 for person_id, unit in people[start:start + 500]:
                     state = dict(draft.state)
                     state["form"] = {**draft.state["form"], "unit_id": unit.id, "unit_kind": unit.kind.value}
-                    await draft_store.save(tx, person_id=person_id, expected_version=0, state=state,
-                                           unit_id=unit.id, period_id=draft.period_id, step=draft.step,
-                                           steps_total=draft.steps_total, now=NOW)
+                    await tx.apply(draft_store.state_save(
+                        person_id=person_id, expected_version=0, state=state, unit_id=unit.id,
+                        period_id=draft.period_id, step=draft.step, steps_total=draft.steps_total, now=NOW))
     build_s = time.perf_counter() - t0
     progress = await draft_store.open_for(db, env.period_id)  # what a reminder run reads
     at_q7 = sum(1 for p in progress if p.step == answered + 1 and p.unit_id in {u.id for u in units})
@@ -872,7 +872,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--chairs", type=int, default=200, help="chairs driven through the whole form (default 200)")
     p.add_argument("--drafts", type=int, default=5000, help="people with a draft open at question 7 (default 5000)")
     p.add_argument("--drafts-mode", choices=("engine", "drive"), default="engine",
-                   help="engine: one person driven, the state copied via storage.drafts.save (default); "
+                   help="engine: one person driven, the state copied via storage.drafts.state_save (default); "
                         "drive: every person registers and answers 6 questions via the Conversation (slow)")
     p.add_argument("--tracemalloc", action=argparse.BooleanOptionalAction, default=True,
                    help="trace Python allocations during the drafts phase (default on; its own bookkeeping "

@@ -218,24 +218,30 @@ class Conversation:
         state = dict(turn.state)
         state.pop("_sha", None)
         state["offered"] = [a for r in turn.replies for a in r.actions]
+        writes = []
+        if update_key is not None:
+            writes.append(draft_store.update_mark(sender.channel.value, update_key, now))
+        if turn.locale:
+            writes.append(people_store.locale_set(person_id, turn.locale))
+        if touch:  # last seen (and any block lifted) is refreshed, not rewritten on every step
+            writes.append(people_store.identity_touch(sender.channel, sender.external_id, now))
+        writes.append(draft_store.state_save(
+            person_id=person_id, expected_version=version, state=state, unit_id=turn.unit_id,
+            period_id=turn.period_id, step=turn.step, steps_total=turn.steps_total, now=now,
+        ))
+        if turn.submit is None:
+            await self.db.write(writes)  # the common step: one trip to the database
+            return version + 1
+        sub = turn.submit
         async with self.db.transaction() as tx:
-            if update_key is not None:
-                await draft_store.mark_update(tx, sender.channel.value, update_key, now)
-            if turn.submit is not None:
-                sub = turn.submit
-                row = await submission_store.record(
-                    tx, period_id=sub["period_id"], unit_id=sub["unit_id"], person_id=person_id,
-                    channel=sender.channel.value, answers=sub["answers"], now=now, late=sub["late"],
-                )
-                turn.replies.insert(0, self._receipt(sub, row))
-            if turn.locale:
-                await people_store.set_locale(tx, person_id, turn.locale)
-            if touch:  # last seen (and any block lifted) is refreshed, not rewritten on every step
-                await people_store.touch_identity(tx, sender.channel, sender.external_id, now)
-            return await draft_store.save(
-                tx, person_id=person_id, expected_version=version, state=state, unit_id=turn.unit_id,
-                period_id=turn.period_id, step=turn.step, steps_total=turn.steps_total, now=now,
+            for w in writes:  # a duplicate or stale update stops here, before anything is recorded
+                await tx.apply(w)
+            row = await submission_store.record(
+                tx, period_id=sub["period_id"], unit_id=sub["unit_id"], person_id=person_id,
+                channel=sender.channel.value, answers=sub["answers"], now=now, late=sub["late"],
             )
+        turn.replies.insert(0, self._receipt(sub, row))
+        return version + 1
 
     # --- dispatch -------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.db import Database, Transaction
+from storage.db import Database, Write
 from storage.timefmt import from_db, to_db
 
 
@@ -62,18 +62,13 @@ async def seen(db: Database, channel: str, update_key: str) -> bool:
     return row is not None
 
 
-async def mark_update(tx: Transaction, channel: str, update_key: str, now: datetime) -> None:
-    """Record an update as handled; raise DuplicateUpdateError when it already was."""
-    inserted = await tx.execute_rowcount(
-        "INSERT OR IGNORE INTO processed_updates(channel, update_key, at) VALUES (?, ?, ?)",
-        (channel, update_key, to_db(now)),
-    )
-    if inserted == 0:
-        raise DuplicateUpdateError(update_key)
+def update_mark(channel: str, update_key: str, now: datetime) -> Write:
+    """The statement that records an update as handled; DuplicateUpdateError when it already was."""
+    return Write("INSERT OR IGNORE INTO processed_updates(channel, update_key, at) VALUES (?, ?, ?)",
+                 (channel, update_key, to_db(now)), refusal=DuplicateUpdateError(update_key))
 
 
-async def save(
-    tx: Transaction,
+def state_save(
     *,
     person_id: int,
     expected_version: int,
@@ -83,26 +78,24 @@ async def save(
     step: int,
     steps_total: int,
     now: datetime,
-) -> int:
-    """Write the state as version expected_version + 1; raise StaleVersionError if someone was first."""
+) -> Write:
+    """The statement that stores the state as version expected_version + 1; StaleVersionError if another
+    update changed the draft first (or, for version 0, created it)."""
     stamp = to_db(now)
     payload = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+    stale = StaleVersionError(person_id)
     if expected_version == 0:
-        inserted = await tx.execute_rowcount(
-            "INSERT OR IGNORE INTO drafts(person_id, unit_id, period_id, state, step, steps_total, version, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
-            (person_id, unit_id, period_id, payload, step, steps_total, stamp, stamp),
-        )
-        if inserted:
-            return 1
-    changed = await tx.execute_rowcount(
+        return Write(
+            "INSERT INTO drafts(person_id, unit_id, period_id, state, step, steps_total, version, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT(person_id) DO UPDATE SET "
+            "unit_id = excluded.unit_id, period_id = excluded.period_id, state = excluded.state, "
+            "step = excluded.step, steps_total = excluded.steps_total, version = 1, "
+            "updated_at = excluded.updated_at WHERE drafts.version = 0",
+            (person_id, unit_id, period_id, payload, step, steps_total, stamp, stamp), refusal=stale)
+    return Write(
         "UPDATE drafts SET unit_id = ?, period_id = ?, state = ?, step = ?, steps_total = ?, "
         "version = version + 1, updated_at = ? WHERE person_id = ? AND version = ?",
-        (unit_id, period_id, payload, step, steps_total, stamp, person_id, expected_version),
-    )
-    if changed == 0:
-        raise StaleVersionError(person_id)
-    return expected_version + 1
+        (unit_id, period_id, payload, step, steps_total, stamp, person_id, expected_version), refusal=stale)
 
 
 async def open_for(db: Database, period_id: int) -> list[DraftProgress]:

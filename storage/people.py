@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.domain import Channel, Invite, Membership, Person, Role, Unit, UnitKind
 from storage import audit
-from storage.db import Database, Transaction
+from storage.db import Database, Write
 from storage.timefmt import from_db, from_db_opt, to_db
 
 
@@ -206,17 +206,15 @@ async def redeem_invite(
     return person, views[0]
 
 
-async def set_locale(tx: Transaction, person_id: int, locale: str) -> None:
-    await tx.execute("UPDATE people SET locale = ? WHERE id = ?", (locale, person_id))
+def locale_set(person_id: int, locale: str) -> Write:
+    return Write("UPDATE people SET locale = ? WHERE id = ?", (locale, person_id))
 
 
-async def touch_identity(tx: Transaction, channel: Channel, external_id: str, now: datetime) -> None:
+def identity_touch(channel: Channel, external_id: str, now: datetime) -> Write:
     """The channel a person used last is where reminders go by default; writing to us again also means
     they no longer block the bot there."""
-    await tx.execute(
-        "UPDATE identities SET last_seen_at = ?, blocked_at = NULL WHERE channel = ? AND external_id = ?",
-        (to_db(now), channel.value, external_id),
-    )
+    return Write("UPDATE identities SET last_seen_at = ?, blocked_at = NULL WHERE channel = ? AND external_id = ?",
+                 (to_db(now), channel.value, external_id))
 
 
 async def ensure_local_member(
