@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, BotCommand, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
@@ -86,22 +86,29 @@ def parse_callback(data: str | None) -> Press | None:
     return Press(int(head), action)
 
 
-def render(reply: Reply, version: int) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+# The Bot API's InlineKeyboardMarkup as its JSON: built as plain data, since PTB's objects would only be
+# turned back into this (building and serialising them was a tenth of a dialog step).
+Keyboard = dict[str, list[list[dict[str, str]]]]
+
+
+def _button(label: str, version: int, action: str) -> dict[str, str]:
+    return {"text": label, "callback_data": callback_data(version, action)}
+
+
+def render(reply: Reply, version: int) -> list[tuple[str, Keyboard | None]]:
     """HTML messages for one reply; only the last part carries the buttons."""
     title = f"<b>{html.escape(reply.title, quote=False)}</b>\n" if reply.title else ""
     chunks = _escaped_chunks(reply.text, MAX_MESSAGE - len(title))
     chunks[0] = title + chunks[0]
     keyboard = None
     if reply.choices or reply.nav:
-        rows: list[list[InlineKeyboardButton]] = []
+        rows: list[list[dict[str, str]]] = []
         columns = max(reply.columns, 1)
         for i in range(0, len(reply.choices), columns):
-            rows.append([InlineKeyboardButton(b.label, callback_data=callback_data(version, b.action))
-                         for b in reply.choices[i:i + columns]])
+            rows.append([_button(b.label, version, b.action) for b in reply.choices[i:i + columns]])
         if reply.nav:
-            rows.append([InlineKeyboardButton(b.label, callback_data=callback_data(version, b.action))
-                         for b in reply.nav])
-        keyboard = InlineKeyboardMarkup(rows)
+            rows.append([_button(b.label, version, b.action) for b in reply.nav])
+        keyboard = {"inline_keyboard": rows}
     return [(chunk, keyboard if i == len(chunks) - 1 else None) for i, chunk in enumerate(chunks)]
 
 
@@ -132,7 +139,7 @@ warnings.filterwarnings("ignore", category=PTBUserWarning,
                         message=rf"Please use 'Bot\.({'|'.join(_LEAN_METHODS)})' instead of 'Bot\.do_api_request")
 
 
-async def send_html(bot: Bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+async def send_html(bot: Bot, chat_id: int, text: str, keyboard: Keyboard | None) -> None:
     params: dict[str, object] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML.value,
                                  "link_preview_options": {"is_disabled": True}}
     if keyboard is not None:

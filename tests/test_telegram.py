@@ -759,7 +759,7 @@ def test_render_splits_a_long_reply_and_puts_the_buttons_under_the_last_part() -
     assert shown == "Tiêu đề <1>\n" + reply.text
     keyboard = parts[-1][1]
     assert keyboard is not None
-    assert keyboard.inline_keyboard[0][0].callback_data == "12|submit"
+    assert keyboard == {"inline_keyboard": [[{"text": "📤 Gửi", "callback_data": "12|submit"}]]}
     assert split_text("a\nb", 1) == ["a", "b"]
     assert split_text("", 10) == [""]
     assert split_text("x" * 9, 4) == ["xxxx", "xxxx", "x"]
