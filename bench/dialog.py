@@ -831,7 +831,8 @@ async def main(args: argparse.Namespace) -> int:
         line("dialog step cost / floor (wall per update)", f"{ratio:.1f}x   (target <= 3x)"),
         line("same, in process CPU per update", f"{dialog.cpu_ms:.2f} / {floor.cpu_ms:.2f} ms = "
                                                 f"{dialog.cpu_ms / floor.cpu_ms:.1f}x"),
-        line("steps/s vs target 1,500", f"{dialog.rate:,.0f} ({dialog.rate / 1500:.0%} of target)"),
+        line("steps/s vs a third of the floor", f"{dialog.rate:,.0f} vs {floor.rate / 3:,.0f}   "
+                                                "(the issue estimated 1,500 for a 4,500/s floor)"),
     ]
     if k:
         out += [
