@@ -131,7 +131,7 @@ def _fit_escaped(part: str, limit: int) -> list[str]:
 
 # --- calls whose answer nobody reads --------------------------------------------------------------
 
-# Bot.send_message turns Telegram's answer into a Message object, a third of a dialog step's time
+# Bot.send_message turns Telegram's answer into a Message object, an eighth of a dialog step's time
 # (bench/dialog.py), and nothing here reads it. do_api_request sends the same call through the same
 # rate limiter and error handling without that; PTB only nudges that a named method exists.
 _LEAN_METHODS = ("sendMessage", "editMessageReplyMarkup")

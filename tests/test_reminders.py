@@ -751,9 +751,9 @@ async def test_regression_an_unexpected_error_strands_the_claimed_batch_in_sendi
 
 async def test_regression_a_chair_who_unblocks_and_writes_again_is_still_never_reminded(world: World) -> None:
     """Regression, fixed: blocked_at is set when Telegram refuses a message, and nothing ever clears it: when the chair
-    unblocks the bot and writes to it again (so the chat is open), touch_identity() only updates
+    unblocks the bot and writes to it again (so the chat is open), identity_touch() only updates
     last_seen_at, and reminders.recipients() keeps skipping the identity forever; superiors keep seeing
-    "không liên lạc được" (storage/people.py, touch_identity(), and redeem_invite() likewise). Fix:
+    "không liên lạc được" (storage/people.py, identity_touch(), and redeem_invite() likewise). Fix:
     clear blocked_at (SET blocked_at = NULL) whenever an update arrives from that identity."""
     unit = world.units["DL-BMT-001"]
     issued = await issue_invite(world.db, unit=unit, role=Role.CHAIR, lifetime=timedelta(days=14), created_by="test",
