@@ -32,6 +32,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
+from bot import uploads
 from bot.channels import BlockedError, RetryAfterError, SendError, TransientError
 from bot.config import Config
 from bot.conversation import Conversation, PlanFile, Press, Response, Sender
@@ -233,33 +234,27 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         await message.reply_text(t("I was not expecting a file now. Type /baocao to continue your report."))
         return
-    uploads = deps.config.uploads
+    rules = deps.config.uploads
     if message.photo:
         photo = message.photo[-1]
         kind, file_id, unique, size, name, mime = "photo", photo.file_id, photo.file_unique_id, photo.file_size, \
             f"{photo.file_unique_id}.jpg", "image/jpeg"
-        limit_mb = uploads.max_photo_mb
     elif message.document:
         doc = message.document
         kind, file_id, unique, size, name, mime = "document", doc.file_id, doc.file_unique_id, doc.file_size, \
             doc.file_name or doc.file_unique_id, doc.mime_type
-        limit_mb = uploads.max_document_mb
-        if Path(name).suffix.lower() not in uploads.document_types:
-            await message.reply_text(t("Files of this type are not accepted. Please send {types}.",
-                                       types=", ".join(uploads.document_types)))
+        if Path(name).suffix.lower() not in rules.document_types:
+            await message.reply_text(uploads.wrong_type(t, rules.document_types))
             return
-        if (mime or "").startswith("image/"):
-            kind = "photo"
     else:
         return
-    if size is not None and size > limit_mb * 1024 * 1024:
-        await message.reply_text(t("The file is too large ({size} MB); the limit is {limit} MB.",
-                                   size=t.number(round(size / 1024 / 1024, 1)), limit=t.number(limit_mb)))
+    limit = uploads.limit_mb(rules, kind)
+    if uploads.over_limit(size, limit):
+        await message.reply_text(uploads.too_large(t, size or 0, limit))
         return
-    target_dir = deps.config.data_dir / "uploads" / str(expected.unit_id)
-    target_dir.mkdir(parents=True, exist_ok=True)
-    suffix = Path(name).suffix.lower() or ".bin"
-    local = target_dir / f"{unique}{suffix}"
+    if kind == "document" and (mime or "").startswith("image/"):
+        kind = "photo"  # a photo sent as a file (uncompressed) answers a photo question too
+    local = uploads.kept_path(deps.config.data_dir, expected.unit_id, unique, Path(name).suffix)
     tg_file = await context.bot.get_file(file_id)
     await tg_file.download_to_drive(custom_path=local)
     digest = hashlib.sha256(local.read_bytes()).hexdigest()
@@ -283,14 +278,12 @@ async def _on_plan_document(deps: TelegramDeps, update: Update, context: Context
     doc = message.document
     assert doc is not None
     name = doc.file_name or "plan"
-    limit_mb = deps.config.uploads.max_document_mb
+    limit = uploads.limit_mb(deps.config.uploads, "document")
     if Path(name).suffix.lower() not in PLAN_SUFFIXES:
-        await message.reply_text(t("Files of this type are not accepted. Please send {types}.",
-                                   types=", ".join(PLAN_SUFFIXES)))
+        await message.reply_text(uploads.wrong_type(t, PLAN_SUFFIXES))
         return
-    if doc.file_size is not None and doc.file_size > limit_mb * 1024 * 1024:
-        await message.reply_text(t("The file is too large ({size} MB); the limit is {limit} MB.",
-                                   size=t.number(round(doc.file_size / 1024 / 1024, 1)), limit=t.number(limit_mb)))
+    if uploads.over_limit(doc.file_size, limit):
+        await message.reply_text(uploads.too_large(t, doc.file_size or 0, limit))
         return
     tg_file = await context.bot.get_file(doc.file_id)
     data = bytes(await tg_file.download_as_bytearray())

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from bot import uploads
 from bot.channels import BlockedError, RetryAfterError, SendError
 from bot.clock import Clock
 from bot.config import Config
@@ -47,7 +48,6 @@ TEXT_EVENT = "message.text.received"
 IMAGE_EVENT = "message.image.received"
 STICKER_EVENT = "message.sticker.received"
 UNSUPPORTED_EVENT = "message.unsupported.received"
-PHOTO_TYPES = ".jpg, .png, .webp"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -146,17 +146,6 @@ def _photo_url(message: dict[str, Any]) -> str | None:
 
 def sender_of(message: ZaloMessage) -> Sender:
     return Sender(Channel.ZALO, message.user_id, message.chat_id, message.display_name)
-
-
-def _image_kind(content: bytes) -> tuple[str, str] | None:
-    """(suffix, MIME type) from the file's first bytes; the URL's name and header are not trusted."""
-    if content.startswith(b"\xff\xd8\xff"):
-        return ".jpg", "image/jpeg"
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
-        return ".png", "image/png"
-    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
-        return ".webp", "image/webp"
-    return None
 
 
 # --- signed links to summary files ---------------------------------------------------------------
@@ -337,33 +326,27 @@ class ZaloAdapter:
             await self.replier.send_text(sender.chat_id, t("I was not expecting a file now. Type /baocao to "
                                                            "continue your report."))
             return
-        limit_mb = self.config.uploads.max_photo_mb
-        limit = int(limit_mb * 1024 * 1024)
+        limit = uploads.limit_mb(self.config.uploads, "photo")
         try:
             if not message.photo_url:
                 raise DownloadFailedError("no URL in the update")
-            download = await self.client.download(message.photo_url, limit)
+            download = await self.client.download(message.photo_url, int(limit * uploads.MB))
         except DownloadTooLargeError as exc:
-            await self.replier.send_text(sender.chat_id, t(
-                "The file is too large ({size} MB); the limit is {limit} MB.",
-                size=t.number(round(exc.size / 1024 / 1024, 1)), limit=t.number(limit_mb)))
+            await self.replier.send_text(sender.chat_id, uploads.too_large(t, exc.size, limit))
             return
         except DownloadFailedError as exc:
             log.warning("a Zalo photo could not be fetched: %s", exc)
             await self.replier.send_text(sender.chat_id, t("I could not fetch this photo. Please send it again."))
             return
-        kind = _image_kind(download.content)
+        kind = uploads.image_kind(download.content)
         if kind is None:
-            await self.replier.send_text(sender.chat_id, t("Files of this type are not accepted. Please send "
-                                                           "{types}.", types=PHOTO_TYPES))
+            await self.replier.send_text(sender.chat_id, uploads.wrong_type(t, uploads.PHOTO_TYPES))
             return
         suffix, mime = kind
         digest = hashlib.sha256(download.content).hexdigest()
         stem = re.sub(r"[^A-Za-z0-9_-]", "", key or "")[:64] or digest[:24]
         name = f"zalo-{stem}{suffix}"
-        target_dir = self.config.data_dir / "uploads" / str(expected.unit_id)
-        target_dir.mkdir(parents=True, exist_ok=True)
-        local = target_dir / name
+        local = uploads.kept_path(self.config.data_dir, expected.unit_id, f"zalo-{stem}", suffix)
         local.write_bytes(download.content)
         attachment_id = await submission_store.add_attachment(
             conversation.db, person_id=expected.person_id, unit_id=expected.unit_id, period_id=expected.period_id,
