@@ -35,8 +35,9 @@ def over_limit(size: int | None, limit: float) -> bool:
 
 
 def too_large(t: Translator, size: int, limit: float) -> str:
-    return t("The file is too large ({size} MB); the limit is {limit} MB.",
-             size=t.number(round(size / MB, 1)), limit=t.number(limit))
+    shown = round(size / MB, 1 if size >= MB else 2)  # never "0 MB" for a small file over a small limit
+    return t("The file is too large ({size} MB); the limit is {limit} MB.", size=t.number(shown),
+             limit=t.number(limit))
 
 
 def wrong_type(t: Translator, types: tuple[str, ...]) -> str:

@@ -8,17 +8,24 @@ for trying forms on a machine the administrator controls.
 from __future__ import annotations
 
 import getpass
+import hashlib
+import mimetypes
+import os
 from collections.abc import Callable
+from pathlib import Path
 
+from bot import uploads
 from bot.clock import Clock
-from bot.conversation import Command, Conversation, Sender
+from bot.config import UploadsConfig
+from bot.conversation import Command, Conversation, ExpectedFile, Sender
 from bot.deadline_text import deadlines_text
 from bot.deadlines import deadlines_for_unit
-from bot.dialog.model import TextInput
+from bot.dialog.model import FileInput, TextInput
 from bot.domain import Channel, Role, Unit, UnitKind
 from bot.i18n import Translator
 from bot.render_text import render_plain
 from storage import people as people_store
+from storage import submissions as submission_store
 from storage import units as unit_store
 from storage.db import Database
 
@@ -29,9 +36,10 @@ QUIT_WORDS = {"q", "quit", "exit", "thoát", "thoat"}
 
 class TerminalSession:
     def __init__(self, db: Database, conversation: Conversation, t: Translator, clock: Clock, read: ReadLine,
-                 write: Write, user: str | None = None) -> None:
+                 write: Write, *, uploads: UploadsConfig, data_dir: Path, user: str | None = None) -> None:
         self.db, self.conversation, self.t, self.clock = db, conversation, t, clock
         self.read, self.write = read, write
+        self.uploads, self.data_dir = uploads, data_dir  # evidence files: the same rules as on Telegram
         self.user = user or _os_user()
 
     async def choose_unit(self) -> Unit | None:
@@ -83,10 +91,15 @@ class TerminalSession:
                 break
             if line.strip().lower() in QUIT_WORDS:
                 break
+            expected = await self.conversation.expected_attachment(sender)
+            path = _typed_path(line) if expected is not None else None
+            if expected is not None and path is not None:
+                await self._attach(sender, expected, path)
+                continue
             await self._send(sender, TextInput(line))
         self.write(self.t("Goodbye. Your answers are saved: run the same command again to continue."))
 
-    async def _send(self, sender: Sender, event: Command | TextInput) -> None:
+    async def _send(self, sender: Sender, event: Command | TextInput | FileInput) -> None:
         response = await self.conversation.handle(sender, event)
         t = self.conversation.translator(response.locale)
         for reply in response.replies:
@@ -95,6 +108,48 @@ class TerminalSession:
                 self.write(f"📎 {reply.text}: {reply.file_path}")
                 continue
             self.write(render_plain(reply, t))
+        expected = await self.conversation.expected_attachment(sender)
+        if expected is not None:  # a photo or file question: here a file is sent by typing where it is
+            self.write(t("On this computer, type the path of the file, for example {example}. "
+                         "Type 'xong' when you are done.", example=_example_path(expected.type)))
+
+    async def _attach(self, sender: Sender, expected: ExpectedFile, path: Path) -> None:
+        """A file on this computer, checked like a Telegram upload, copied into the data folder."""
+        t = self.conversation.translator(await self.conversation.locale_of(sender))
+        if not path.is_file():
+            self.write(t("There is no file at {path}. Type the path of a file on this computer, for example "
+                         "{example}.", path=str(path), example=_example_path(expected.type)))
+            return
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            image = uploads.image_kind(fh.read(16))
+        if expected.type == "photo":
+            if image is None:
+                self.write(uploads.wrong_type(t, uploads.PHOTO_TYPES))
+                return
+            kind, (suffix, mime) = "photo", image
+        else:
+            suffix = path.suffix.lower()
+            if suffix not in self.uploads.document_types:
+                self.write(uploads.wrong_type(t, self.uploads.document_types))
+                return
+            kind = "document" if image is None else "photo"
+            mime = image[1] if image else mimetypes.guess_type(path.name)[0]
+        limit = uploads.limit_mb(self.uploads, expected.type)
+        if uploads.over_limit(size, limit):
+            self.write(uploads.too_large(t, size, limit))
+            return
+        content = path.read_bytes()
+        digest = hashlib.sha256(content).hexdigest()
+        local = uploads.kept_path(self.data_dir, expected.unit_id, digest[:24], suffix)
+        local.write_bytes(content)
+        attachment_id = await submission_store.add_attachment(
+            self.db, person_id=expected.person_id, unit_id=expected.unit_id, period_id=expected.period_id,
+            field=expected.field, channel=Channel.TERMINAL.value, file_id=None, file_unique_id=digest[:24],
+            file_name=path.name, mime_type=mime, size_bytes=len(content), sha256=digest, local_path=str(local),
+            now=self.clock.now(),
+        )
+        await self._send(sender, FileInput(kind, attachment_id, path.name))
 
     async def _sender_for(self, unit: Unit) -> Sender:
         role = Role.OFFICER if unit.kind is UnitKind.UPPER else Role.CHAIR
@@ -115,6 +170,26 @@ def _pick(shown: list[Unit], units: list[Unit], answer: str) -> list[Unit]:
         if unit.code.lower() == folded:
             return [unit]
     return [u for u in units if folded and folded in u.name.lower()]
+
+
+def _typed_path(line: str) -> Path | None:
+    """The file a line names, if it reads as a path (a folder separator, "~", or a file name with a known
+    ending); None for words such as "xong" or "bỏ qua". Quotes and "\\ " from a dragged-in file are undone."""
+    text = line.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1]
+    text = text.replace("\\ ", " ")
+    if not text or (text.startswith("/") and "/" not in text[1:] and not Path(text).suffix):
+        return None  # nothing, or a command such as /huy
+    looks_like_path = "/" in text or os.sep in text or text.startswith("~") or Path(text).suffix.lower() in _SUFFIXES
+    return Path(text).expanduser() if looks_like_path else None
+
+
+_SUFFIXES = frozenset((*uploads.PHOTO_TYPES, ".jpeg", ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".odt", ".ods"))
+
+
+def _example_path(kind: str) -> str:
+    return "~/Pictures/hoat-dong.jpg" if kind == "photo" else "~/Documents/bao-cao.pdf"
 
 
 def _os_user() -> str:

@@ -29,7 +29,8 @@ def terminal(
     db: Database, config: Config, clock: FakeClock, read: ScriptedInput, out: RecordingOutput
 ) -> TerminalSession:
     conversation = Conversation(db, clock, VN, config.locales_dir)
-    return TerminalSession(db, conversation, Translator("vi", config.locales_dir), clock, read, out, user="tester")
+    return TerminalSession(db, conversation, Translator("vi", config.locales_dir), clock, read, out,
+                           uploads=config.uploads, data_dir=config.data_dir, user="tester")
 
 
 async def submit(db: Database, unit_code: str, campaign_id: str, period_key: str, clock: FakeClock) -> None:

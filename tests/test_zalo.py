@@ -32,7 +32,7 @@ from bot.dialog.model import Reply, TextInput
 from bot.domain import Channel, Role
 from bot.i18n import Translator
 from bot.invites import IssuedInvite, issue_invite
-from handlers.terminal import TerminalSession
+from handlers.terminal import TerminalSession, _typed_path
 from handlers.zalo.adapter import (
     FILES_PATH,
     FileLinks,
@@ -965,7 +965,8 @@ async def fill_on_terminal(db: Database, clock: FakeClock, config: Config, field
         return answer
 
     conversation = Conversation(db, clock, VN, config.locales_dir)
-    session = TerminalSession(db, conversation, Translator("vi", config.locales_dir), clock, read, out, user="hoa")
+    session = TerminalSession(db, conversation, Translator("vi", config.locales_dir), clock, read, out,
+                              uploads=config.uploads, data_dir=config.data_dir, user="hoa")
     unit = await unit_store.by_code(db, UNIT_CODE)
     assert unit is not None
     await session.chat(unit)
@@ -983,3 +984,75 @@ async def test_the_same_form_stores_the_same_answers_on_every_channel(
     assert await submission_store.latest_answers(db, submission.id) == EXPECTED_ANSWERS
     (revision,) = await submission_store.revisions(db, submission.id)
     assert revision.channel == channel
+
+
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+async def test_on_the_terminal_a_photo_is_sent_by_typing_where_the_file_is(
+        db: Database, clock: FakeClock, zalo_config: Config, fields: dict[str, FormField], tmp_path: Path) -> None:
+    """The terminal has no upload button: at a photo question the chair types the file's path (or drags the
+    file in, which pastes it quoted). The file is checked like a Telegram upload and copied into the data folder."""
+    png = tmp_path / "ảnh hoạt động.png"
+    png.write_bytes(PNG_BYTES)
+    big = tmp_path / "big.png"
+    big.write_bytes(PNG_BYTES * 20)
+    not_an_image = tmp_path / "ghi-chu.jpg"
+    not_an_image.write_text("không phải ảnh")
+    photo_lines = [str(tmp_path / "khong-co.jpg"), str(not_an_image), str(big), f"'{png}'", "xong"]
+    out = RecordingOutput()
+    seen, at_photos = 0, False
+
+    def read(_prompt: str) -> str:
+        nonlocal seen, at_photos
+        new = "\n".join(out.lines[seen:])
+        seen = len(out.lines)
+        if not at_photos:
+            question = current_question(new, fields)
+            at_photos = question is not None and question.name == "photos"
+        if at_photos and photo_lines:
+            return photo_lines.pop(0)
+        answer = text_answer(new, fields, SCRIPT)
+        if answer is None:
+            raise EOFError
+        return answer
+
+    rules = zalo_config.uploads.model_copy(update={"max_photo_mb": 0.01})  # 10 KB: big.png (20 KB) is over
+    session = TerminalSession(db, Conversation(db, clock, VN, zalo_config.locales_dir),
+                              Translator("vi", zalo_config.locales_dir), clock, read, out, uploads=rules,
+                              data_dir=zalo_config.data_dir, user="hoa")
+    unit = await unit_store.by_code(db, UNIT_CODE)
+    assert unit is not None
+    await session.chat(unit)
+
+    text = out.text
+    assert "gõ đường dẫn tới tệp, ví dụ ~/Pictures/hoat-dong.jpg" in text  # said at the photo question
+    assert f"Không có tệp nào ở {tmp_path / 'khong-co.jpg'}" in text
+    assert "Không nhận loại tệp này. Xin gửi tệp .jpg, .png, .webp." in text  # a text file named .jpg
+    assert "Tệp quá lớn (0,02 MB); giới hạn là 0,01 MB." in text
+    assert "Đã nhận 1 (tối đa 5)" in text
+    assert "Đã nhận báo cáo" in text
+    (submission,) = (await submission_store.of_unit(db, unit.id)).values()
+    answers = await submission_store.latest_answers(db, submission.id)
+    assert answers == {**EXPECTED_ANSWERS, "photos": answers["photos"]}
+    (attachment_id,) = answers["photos"]
+    row = await db.fetchone("SELECT * FROM attachments WHERE id = ?", (attachment_id,))
+    assert row is not None
+    assert (row["channel"], row["file_name"], row["mime_type"]) == ("terminal", "ảnh hoạt động.png", "image/png")
+    assert row["sha256"] == hashlib.sha256(PNG_BYTES).hexdigest()
+    kept = Path(row["local_path"])
+    assert kept.parent == zalo_config.data_dir / "uploads" / str(unit.id)
+    assert kept.read_bytes() == PNG_BYTES
+    assert await db.fetchval("SELECT count(*) FROM attachments") == 1  # nothing stored for the refused files
+
+
+def test_a_typed_line_is_a_path_only_when_it_reads_like_one(tmp_path: Path) -> None:
+    assert _typed_path("xong") is None
+    assert _typed_path("bỏ qua") is None
+    assert _typed_path("/huy") is None  # a command
+    assert _typed_path("  ") is None
+    assert _typed_path("/tmp/a.jpg") == Path("/tmp/a.jpg")
+    assert _typed_path("bao-cao.PDF") == Path("bao-cao.PDF")
+    assert _typed_path("~/anh.png") == Path.home() / "anh.png"
+    assert _typed_path(f'"{tmp_path}/hai từ.png"') == tmp_path / "hai từ.png"
+    assert _typed_path("/home/lan/hai\\ tu.png") == Path("/home/lan/hai tu.png")

@@ -132,7 +132,8 @@ def shell_cmd(
             conversation = Conversation(db, session_clock, cfg.app.zone, cfg.locales_dir, reminders=planner,
                                         files_dir=cfg.data_dir / "summaries", campaigns_dir=cfg.campaigns_dir)
             session = TerminalSession(db, conversation, t, session_clock, input,
-                                      lambda s: out.print(s, markup=False))
+                                      lambda s: out.print(s, markup=False), uploads=cfg.uploads,
+                                      data_dir=cfg.data_dir)
             if unit:
                 chosen = await unit_store.by_code(db, unit)
                 if chosen is None:
