@@ -170,7 +170,8 @@ def plan_steps(planner: ReminderPlanner) -> patched:
 
 def drain_steps(channel: RecordingChannel) -> patched:
     return patched([(outbox, "claim", "claim"), (reminder_store, "submitted_units", "submitted?"),
-                    (channel, "send", "send"), (outbox, "finish", "finish"), (outbox, "retry_later", "retry_later")])
+                    (channel, "send", "send"), (outbox, "finish_many", "finish"),
+                    (outbox, "retry_later", "retry_later")])
 
 
 # ------------------------------------------------------------------------------------------- setup

@@ -98,7 +98,8 @@ class Database:
     async def execute_one(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One write statement on its own: in autocommit mode SQLite makes it atomic without BEGIN/COMMIT,
         so it costs one trip to the database thread instead of three. Returns the changed row count."""
-        async with self._lock, self._conn.execute(sql, params) as cur:
+        async with self._lock:
+            cur = await self._conn.execute(sql, params)  # the cursor is left to the GC: closing it is a trip
             return cur.rowcount
 
     async def write(self, writes: Sequence[Write]) -> None:
