@@ -9,7 +9,6 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
 
 from bot.campaign_model import Campaign
 from bot.domain import UnitKind
@@ -65,15 +64,10 @@ async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_root
     subs = {
         r["unit_id"]: r
         for r in await db.fetchall(
-            "SELECT id, unit_id, reference, revision, first_submitted_at, late FROM submissions WHERE period_id = ?",
+            "SELECT unit_id, reference, revision, first_submitted_at, late, latest_answers FROM submissions "
+            "WHERE period_id = ?",
             (period_id,),
         )
-    }
-    # The latest answers are kept as one JSON object on each submission: one row per unit, no join over
-    # every answer (the per-revision answers table stays the record of history).
-    answers: dict[int, dict[str, Any]] = {
-        r["unit_id"]: json.loads(r["latest_answers"])
-        for r in await db.fetchall("SELECT unit_id, latest_answers FROM submissions WHERE period_id = ?", (period_id,))
     }
     contacts, reachable = await _contacts(db, expected, everything=scope_roots is None)
     rows = []
@@ -86,7 +80,10 @@ async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_root
         rows.append(UnitRow(
             uid, code, name, kind, upper_code, upper_name, status,
             from_db(sub["first_submitted_at"]) if sub else None, sub["revision"] if sub else 0,
-            sub["reference"] if sub else None, answers.get(uid, {}), uid in reachable, tuple(contacts.get(uid, [])),
+            # The latest answers are kept as one JSON object on each submission: one row per unit, no join
+            # over every answer (the per-revision answers table stays the record of history).
+            sub["reference"] if sub else None, json.loads(sub["latest_answers"]) if sub else {}, uid in reachable,
+            tuple(contacts.get(uid, [])),
         ))
     return rows
 
