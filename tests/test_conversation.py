@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -213,6 +214,21 @@ async def test_a_redelivered_update_is_handled_once(world: World) -> None:
     state = await world.state(CHAIR)
     assert state["form"]["answers"] == {"propaganda_sessions": 5}
     assert first.version > response.version
+
+
+async def test_two_updates_racing_for_one_person_are_both_applied_in_turn(world: World) -> None:
+    """Both read the same draft; the second save finds the version moved on, and that update is worked
+    out again on the newer state: each answer lands on its own question, none overwrites the other."""
+    await world.register(CHAIR, "DL-BMT-001")
+    response = await world.open_report(CHAIR, "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1")
+    first, second = await asyncio.gather(world.conv.handle(CHAIR, TextInput("5"), update_key="801"),
+                                         world.conv.handle(CHAIR, TextInput("40"), update_key="802"))
+    assert sorted([first.version, second.version]) == [response.version + 1, response.version + 2]
+    state = await world.state(CHAIR)
+    assert state["form"]["answers"] == {"propaganda_sessions": 5, "propaganda_participants": 40}
+    assert "Câu 3/" in text_of(first if first.version > second.version else second)
+    assert await draft_store.seen(world.db, "telegram", "801")
+    assert await draft_store.seen(world.db, "telegram", "802")
 
 
 async def test_a_button_never_offered_is_refused(world: World) -> None:
