@@ -69,6 +69,12 @@ def _key_path(loc: tuple[Any, ...], data: Any) -> str:
 def load_campaign_file(path: Path) -> LoadedCampaign:
     """Parse and validate one campaign file; raise CampaignFileError listing every problem."""
     raw = path.read_bytes()
+    return LoadedCampaign(load_campaign_bytes(raw, path), path, hashlib.sha256(raw).hexdigest())
+
+
+def load_campaign_bytes(raw: bytes, path: Path) -> Campaign:
+    """Parse and validate a campaign file's content; `path` names it in the problems (and its stem must be
+    the campaign's id), so a draft can be checked without being written anywhere."""
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -92,7 +98,7 @@ def load_campaign_file(path: Path) -> LoadedCampaign:
         raise CampaignFileError(
             [CampaignProblem(path, "id", f"is {campaign.id!r} but the file is named {expected!r}.toml")]
         )
-    return LoadedCampaign(campaign, path, hashlib.sha256(raw).hexdigest())
+    return campaign
 
 
 def load_campaign_dir(directory: Path) -> tuple[list[LoadedCampaign], list[CampaignProblem]]:

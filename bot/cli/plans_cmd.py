@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import typer
@@ -13,7 +11,15 @@ import typer
 from bot.campaign_model import KEY_RE
 from bot.cli.common import config, err, fail, out, translator
 from bot.i18n import Translator
-from bot.plans.draft import Draft, DraftItem, check_draft, draft_campaign, propose_form, suggest_campaign_id
+from bot.plans.draft import (
+    Draft,
+    DraftItem,
+    check_draft,
+    draft_campaign,
+    propose_form,
+    suggest_campaign_id,
+    write_campaign_file,
+)
 from bot.plans.extract import ZONE, Evidence, PlanProposal, extract_plan, last_day
 from bot.plans.text import PlanError, read_plan_file
 
@@ -122,19 +128,6 @@ def _report(t: Translator, proposal: PlanProposal, draft: Draft) -> None:
             _say(line)
 
 
-def _write(path: Path, text: str) -> None:
-    """Write the whole file or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @app.command("import")
 def import_cmd(
     file: Path = typer.Argument(..., help="The plan: .docx, a PDF with text, or .txt."),
@@ -161,7 +154,7 @@ def import_cmd(
         fail(t(exc.msgid, **exc.params))
     problems = check_draft(draft)
     if out_path is not None:
-        _write(out_path, draft.toml)
+        write_campaign_file(out_path, draft.toml)
 
     if as_json:
         fields, _ = propose_form(proposal)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.i18n import Translator
 from bot.parsing import ParseError, parse_date, parse_number
-from bot.plans.draft import Draft, check_draft, draft_campaign
+from bot.plans.draft import Draft, check_draft, draft_campaign, write_campaign_file
 from bot.plans.extract import PlanProposal, extract_plan, last_day
 from bot.plans.text import plan_text_from_bytes
 
@@ -110,8 +110,5 @@ def publish(toml: str, campaign_id: str, campaigns_dir: Path) -> Path:
     path = campaigns_dir / f"{campaign_id}.toml"
     if path.exists():
         raise FileExistsError(path)
-    campaigns_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(toml, encoding="utf-8")
-    tmp.replace(path)
+    write_campaign_file(path, toml)
     return path

@@ -11,6 +11,7 @@ or left empty for a person to fill in, in which case the file does not load unti
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -20,9 +21,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.campaign_model import KEY_RE, NAME_RE, Scope
-from bot.campaigns import CampaignFileError, load_campaign_file
+from bot.campaigns import CampaignFileError, load_campaign_bytes
 from bot.i18n import N_
-from bot.plans.extract import Need, PlanProposal, TargetProposal, fold
+from bot.plans.extract import Need, PlanProposal, TargetProposal, fold, slug, unique_key
 from bot.plans.text import PlanError
 
 _SPAN = re.compile(r"\s*\(\s*\d{1,2}/\d{1,2}/\d{4}\s*[-–]\s*\d{1,2}/\d{1,2}/\d{4}\s*\)")
@@ -106,21 +107,11 @@ class Draft:
 
 # ================================================================ naming
 def _name(hint: str, used: set[str]) -> str:
-    words = re.findall(r"[a-z0-9]+", fold(hint))
-    name = ""
-    for w in words:
-        candidate = f"{name}_{w}" if name else w
-        if len(candidate) > 36:
-            break
-        name = candidate
+    name = slug(hint, 36, "_")
     if not name or not name[0].isalpha():
-        name = f"f_{name}".strip("_") if name else "cau_hoi"
-    out, n = name, 2
-    while out in used:
-        out = f"{name}_{n}"
-        n += 1
+        name = f"f_{name}" if name else "cau_hoi"
+    out = unique_key(name, used, sep="_")
     assert re.fullmatch(NAME_RE, out), out
-    used.add(out)
     return out
 
 
@@ -497,11 +488,21 @@ def draft_campaign(proposal: PlanProposal, *, campaign_id: str | None = None, so
 
 def check_draft(draft: Draft) -> list[str]:
     """What `campaigns check` would say about the draft: [] when it loads."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{draft.campaign_id}.toml"
-        path.write_text(draft.toml, encoding="utf-8")
-        try:
-            load_campaign_file(path)
-        except CampaignFileError as exc:
-            return [f"{p.key}: {p.message}" if p.key else p.message for p in exc.problems]
+    try:
+        load_campaign_bytes(draft.toml.encode("utf-8"), Path(f"{draft.campaign_id}.toml"))
+    except CampaignFileError as exc:
+        return [f"{p.key}: {p.message}" if p.key else p.message for p in exc.problems]
     return []
+
+
+def write_campaign_file(path: Path, text: str) -> None:
+    """Write the whole file or nothing: a half-written campaign would stop the next start-up."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -73,7 +73,7 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _slug(text: str, limit: int, sep: str) -> str:
+def slug(text: str, limit: int, sep: str) -> str:
     words = re.findall(r"[a-z0-9]+", fold(text))
     out = ""
     for w in words:
@@ -1037,8 +1037,8 @@ def _comparator(before: str, after: str) -> tuple[str, int]:
 
 
 def _key(text: str, threshold: Decimal) -> str:
-    slug = _slug(text, 30, "-") or "chi-tieu"
-    return f"{slug}-{threshold.normalize():f}".replace(".", "-")[:40].strip("-")
+    base = slug(text, 30, "-") or "chi-tieu"
+    return f"{base}-{threshold.normalize():f}".replace(".", "-")[:40].strip("-")
 
 
 def _count_need(raw_phrase: str, noun: str, role: Literal["count", "total"] = "count") -> Need:
@@ -1286,10 +1286,10 @@ def _proposed_due(end: date) -> date:
     return end + timedelta(days=PROPOSED_DAYS_AFTER_END)
 
 
-def _unique_key(key: str, used: set[str]) -> str:
+def unique_key(key: str, used: set[str], sep: str = "-") -> str:
     out, n = key, 2
     while out in used:
-        out = f"{key}-{n}"
+        out = f"{key}{sep}{n}"
         n += 1
     used.add(out)
     return out
@@ -1325,7 +1325,7 @@ def _periods(identity: Identity, duties: list[Duty], rounds: list[Round], window
         else:
             key, name = "ket-qua", f"Báo cáo kết quả ({_span_name(covers.start, covers.end)})"
         periods.append(PeriodProposal(
-            key=_unique_key(key, used), name=name, covers=covers, due_date=d.date, wording=d.wording,
+            key=unique_key(key, used), name=name, covers=covers, due_date=d.date, wording=d.wording,
             due_source="plan", due_text=d.wording_text or _fmt(d.date), kind=d.kind, evidence=d.evidence,
             round=d.round, note=f"Kế hoạch ghi: “{d.covers_note}”." if d.covers_note else None,
         ))
@@ -1348,7 +1348,7 @@ def _periods(identity: Identity, duties: list[Duty], rounds: list[Round], window
         for key, label, covers in spans:
             due = _proposed_due(covers.end)
             periods.append(PeriodProposal(
-                key=_unique_key(key, used), name=f"{label} ({_span_name(covers.start, covers.end)})", covers=covers,
+                key=unique_key(key, used), name=f"{label} ({_span_name(covers.start, covers.end)})", covers=covers,
                 due_date=due, wording="before", due_source="department",
                 due_text=f"Kế hoạch không ghi hạn (chỉ ghi “{said}”); đề xuất: trước ngày {_fmt(due)} — cần xác nhận",
                 kind="results", evidence=d.evidence,
@@ -1359,7 +1359,7 @@ def _periods(identity: Identity, duties: list[Duty], rounds: list[Round], window
         for r in rounds:
             due = _proposed_due(r.end)
             periods.append(PeriodProposal(
-                key=_unique_key(f"dot-{r.number}", used), name=f"Đợt {r.number} ({_span_name(r.start, r.end)})",
+                key=unique_key(f"dot-{r.number}", used), name=f"Đợt {r.number} ({_span_name(r.start, r.end)})",
                 covers=Coverage(r.start, r.end, "round", r.evidence.sentence), due_date=due, wording="before",
                 due_source="department",
                 due_text=f"Kế hoạch không nêu hạn báo cáo; đề xuất: trước ngày {_fmt(due)} — cần xác nhận",
