@@ -7,11 +7,9 @@ import json
 import typer
 from rich.table import Table
 
-from bot.app import open_database
 from bot.campaigns import campaign_to_json, load_campaign_dir
-from bot.cli.common import actor, config, err, fail, out, run, state, translator
+from bot.cli.common import actor, config, err, fail, migrated_database, out, run, state, translator
 from storage import campaigns as campaign_store
-from storage.migrations import migrate
 
 app = typer.Typer(help="Campaigns: the plans (kế hoạch) made runnable.", no_args_is_help=True)
 
@@ -57,14 +55,10 @@ def load_cmd() -> None:
         fail(t("Nothing was loaded: fix the files above first."))
 
     async def go() -> campaign_store.SyncResult:
-        db = await open_database(cfg)
-        try:
-            await migrate(db)
+        async with migrated_database(cfg) as db:
             return await campaign_store.sync_campaigns(
                 db, [(c.campaign, c.sha256, c.path.name) for c in loaded], actor=actor(), now=state.clock.now()
             )
-        finally:
-            await db.close()
 
     result = run(go())
     out.print(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -12,9 +13,12 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
+from bot.app import open_database
 from bot.clock import Clock, SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.i18n import Translator
+from storage.db import Database
+from storage.migrations import migrate
 
 T = TypeVar("T")
 
@@ -53,6 +57,17 @@ def actor() -> str:
         return f"cli:{getpass.getuser()}"
     except Exception:  # noqa: BLE001 - no user name in some containers
         return "cli"
+
+
+@asynccontextmanager
+async def migrated_database(cfg: Config) -> AsyncIterator[Database]:
+    """The database, brought up to date first (a command may be the first thing run on a new machine)."""
+    db = await open_database(cfg)
+    try:
+        await migrate(db)
+        yield db
+    finally:
+        await db.close()
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

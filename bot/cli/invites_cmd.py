@@ -7,16 +7,24 @@ from pathlib import Path
 
 import typer
 
-from bot.app import open_database
-from bot.cli.common import actor, config, fail, out, run, state, translator
+from bot.cli.common import actor, config, fail, migrated_database, out, run, state, translator
+from bot.config import Config
 from bot.domain import Role
+from bot.i18n import Translator
 from bot.invites import IssuedInvite, RoleMismatchError, check_role_fits, issue_invite, parse_duration
 from bot.spreadsheet import write_invites_xlsx
 from storage import people as people_store
 from storage import units as unit_store
-from storage.migrations import migrate
 
 app = typer.Typer(help="Invite links that bind a person to a unit and role.", no_args_is_help=True)
+
+
+def _lifetime(cfg: Config, t: Translator, expires: str) -> timedelta:
+    """--expires as a duration, or the configured default; a clear refusal otherwise."""
+    try:
+        return parse_duration(expires) if expires else timedelta(days=cfg.invites.default_expiry_days)
+    except ValueError:
+        fail(t("--expires {value}: expected a duration such as 14d, 36h or 2w.", value=expires))
 
 
 @app.command("create")
@@ -28,15 +36,10 @@ def create_cmd(
     """Create one single-use invite and print its code and Telegram link."""
     cfg = config()
     t = translator(cfg)
-    try:
-        lifetime = parse_duration(expires) if expires else timedelta(days=cfg.invites.default_expiry_days)
-    except ValueError:
-        fail(t("--expires {value}: expected a duration such as 14d, 36h or 2w.", value=expires))
+    lifetime = _lifetime(cfg, t, expires)
 
     async def go() -> IssuedInvite | None:
-        db = await open_database(cfg)
-        try:
-            await migrate(db)
+        async with migrated_database(cfg) as db:
             target = await unit_store.by_code(db, unit)
             if target is None:
                 return None
@@ -50,8 +53,6 @@ def create_cmd(
                 now=state.clock.now(),
                 bot_username=cfg.telegram.username,
             )
-        finally:
-            await db.close()
 
     try:
         issued = run(go())
@@ -79,15 +80,10 @@ def export_cmd(
     t = translator(cfg)
     if out_file.suffix.lower() != ".xlsx":
         fail(t("--out must name an .xlsx file."))
-    try:
-        lifetime = parse_duration(expires) if expires else timedelta(days=cfg.invites.default_expiry_days)
-    except ValueError:
-        fail(t("--expires {value}: expected a duration such as 14d, 36h or 2w.", value=expires))
+    lifetime = _lifetime(cfg, t, expires)
 
     async def go() -> list[IssuedInvite]:
-        db = await open_database(cfg)
-        try:
-            await migrate(db)
+        async with migrated_database(cfg) as db:
             now = state.clock.now()
             issued = []
             for target in await people_store.grassroots_without_chair(db):
@@ -103,8 +99,6 @@ def export_cmd(
                     )
                 )
             return issued
-        finally:
-            await db.close()
 
     issued = run(go())
     if not issued:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from bot.app import open_database
-from bot.cli.common import config, fail, out, parse_instant, run, state, translator
+from bot.cli.common import config, fail, migrated_database, out, parse_instant, run, state, translator
 from bot.reminder_text import payload_to_reply
 from scheduler.service import ReminderPlanner
-from storage.migrations import migrate
 
 app = typer.Typer(help="Deadline reminders: preview and run.", no_args_is_help=True)
 
@@ -24,12 +22,8 @@ def preview_cmd(
     now = parse_instant(at) if at else state.clock.now()
 
     async def go() -> list:
-        db = await open_database(cfg)
-        try:
-            await migrate(db)
+        async with migrated_database(cfg) as db:
             return await ReminderPlanner(db, cfg.reminders, cfg.app.zone, cfg.locales_dir).preview(now)
-        finally:
-            await db.close()
 
     planned = [p for p in run(go()) if p.status == "pending"]
     out.print(t("Reminders due at {when}: {n}", when=t.datetime(now, cfg.app.zone), n=len(planned)), markup=False)

@@ -8,12 +8,10 @@ import typer
 from rich.text import Text
 from rich.tree import Tree
 
-from bot.app import open_database
-from bot.cli.common import actor, config, fail, out, run, state, translator
+from bot.cli.common import actor, config, fail, migrated_database, out, run, state, translator
 from bot.domain import Unit
 from bot.org_import import UnitsFileError, check_units, read_units_file
 from storage import units as unit_store
-from storage.migrations import migrate
 
 app = typer.Typer(help="The organisation tree: import and list units.", no_args_is_help=True)
 
@@ -25,16 +23,12 @@ def import_cmd(file: Path = typer.Argument(..., help="CSV (UTF-8) or XLSX with c
     t = translator(cfg)
 
     async def go() -> unit_store.ImportResult:
-        db = await open_database(cfg)
-        try:
-            await migrate(db)
+        async with migrated_database(cfg) as db:
             records = read_units_file(file)
             rows, problems = check_units(records, await unit_store.all_units(db))
             if problems:
                 raise UnitsFileError(file, problems)
             return await unit_store.apply_import(db, rows, actor=actor(), now=state.clock.now())
-        finally:
-            await db.close()
 
     try:
         result = run(go())
@@ -65,12 +59,8 @@ def list_cmd(tree: bool = typer.Option(False, "--tree", help="Show the hierarchy
     t = translator(cfg)
 
     async def go() -> list[Unit]:
-        db = await open_database(cfg)
-        try:
-            await migrate(db)
+        async with migrated_database(cfg) as db:
             return await unit_store.all_units(db)
-        finally:
-            await db.close()
 
     units = run(go())
     if not units:
