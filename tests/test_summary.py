@@ -3,6 +3,7 @@ through the hierarchy, and the completeness pushed at the due date."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -309,3 +310,58 @@ def test_a_large_organisation_still_fits_one_message(repo: Path) -> None:
     assert len(text) <= 4096
     assert "12 đơn vị có tỷ lệ nộp thấp nhất" in text
     assert "còn 292 đơn vị thuộc các công đoàn cấp trên khác" in text
+
+
+def test_upper_levels_furthest_behind_are_the_same_in_every_view(repo: Path) -> None:
+    campaign = load_campaign_file(repo / "campaigns" / "phongtho-thang-cong-nhan-2024.toml").campaign
+    # Upper level U00 reports 0 of 2, U01 1 of 2, ..., so the lowest shares come first.
+    units = [
+        row(f"U{i:02d}-{j}", f"CĐ {i}-{j}", UnitKind.PUBLIC_AGENCY, f"U{i:02d}", "on_time" if j < i % 3 else "missing", {})
+        for i in range(20)
+        for j in range(2)
+    ]
+    s = compute_summary(campaign=campaign, period=campaign.periods[0], period_id=1,
+                        due_at=datetime(2024, 6, 15, tzinfo=VN), closes_at=datetime(2024, 7, 15, tzinfo=VN),
+                        as_of=AS_OF, scope_name="Tỉnh", units=units)
+    behind = s.furthest_behind(12)
+    assert [u.completeness for u in behind] == sorted(u.completeness for u in behind)
+    assert [u.code for u in behind[:3]] == ["U00", "U03", "U06"]
+    assert {u.completeness for u in s.uppers} == {Decimal(0), Decimal("50.0"), Decimal("100.0")}
+    text = summary_text(s, Translator("vi", repo / "locales"), VN)
+    shown = [line for line in text.splitlines() if line.startswith("• LĐLĐ U") and "/2 (" in line]
+    assert [line.split(":")[0] for line in shown] == [f"• {u.name}" for u in behind]
+    # An upper level expecting no report counts as 0%, as the whole summary does, never as complete.
+    empty = dataclasses.replace(s.uppers[0], expected=0, on_time=0, late=0)
+    assert empty.completeness == Decimal(0)
+
+
+def test_a_target_without_figures_reads_the_same_in_text_and_report(repo: Path) -> None:
+    from bot.summary.docx_report import report_context
+
+    s = fixed_summary(repo)
+    nobody = [dataclasses.replace(u, status="missing", answers={}) for u in s.units]
+    s = dataclasses.replace(s, units=nobody, targets=[dataclasses.replace(r, value=None, met=None) for r in s.targets])
+    vi = Translator("vi", repo / "locales")
+    text = summary_text(s, vi, VN)
+    assert "TƯLĐTT hết hạn được ký lại, ký mới: — (≥ 100%) — Chưa đủ số liệu" in text
+    row = next(r for r in report_context(s, vi, VN)["targets"] if r["label"].startswith("TƯLĐTT hết hạn"))
+    assert (row["value"], row["threshold"], row["verdict"]) == ("chưa có số liệu", "≥ 100%", "Chưa đủ số liệu")
+
+
+@pytest.mark.parametrize(("answer", "number"), [
+    (3, Decimal(3)), ("2.5", Decimal("2.5")), (1.5, Decimal("1.5")), (True, None), (None, None), ("abc", None),
+    ("NaN", None), ("Infinity", None), (float("-inf"), None), ([1], None),
+])
+def test_an_answer_is_a_finite_number_or_nothing(answer: object, number: Decimal | None) -> None:
+    from bot.summary.compute import to_decimal
+
+    assert to_decimal(answer) == number
+
+
+def test_a_non_finite_answer_is_left_out_of_the_totals(repo: Path) -> None:
+    s = fixed_summary(repo)
+    upper = dataclasses.replace(s.units[0], answers={**s.units[0].answers, "news_items": "NaN"})
+    s = compute_summary(campaign=s.campaign, period=s.period, period_id=1, due_at=s.due_at, closes_at=s.closes_at,
+                        as_of=AS_OF, scope_name="x", units=[upper, *s.units[1:]])
+    news = next(x for x in s.totals if x.field.name == "news_items")
+    assert (news.answered, news.sum) == (0, None)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from docx import Document
@@ -231,6 +232,36 @@ def test_decimals_percentages_and_dates_are_typed_cells(repo: Path, tmp_path: Pa
     assert row["Quy mô?"].value == "Big"
 
 
+def test_only_true_and_false_read_as_yes_and_no(repo: Path, tmp_path: Path, en: Translator) -> None:
+    summary = fixed_summary(repo)
+    first = summary.units[0]
+    units = [dataclasses.replace(first, answers={**first.answers, "union_meal_held": 1}), *summary.units[1:]]
+    path = tmp_path / "one.xlsx"
+    write_summary_xlsx(path, dataclasses.replace(summary, units=units), en, VN)
+    sheet = load_workbook(path)["dot-1"]
+    header = [c.value for c in sheet[1]]
+    meal = header.index("Did your unit hold a “Trade Union Meal” (22–28 Jul 2024)?")
+    assert [r[meal].value for r in sheet.iter_rows(min_row=2, max_row=5)] == ["1", "No", None, "Yes"]
+
+
+def test_a_percentage_total_is_its_average_in_every_format(repo: Path, tmp_path: Path, vi: Translator) -> None:
+    from bot.summary.text import summary_text
+
+    data = daklak(repo).model_dump(mode="json")
+    data["fields"].append({"name": "share_women", "type": "percent", "label": {"vi": "Tỷ lệ nữ?"}})
+    campaign = Campaign.model_validate(data)
+    summary = fixed_summary(repo, campaign)
+    units = [dataclasses.replace(u, answers={**u.answers, "share_women": share})
+             for u, share in zip(summary.units, ("12.5", 40.5, None, None, None, None), strict=True)]
+    summary = compute_summary(campaign=campaign, period=summary.period, period_id=1, due_at=summary.due_at,
+                              closes_at=summary.closes_at, as_of=AS_OF, scope_name="x", units=units)
+    assert "• Tỷ lệ nữ?: bình quân 26,5% (2 đơn vị)" in summary_text(summary, vi, VN)
+    row = next(r for r in report_context(summary, vi, VN)["totals"] if r["label"] == "Tỷ lệ nữ")
+    assert (row["unit"], row["value"]) == ("%", "bình quân 26,5%")
+    write_summary_xlsx(tmp_path / "pct.xlsx", summary, vi, VN)
+    assert row_of(load_workbook(tmp_path / "pct.xlsx")["Tổng hợp"], "Tỷ lệ nữ?")[1:3] == ["%", 2]
+
+
 def test_sheet_names_are_valid_and_unique() -> None:
     assert sheet_name("Tổng hợp", []) == "Tổng hợp"
     assert sheet_name("summary", ["Summary"]) == "summary (2)"
@@ -374,7 +405,7 @@ def test_the_chart_is_a_png_of_sensible_size(repo: Path, tmp_path: Path, vi: Tra
     import matplotlib.image
 
     path = tmp_path / "bieu-do.png"
-    write_summary_png(path, fixed_summary(repo), vi)
+    write_summary_png(path, fixed_summary(repo), vi, VN)
     assert path.read_bytes()[:8] == PNG_MAGIC
     height, width, _channels = matplotlib.image.imread(path).shape
     assert 800 <= width <= 1600
@@ -391,10 +422,26 @@ def test_the_chart_copes_with_no_targets_and_many_uppers(repo: Path, tmp_path: P
     big = compute_summary(campaign=campaign, period=s.period, period_id=1, due_at=s.due_at, closes_at=s.closes_at,
                           as_of=AS_OF, scope_name="🎉 x", units=many)
     path = tmp_path / "many.png"
-    write_summary_png(path, big, en)
+    write_summary_png(path, big, en, VN)
     height, width, _channels = matplotlib.image.imread(path).shape
     assert width <= 1600
     assert height <= 1000
+
+
+def test_the_chart_gives_the_time_in_the_zone_it_is_given(repo: Path, tmp_path: Path, vi: Translator,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from matplotlib.figure import Figure
+
+    captions: list[str] = []
+    supxlabel = Figure.supxlabel
+
+    def caption(fig: Figure, text: str, **kwargs: object) -> object:
+        captions.append(text)
+        return supxlabel(fig, text, **kwargs)
+
+    monkeypatch.setattr(Figure, "supxlabel", caption)
+    write_summary_png(tmp_path / "utc.png", fixed_summary(repo), vi, ZoneInfo("UTC"))
+    assert "02:30 12/08/2024" in captions[0]  # 09:30 in Việt Nam
 
 
 # --- from the demo database --------------------------------------------------------------------------------------
@@ -415,7 +462,7 @@ async def test_all_three_files_from_the_demo_database(config: Config, tmp_path: 
     out = tmp_path / "out"
     write_summary_xlsx(out / "tong-hop.xlsx", summary, vi, VN)
     write_summary_docx(out / "bao-cao.docx", summary, vi, VN)
-    write_summary_png(out / "bieu-do.png", summary, vi)
+    write_summary_png(out / "bieu-do.png", summary, vi, VN)
     book = load_workbook(out / "tong-hop.xlsx")
     assert book["dot-1"].max_row == summary.expected + 1
     assert book.worksheets[2].max_row == summary.missing + 1

@@ -11,6 +11,7 @@ import textwrap
 import warnings
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import matplotlib
 from matplotlib.figure import Figure
@@ -19,8 +20,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from bot.i18n import Translator
-from bot.summary.model import Summary, TargetResult, UpperBreakdown
-from bot.summary.xlsx import COMPARATOR_SIGNS, verdict
+from bot.summary.model import Summary, TargetResult
+from bot.summary.wording import target_threshold, target_value, verdict
 
 matplotlib.use("Agg")
 
@@ -46,21 +47,17 @@ def _short(name: str) -> str:
     return name
 
 
-def _share(u: UpperBreakdown) -> float:
-    return u.reported * 100 / u.expected if u.expected else 0.0
-
-
 def _completeness_panel(fig: Figure, summary: Summary, t: Translator) -> None:
     ax = fig.subplots()
-    uppers = list(summary.uppers)
+    uppers = summary.uppers
     if len(uppers) > MAX_UPPERS:
-        uppers = sorted(uppers, key=lambda u: (_share(u), u.code))[:MAX_UPPERS]
+        uppers = summary.furthest_behind(MAX_UPPERS)
         ax.set_title(t("The {n} upper-level unions furthest behind", n=MAX_UPPERS), loc="left", fontsize=10,
                      color="#555555")
-    rows = [(t("All units"), summary.expected, summary.on_time, summary.late)]
-    rows += [(u.name, u.expected, u.on_time, u.late) for u in uppers]
+    rows = [(t("All units"), summary.expected, summary.on_time, summary.late, summary.completeness)]
+    rows += [(u.name, u.expected, u.on_time, u.late, u.completeness) for u in uppers]
     labels, on_time, late, rest = [], [], [], []
-    for name, expected, ok, lt in rows:
+    for name, expected, ok, lt, _share in rows:
         labels.append(_wrap(_short(name), 32))
         on_time.append(ok * 100 / expected if expected else 0)
         late.append(lt * 100 / expected if expected else 0)
@@ -71,9 +68,8 @@ def _completeness_panel(fig: Figure, summary: Summary, t: Translator) -> None:
     ax.barh(y, late, height, left=on_time, color=LATE, label=t("Late"))
     ax.barh(y, rest, height, left=[a + b for a, b in zip(on_time, late, strict=True)], color=MISSING,
             label=t("Not reported"))
-    for i, (_name, expected, ok, lt) in enumerate(rows):
-        share = Decimal(ok + lt) * 100 / expected if expected else Decimal(0)
-        text = t.number(ok + lt) + "/" + t.number(expected) + " · " + t.percent(share.quantize(Decimal("0.1")))
+    for i, (_name, expected, ok, lt, share) in enumerate(rows):
+        text = t.number(ok + lt) + "/" + t.number(expected) + " · " + t.percent(share)
         ax.text(101.5, i, text, va="center", fontsize=9, fontweight="bold" if i == 0 else "normal", clip_on=False)
     ax.set_yticks(y, labels, fontsize=8.5 if len(rows) > 10 else 9.5)
     ax.get_yticklabels()[0].set_fontweight("bold")
@@ -96,9 +92,9 @@ def _target_axis(ax, r: TargetResult, t: Translator) -> None:
     ax.barh([0], [top], 0.5, color="#f2f2f2")
     ax.barh([0], [value], 0.5, color=color)
     ax.plot([threshold, threshold], [-0.48, 0.48], color=THRESHOLD, linewidth=2.5, solid_capstyle="butt")
-    shown = t("no figures yet") if r.value is None else (t.percent(r.value) if percent else t.number(r.value))
-    limit = COMPARATOR_SIGNS[g.comparator] + " " + (t.percent(g.threshold) if percent else t.number(g.threshold))
-    result = " · ".join(x for x in (shown, t("target {limit}", limit=limit), verdict(r, t)) if x)
+    shown = target_value(t, r, missing=t("no figures yet"))
+    limit = target_threshold(t, r)
+    result = " · ".join(x for x in (shown, t("target {limit}", limit=limit), verdict(t, r)) if x)
     if r.units_meeting is not None and percent:
         result += " (" + t("{n}/{m} units", n=t.number(r.units_meeting), m=t.number(r.units_in_scope)) + ")"
     ax.set_title(_wrap(g.label.get(t.locale), 75), loc="left", fontsize=9.5)
@@ -135,8 +131,7 @@ def _targets_panel(fig: Figure, summary: Summary, t: Translator) -> None:
                loc="outside lower center", ncol=3, frameon=False, fontsize=9)
 
 
-def write_summary_png(path: Path, summary: Summary, t: Translator) -> None:
-    zone = summary.campaign.zone
+def write_summary_png(path: Path, summary: Summary, t: Translator, zone: ZoneInfo) -> None:
     with matplotlib.rc_context(FONT), warnings.catch_warnings():
         # A unit name with an emoji must not stop the chart: the glyph is left out.
         warnings.filterwarnings("ignore", r"Glyph .* missing from font", UserWarning)

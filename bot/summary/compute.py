@@ -17,20 +17,24 @@ NARRATIVES_PER_UPPER = 3
 TWO_PLACES = Decimal("0.01")
 
 
-def _number(value: Any) -> Decimal | None:
+def to_decimal(value: Any) -> Decimal | None:
+    """An answer as a number, or None when it is not one (a yes/no, text, NaN or infinity: none can be added up,
+    compared or written to a cell)."""
     if type(value) is int:  # the common case (counts, money): no detour through text
         return Decimal(value)
     if value is None or isinstance(value, bool):
         return None
     try:
-        return Decimal(str(value))
+        d = Decimal(str(value))
     except ArithmeticError:
         return None
+    return d if d.is_finite() else None
 
 
 def _expr_answers(numeric: frozenset[str], wanted: frozenset[str], answers: dict[str, Any]) -> dict[str, Any]:
     """The answers an expression reads, numbers as Decimal (only those: thousands of units are evaluated)."""
-    return {name: (_number(answers[name]) if name in numeric else answers[name]) for name in wanted if name in answers}
+    return {name: (to_decimal(answers[name]) if name in numeric else answers[name])
+            for name in wanted if name in answers}
 
 
 def answer_columns(rows: list[UnitRow], names: list[str]) -> dict[str, list[Any]]:
@@ -45,9 +49,8 @@ def answer_columns(rows: list[UnitRow], names: list[str]) -> dict[str, list[Any]
     return columns
 
 
-def field_total(f: FormField, reported: list[UnitRow], values: list[Any] | None = None) -> FieldTotal:
-    if values is None:
-        values = [u.answers[f.name] for u in reported if u.answers.get(f.name) is not None]
+def field_total(f: FormField, values: list[Any]) -> FieldTotal:
+    """The total of one question over its answers (None left out, see answer_columns)."""
     if f.type.is_numeric and values and all(type(v) is int for v in values):
         # Counts and money are whole numbers: add them as ints, convert once.
         total_int = sum(values)
@@ -55,7 +58,7 @@ def field_total(f: FormField, reported: list[UnitRow], values: list[Any] | None 
         return FieldTotal(f, count, Decimal(total_int), (Decimal(total_int) / count).quantize(TWO_PLACES),
                           Decimal(min(values)), Decimal(max(values)))
     if f.type.is_numeric:
-        numbers = [n for n in (_number(v) for v in values) if n is not None]
+        numbers = [n for n in (to_decimal(v) for v in values) if n is not None]
         if not numbers:
             return FieldTotal(f, 0)
         total = sum(numbers, Decimal(0))
@@ -89,7 +92,7 @@ def target_result(campaign: Campaign, target: Target, units: list[UnitRow]) -> T
         num = den = Decimal(0)
         meeting = 0
         for u in reported:
-            n, d = _number(u.answers.get(target.numerator)), _number(u.answers.get(target.denominator))
+            n, d = to_decimal(u.answers.get(target.numerator)), to_decimal(u.answers.get(target.denominator))
             if n is None or d is None:
                 continue
             num += n
@@ -99,7 +102,7 @@ def target_result(campaign: Campaign, target: Target, units: list[UnitRow]) -> T
         value = (num * 100 / den).quantize(TWO_PLACES) if den > 0 else None
     else:
         assert target.field is not None
-        numbers = [(u, _number(u.answers.get(target.field))) for u in reported]
+        numbers = [(u, to_decimal(u.answers.get(target.field))) for u in reported]
         present = [n for _, n in numbers if n is not None]
         value = sum(present, Decimal(0)) if present else None
         meeting = sum(1 for _, n in numbers if n is not None and target.comparator.holds(n, target.threshold))
@@ -140,7 +143,7 @@ def compute_summary(
     summed = [f for f in fields
               if f.type.is_numeric or f.type in (FieldType.YES_NO, FieldType.SELECT_ONE, FieldType.SELECT_MULTIPLE)]
     columns = answer_columns(counted, [f.name for f in summed])
-    totals = [field_total(f, counted, columns[f.name]) for f in summed]
+    totals = [field_total(f, columns[f.name]) for f in summed]
     targets = [target_result(campaign, t, units) for t in campaign.targets if not t.periods or period.key in t.periods]
     narratives: list[Narrative] = []
     long_fields = [f for f in fields if f.type is FieldType.LONG_TEXT]
@@ -150,7 +153,7 @@ def compute_summary(
             for f in long_fields:
                 text = u.answers.get(f.name)
                 if isinstance(text, str) and text.strip() and taken < NARRATIVES_PER_UPPER:
-                    narratives.append(Narrative(u.name, u.upper_name, f.label.vi, text.strip()))
+                    narratives.append(Narrative(u.name, u.upper_name, text.strip()))
                     taken += 1
     return Summary(campaign, period, period_id, due_at, closes_at, as_of, scope_name, units, uppers, totals, targets,
                    narratives)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +20,7 @@ from docxtpl import DocxTemplate
 from bot.campaign_model import Campaign, FieldType
 from bot.i18n import Translator
 from bot.summary.model import FieldTotal, Summary, TargetResult, UnitRow
-from bot.summary.xlsx import comparator_text, verdict
+from bot.summary.wording import target_threshold, target_value, total_value, unit_label, verdict
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "bao_cao.docx"
 MISSING_NAMES_PER_UPPER = 30
@@ -95,17 +94,13 @@ def administrative_date(day: date) -> tuple[str, str, str]:
 # --- the figures -------------------------------------------------------------------------------------------------
 
 
-def _share(part: int, whole: int, t: Translator) -> str:
-    return t.percent((Decimal(part) * 100 / whole).quantize(Decimal("0.1"))) if whole else t.percent(0)
-
-
 def _upper_rows(summary: Summary, t: Translator) -> tuple[list[dict[str, str]], dict[str, str]]:
     rows = []
     for u in summary.uppers:
         rows.append({
             "name": clean(u.name), "expected": t.number(u.expected), "reported": t.number(u.reported),
             "on_time": t.number(u.on_time), "late": t.number(u.late), "missing": t.number(u.expected - u.reported),
-            "percent": _share(u.reported, u.expected, t),
+            "percent": t.percent(u.completeness),
         })
     total = {
         "name": "", "expected": t.number(summary.expected), "reported": t.number(summary.reported),
@@ -136,20 +131,7 @@ def _total_rows(x: FieldTotal, t: Translator) -> list[dict[str, str]]:
     label = _label(f.label.get(loc))
     answered = t.number(x.answered)
     if f.type.is_numeric:
-        unit = ""
-        if x.sum is None:
-            value = "—"
-        elif f.type is FieldType.PERCENT:
-            value = t("average {value}", value=t.percent(x.average or 0))
-        else:
-            value = t.number(x.sum)
-        if f.type is FieldType.MONEY:
-            unit = t("VND")
-        elif f.type is FieldType.PERCENT:
-            unit = "%"
-        elif f.unit:
-            unit = f.unit.get(loc)
-        return [{"label": label, "unit": clean(unit), "answered": answered, "value": value}]
+        return [{"label": label, "unit": clean(unit_label(t, f)), "answered": answered, "value": total_value(t, x)}]
     if f.type is FieldType.YES_NO:
         yes = x.yes or 0
         value = t("{yes}/{n} units answered yes", yes=t.number(yes), n=answered)
@@ -165,12 +147,12 @@ def _total_rows(x: FieldTotal, t: Translator) -> list[dict[str, str]]:
 
 def _target_row(r: TargetResult, t: Translator) -> dict[str, str]:
     g = r.target
-    value = t("no figures yet") if r.value is None else (t.percent(r.value) if g.unit == "%" else t.number(r.value))
+    value = target_value(t, r, missing=t("no figures yet"))
     units = ""
     if r.units_meeting is not None and g.unit == "%":
         units = t("{n}/{m} units", n=t.number(r.units_meeting), m=t.number(r.units_in_scope))
     return {"label": clean(g.label.get(t.locale)), "text": clean(g.text), "value": value,
-            "threshold": comparator_text(r, t), "verdict": verdict(r, t), "units": units}
+            "threshold": target_threshold(t, r), "verdict": verdict(t, r), "units": units}
 
 
 def report_context(summary: Summary, t: Translator, zone: ZoneInfo) -> dict[str, Any]:

@@ -38,7 +38,7 @@ def write(summary: Summary, fmt: str, out_dir: Path, t: Translator, zone: ZoneIn
         from bot.summary.chart import write_summary_png
 
         path = out_dir / f"{stem}.png"
-        write_summary_png(path, summary, t)
+        write_summary_png(path, summary, t, zone)
     else:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     return path

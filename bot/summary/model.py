@@ -10,6 +10,15 @@ from typing import Any
 from bot.campaign_model import Campaign, FormField, Period, Target
 from bot.domain import UnitKind
 
+ONE_PLACE = Decimal("0.1")
+
+
+def share_reported(reported: int, expected: int) -> Decimal:
+    """Reported as a % of expected, to one place; 0 when nothing is expected."""
+    if not expected:
+        return Decimal(0)
+    return (Decimal(reported) * 100 / Decimal(expected)).quantize(ONE_PLACE)
+
 
 @dataclass(frozen=True, slots=True)
 class UnitRow:
@@ -62,12 +71,15 @@ class UpperBreakdown:
     def reported(self) -> int:
         return self.on_time + self.late
 
+    @property
+    def completeness(self) -> Decimal:
+        return share_reported(self.reported, self.expected)
+
 
 @dataclass(frozen=True, slots=True)
 class Narrative:
     unit_name: str
     upper_name: str
-    label: str
     text: str
 
 
@@ -108,9 +120,12 @@ class Summary:
 
     @property
     def completeness(self) -> Decimal:
-        if not self.units:
-            return Decimal(0)
-        return (Decimal(self.reported) * 100 / Decimal(self.expected)).quantize(Decimal("0.1"))
+        return share_reported(self.reported, self.expected)
+
+    def furthest_behind(self, n: int) -> list[UpperBreakdown]:
+        """The n upper-level unions with the lowest share reported (by code among equals), for the views too
+        small to list them all."""
+        return sorted(self.uppers, key=lambda u: (u.completeness, u.code))[:n]
 
     @property
     def missing_units(self) -> list[UnitRow]:

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from bot.campaign_model import FieldType
 from bot.i18n import Translator
-from bot.summary.model import Summary, TargetResult
+from bot.summary.model import Summary
+from bot.summary.wording import target_threshold, target_value, total_value, unit_label, verdict
 
 MISSING_SHOWN_PER_UPPER = 5
 MAX_TOTALS = 25
@@ -15,28 +16,8 @@ MAX_UPPERS = 12  # the chat shows those furthest behind; every upper level is in
 MAX_MISSING_GROUPS = 8
 
 
-def _pct(t: Translator, part: int, whole: int) -> str:
-    return t.percent(Decimal(part) * 100 / whole) if whole else "—"
-
-
-def verdict(t: Translator, r: TargetResult) -> str:
-    if r.met is None:
-        return t("not enough data")
-    return t("Met") if r.met else t("Not met")
-
-
-def target_value(t: Translator, r: TargetResult) -> str:
-    if r.value is None:
-        return "—"
-    return t.percent(r.value) if r.target.unit == "%" else t.number(r.value)
-
-
-COMPARATOR_SIGNS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
-
-
-def target_threshold(t: Translator, r: TargetResult) -> str:
-    value = t.percent(r.target.threshold) if r.target.unit == "%" else t.number(r.target.threshold)
-    return f"{COMPARATOR_SIGNS[r.target.comparator.value]} {value}"
+def _share(t: Translator, completeness: Decimal, expected: int) -> str:
+    return t.percent(completeness) if expected else "—"
 
 
 def _header(s: Summary, t: Translator, zone: ZoneInfo) -> list[str]:
@@ -52,7 +33,7 @@ def _completeness(s: Summary, t: Translator) -> list[str]:
     lines = [
         "",
         t("COMPLETENESS: {reported}/{expected} units reported ({pct})", reported=s.reported, expected=s.expected,
-          pct=_pct(t, s.reported, s.expected)),
+          pct=_share(t, s.completeness, s.expected)),
         t("On time {on_time} · late {late} · not reported {missing}", on_time=s.on_time, late=s.late,
           missing=s.missing),
     ]
@@ -61,10 +42,10 @@ def _completeness(s: Summary, t: Translator) -> list[str]:
         shown = s.uppers
         if len(shown) > MAX_UPPERS:
             lines.append(t("The {n} furthest behind; all of them are in the Excel file.", n=MAX_UPPERS))
-            shown = sorted(shown, key=lambda u: (u.reported / u.expected if u.expected else 1, u.code))[:MAX_UPPERS]
+            shown = s.furthest_behind(MAX_UPPERS)
         for u in shown:
             late = " — " + t("{n} late", n=u.late) if u.late else ""
-            lines.append(f"• {u.name}: {u.reported}/{u.expected} ({_pct(t, u.reported, u.expected)}){late}")
+            lines.append(f"• {u.name}: {u.reported}/{u.expected} ({_share(t, u.completeness, u.expected)}){late}")
     return lines
 
 
@@ -87,11 +68,10 @@ def _totals(s: Summary, t: Translator) -> list[str]:
         return []
     lines = ["", t("TOTALS (units that answered):")]
     for tot in numeric[:MAX_TOTALS]:
-        assert tot.sum is not None
-        value = t.money(tot.sum) if tot.field.type is FieldType.MONEY else t.number(tot.sum)
-        show_unit = tot.field.unit is not None and tot.field.type is not FieldType.MONEY
-        unit = f" {tot.field.unit.get(t.locale)}" if show_unit and tot.field.unit else ""
-        lines.append(f"• {tot.field.label.get(t.locale)}: {value}{unit} " + t("({n} units)", n=tot.answered))
+        # A percentage's average already carries its "%".
+        unit = "" if tot.field.type is FieldType.PERCENT else unit_label(t, tot.field)
+        value = f"{total_value(t, tot)} {unit}" if unit else total_value(t, tot)
+        lines.append(f"• {tot.field.label.get(t.locale)}: {value} " + t("({n} units)", n=tot.answered))
     if len(numeric) > MAX_TOTALS:
         lines.append(t("… {n} more in the Excel file.", n=len(numeric) - MAX_TOTALS))
     for tot in yes_no:

@@ -13,7 +13,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -22,11 +22,13 @@ from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from bot.campaign_model import Comparator, FieldType, FormField
+from bot.campaign_model import FieldType, FormField
 from bot.gc_pause import cyclic_gc_paused
 from bot.i18n import Translator
 from bot.spreadsheet import safe_cell
-from bot.summary.model import Summary, TargetResult, UnitRow
+from bot.summary.compute import to_decimal
+from bot.summary.model import Summary, UnitRow
+from bot.summary.wording import target_threshold, unit_label, verdict
 
 INTEGER_FORMAT = "#,##0"
 DECIMAL_FORMAT = "0.0"
@@ -39,7 +41,6 @@ SHEET_NAME_MAX = 31
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")  # control characters Excel refuses
 DIGIT_PIXELS = 7  # the width of a digit of Calibri 11, the unit of a column width
 _SHEET_NAME_BAD = str.maketrans({c: " " for c in "[]:*?/\\"})
-COMPARATOR_SIGNS = {Comparator.GE: "≥", Comparator.GT: ">", Comparator.LE: "≤", Comparator.LT: "<", Comparator.EQ: "="}
 
 
 def text(value: Any) -> str | None:
@@ -48,16 +49,6 @@ def text(value: Any) -> str | None:
         return None
     s = ILLEGAL_CHARACTERS_RE.sub("", str(value))[:EXCEL_TEXT_MAX]
     return safe_cell(s)
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        d = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return d if d.is_finite() else None
 
 
 def _excel_number(value: Decimal) -> int | float:
@@ -77,18 +68,6 @@ def choice_label(f: FormField, value: Any, locale: str) -> str:
         if c.value == value:
             return c.label.get(locale)
     return str(value)
-
-
-def comparator_text(target: TargetResult, t: Translator) -> str:
-    g = target.target
-    threshold = t.percent(g.threshold) if g.unit == "%" else t.number(g.threshold)
-    return COMPARATOR_SIGNS[g.comparator] + " " + threshold
-
-
-def verdict(result: TargetResult, t: Translator) -> str:
-    if result.met is None:
-        return t("Not enough data")
-    return t("Met") if result.met else t("Not met")
 
 
 def status_text(status: str, t: Translator) -> str:
@@ -265,10 +244,9 @@ def _summary_sheet(w: _Writer, summary: Summary, t: Translator, zone: ZoneInfo) 
     w.heading(t("By upper-level union"))
     rows = []
     for u in summary.uppers:
-        share = round(u.reported * 100 / u.expected, 1) if u.expected else 0.0
         rows.append([text(u.name), s.cell(u.expected, integer), s.cell(u.reported, integer),
                      s.cell(u.on_time, integer), s.cell(u.late, integer), s.cell(u.expected - u.reported, integer),
-                     s.cell(share, pct)])
+                     s.cell(float(u.completeness), pct)])
     w.table("ByUpper", [t("Upper level"), t("Expected"), t("Reported"), t("On time"), t("Late"),
                         t("Not reported"), t("Reported (%)")], rows)
     w.blank()
@@ -280,7 +258,7 @@ def _summary_sheet(w: _Writer, summary: Summary, t: Translator, zone: ZoneInfo) 
         for x in numeric:
             f = x.field
             fmt = number_format_of(f)
-            unit = t("VND") if f.type is FieldType.MONEY else (f.unit.get(loc) if f.unit else "")
+            unit = unit_label(t, f)
             values = [x.sum, x.average, x.minimum, x.maximum]
             rows.append([s.cell(text(f.label.get(loc)), wrap=True), text(unit), s.cell(x.answered, integer),
                          *(s.cell(_excel_number(v), AVERAGE_FORMAT if i == 1 and fmt == integer else fmt)
@@ -319,7 +297,7 @@ def _summary_sheet(w: _Writer, summary: Summary, t: Translator, zone: ZoneInfo) 
         if r.value is not None:
             value = s.cell(_excel_number(r.value), pct if g.unit == "%" else integer)
         rows.append([s.cell(text(g.label.get(loc)), wrap=True), s.cell(text(g.text), wrap=True), value,
-                     text(comparator_text(r, t)), text(verdict(r, t)), s.cell(r.units_meeting, integer),
+                     text(target_threshold(t, r)), text(verdict(t, r)), s.cell(r.units_meeting, integer),
                      s.cell(r.units_in_scope, integer), s.cell(r.units_reported, integer)])
     if rows:
         w.table("Targets", [t("Target"), t("As the plan says"), t("Value"), t("Threshold"), t("Result"),
@@ -334,7 +312,7 @@ def _summary_sheet(w: _Writer, summary: Summary, t: Translator, zone: ZoneInfo) 
 def answer_writer(sheet: Worksheet, s: _Formats, f: FormField, t: Translator) -> Callable[[int, int, Any], None]:
     """(row, col, value) -> the cell of one question, chosen once per column rather than once per cell."""
     loc = t.locale
-    write_string, write_number = sheet.write_string, sheet.write_number
+    write_number = sheet.write_number
     put_text = _text_writer(sheet)
     if f.type.is_numeric:
         fmt = s.format(number_format_of(f))
@@ -343,7 +321,7 @@ def answer_writer(sheet: Worksheet, s: _Formats, f: FormField, t: Translator) ->
             if isinstance(value, int) and not isinstance(value, bool):
                 write_number(row, col, value, fmt)
                 return
-            d = _decimal(value)
+            d = to_decimal(value)
             if d is None:
                 put_text(row, col, value)
             else:
@@ -352,29 +330,9 @@ def answer_writer(sheet: Worksheet, s: _Formats, f: FormField, t: Translator) ->
         return numeric
     match f.type:
         case FieldType.YES_NO:
-            yes, no = text(t("Yes")), text(t("No"))
-
-            def yes_no(row: int, col: int, value: Any) -> None:
-                if value is True or value is False:
-                    label = yes if value else no
-                    if label:
-                        write_string(row, col, label)
-                else:
-                    put_text(row, col, value)
-
-            return yes_no
+            return _label_writer(sheet, {True: text(t("Yes")), False: text(t("No"))}, booleans=True)
         case FieldType.SELECT_ONE:
-            labels = {c.value: text(c.label.get(loc)) for c in f.choices}
-
-            def one(row: int, col: int, value: Any) -> None:
-                if value in labels:
-                    label = labels[value]
-                    if label:
-                        write_string(row, col, label)
-                else:
-                    put_text(row, col, value)
-
-            return one
+            return _label_writer(sheet, {c.value: text(c.label.get(loc)) for c in f.choices})
         case FieldType.SELECT_MULTIPLE:
 
             def several(row: int, col: int, value: Any) -> None:
@@ -408,6 +366,24 @@ def answer_writer(sheet: Worksheet, s: _Formats, f: FormField, t: Translator) ->
 
             return files
     return put_text
+
+
+def _label_writer(sheet: Worksheet, labels: dict[Any, str | None], *,
+                  booleans: bool = False) -> Callable[[int, int, Any], None]:
+    """(row, col, value) -> the label of a known answer, else the answer as text. With `booleans`, only True and
+    False are known: 1 == True, so a dict lookup alone would show an answer of 1 as "Yes"."""
+    write_string = sheet.write_string
+    put_text = _text_writer(sheet)
+
+    def labelled(row: int, col: int, value: Any) -> None:
+        if (value is True or value is False) if booleans else value in labels:
+            label = labels[value]
+            if label:
+                write_string(row, col, label)
+        else:
+            put_text(row, col, value)
+
+    return labelled
 
 
 def _text_writer(sheet: Worksheet) -> Callable[[int, int, Any], None]:
