@@ -22,8 +22,9 @@ from zoneinfo import ZoneInfo
 from bot.campaign_model import Campaign, FieldType, Period
 from bot.campaigns import load_campaign_file
 from bot.clock import Clock
-from bot.deadline_text import deadlines_text, last_day
-from bot.deadlines import Deadline, Status, deadlines_for_unit
+from bot.commands import help_lines
+from bot.deadline_text import deadlines_text
+from bot.deadlines import Deadline, Status, days_left_or_late, deadlines_for_unit, last_day
 from bot.dialog import form
 from bot.dialog.form import FormContext, FormState
 from bot.dialog.model import ActionInput, Button, FileInput, Reply, TextInput
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "baocao", "hannop", "danop", "huy", "trogiup", "ngonngu", "nhacnho", "tonghop", "lienket", "kenh")
 LINK_CODE_LIFETIME = timedelta(minutes=30)
 # Plain words work as well as slash commands.
 COMMAND_WORDS = {
@@ -66,6 +66,9 @@ COMMAND_WORDS = {
     "liên kết": "lienket", "lien ket": "lienket", "lienket": "lienket",
     "kênh": "kenh", "kenh": "kenh", "kênh nhắc": "kenh",
 }
+# Commands that open a menu of their own, which would take the place of an open report's state: refused
+# until the report is finished or cancelled.
+NOT_DURING_A_REPORT = frozenset({"ngonngu", "kenh", "tonghop", "nhacnho"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +295,8 @@ class Conversation:
     async def _command(self, person_id: int, locale: str, t: Translator, state: dict[str, Any], cmd: Command,
                        sender: Sender) -> _Turn:
         in_form = state.get("mode") == "form"
+        if in_form and cmd.name in NOT_DURING_A_REPORT:
+            return self._keep(state, [Reply(t("Please finish or cancel (/huy) the report first."))])
         match cmd.name:
             case "baocao":
                 if in_form:
@@ -312,24 +317,16 @@ class Conversation:
                     return self._keep(state, replies + self._still_open_hint(t, state))
                 return await self._submissions_turn(person_id, t)
             case "ngonngu":
-                if in_form:
-                    return self._keep(state, [Reply(t("Please finish or cancel (/huy) the report first."))])
                 return _menu({"mode": "choose_language"}, Reply(
                     t("Choose a language:"),
                     choices=(Button("Tiếng Việt", "lang:vi"), Button("English", "lang:en")), columns=2))
             case "lienket":
                 return self._keep(state, [await self._link_code(person_id, t)])
             case "kenh":
-                if in_form:
-                    return self._keep(state, [Reply(t("Please finish or cancel (/huy) the report first."))])
                 return await self._channel_menu(person_id, t)
             case "tonghop":
-                if in_form:
-                    return self._keep(state, [Reply(t("Please finish or cancel (/huy) the report first."))])
                 return await self._summary_menu(person_id, t)
             case "nhacnho":
-                if in_form:
-                    return self._keep(state, [Reply(t("Please finish or cancel (/huy) the report first."))])
                 return await self._remind_menu(person_id, t)
             case "start":
                 names = await self._greeting(person_id, t)
@@ -355,19 +352,15 @@ class Conversation:
     def _help(self, t: Translator) -> Reply:
         return Reply("\n".join([
             t("What I can do:"),
-            "/baocao — " + t("file a report for your unit"),
-            "/hannop — " + t("what is due, with dates and days left"),
-            "/danop — " + t("what you have submitted, with receipts; correct a report"),
-            "/huy — " + t("cancel the report you are filling in"),
-            "/ngonngu — " + t("language: Tiếng Việt / English"),
-            "/nhacnho — " + t("(officers) remind the units that have not reported"),
-            "/tonghop — " + t("(officers, department) summary: who reported, totals, targets"),
-            "/lienket — " + t("use the bot on Telegram and Zalo both"),
-            "/kenh — " + t("choose where reminders reach you"),
-            "/trogiup — " + t("this help"),
+            *help_lines(t),
             "",
             t("You can also type the words: báo cáo, hạn nộp, đã nộp, hủy."),
         ]))
+
+    def _period_label(self, t: Translator, campaign: Campaign, period: Period, due_at: datetime) -> str:
+        """A period on a menu button: campaign — period (due before dd/mm/yyyy)."""
+        due = t("due before {date}", date=t.date(due_at, self.zone))
+        return f"{campaign.title.get(t.locale)} — {period.name.get(t.locale)} ({due})"
 
     # --- registration ---------------------------------------------------------------------------
 
@@ -457,7 +450,8 @@ class Conversation:
             if choice == "last" or choice in state.get("channels", []):
                 await people_store.set_preferred_channel(self.db, person_id, None if choice == "last" else choice)
                 return _Turn(dict(IDLE), [Reply(t("Saved."))])
-        return self._keep(state, [Reply(t("Please choose one of the answers offered.")), _menu_reply(state["menu"])])
+        return self._keep(state, [Reply(t("Please choose one of the answers offered.")),
+                                  Reply.from_json(state["menu"])])
 
     async def _greeting(self, person_id: int, t: Translator) -> str:
         views = await people_store.memberships_of(self.db, person_id)
@@ -524,11 +518,7 @@ class Conversation:
                                               "or /danop to correct a report already sent.", unit=unit.name))])
         if len(items) == 1:
             return await self._open_form(person_id, t, unit, items[0])
-        choices = []
-        for d in items:
-            due = t("due before {date}", date=t.date(d.due_at, self.zone))
-            label = f"{d.campaign.title.get(t.locale)} — {d.period.name.get(t.locale)} ({due})"
-            choices.append(Button(label, f"p:{d.period_id}"))
+        choices = [Button(self._period_label(t, d.campaign, d.period, d.due_at), f"p:{d.period_id}") for d in items]
         return _menu({"mode": "choose_report", "unit_id": unit.id, "periods": [d.period_id for d in items]},
                      Reply(t("Which report do you want to file for {unit}?", unit=unit.name), choices=tuple(choices)))
 
@@ -629,8 +619,9 @@ class Conversation:
                       fstate: FormState) -> _Turn:
         now = self.clock.now()
         unit = await unit_store.by_id(self.db, fstate.unit_id)
-        period_row = next(p for p in await campaign_store.periods_of(self.db, ctx.campaign.id)
-                          if p.id == state["period_id"])
+        period_row = await campaign_store.period_by_id(self.db, state["period_id"])
+        if period_row is None or period_row.campaign_id != ctx.campaign.id:
+            return _Turn(dict(IDLE), [Reply(t("This report is no longer available; your draft was closed."))])
         if unit is None or not await self.may_report_for(person_id, unit):
             return _Turn(dict(IDLE), [Reply(t("You can no longer report for this unit; nothing was sent."))])
         if now >= period_row.closes_at:
@@ -659,7 +650,7 @@ class Conversation:
             t("Time: {when}", when=t.datetime(row.last_submitted_at, self.zone)),
         ]
         if row.late:
-            late_days = max((row.first_submitted_at - sub["due_at"]).days, 0) + 1
+            late_days = days_left_or_late(sub["due_at"], row.first_submitted_at, campaign.zone)
             lines.append(t.ngettext("Submitted after the due date ({n} day late).",
                                     "Submitted after the due date ({n} days late).", late_days))
         lines.append(t("You can correct it until {date} with /danop.",
@@ -675,7 +666,7 @@ class Conversation:
                 return [Reply(t("This report is no longer available; your draft was closed."))]
             return form.resume(ctx, fstate)
         if "menu" in state:
-            return [_menu_reply(state["menu"])]
+            return [Reply.from_json(state["menu"])]
         return [Reply(t("Type /baocao to report, /hannop to see deadlines, or /trogiup for help."))]
 
     # --- summaries ----------------------------------------------------------------------------------
@@ -690,11 +681,9 @@ class Conversation:
             for row in await campaign_store.periods_of(self.db, campaign.id):
                 periods.append((row.due_at, campaign, row))
         for _due, campaign, row in sorted(periods, key=lambda x: x[0], reverse=True)[:30]:
-            due = t("due before {date}", date=t.date(row.due_at, self.zone))
-            label = f"{campaign.title.get(t.locale)} — {campaign.period(row.key).name.get(t.locale)} ({due})"
-            choices.append(Button(label, f"m:{row.id}"))
-        if not choices:
-            return _Turn(dict(IDLE), [Reply(t("No reporting period is open at the moment."))])
+            choices.append(Button(self._period_label(t, campaign, campaign.period(row.key), row.due_at), f"m:{row.id}"))
+        if not choices:  # closed periods are listed too: "none open" would be wrong here
+            return _Turn(dict(IDLE), [Reply(t("There is no reporting period to summarise yet."))])
         return _menu({"mode": "summary_choose", "periods": [int(b.action[2:]) for b in choices]},
                      Reply(t("Summary of which period?"), choices=tuple(choices)))
 
@@ -763,7 +752,7 @@ class Conversation:
             problems = plan_chat.problems_of(state["toml"], state["campaign_id"])
             if problems:
                 return self._keep(state, [Reply("\n".join([t("The draft does not load yet (campaigns check):"),
-                                                           *problems])), _menu_reply(state["menu"])])
+                                                           *problems])), Reply.from_json(state["menu"])])
             assert self.campaigns_dir is not None
             try:
                 path = plan_chat.publish(state["toml"], state["campaign_id"], self.campaigns_dir)
@@ -779,13 +768,13 @@ class Conversation:
             try:
                 toml = plan_chat.apply_edit(state["toml"], event.text, state.get("year", self.clock.now().year))
             except ParseError as err:
-                return self._keep(state, [Reply(err.render(t)), _menu_reply(state["menu"])])
+                return self._keep(state, [Reply(err.render(t)), Reply.from_json(state["menu"])])
             new_state = dict(state)
             new_state["toml"] = toml
             problems = plan_chat.problems_of(toml, state["campaign_id"])
             text = t("Changed.") if not problems else "\n".join([t("Changed. Still to fix:"), *problems])
             return _menu(new_state, Reply(text, choices=self._plan_buttons(t), columns=2))
-        return self._keep(state, [_menu_reply(state["menu"])])
+        return self._keep(state, [Reply.from_json(state["menu"])])
 
     # --- reminders on request --------------------------------------------------------------------
 
@@ -809,9 +798,8 @@ class Conversation:
         for campaign in await campaign_store.live_campaigns(self.db):
             for row in await campaign_store.periods_of(self.db, campaign.id):
                 if now < row.closes_at:
-                    due = t("due before {date}", date=t.date(row.due_at, self.zone))
-                    label = f"{campaign.title.get(t.locale)} — {campaign.period(row.key).name.get(t.locale)} ({due})"
-                    choices.append(Button(label, f"n:{row.id}"))
+                    choices.append(Button(self._period_label(t, campaign, campaign.period(row.key), row.due_at),
+                                          f"n:{row.id}"))
         if not choices:
             return _Turn(dict(IDLE), [Reply(t("No reporting period is open at the moment."))])
         return _menu({"mode": "remind_choose", "periods": [int(b.action[2:]) for b in choices]},
@@ -848,7 +836,7 @@ class Conversation:
             return _Turn(dict(IDLE), [Reply(t("All right, nothing was sent."))])
         if answer != "yes" or self.reminders is None:
             return self._keep(state, [Reply(t("Please choose one of the answers offered.")),
-                                      _menu_reply(state["menu"])])
+                                      Reply.from_json(state["menu"])])
         scope = await self.remind_scope(person_id)
         if scope is False:
             return _Turn(dict(IDLE), [Reply(t("Only upper-level officers and the department can send reminders."))])
@@ -937,20 +925,15 @@ class Conversation:
                                             else t2("Language set to Vietnamese."))])
             turn.locale = locale
             return turn
-        return self._keep(state, [Reply(t("Please choose one of the languages offered.")), _menu_reply(state["menu"])])
+        return self._keep(state, [Reply(t("Please choose one of the languages offered.")),
+                                  Reply.from_json(state["menu"])])
 
 
 def _menu(state: dict[str, Any], reply: Reply, before: list[Reply] | None = None) -> _Turn:
     """A turn that offers a choice; the menu is kept in the state so that it can be shown again."""
     state = dict(state)
-    state["menu"] = {"text": reply.text, "columns": reply.columns,
-                     "choices": [[b.label, b.action] for b in reply.choices]}
+    state["menu"] = reply.to_json()
     return _Turn(state, [*(before or []), reply])
-
-
-def _menu_reply(menu: dict[str, Any]) -> Reply:
-    return Reply(menu["text"], choices=tuple(Button(label, action) for label, action in menu["choices"]),
-                 columns=menu.get("columns", 1))
 
 
 def _as_command(text: str) -> Command:
@@ -983,4 +966,4 @@ def _role_text(t: Translator, role: Role) -> str:
     }[role]
 
 
-__all__ = ["COMMANDS", "Command", "Conversation", "Event", "PlanFile", "Press", "Response", "Sender"]
+__all__ = ["Command", "Conversation", "Event", "PlanFile", "Press", "Response", "Sender"]

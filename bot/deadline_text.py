@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.deadlines import Deadline, Status
+from bot.deadlines import Deadline, Status, last_day
 from bot.domain import Unit
 from bot.i18n import Translator
-
-
-def last_day(instant: datetime) -> datetime:
-    """The last moment before an instant at midnight: the day to print as "until the end of"."""
-    return instant - timedelta(seconds=1)
 
 
 def deadline_line(t: Translator, d: Deadline, zone: ZoneInfo) -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.campaign_model import Campaign, Period
 from bot.domain import Unit
@@ -52,13 +52,29 @@ async def campaigns_for_unit(db: Database, unit: Unit) -> list[Campaign]:
     return out
 
 
-def _status(due_at: datetime, closes_at: datetime, now: datetime, sub: SubmissionRow | None) -> tuple[Status, int]:
+def last_day(instant: datetime) -> datetime:
+    """The last moment before an instant at midnight: the day to print as "until the end of"."""
+    return instant - timedelta(seconds=1)
+
+
+def days_left_or_late(due_at: datetime, now: datetime, zone: ZoneInfo) -> int:
+    """Days as a union chair counts them, by the calendar in `zone` rather than in 24-hour spans. Before the
+    due instant: the days left, today included (1 on the last day). From it on: the days late (1 on the day
+    after the last day). /hannop, reminders and receipts all count with this, so they never disagree."""
+    last = last_day(due_at).astimezone(zone).date()
+    today = now.astimezone(zone).date()
+    days = (last - today).days + 1 if now < due_at else (today - last).days
+    return max(days, 1)  # a due instant off midnight must not read "0 days late"
+
+
+def _status(due_at: datetime, closes_at: datetime, now: datetime, zone: ZoneInfo,
+            sub: SubmissionRow | None) -> tuple[Status, int]:
     if sub is not None:
         return Status.SUBMITTED, 0
+    days = days_left_or_late(due_at, now, zone)
     if now < due_at:
-        return Status.OPEN, math.ceil((due_at - now).total_seconds() / 86400)
-    late = (now - due_at).days
-    return (Status.OVERDUE if now < closes_at else Status.CLOSED), max(late, 0)
+        return Status.OPEN, days
+    return (Status.OVERDUE if now < closes_at else Status.CLOSED), days
 
 
 async def deadlines_for_unit(db: Database, unit: Unit, now: datetime) -> list[Deadline]:
@@ -72,7 +88,7 @@ async def deadlines_for_unit(db: Database, unit: Unit, now: datetime) -> list[De
             if row is None:
                 continue
             sub = subs.get(row.id)
-            status, days = _status(row.due_at, row.closes_at, now, sub)
+            status, days = _status(row.due_at, row.closes_at, now, campaign.zone, sub)
             items.append(Deadline(campaign, period, row.id, row.due_at, row.closes_at, status, days, sub))
     items.sort(key=lambda d: (d.status is Status.CLOSED, d.due_at))
     return items

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.campaign_model import Campaign, FieldType, FormField
+from bot.campaign_model import FieldType, FormField
 from bot.deadlines import campaigns_for_unit
 from bot.dialog import form
 from bot.dialog.form import FormContext, FormState
@@ -159,7 +159,6 @@ async def fill_demo(db: Database, now: datetime, locales_dir: Any, seed: int = 2
         person_of[unit.id] = await _ensure_person(db, unit, role, index, rng, now)
         people += 1
     submissions = revisions = late = missing = 0
-    campaigns = {c.id: c for c in await campaign_store.live_campaigns(db)}
     for unit in units:
         if unit.kind is UnitKind.PROVINCE:
             continue
@@ -176,8 +175,7 @@ async def fill_demo(db: Database, now: datetime, locales_dir: Any, seed: int = 2
                 is_late = roll < 0.30
                 submitted_at = row.due_at + timedelta(days=rng.randint(0, 9), hours=rng.randint(8, 16)) if is_late \
                     else row.due_at - timedelta(days=rng.randint(1, 8), hours=rng.randint(1, 14))
-                c: Campaign = campaigns[campaign.id]
-                ctx = FormContext(c, c.period(row.key), unit.kind, t, c.zone)
+                ctx = FormContext(campaign, campaign.period(row.key), unit.kind, t, campaign.zone)
                 answers = believable_answers(rng, ctx)
                 photo_fields = [f for f in ctx.fields if f.type is FieldType.PHOTO]
                 if uploads is not None and photo_fields and rng.random() < 0.17:

@@ -433,18 +433,24 @@ def _grouped(value: Decimal) -> str:
     return f"{int(value):,}".replace(",", ".")
 
 
+def _refusal(refused: _Refused, *, one: str, large: str, otherwise: ParseError) -> ParseError:
+    """What to tell someone whose answer _read refused; `one` and `large` are the examples to show for several
+    numbers and for one too large, `otherwise` the message for no number at all."""
+    if refused.problem is _Problem.SEVERAL:
+        return ParseError("Please type just one number, for example {example}.", example=one)
+    if refused.problem is _Problem.TOO_LARGE:
+        return ParseError("That number is too large. Please check it and type it again, for example {example}.",
+                          example=large)
+    return otherwise
+
+
 def parse_number(text: str, *, allow_negative: bool = False, integer: bool = False) -> Decimal:
     """A count or measure: "1.500", "1,5", "15 người", "khoảng 15", "không" (0), "2 nghìn"."""
     try:
         reading = _read(text, money=False)
     except _Refused as refused:
-        if refused.problem is _Problem.SEVERAL:
-            raise ParseError("Please type just one number, for example {example}.", example="15") from None
-        if refused.problem is _Problem.TOO_LARGE:
-            raise ParseError(
-                "That number is too large. Please check it and type it again, for example {example}.", example="1.500"
-            ) from None
-        raise ParseError("Please type a number, for example {example}.", example="15") from None
+        otherwise = ParseError("Please type a number, for example {example}.", example="15")
+        raise _refusal(refused, one="15", large="1.500", otherwise=otherwise) from None
     value = reading.value
     if value < 0 and not allow_negative:
         raise ParseError("Please type a number that is 0 or more, for example {example}.", example="15")
@@ -464,18 +470,9 @@ def parse_money(text: str) -> int:
     try:
         reading = _read(text, money=True)
     except _Refused as refused:
-        if refused.problem is _Problem.SEVERAL:
-            raise ParseError("Please type just one number, for example {example}.", example="2.000.000") from None
-        if refused.problem is _Problem.TOO_LARGE:
-            raise ParseError(
-                "That number is too large. Please check it and type it again, for example {example}.",
-                example="2.000.000",
-            ) from None
-        raise ParseError(
-            "Please type the amount in đồng, for example {example} or {example_short}.",
-            example="2.000.000",
-            example_short="2 triệu",
-        ) from None
+        otherwise = ParseError("Please type the amount in đồng, for example {example} or {example_short}.",
+                               example="2.000.000", example_short="2 triệu")
+        raise _refusal(refused, one="2.000.000", large="2.000.000", otherwise=otherwise) from None
     value = reading.value if reading.alternative is None else reading.alternative
     if value < 0:
         raise ParseError("Please type a number that is 0 or more, for example {example}.", example="2.000.000")

@@ -4,34 +4,27 @@ what will be sent) and kept in the outbox as a plain reply."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.campaign_model import Campaign, Period
+from bot.deadlines import days_left_or_late
 from bot.dialog.model import Button, Reply
 from bot.i18n import Translator
 
 OPEN_ACTION = "open"  # "open:<period_id>:<unit_id>" — re-authorised by the conversation when pressed
 
-
-def reply_to_payload(reply: Reply) -> dict[str, Any]:
-    return {"text": reply.text, "title": reply.title, "columns": reply.columns,
-            "choices": [[b.label, b.action] for b in reply.choices]}
-
-
-def payload_to_reply(payload: dict[str, Any]) -> Reply:
-    return Reply(payload["text"], title=payload.get("title"), columns=payload.get("columns", 1),
-                 choices=tuple(Button(label, action) for label, action in payload.get("choices", [])))
+# The outbox payload is Reply's JSON; these names stay for the scheduler and the CLI until they call Reply.
+reply_to_payload = Reply.to_json
+payload_to_reply = Reply.from_json
 
 
 def _when(t: Translator, due_at: datetime, at: datetime, zone: ZoneInfo) -> str:
-    last_day = (due_at.astimezone(zone)).date().toordinal() - 1
-    today = at.astimezone(zone).date().toordinal()
-    if today == last_day:
+    days = days_left_or_late(due_at, at, zone)
+    if at >= due_at:
+        return t.ngettext("{n} day late", "{n} days late", days)
+    if days == 1:
         return t("today is the last day")
-    if today < last_day:
-        return t.ngettext("{n} day left", "{n} days left", last_day - today + 1)
-    return t.ngettext("{n} day late", "{n} days late", today - last_day)
+    return t.ngettext("{n} day left", "{n} days left", days)
 
 
 def reminder_reply(t: Translator, *, campaign: Campaign, period: Period, period_id: int, unit_id: int,

@@ -5,17 +5,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.app import prepare
 from bot.campaign_model import FormField
+from bot.commands import COMMANDS, menu
 from bot.config import Config
 from bot.conversation import Command, Conversation, Press, Response, Sender
+from bot.deadlines import days_left_or_late
 from bot.dialog.model import TextInput
 from bot.domain import Channel, Role
+from bot.i18n import Translator
 from bot.invites import issue_invite
+from bot.reminder_text import reminder_reply
 from scheduler.service import ReminderPlanner
 from storage import campaigns as campaign_store
 from storage import drafts as draft_store
@@ -375,3 +380,82 @@ async def test_one_person_links_telegram_and_zalo_and_chooses_where_reminders_go
     # A used code links nothing more; an account of someone else is never taken over.
     again = await world.conv.handle(Sender(Channel.ZALO, "z-43", "z-43", "Người khác", None, "vi"), TextInput(code))
     assert "đã được dùng" in text_of(again)
+
+
+# --- counting days: one rule for /hannop, reminders and receipts --------------------------------------
+
+DUE = datetime(2024, 8, 5, tzinfo=VN)  # "trước ngày 5/8": the last day is 4 August
+UTC = ZoneInfo("UTC")
+
+
+@pytest.mark.parametrize(
+    ("now", "late", "days"),
+    [
+        (datetime(2024, 8, 2, 8, 0, tzinfo=VN), False, 3),  # 2, 3 and 4 August left
+        (datetime(2024, 8, 3, 23, 59, tzinfo=VN), False, 2),
+        (datetime(2024, 8, 4, 0, 0, tzinfo=VN), False, 1),  # the last day, from its first minute ...
+        (datetime(2024, 8, 4, 23, 59, 59, tzinfo=VN), False, 1),  # ... to its last second
+        (DUE, True, 1),  # at the due instant: late, on the first day after the last day
+        (datetime(2024, 8, 5, 10, 0, tzinfo=VN), True, 1),
+        (datetime(2024, 8, 5, 23, 59, tzinfo=VN), True, 1),
+        (datetime(2024, 8, 6, 0, 0, tzinfo=VN), True, 2),  # past midnight: one more day late
+        (datetime(2024, 8, 12, 8, 0, tzinfo=VN), True, 8),
+        (datetime(2024, 8, 4, 16, 59, tzinfo=UTC), False, 1),  # 23:59 on 4 August in Vietnam
+        (datetime(2024, 8, 4, 17, 30, tzinfo=UTC), True, 1),  # 00:30 on 5 August in Vietnam
+    ],
+)
+def test_days_left_or_late_count_calendar_days_in_vietnam(now: datetime, late: bool, days: int) -> None:
+    assert (now >= DUE) is late
+    assert days_left_or_late(DUE, now, VN) == days
+
+
+async def test_deadlines_reminder_and_receipt_agree_on_the_days_late(world: World) -> None:
+    world.clock.set(datetime(2024, 8, 5, 10, 0, tzinfo=VN))  # the morning after the last day
+    await world.register(CHAIR, "DL-BMT-001")
+    deadlines = await world.conv.handle(CHAIR, Command("hannop"))
+    assert "hạn trước Thứ Hai, 05/08/2024 — quá hạn 1 ngày" in text_of(deadlines)
+
+    campaign = await campaign_store.campaign(world.db, DAKLAK_95)
+    assert campaign is not None
+    row = next(p for p in await campaign_store.periods_of(world.db, DAKLAK_95) if p.key == "dot-1")
+    reminder = reminder_reply(Translator("vi", world.config.locales_dir), campaign=campaign,
+                              period=campaign.period("dot-1"), period_id=row.id, unit_id=1, unit_name="x",
+                              due_at=row.due_at, at=world.clock.now(), zone=VN, draft=None, buttons=False)
+    assert "quá hạn 1 ngày" in reminder.text
+
+    response = await world.open_report(CHAIR, "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1")
+    response = await world.answer_all(CHAIR, response)
+    receipt = await world.conv.handle(CHAIR, Press(response.version, "submit"))
+    assert "Nộp sau hạn (1 ngày)" in text_of(receipt)
+
+
+# --- commands -----------------------------------------------------------------------------------------
+
+
+async def test_help_lists_every_command_of_the_table(world: World) -> None:
+    await world.register(CHAIR, "DL-BMT-001")
+    text = text_of(await world.conv.handle(CHAIR, Command("trogiup")))
+    assert "/baocao — nộp báo cáo cho đơn vị" in text
+    assert "/nhacnho — (cán bộ) nhắc các đơn vị chưa nộp" in text
+    lines = [line.split(" — ")[0] for line in text.splitlines() if line.startswith("/")]
+    assert lines == [f"/{c.name}" for c in COMMANDS]
+
+
+def test_the_command_menu_is_translated(config: Config) -> None:
+    vi = menu(Translator("vi", config.locales_dir))
+    en = menu(Translator("en", config.locales_dir))
+    assert [c for c, _ in vi] == [c for c, _ in en] == [c.name for c in COMMANDS]
+    assert vi[0] == ("baocao", "Nộp báo cáo cho đơn vị")
+    assert en[0] == ("baocao", "File a report for your unit")
+
+
+@pytest.mark.parametrize("name", ["ngonngu", "kenh", "tonghop", "nhacnho"])
+async def test_a_menu_command_during_a_report_keeps_the_report(world: World, name: str) -> None:
+    await world.register(CHAIR, "DL-BMT-001")
+    await world.open_report(CHAIR, "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1")
+    await world.conv.handle(CHAIR, TextInput("5"))
+    response = await world.conv.handle(CHAIR, Command(name))
+    assert "Xin hoàn thành hoặc hủy (/huy) báo cáo đang làm trước." in text_of(response)
+    state = await world.state(CHAIR)
+    assert state["mode"] == "form"
+    assert state["form"]["answers"] == {"propaganda_sessions": 5}

@@ -9,7 +9,7 @@ import pytest
 
 from bot.dialog import form
 from bot.dialog.form import FormContext, FormState
-from bot.dialog.model import ActionInput, FileInput, Reply, TextInput
+from bot.dialog.model import ActionInput, Button, FileInput, Reply, TextInput
 from bot.domain import UnitKind
 from bot.i18n import Translator
 from tests.conftest import VN
@@ -347,3 +347,22 @@ def test_long_text_limit(ctx: FormContext) -> None:
     r.text("x" * 3001)
     assert "dài 3001 ký tự" in r.last
     assert r.state.answers["highlights"] == "Bữa cơm công đoàn"
+
+
+# --- a reply saved as JSON (reminder outbox rows, a dialog's saved menu) --------------------------------
+
+
+def test_a_reply_round_trips_through_the_outbox_json_format() -> None:
+    reply = Reply("Nhắc nộp", title="⏰", columns=2, choices=(Button("📝 Nộp ngay", "open:3:7"), Button("B", "b")))
+    data = json.loads(json.dumps(reply.to_json()))
+    # The format reminder rows already hold in the outbox: keep it.
+    assert data == {"text": "Nhắc nộp", "title": "⏰", "columns": 2,
+                    "choices": [["📝 Nộp ngay", "open:3:7"], ["B", "b"]]}
+    assert Reply.from_json(data) == reply
+
+
+def test_a_menu_saved_before_titles_were_kept_still_loads() -> None:
+    old = {"text": "Chọn ngôn ngữ:", "columns": 2, "choices": [["Tiếng Việt", "lang:vi"], ["English", "lang:en"]]}
+    assert Reply.from_json(old) == Reply("Chọn ngôn ngữ:", columns=2,
+                                         choices=(Button("Tiếng Việt", "lang:vi"), Button("English", "lang:en")))
+    assert Reply.from_json({"text": "x"}) == Reply("x")

@@ -296,6 +296,24 @@ def test_refused_with_an_example(parse: Callable[[str], object], text: str, repo
     assert rendered == str(caught.value)
 
 
+REFUSAL_MESSAGES = [
+    (parse_number, "15 và 20", "Please type just one number, for example 15."),
+    (parse_number, "9" * 80, "That number is too large. Please check it and type it again, for example 1.500."),
+    (parse_number, "abc", "Please type a number, for example 15."),
+    (parse_money, "2 triệu 3 triệu", "Please type just one number, for example 2.000.000."),
+    (parse_money, "9" * 80, "That number is too large. Please check it and type it again, for example 2.000.000."),
+    (parse_money, "abc", "Please type the amount in đồng, for example 2.000.000 or 2 triệu."),
+]
+
+
+@pytest.mark.parametrize(("parse", "text", "message"), REFUSAL_MESSAGES)
+def test_each_kind_of_refusal_has_its_message_and_example(parse: Callable[[str], object], text: str,
+                                                          message: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    assert str(caught.value) == message
+
+
 def test_parse_error_keeps_its_msgid_and_params() -> None:
     err = ParseError("Please type a whole number, for example {example}.", example="15")
     assert err.message == "Please type a whole number, for example {example}."

@@ -6,7 +6,8 @@ medium: buttons on Telegram, numbered lines on Zalo and the terminal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,19 @@ class Reply:
     def actions(self) -> tuple[str, ...]:
         return tuple(b.action for b in (*self.choices, *self.nav))
 
+    def to_json(self) -> dict[str, Any]:
+        """The reply as kept in the reminder outbox and in a dialog's saved menu. The format is the one outbox
+        rows already hold, so keep it; `nav` and `file_path` are not kept (neither a reminder nor a menu has
+        them)."""
+        return {"text": self.text, "title": self.title, "columns": self.columns,
+                "choices": [[b.label, b.action] for b in self.choices]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reply:
+        # .get: menus saved before the title was kept have no "title".
+        return cls(data["text"], title=data.get("title"), columns=data.get("columns", 1),
+                   choices=tuple(Button(label, action) for label, action in data.get("choices", [])))
+
 
 @dataclass(slots=True)
 class Outcome:
@@ -63,4 +77,3 @@ class Outcome:
 
     submit: bool = False
     cancelled: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
