@@ -1,15 +1,28 @@
-"""Evidence files (photos, plans, scanned reports): what is accepted and where a kept file lives.
+"""Evidence files (photos, plans, scanned reports): what is accepted, where a kept file lives, and keeping it.
 
-The same rules on every channel: Telegram, Zalo and the terminal each get the file their own way, then
-check it here before it is stored and handed to the dialog.
+The same rules on every channel: Telegram, Zalo and the terminal each get the file their own way (and
+check its size and name before fetching it), then hand its bytes to `keep`, which reads what it is from
+those bytes, stores it and gives the input for the dialog.
 """
 
 from __future__ import annotations
 
+import hashlib
+import mimetypes
+import re
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import UploadsConfig
+from bot.dialog.model import FileInput
+from bot.domain import Channel
 from bot.i18n import Translator
+from storage import submissions as submission_store
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.conversation import ExpectedFile
 
 MB = 1024 * 1024
 PHOTO_TYPES = (".jpg", ".png", ".webp")  # what image_kind recognises
@@ -49,3 +62,48 @@ def kept_path(data_dir: Path, unit_id: int, stem: str, suffix: str) -> Path:
     folder = data_dir / "uploads" / str(unit_id)
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{stem}{suffix.lower() or '.bin'}"
+
+
+class NotAnImageError(ValueError):
+    """A photo was wanted and the file's first bytes are not those of a JPEG, PNG or WebP picture."""
+
+
+async def keep(db: Database, expected: ExpectedFile, content: bytes, *, channel: Channel, name: str | None,
+               data_dir: Path, now: datetime, file_id: str | None = None, unique: str | None = None,
+               declared_mime: str | None = None, photos_only: bool = False) -> FileInput:
+    """Store one evidence file for the question `expected` and return the dialog's input for it.
+
+    Whether it is a photo, and its MIME type, come from its first bytes (image_kind), never from its name
+    or the client's `declared_mime` (used only for what is not a picture). NotAnImageError when it is not a
+    picture and the question (or, `photos_only`, the channel) wants one: nothing is stored then. The file
+    is kept as data/uploads/<unit id>/<channel>-<unique id or start of its SHA-256><suffix>; `name` (None
+    when the channel gives none) is the name shown, by default the kept file's."""
+    image = image_kind(content[:16])
+    if image is None and (photos_only or expected.type == "photo"):
+        raise NotAnImageError(name or "")
+    if image is not None:
+        kind, (suffix, mime) = "photo", image
+    else:
+        kind, suffix, mime = "document", Path(name or "").suffix, _document_mime(declared_mime, name)
+    digest = hashlib.sha256(content).hexdigest()
+    stem = f"{channel.value}-{_SAFE.sub('', unique or '')[:64] or digest[:24]}"
+    local = kept_path(data_dir, expected.unit_id, stem, suffix)
+    local.write_bytes(content)
+    name = name or local.name
+    attachment_id = await submission_store.add_attachment(
+        db, person_id=expected.person_id, unit_id=expected.unit_id, period_id=expected.period_id,
+        field=expected.field, channel=channel.value, file_id=file_id, file_unique_id=unique, file_name=name,
+        mime_type=mime, size_bytes=len(content), sha256=digest, local_path=str(local), now=now,
+    )
+    return FileInput(kind, attachment_id, name)
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9_-]")  # what of a channel's file id may go into a file name
+
+
+def _document_mime(declared: str | None, name: str | None) -> str | None:
+    """What the client says, else what the name suggests; never an image type (the bytes said it is not one)."""
+    for mime in (declared, mimetypes.guess_type(name or "")[0]):
+        if mime and not mime.lower().startswith("image/"):
+            return mime
+    return None

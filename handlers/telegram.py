@@ -9,15 +9,15 @@ and messages split below Telegram's 4096-character limit.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import html
 import logging
 import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import NamedTuple
 
-from telegram import Bot, BotCommand, Message, Update
+from telegram import Bot, BotCommand, Document, Message, PhotoSize, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
@@ -34,31 +34,19 @@ from telegram.warnings import PTBUserWarning
 
 from bot import uploads
 from bot.channels import BlockedError, RetryAfterError, SendError, TransientError
+from bot.commands import menu
 from bot.config import Config
 from bot.conversation import Conversation, PlanFile, Press, Response, Sender
-from bot.dialog.model import FileInput, Reply, TextInput
+from bot.dialog.model import Reply, TextInput
 from bot.domain import Channel
-from bot.i18n import Translator
+from bot.i18n import Translator, translator
 from bot.text_split import split_text
 from storage import people as people_store
-from storage import submissions as submission_store
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE = 4096
 MAX_CALLBACK_BYTES = 64
-MENU = (
-    ("baocao", "Report for my unit", "Nộp báo cáo"),
-    ("hannop", "What is due, and when", "Hạn nộp của tôi"),
-    ("danop", "What I submitted; corrections", "Báo cáo đã nộp, sửa báo cáo"),
-    ("huy", "Cancel the current report", "Hủy báo cáo đang làm"),
-    ("trogiup", "Help", "Trợ giúp"),
-    ("ngonngu", "Language", "Ngôn ngữ / Language"),
-    ("nhacnho", "Remind units that have not reported", "Nhắc đơn vị chưa nộp"),
-    ("tonghop", "Summary of a reporting period", "Tổng hợp báo cáo"),
-    ("lienket", "Use the bot on Zalo too", "Dùng bot cả trên Zalo"),
-    ("kenh", "Where reminders reach me", "Chọn kênh nhận lời nhắc"),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +150,7 @@ def sender_of(update: Update) -> Sender | None:
     return Sender(Channel.TELEGRAM, str(user.id), str(chat.id), user.full_name, user.username, user.language_code)
 
 
-async def _reply(deps: TelegramDeps, update: Update, response: Response) -> None:
+async def _reply(update: Update, response: Response) -> None:
     chat = update.effective_chat
     if chat is None:
         return
@@ -175,11 +163,27 @@ async def _reply(deps: TelegramDeps, update: Update, response: Response) -> None
             await send_html(bot, chat.id, text, keyboard)
 
 
+MAX_CAPTION = 1024
+
+
+def caption_html(text: str, limit: int = MAX_CAPTION) -> str:
+    """The longest start of the plain text whose escaped form fits `limit`: cut before escaping, so the cut
+    never falls inside an entity such as "&amp;" (Telegram would refuse the caption)."""
+    low, high = 0, min(len(text), limit)
+    while low < high:  # escaping only lengthens, and a longer start never escapes shorter: bisect
+        middle = (low + high + 1) // 2
+        if len(html.escape(text[:middle], quote=False)) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return html.escape(text[:low], quote=False)
+
+
 async def send_file(bot: Bot, chat_id: int | str, reply: Reply) -> None:
     """A summary file: the chart as a photo (seen at once on a phone), workbooks and reports as documents."""
     assert reply.file_path is not None
     path = Path(reply.file_path)
-    caption = html.escape(reply.text, quote=False)[:1024]
+    caption = caption_html(reply.text)
     with path.open("rb") as fh:
         if path.suffix.lower() == ".png":
             await bot.send_photo(chat_id, fh, caption=caption, parse_mode=ParseMode.HTML)
@@ -187,14 +191,32 @@ async def send_file(bot: Bot, chat_id: int | str, reply: Reply) -> None:
             await bot.send_document(chat_id, fh, filename=path.name, caption=caption, parse_mode=ParseMode.HTML)
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    deps: TelegramDeps = context.bot_data["deps"]
+class _Incoming(NamedTuple):
+    deps: TelegramDeps
+    sender: Sender
+    message: Message
+
+
+def _incoming(update: Update, context: ContextTypes.DEFAULT_TYPE) -> _Incoming | None:
+    """Who wrote what, or None for what is not a message from a person."""
     sender, message = sender_of(update), update.effective_message
-    if sender is None or message is None or message.text is None:
+    if sender is None or message is None:
+        return None
+    return _Incoming(context.bot_data["deps"], sender, message)
+
+
+async def _translator(conversation: Conversation, sender: Sender) -> Translator:
+    return conversation.translator(await conversation.locale_of(sender))
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    incoming = _incoming(update, context)
+    if incoming is None or incoming.message.text is None:
         return
+    deps, sender, message = incoming
     # "/baocao@Bot arg" and plain words alike: the conversation reads commands out of the text.
     response = await deps.conversation.handle(sender, TextInput(message.text), update_key=str(update.update_id))
-    await _reply(deps, update, response)
+    await _reply(update, response)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -214,67 +236,63 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # The buttons of an answered question go away, so they cannot be tapped twice.
         with contextlib.suppress(BadRequest):
             await remove_keyboard(update.get_bot(), query.message.chat_id, query.message.message_id)
-    await _reply(deps, update, response)
+    await _reply(update, response)
 
 
 async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    deps: TelegramDeps = context.bot_data["deps"]
-    sender, message = sender_of(update), update.effective_message
-    if sender is None or message is None:
+    incoming = _incoming(update, context)
+    if incoming is None:
         return
-    conversation = deps.conversation
-    if await conversation.already_handled(sender, str(update.update_id)):
+    deps, sender, message = incoming
+    conversation, key = deps.conversation, str(update.update_id)
+    if await conversation.already_handled(sender, key):
         return  # a re-delivered file: downloaded and stored the first time
     expected = await conversation.expected_attachment(sender)
-    locale = await conversation.locale_of(sender)
-    t = conversation.translator(locale)
+    t = await _translator(conversation, sender)
     if expected is None:
         if message.document and await conversation.accepts_plan(sender):
-            await _on_plan_document(deps, update, context, sender, message)
+            await _on_plan_document(update, context, incoming, t)
             return
         await message.reply_text(t("I was not expecting a file now. Type /baocao to continue your report."))
         return
+    # What can be checked before downloading: the size Telegram states, and a document's name.
     rules = deps.config.uploads
+    sent: PhotoSize | Document
+    name: str | None = None  # a photo has none: it is named after where it is kept
+    mime: str | None = None
     if message.photo:
-        photo = message.photo[-1]
-        kind, file_id, unique, size, name, mime = "photo", photo.file_id, photo.file_unique_id, photo.file_size, \
-            f"{photo.file_unique_id}.jpg", "image/jpeg"
+        sent, limit = message.photo[-1], uploads.limit_mb(rules, "photo")  # the largest size
     elif message.document:
-        doc = message.document
-        kind, file_id, unique, size, name, mime = "document", doc.file_id, doc.file_unique_id, doc.file_size, \
-            doc.file_name or doc.file_unique_id, doc.mime_type
+        doc = sent = message.document
+        limit, name, mime = uploads.limit_mb(rules, "document"), doc.file_name or doc.file_unique_id, doc.mime_type
         if Path(name).suffix.lower() not in rules.document_types:
             await message.reply_text(uploads.wrong_type(t, rules.document_types))
             return
     else:
         return
-    limit = uploads.limit_mb(rules, kind)
-    if uploads.over_limit(size, limit):
-        await message.reply_text(uploads.too_large(t, size or 0, limit))
+    if uploads.over_limit(sent.file_size, limit):
+        await message.reply_text(uploads.too_large(t, sent.file_size or 0, limit))
         return
-    if kind == "document" and (mime or "").startswith("image/"):
-        kind = "photo"  # a photo sent as a file (uncompressed) answers a photo question too
-    local = uploads.kept_path(deps.config.data_dir, expected.unit_id, unique, Path(name).suffix)
-    tg_file = await context.bot.get_file(file_id)
-    await tg_file.download_to_drive(custom_path=local)
-    digest = hashlib.sha256(local.read_bytes()).hexdigest()
-    attachment_id = await submission_store.add_attachment(
-        conversation.db, person_id=expected.person_id, unit_id=expected.unit_id, period_id=expected.period_id,
-        field=expected.field, channel=Channel.TELEGRAM.value, file_id=file_id, file_unique_id=unique, file_name=name,
-        mime_type=mime, size_bytes=size, sha256=digest, local_path=str(local), now=conversation.clock.now(),
-    )
-    response = await conversation.handle(sender, FileInput(kind, attachment_id, name), str(update.update_id))
-    await _reply(deps, update, response)
+    tg_file = await context.bot.get_file(sent.file_id)
+    content = bytes(await tg_file.download_as_bytearray())
+    try:
+        # A photo sent as a file (uncompressed) is a photo too: the bytes say so, not the stated MIME type.
+        file = await uploads.keep(conversation.db, expected, content, channel=Channel.TELEGRAM, name=name,
+                                  data_dir=deps.config.data_dir, now=conversation.clock.now(),
+                                  file_id=sent.file_id, unique=sent.file_unique_id, declared_mime=mime)
+    except uploads.NotAnImageError:
+        await message.reply_text(uploads.wrong_type(t, uploads.PHOTO_TYPES))
+        return
+    await _reply(update, await conversation.handle(sender, file, key))
 
 
 PLAN_SUFFIXES = (".docx", ".pdf", ".txt")
 
 
-async def _on_plan_document(deps: TelegramDeps, update: Update, context: ContextTypes.DEFAULT_TYPE, sender: Sender,
-                            message: Message) -> None:
+async def _on_plan_document(update: Update, context: ContextTypes.DEFAULT_TYPE, incoming: _Incoming,
+                            t: Translator) -> None:
     """A plan (kế hoạch) from the department: read it into a draft campaign to check and publish."""
-    conversation = deps.conversation
-    t = conversation.translator(await conversation.locale_of(sender))
+    deps, sender, message = incoming
     doc = message.document
     assert doc is not None
     name = doc.file_name or "plan"
@@ -287,17 +305,16 @@ async def _on_plan_document(deps: TelegramDeps, update: Update, context: Context
         return
     tg_file = await context.bot.get_file(doc.file_id)
     data = bytes(await tg_file.download_as_bytearray())
-    response = await conversation.handle(sender, PlanFile(name, data), str(update.update_id))
-    await _reply(deps, update, response)
+    response = await deps.conversation.handle(sender, PlanFile(name, data), str(update.update_id))
+    await _reply(update, response)
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    deps: TelegramDeps = context.bot_data["deps"]
-    sender, message = sender_of(update), update.effective_message
-    if sender is None or message is None:
+    incoming = _incoming(update, context)
+    if incoming is None:
         return
-    t: Translator = deps.conversation.translator(await deps.conversation.locale_of(sender))
-    await message.reply_text(t("I can read text, photos and files. Type /trogiup for help."))
+    t = await _translator(incoming.deps.conversation, incoming.sender)
+    await incoming.message.reply_text(t("I can read text, photos and files. Type /trogiup for help."))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -343,10 +360,12 @@ class TelegramOutbound:
 
 
 async def set_menu(application: Application) -> None:
-    bot = application.bot
-    await bot.set_my_commands([BotCommand(c, vi) for c, _en, vi in MENU])
-    await bot.set_my_commands([BotCommand(c, vi) for c, _en, vi in MENU], language_code="vi")
-    await bot.set_my_commands([BotCommand(c, en) for c, en, _vi in MENU], language_code="en")
+    """The command menu from bot.commands, in Vietnamese (also the default) and English."""
+    bot, locales_dir = application.bot, application.bot_data["deps"].config.locales_dir
+    menus = {locale: [BotCommand(c, d) for c, d in menu(translator(locale, locales_dir))] for locale in ("vi", "en")}
+    await bot.set_my_commands(menus["vi"])
+    await bot.set_my_commands(menus["vi"], language_code="vi")
+    await bot.set_my_commands(menus["en"], language_code="en")
 
 
 def build_application(

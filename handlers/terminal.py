@@ -8,10 +8,8 @@ for trying forms on a machine the administrator controls.
 from __future__ import annotations
 
 import getpass
-import hashlib
-import mimetypes
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from bot import uploads
@@ -25,7 +23,6 @@ from bot.domain import Channel, Role, Unit, UnitKind
 from bot.i18n import Translator
 from bot.render_text import render_plain
 from storage import people as people_store
-from storage import submissions as submission_store
 from storage import units as unit_store
 from storage.db import Database
 
@@ -81,6 +78,7 @@ class TerminalSession:
     async def chat(self, unit: Unit) -> None:
         """The guided dialog for `unit` until the person quits or input ends; the draft stays saved."""
         sender = await self._sender_for(unit)
+        suffixes = frozenset((*uploads.PHOTO_TYPES, *self.uploads.document_types))  # a file name with these
         await self._send(sender, Command("trogiup"))
         await self._send(sender, Command("baocao", unit.code))
         while True:
@@ -92,7 +90,7 @@ class TerminalSession:
             if line.strip().lower() in QUIT_WORDS:
                 break
             expected = await self.conversation.expected_attachment(sender)
-            path = _typed_path(line) if expected is not None else None
+            path = _typed_path(line, suffixes) if expected is not None else None
             if expected is not None and path is not None:
                 await self._attach(sender, expected, path)
                 continue
@@ -120,36 +118,21 @@ class TerminalSession:
             self.write(t("There is no file at {path}. Type the path of a file on this computer, for example "
                          "{example}.", path=str(path), example=_example_path(expected.type)))
             return
+        if expected.type != "photo" and path.suffix.lower() not in self.uploads.document_types:
+            self.write(uploads.wrong_type(t, self.uploads.document_types))
+            return
         size = path.stat().st_size
-        with path.open("rb") as fh:
-            image = uploads.image_kind(fh.read(16))
-        if expected.type == "photo":
-            if image is None:
-                self.write(uploads.wrong_type(t, uploads.PHOTO_TYPES))
-                return
-            kind, (suffix, mime) = "photo", image
-        else:
-            suffix = path.suffix.lower()
-            if suffix not in self.uploads.document_types:
-                self.write(uploads.wrong_type(t, self.uploads.document_types))
-                return
-            kind = "document" if image is None else "photo"
-            mime = image[1] if image else mimetypes.guess_type(path.name)[0]
         limit = uploads.limit_mb(self.uploads, expected.type)
         if uploads.over_limit(size, limit):
             self.write(uploads.too_large(t, size, limit))
             return
-        content = path.read_bytes()
-        digest = hashlib.sha256(content).hexdigest()
-        local = uploads.kept_path(self.data_dir, expected.unit_id, digest[:24], suffix)
-        local.write_bytes(content)
-        attachment_id = await submission_store.add_attachment(
-            self.db, person_id=expected.person_id, unit_id=expected.unit_id, period_id=expected.period_id,
-            field=expected.field, channel=Channel.TERMINAL.value, file_id=None, file_unique_id=digest[:24],
-            file_name=path.name, mime_type=mime, size_bytes=len(content), sha256=digest, local_path=str(local),
-            now=self.clock.now(),
-        )
-        await self._send(sender, FileInput(kind, attachment_id, path.name))
+        try:
+            file = await uploads.keep(self.db, expected, path.read_bytes(), channel=Channel.TERMINAL, name=path.name,
+                                      data_dir=self.data_dir, now=self.clock.now())
+        except uploads.NotAnImageError:
+            self.write(uploads.wrong_type(t, uploads.PHOTO_TYPES))
+            return
+        await self._send(sender, file)
 
     async def _sender_for(self, unit: Unit) -> Sender:
         role = Role.OFFICER if unit.kind is UnitKind.UPPER else Role.CHAIR
@@ -172,20 +155,17 @@ def _pick(shown: list[Unit], units: list[Unit], answer: str) -> list[Unit]:
     return [u for u in units if folded and folded in u.name.lower()]
 
 
-def _typed_path(line: str) -> Path | None:
-    """The file a line names, if it reads as a path (a folder separator, "~", or a file name with a known
-    ending); None for words such as "xong" or "bỏ qua". Quotes and "\\ " from a dragged-in file are undone."""
+def _typed_path(line: str, suffixes: Collection[str]) -> Path | None:
+    """The file a line names, if it reads as a path (a folder separator, "~", or a file name ending in one of
+    `suffixes`); None for words such as "xong" or "bỏ qua". Quotes and "\\ " from a dragged-in file are undone."""
     text = line.strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         text = text[1:-1]
     text = text.replace("\\ ", " ")
     if not text or (text.startswith("/") and "/" not in text[1:] and not Path(text).suffix):
         return None  # nothing, or a command such as /huy
-    looks_like_path = "/" in text or os.sep in text or text.startswith("~") or Path(text).suffix.lower() in _SUFFIXES
+    looks_like_path = "/" in text or os.sep in text or text.startswith("~") or Path(text).suffix.lower() in suffixes
     return Path(text).expanduser() if looks_like_path else None
-
-
-_SUFFIXES = frozenset((*uploads.PHOTO_TYPES, ".jpeg", ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".odt", ".ods"))
 
 
 def _example_path(kind: str) -> str:

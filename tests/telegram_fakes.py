@@ -29,8 +29,10 @@ FAKE_TOKEN = "123456:TEST-TOKEN-not-real"
 BOT_ID = 123456
 BOT_USERNAME = "CongDoanBaoCaoBot"
 DATE = 1_722_560_400  # 2024-08-02 08:00 +07:00, the tests' clock, as Telegram's epoch seconds
-# The start and end of a JPEG file: what every download returns in these tests.
+# The start and end of a JPEG file: what every photo download returns in these tests.
 JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+# A PDF's first bytes: what a document download returns, unless a test sets `document_bytes`.
+PDF_BYTES = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 MAX_TEXT = 4096
 MAX_CALLBACK_BYTES = 64
 
@@ -140,10 +142,11 @@ class RecordingRequest(BaseRequest):
 
     ANSWERS_TRUE = frozenset({"editMessageReplyMarkup", "answerCallbackQuery", "setMyCommands", "deleteWebhook"})
 
-    def __init__(self, token: str = FAKE_TOKEN, *, file_bytes: bytes = JPEG_BYTES,
+    def __init__(self, token: str = FAKE_TOKEN, *, file_bytes: bytes = JPEG_BYTES, document_bytes: bytes = PDF_BYTES,
                  forbidden_chats: frozenset[int] = frozenset()) -> None:
         self.token = token
-        self.file_bytes = file_bytes
+        self.file_bytes = file_bytes  # photos
+        self.document_bytes = document_bytes  # documents (file ids "doc-…", served from documents/)
         self.forbidden_chats = forbidden_chats
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.messages: list[SentMessage] = []  # sendMessage calls that Telegram would have accepted
@@ -179,8 +182,9 @@ class RecordingRequest(BaseRequest):
         if unquote(url).startswith(self._files):  # PTB percent-encodes the path: the token's ":" is "%3A"
             if method != "GET":
                 return self._refuse(f"{method} of a file URL")
-            self.downloads.append(unquote(url)[len(self._files):])
-            return 200, self.file_bytes
+            path = unquote(url)[len(self._files):]
+            self.downloads.append(path)
+            return 200, self.document_bytes if path.startswith("documents/") else self.file_bytes
         if not url.startswith(self._api):
             where = urlsplit(url)
             return self._refuse(f"{method} {where.scheme}://{where.netloc}/…: not under the fake token")
@@ -244,6 +248,9 @@ class RecordingRequest(BaseRequest):
             return True
         if api_method == "getFile":
             file_id = str(params["file_id"])
+            if file_id.startswith("doc-"):
+                return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(self.document_bytes),
+                        "file_path": f"documents/{file_id}"}
             return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(self.file_bytes),
                     "file_path": "photos/x.jpg"}
         return None

@@ -11,6 +11,7 @@ Tests whose docstring starts with "Regression, fixed:" pin defects these tests f
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -26,12 +27,14 @@ from telegram.ext import ContextTypes
 
 from bot.app import prepare
 from bot.campaign_model import FieldType, FormField
+from bot.commands import COMMANDS
 from bot.config import Config, load_config
 from bot.conversation import Conversation
 from bot.dialog.model import Button, Reply
 from bot.domain import Channel, Role, UnitKind
 from bot.invites import IssuedInvite, issue_invite
-from handlers.telegram import MENU, TelegramDeps, build_application, parse_callback, render, split_text
+from bot.text_split import split_text
+from handlers.telegram import TelegramDeps, build_application, caption_html, parse_callback, render, send_file
 from storage import campaigns as campaign_store
 from storage import drafts as draft_store
 from storage import people as people_store
@@ -42,6 +45,7 @@ from tests.fakes import FakeClock
 from tests.telegram_fakes import (
     FAKE_TOKEN,
     JPEG_BYTES,
+    PDF_BYTES,
     RecordingRequest,
     SentMessage,
     callback_update,
@@ -349,11 +353,11 @@ async def test_post_init_sets_the_menu_in_vietnamese_english_and_by_default(tg: 
     for commands in by_language.values():
         names = [c["command"] for c in commands]
         assert [n for n in names if n in six] == six  # in this order; later commands may follow
-        assert names == [c for c, _en, _vi in MENU]
+        assert names == [c.name for c in COMMANDS]
         assert all(c["description"] for c in commands)
     assert by_language["vi"] == by_language[None]  # the default menu is the Vietnamese one
-    assert by_language["vi"][0]["description"] == "Nộp báo cáo"
-    assert by_language["en"][0]["description"] == "Report for my unit"
+    assert by_language["vi"][0]["description"] == "Nộp báo cáo cho đơn vị"
+    assert by_language["en"][0]["description"] == "File a report for your unit"
     assert tg.api.methods()[0] == "getMe"  # initialize() asked who the bot is, from the fake
 
 
@@ -651,8 +655,11 @@ async def test_photos_and_documents_are_checked_downloaded_and_stored(
     assert local.parent == tg_config.data_dir / "uploads" / str(unit.id)
     assert local.read_bytes() == JPEG_BYTES
     assert row["sha256"] == hashlib.sha256(JPEG_BYTES).hexdigest()
+    # The size of the bytes kept, not the size the update stated.
     assert (row["field"], row["unit_id"], row["channel"], row["size_bytes"]) == ("photos", unit.id, "telegram",
-                                                                                200_000)
+                                                                                len(JPEG_BYTES))
+    assert (row["mime_type"], row["file_unique_id"]) == ("image/jpeg", f"pu{tg.last_update.update_id}")
+    assert local.name == f"telegram-pu{tg.last_update.update_id}.jpg"
     assert tg.api.downloads == ["photos/x.jpg"]
 
     assert "Câu" in await tg.press("Xong", exact=True)  # the dialog moves on to the report file
@@ -673,12 +680,39 @@ async def test_photos_and_documents_are_checked_downloaded_and_stored(
     assert doc is not None
     assert doc["file_name"] == "Báo cáo đợt 1.pdf"
     assert doc["local_path"].endswith(".pdf")
+    assert Path(doc["local_path"]).read_bytes() == PDF_BYTES
+    assert (doc["mime_type"], doc["size_bytes"]) == ("application/pdf", len(PDF_BYTES))
 
     await tg.press("📤 Gửi")
     (submission,) = await submissions_of_unit(db)
     (rev,) = await submission_store.revisions(db, submission.id)
     assert rev.answers["photos"] == [row["id"]]
     assert rev.answers["report_file"] == [doc["id"]]
+
+
+async def test_whether_a_file_is_a_photo_is_read_from_its_bytes_not_from_what_the_client_says(
+        tg: TelegramHarness, invite: IssuedInvite, fields: dict[str, FormField], db: Database) -> None:
+    """Regression, fixed: handlers/telegram.py, on_file took any document whose stated mime_type began with
+    "image/" for a photo, so a PDF (or anything) sent as a file "image/jpeg" answered a photo question. Now
+    the file's first bytes decide, as on Zalo and the terminal (bot/uploads.py, keep)."""
+    await register(tg, invite)
+    await open_report(tg)
+    await answer_until(tg, fields, stop="photos")
+
+    # A PDF that says it is a JPEG: refused with the photo types, nothing kept.
+    refused = await tg.document("anh.jpg", "image/jpeg", 50_000)
+    assert "Không nhận loại tệp này. Xin gửi tệp .jpg, .png, .webp." in refused
+    assert await tg.count("attachments") == 0
+    assert not any((tg.config.data_dir / "uploads").rglob("*.*"))
+
+    # A photo sent as a file (uncompressed) that says nothing useful about itself: a photo all the same.
+    tg.api.document_bytes = JPEG_BYTES
+    assert "Đã nhận 1" in await tg.document("IMG_0042.JPEG", "application/octet-stream", 50_000)
+    row = await db.fetchone("SELECT * FROM attachments")
+    assert row is not None
+    assert (row["file_name"], row["mime_type"]) == ("IMG_0042.JPEG", "image/jpeg")
+    assert row["local_path"].endswith(".jpg")
+    assert Path(row["local_path"]).read_bytes() == JPEG_BYTES
 
 
 async def test_a_document_at_a_typed_question_or_anything_else_is_explained(
@@ -745,6 +779,43 @@ async def test_a_long_answer_with_ampersands_still_gets_a_review(
     assert tg.errors == []
     assert tg.last
     assert tg.last[-1].buttons
+
+
+def test_a_caption_is_cut_before_it_is_escaped_so_no_entity_is_cut_in_half() -> None:
+    """Regression, fixed: handlers/telegram.py, send_file cut the escaped caption at 1024 characters, which
+    could leave "&am" at its end: Telegram refuses such a caption, and the summary file is not sent."""
+    for text in ["a" * 1020 + " & b", "&" * 300, "x" * 1023 + "<", "Tổng hợp <đợt 1> & “đợt 2”. " * 60]:
+        caption = caption_html(text)
+        assert len(caption) <= 1024
+        shown = parse_telegram_html(caption).text  # raises on a cut entity, as Telegram does
+        assert text.startswith(shown)
+        longer = html.escape(text[:len(shown) + 1], quote=False)
+        assert len(shown) == len(text) or len(longer) > 1024  # the longest start that fits
+    assert caption_html("Báo cáo <Q3> & tổng hợp") == "Báo cáo &lt;Q3&gt; &amp; tổng hợp"
+    assert caption_html("") == ""
+
+
+async def test_a_summary_file_goes_out_with_a_caption_telegram_accepts(tmp_path: Path) -> None:
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    class Bot:
+        async def send_photo(self, chat_id: int, photo: Any, **kwargs: Any) -> None:
+            sent.append(("photo", kwargs))
+
+        async def send_document(self, chat_id: int, document: Any, **kwargs: Any) -> None:
+            sent.append(("document", kwargs))
+
+    chart, workbook = tmp_path / "bieu-do.png", tmp_path / "tong-hop.xlsx"
+    chart.write_bytes(b"png")
+    workbook.write_bytes(b"xlsx")
+    text = "x" * 1020 + " & “Bữa cơm công đoàn”"
+    await send_file(Bot(), 1, Reply(text, file_path=str(chart)))  # type: ignore[arg-type]
+    await send_file(Bot(), 1, Reply(text, file_path=str(workbook)))  # type: ignore[arg-type]
+    assert [kind for kind, _ in sent] == ["photo", "document"]
+    for _kind, kwargs in sent:
+        assert kwargs["parse_mode"] == "HTML"
+        assert len(kwargs["caption"]) <= 1024
+        assert parse_telegram_html(kwargs["caption"]).text == "x" * 1020 + " "  # "&amp;" whole, or not at all
 
 
 def test_render_splits_a_long_reply_and_puts_the_buttons_under_the_last_part() -> None:

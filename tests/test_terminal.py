@@ -94,10 +94,10 @@ async def test_an_upper_unit_sees_its_deadlines_with_days_left(config: Config, c
             for d in await deadlines_for_unit(db, other, clock.now())
             if d.campaign.id == DAKLAK_95 and d.period.key == "dot-1"
         )
-        assert (late.status, late.days) == (Status.OVERDUE, 7)
+        assert (late.status, late.days) == (Status.OVERDUE, 8)  # 5/8 is the first day late
         out3 = RecordingOutput()
         await terminal(db, config, clock, ScriptedInput([]), out3).show_unit(other)
-        assert "quá hạn 7 ngày — vẫn nhận đến hết 03/09/2024" in out3.text
+        assert "quá hạn 8 ngày — vẫn nhận đến hết 03/09/2024" in out3.text
     finally:
         await db.close()
 

@@ -23,15 +23,17 @@ import httpx
 import pytest
 from aiohttp import web
 
+from bot import uploads
 from bot.app import prepare
 from bot.campaign_model import FormField
 from bot.channels import BlockedError, RetryAfterError, TransientError
-from bot.config import Config, load_config
+from bot.config import Config, UploadsConfig, load_config
 from bot.conversation import Command, Conversation, Press, Response, Sender
 from bot.dialog.model import Reply, TextInput
 from bot.domain import Channel, Role
 from bot.i18n import Translator
 from bot.invites import IssuedInvite, issue_invite
+from bot.text_split import split_text
 from handlers.terminal import TerminalSession, _typed_path
 from handlers.zalo.adapter import (
     FILES_PATH,
@@ -40,7 +42,6 @@ from handlers.zalo.adapter import (
     ZaloOutbound,
     ZaloReplier,
     parse_update,
-    split_text,
 )
 from handlers.zalo.client import (
     MAX_TEXT,
@@ -1047,12 +1048,17 @@ async def test_on_the_terminal_a_photo_is_sent_by_typing_where_the_file_is(
 
 
 def test_a_typed_line_is_a_path_only_when_it_reads_like_one(tmp_path: Path) -> None:
-    assert _typed_path("xong") is None
-    assert _typed_path("bỏ qua") is None
-    assert _typed_path("/huy") is None  # a command
-    assert _typed_path("  ") is None
-    assert _typed_path("/tmp/a.jpg") == Path("/tmp/a.jpg")
-    assert _typed_path("bao-cao.PDF") == Path("bao-cao.PDF")
-    assert _typed_path("~/anh.png") == Path.home() / "anh.png"
-    assert _typed_path(f'"{tmp_path}/hai từ.png"') == tmp_path / "hai từ.png"
-    assert _typed_path("/home/lan/hai\\ tu.png") == Path("/home/lan/hai tu.png")
+    suffixes = frozenset((*uploads.PHOTO_TYPES, *UploadsConfig().document_types))
+    assert _typed_path("xong", suffixes) is None
+    assert _typed_path("bỏ qua", suffixes) is None
+    assert _typed_path("/huy", suffixes) is None  # a command
+    assert _typed_path("  ", suffixes) is None
+    assert _typed_path("/tmp/a.jpg", suffixes) == Path("/tmp/a.jpg")
+    assert _typed_path("bao-cao.PDF", suffixes) == Path("bao-cao.PDF")
+    assert _typed_path("~/anh.png", suffixes) == Path.home() / "anh.png"
+    assert _typed_path(f'"{tmp_path}/hai từ.png"', suffixes) == tmp_path / "hai từ.png"
+    assert _typed_path("/home/lan/hai\\ tu.png", suffixes) == Path("/home/lan/hai tu.png")
+    # A bare file name reads as a path only with an ending the session takes (its document types, photos).
+    assert _typed_path("bang-tinh.ods", suffixes) is None
+    assert _typed_path("bang-tinh.ods", suffixes | {".ods"}) == Path("bang-tinh.ods")
+    assert _typed_path("anh.webp", frozenset(uploads.PHOTO_TYPES)) == Path("anh.webp")

@@ -5,7 +5,7 @@ renders replies as plain text, server.py holds the webhook, the signed-file endp
 loop (aiohttp).
 """
 
-from handlers.zalo.adapter import FileLinks, ZaloAdapter, ZaloOutbound, parse_update, split_text
+from handlers.zalo.adapter import FileLinks, ZaloAdapter, ZaloOutbound, parse_update
 from handlers.zalo.client import ZaloClient, ZaloError
 from handlers.zalo.server import Dispatcher, Poller, ZaloService, ZaloSettings, build_web_app
 
@@ -21,5 +21,4 @@ __all__ = [
     "ZaloSettings",
     "build_web_app",
     "parse_update",
-    "split_text",
 ]

@@ -27,7 +27,7 @@ from bot.channels import BlockedError, RetryAfterError, SendError
 from bot.clock import Clock
 from bot.config import Config
 from bot.conversation import Conversation, Response, Sender
-from bot.dialog.model import FileInput, Reply, TextInput
+from bot.dialog.model import Reply, TextInput
 from bot.domain import Channel
 from bot.i18n import Translator
 from bot.render_text import render_plain
@@ -39,15 +39,12 @@ from handlers.zalo.client import (
     ZaloClient,
 )
 from storage import people as people_store
-from storage import submissions as submission_store
 
 log = logging.getLogger(__name__)
 
 FILES_PATH = "/zalo/files"  # the signed-file endpoint, under the bot's public base URL
 TEXT_EVENT = "message.text.received"
 IMAGE_EVENT = "message.image.received"
-STICKER_EVENT = "message.sticker.received"
-UNSUPPORTED_EVENT = "message.unsupported.received"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -271,7 +268,7 @@ class ZaloAdapter:
 
     def __init__(self, conversation: Conversation, config: Config, client: ZaloClient,
                  links: FileLinks | None = None) -> None:
-        self.conversation, self.config, self.client, self.links = conversation, config, client, links
+        self.conversation, self.config, self.client = conversation, config, client
         self.replier = ZaloReplier(client, links, conversation.zone)
 
     async def handle(self, body: Any) -> None:
@@ -291,15 +288,17 @@ class ZaloAdapter:
             log.error("a reply on Zalo could not be sent: %s", exc)
 
     async def _dispatch(self, sender: Sender, message: ZaloMessage) -> None:
-        match message.event_name:
-            case "message.text.received":
-                await self._on_text(sender, message)
-            case "message.image.received":
-                await self._on_image(sender, message)
-            case _:  # stickers, unsupported content (also what protected users' messages arrive as)
-                t = self.conversation.translator(await self.conversation.locale_of(sender))
-                await self.replier.send_text(sender.chat_id, t("I can read only text and photos here. "
-                                                               "Type /trogiup for help."))
+        if message.event_name == TEXT_EVENT:
+            await self._on_text(sender, message)
+        elif message.event_name == IMAGE_EVENT:
+            await self._on_image(sender, message)
+        else:  # stickers, unsupported content (also what protected users' messages arrive as)
+            t = await self._translator(sender)
+            await self.replier.send_text(sender.chat_id, t("I can read only text and photos here. "
+                                                           "Type /trogiup for help."))
+
+    async def _translator(self, sender: Sender) -> Translator:
+        return self.conversation.translator(await self.conversation.locale_of(sender))
 
     async def _reply(self, sender: Sender, response: Response) -> None:
         if response.duplicate or not response.replies:
@@ -321,7 +320,7 @@ class ZaloAdapter:
         if await conversation.already_handled(sender, key):
             return  # a re-delivered photo: fetched and stored the first time
         expected = await conversation.expected_attachment(sender)
-        t = conversation.translator(await conversation.locale_of(sender))
+        t = await self._translator(sender)
         if expected is None:
             await self.replier.send_text(sender.chat_id, t("I was not expecting a file now. Type /baocao to "
                                                            "continue your report."))
@@ -330,7 +329,7 @@ class ZaloAdapter:
         try:
             if not message.photo_url:
                 raise DownloadFailedError("no URL in the update")
-            download = await self.client.download(message.photo_url, int(limit * uploads.MB))
+            content = await self.client.download(message.photo_url, int(limit * uploads.MB))
         except DownloadTooLargeError as exc:
             await self.replier.send_text(sender.chat_id, uploads.too_large(t, exc.size, limit))
             return
@@ -338,23 +337,15 @@ class ZaloAdapter:
             log.warning("a Zalo photo could not be fetched: %s", exc)
             await self.replier.send_text(sender.chat_id, t("I could not fetch this photo. Please send it again."))
             return
-        kind = uploads.image_kind(download.content)
-        if kind is None:
+        try:
+            # Zalo gives photos only, with no file name: it is named after where it is kept.
+            file = await uploads.keep(conversation.db, expected, content, channel=Channel.ZALO, name=None,
+                                      data_dir=self.config.data_dir, now=conversation.clock.now(),
+                                      file_id=(message.photo_url or "")[:1000], unique=key, photos_only=True)
+        except uploads.NotAnImageError:
             await self.replier.send_text(sender.chat_id, uploads.wrong_type(t, uploads.PHOTO_TYPES))
             return
-        suffix, mime = kind
-        digest = hashlib.sha256(download.content).hexdigest()
-        stem = re.sub(r"[^A-Za-z0-9_-]", "", key or "")[:64] or digest[:24]
-        name = f"zalo-{stem}{suffix}"
-        local = uploads.kept_path(self.config.data_dir, expected.unit_id, f"zalo-{stem}", suffix)
-        local.write_bytes(download.content)
-        attachment_id = await submission_store.add_attachment(
-            conversation.db, person_id=expected.person_id, unit_id=expected.unit_id, period_id=expected.period_id,
-            field=expected.field, channel=Channel.ZALO.value, file_id=(message.photo_url or "")[:1000],
-            file_unique_id=key, file_name=name, mime_type=mime, size_bytes=len(download.content), sha256=digest,
-            local_path=str(local), now=conversation.clock.now(),
-        )
-        response = await conversation.handle(sender, FileInput("photo", attachment_id, name), update_key=key)
+        response = await conversation.handle(sender, file, update_key=key)
         await self._reply(sender, response)
 
 

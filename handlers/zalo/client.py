@@ -17,7 +17,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -139,13 +138,6 @@ class Pacer:
             if delay > 0:
                 await self.sleep(delay)
             self._next = max(self.monotonic(), self._next) + self.gap
-
-
-@dataclass(frozen=True, slots=True)
-class Download:
-    content: bytes
-    content_type: str | None
-    declared_size: int | None
 
 
 class DownloadTooLargeError(Exception):
@@ -292,8 +284,9 @@ class ZaloClient:
 
     # --- files people send ------------------------------------------------------------------------
 
-    async def download(self, url: str, max_bytes: int) -> Download:
-        """GET a photo Zalo gave us by URL, refusing it as soon as it is known to exceed `max_bytes`."""
+    async def download(self, url: str, max_bytes: int) -> bytes:
+        """GET a photo Zalo gave us by URL, refusing it as soon as it is known to exceed `max_bytes`. Its
+        Content-Type is not read: what the file is, is read from its bytes (bot/uploads.py)."""
         if not url.lower().startswith(("https://", "http://")):
             raise DownloadFailedError("not an http(s) URL")
         try:
@@ -310,8 +303,7 @@ class ZaloClient:
                     if size > max_bytes:
                         raise DownloadTooLargeError(size)
                     chunks.append(chunk)
-                content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip() or None
-                return Download(b"".join(chunks), content_type, declared)
+                return b"".join(chunks)
         except httpx.HTTPError as exc:
             raise DownloadFailedError(type(exc).__name__) from None
 
