@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.campaign_model import Campaign
 from storage import audit
-from storage.db import Database
+from storage.db import Database, Transaction
 from storage.timefmt import from_db, to_db
 
 
@@ -44,19 +44,27 @@ class SyncResult:
     created: list[str]
     updated: list[str]
     unchanged: list[str]
+    retired: list[str] = field(default_factory=list)  # "campaign-id/period-key" no longer in their file
 
 
 async def sync_campaigns(
     db: Database, loaded: list[tuple[Campaign, str, str]], *, actor: str, now: datetime
 ) -> SyncResult:
-    """Store each (campaign, sha256, source path); periods are upserted by key, never deleted,
-    so submissions keep pointing at them."""
-    created, updated, unchanged = [], [], []
+    """Store each (campaign, sha256, source path); periods are upserted by key, never deleted, so drafts,
+    submissions and the outbox keep pointing at them. A period whose key is no longer in the file is retired
+    (left out of every live-period query); a retired key that comes back is live again, with the same row."""
+    created, updated, unchanged, retired = [], [], [], []
     async with db.transaction() as tx:
         for campaign, sha, source in loaded:
             old = await tx.fetchone("SELECT sha256 FROM campaigns WHERE id = ?", (campaign.id,))
             if old is not None and old["sha256"] == sha:
                 unchanged.append(campaign.id)
+                # A database stored before periods could be retired may still hold a period the file lost.
+                gone = await _retire_missing(tx, campaign, now)
+                if gone:
+                    retired.extend(f"{campaign.id}/{key}" for key in gone)
+                    await audit.record(tx, at=now, actor=actor, action="retire_periods", entity="campaign",
+                                       entity_id=campaign.id, detail={"retired_periods": gone})
                 continue
             definition = campaign.model_dump_json()
             if old is None:
@@ -80,7 +88,8 @@ async def sync_campaigns(
                        VALUES (?,?,?,?,?,?,?,?)
                        ON CONFLICT (campaign_id, key) DO UPDATE SET name = excluded.name,
                          covers_start = excluded.covers_start, covers_end = excluded.covers_end,
-                         due_at = excluded.due_at, closes_at = excluded.closes_at, due_source = excluded.due_source""",
+                         due_at = excluded.due_at, closes_at = excluded.closes_at, due_source = excluded.due_source,
+                         retired_at = NULL""",
                     (
                         campaign.id,
                         p.key,
@@ -92,6 +101,11 @@ async def sync_campaigns(
                         p.due.source,
                     ),
                 )
+            gone = await _retire_missing(tx, campaign, now)
+            retired.extend(f"{campaign.id}/{key}" for key in gone)
+            detail: dict[str, object] = {"sha256": sha, "source": source}
+            if gone:
+                detail["retired_periods"] = gone
             await audit.record(
                 tx,
                 at=now,
@@ -99,9 +113,28 @@ async def sync_campaigns(
                 action="load" if old is None else "reload",
                 entity="campaign",
                 entity_id=campaign.id,
-                detail={"sha256": sha, "source": source},
+                detail=detail,
             )
-    return SyncResult(created, updated, unchanged)
+    return SyncResult(created, updated, unchanged, retired)
+
+
+async def _retire_missing(tx: Transaction, campaign: Campaign, now: datetime) -> list[str]:
+    """Retire the campaign's live periods whose key is not in its definition, and skip the messages still
+    waiting in the outbox about them; return the retired keys."""
+    keys = [p.key for p in campaign.periods]
+    rows = await tx.fetchall(
+        "SELECT id, key FROM periods WHERE campaign_id = ? AND retired_at IS NULL "
+        f"AND key NOT IN ({','.join('?' * len(keys))}) ORDER BY key",
+        (campaign.id, *keys),
+    )
+    if rows:
+        await tx.executemany("UPDATE periods SET retired_at = ? WHERE id = ?", [(to_db(now), r["id"]) for r in rows])
+        await tx.executemany(
+            "UPDATE outbox SET status = 'skipped', last_error = 'period removed from its campaign' "
+            "WHERE period_id = ? AND status = 'pending'",
+            [(r["id"],) for r in rows],
+        )
+    return [r["key"] for r in rows]
 
 
 async def live_campaigns(db: Database) -> list[Campaign]:
@@ -134,10 +167,15 @@ async def campaign(db: Database, campaign_id: str, sha256: str | None = None) ->
 
 
 async def periods_of(db: Database, campaign_id: str) -> list[PeriodRow]:
-    rows = await db.fetchall("SELECT * FROM periods WHERE campaign_id = ? ORDER BY due_at", (campaign_id,))
+    """The campaign's live periods (retired ones left out), soonest due first."""
+    rows = await db.fetchall(
+        "SELECT * FROM periods WHERE campaign_id = ? AND retired_at IS NULL ORDER BY due_at", (campaign_id,)
+    )
     return [_period(r) for r in rows]
 
 
 async def period_by_id(db: Database, period_id: int) -> PeriodRow | None:
-    row = await db.fetchone("SELECT * FROM periods WHERE id = ?", (period_id,))
+    """A live period; None for an unknown or retired one (its key is no longer in the campaign, so nothing
+    could be asked or shown for it), like a draft or a submission that points at it is treated as gone."""
+    row = await db.fetchone("SELECT * FROM periods WHERE id = ? AND retired_at IS NULL", (period_id,))
     return None if row is None else _period(row)

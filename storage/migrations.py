@@ -221,7 +221,15 @@ INITIAL_SCHEMA = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (INITIAL_SCHEMA,)
+# A period removed from its campaign file is retired, not deleted: drafts, submissions and the outbox keep
+# pointing at its row, but reminders, menus and summaries no longer offer it. Reloading a file that has the
+# key again brings the same row back.
+RETIRED_PERIODS = Migration(
+    "0002_retired_periods",
+    ("ALTER TABLE periods ADD COLUMN retired_at TEXT",),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (INITIAL_SCHEMA, RETIRED_PERIODS)
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
     name       TEXT PRIMARY KEY,

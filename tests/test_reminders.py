@@ -26,13 +26,16 @@ from typer.testing import CliRunner
 
 from bot.app import prepare
 from bot.campaign_model import ReminderOverrides
+from bot.campaigns import load_campaign_file
 from bot.channels import BlockedError, RetryAfterError, TransientError
 from bot.cli import app as cli_app
 from bot.cli.common import state as cli_state
 from bot.config import Config
 from bot.conversation import Command, Conversation, Press, Response, Sender
+from bot.dialog.model import TextInput
 from bot.domain import Channel, Role, Unit, UnitKind
 from bot.invites import issue_invite
+from bot.summary.service import SummaryNotFoundError, build_summary
 from scheduler.planner import Planned
 from scheduler.policy import Policy, allowed_moment, escalation_slot, in_quiet_hours, slots
 from scheduler.sender import OutboxSender
@@ -456,6 +459,83 @@ async def press(conv: Conversation, sender: Sender, response: Response, part: st
             if part in button.label:
                 return await conv.handle(sender, Press(response.version, button.action))
     raise AssertionError(f"no button with {part!r}")
+
+
+# ---------------------------------------------------------------- 5b. a period removed from its campaign file
+
+
+def without_period(text: str, key: str, questions_move_to: str) -> str:
+    """The campaign file with one [[periods]] block removed (its own questions asked in another period)."""
+    start = text.index(f'[[periods]]\nkey = "{key}"')
+    end = text.index("[[periods]]", start + 1)
+    return (text[:start] + text[end:]).replace(f'periods = ["{key}"]', f'periods = ["{questions_move_to}"]')
+
+
+async def sync_text(world: World, folder: Path, text: str) -> campaign_store.SyncResult:
+    """What start-up does with an edited campaign file."""
+    path = folder / f"{DAKLAK_95}.toml"
+    path.write_text(text, encoding="utf-8")
+    loaded = load_campaign_file(path)
+    return await campaign_store.sync_campaigns(world.db, [(loaded.campaign, loaded.sha256, path.name)],
+                                               actor="test", now=world.clock.now())
+
+
+async def test_regression_a_period_removed_from_its_campaign_file_stops_no_reminder(
+        world: World, tmp_path: Path, repo: Path) -> None:
+    """Regression: sync_campaigns upserted the file's periods but kept a removed one live, so periods_of still
+    returned it and campaign.period(row.key) raised KeyError in ReminderPlanner._task: the whole tick was lost,
+    every other campaign's reminders with it. Now the period is retired: no reminder, menu or summary offers it,
+    the draft and the submission that point at it break nothing, and the key coming back revives the same row."""
+    unit = world.units["DL-BMT-001"]
+    issued = await issue_invite(world.db, unit=unit, role=Role.CHAIR, lifetime=timedelta(days=14), created_by="test",
+                                now=world.clock.now(), bot_username="CongDoanBaoCaoBot")
+    conv = Conversation(world.db, world.clock, VN, world.config.locales_dir)
+    chair = Sender(Channel.TELEGRAM, "5005", "5005", "Nguyễn Thị Hoa", "hoa", "vi")
+    await conv.handle(chair, Command("start", issued.code))
+    response = await conv.handle(chair, Command("baocao"))
+    await press(conv, chair, response, "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1")  # a draft on dot-1
+    reporter = await world.add_member("DL-BMT-002")
+    dot1, dmc1 = await world.period_id(), await world.period_id(DMC)
+    await world.submit("DL-BMT-002", dot1)  # a submission on dot-1
+    await world.planner.plan_once(vn(2024, 8, 2))  # dot-1's before-3 reminder, planned but not yet sent
+    assert {r.period_id for r in await outbox.all_rows(world.db) if r.status == "pending"} == {dot1}
+
+    source = (repo / "campaigns" / f"{DAKLAK_95}.toml").read_text(encoding="utf-8")
+    result = await sync_text(world, tmp_path, without_period(source, "dot-1", questions_move_to="dot-2"))
+    assert (result.updated, result.retired) == ([DAKLAK_95], [f"{DAKLAK_95}/dot-1"])
+    assert [p.key for p in await campaign_store.periods_of(world.db, DAKLAK_95)] == ["dot-2"]
+    assert await campaign_store.period_by_id(world.db, dot1) is None
+    assert {r.status for r in await outbox.all_rows(world.db) if r.period_id == dot1} == {"skipped", "superseded"}
+
+    # 3 August: Dương Minh Châu's dot-1 has its before-7 slot; Đắk Lắk's dot-1 had one too, but is gone.
+    channel, fake = world.fakes()
+    await world.tick(world.sender(channel, fake), vn(2024, 8, 3))  # raised KeyError('dot-1') before the fix
+    rows = await delivered_rows(world.db, channel)
+    assert {r.period_id for r in rows} == {dmc1}
+    assert sorted(d.chat_id for d in channel.sent) == sorted(["5005", reporter.chat_id])  # one each, for DMC
+    assert dot1 not in {t.period_id for t in await world.planner.tasks(vn(2024, 8, 4))}
+    assert await world.planner.on_request(dot1, vn(2024, 8, 4), None) == ([], [])
+
+    # The chair's open draft on the retired period is closed with a message, not an error.
+    answer = await conv.handle(chair, TextInput("3"))
+    assert answer.replies
+    state = await world.db.fetchval("SELECT state FROM drafts WHERE unit_id = ? AND period_id = ?", (unit.id, dot1))
+    assert state is None or "form" not in json.loads(state)
+    # The submission on it is left out of /danop and /hannop, and its summary is "not found".
+    other = Sender(Channel.TELEGRAM, reporter.external_id, reporter.chat_id, "Người báo cáo")
+    assert (await conv.handle(other, Command("danop"))).replies
+    assert (await conv.handle(other, Command("hannop"))).replies
+    with pytest.raises(SummaryNotFoundError):
+        await build_summary(world.db, DAKLAK_95, "dot-1", scope_roots=None, scope_name="", now=vn(2024, 8, 4))
+
+    # Putting the period back in the file revives the same row, with its submission.
+    result = await sync_text(world, tmp_path, source)
+    assert result.retired == []
+    assert [(p.key, p.id) for p in await campaign_store.periods_of(world.db, DAKLAK_95)] == [
+        ("dot-1", dot1), ("dot-2", await world.period_id(DAKLAK_95, "dot-2"))]
+    assert dot1 in {t.period_id for t in await world.planner.tasks(vn(2024, 8, 4))}
+    summary = await build_summary(world.db, DAKLAK_95, "dot-1", scope_roots=None, scope_name="", now=vn(2024, 8, 4))
+    assert summary.units
 
 
 # ---------------------------------------------------------------- 6. escalation

@@ -6,9 +6,12 @@ import asyncio
 import itertools
 from datetime import datetime
 
+from bot.app import build_conversation
+from bot.clock import FixedClock
 from bot.config import Config
 from bot.dialog.model import Reply
 from bot.domain import Channel, Role
+from bot.i18n import translator
 from handlers.serve import Running, close, make_sender, open_running, serve, tick
 from storage import people as people_store
 from storage import units as unit_store
@@ -90,5 +93,27 @@ async def test_each_channel_is_paced_by_its_own_rate(config: Config, clock: Fake
         assert all(b - a >= 0.2 - 1e-9 for a, b in itertools.pairwise(zalo_times))
         assert max(telegram_times) < 1.0  # ten Telegram messages are done long before the Zalo ones
         assert max(zalo_times) >= 1.8 - 1e-9  # nine gaps of 0.2 s
+    finally:
+        await close(running)
+
+
+async def test_the_bot_and_the_terminal_build_the_same_conversation(config: Config, clock: FakeClock) -> None:
+    """serve() and `python -m bot shell` both get their dialog from bot.app.build_conversation."""
+    running: Running = await open_running(config, clock)
+    try:
+        conversation = running.conversation
+        assert conversation.reminders is running.planner
+        assert running.planner.db is running.db is conversation.db
+        assert conversation.clock is clock
+        assert conversation.files_dir == config.data_dir / "summaries"
+        assert conversation.campaigns_dir == config.campaigns_dir
+        fixed = FixedClock(datetime(2024, 8, 3, 9, 0, tzinfo=VN))
+        other = build_conversation(config, running.db, fixed)
+        assert other.clock is fixed
+        assert other.clock.now() == fixed.at
+        assert other.reminders is not None
+        assert other.reminders.locales_dir == config.locales_dir
+        # The planner's translators are the shared, cached ones.
+        assert other.reminders.t("vi") is running.planner.t("vi") is translator("vi", config.locales_dir)
     finally:
         await close(running)
