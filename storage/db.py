@@ -31,6 +31,13 @@ class Write:
 
 def _write_batch(conn: sqlite3.Connection, writes: Sequence[Write]) -> Exception | None:
     # Runs on the database thread: BEGIN, the statements and COMMIT without a trip back in between.
+    if conn.in_transaction:  # left open by an interrupted transaction(): start clean
+        conn.execute("ROLLBACK")
+    if len(writes) == 1:
+        # One statement is atomic on its own in autocommit mode, and a refused one changed nothing: BEGIN and
+        # COMMIT would only add their cost (a third of a lone outbox update's).
+        w = writes[0]
+        return w.refusal if conn.execute(w.sql, w.params).rowcount == 0 and w.refusal is not None else None
     conn.execute("BEGIN IMMEDIATE")
     try:
         for w in writes:
@@ -74,41 +81,63 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (a failing COMMIT included).
+
+        Not re-entrant: inside it, use the Transaction's own methods; another write() or transaction() from
+        the same task raises RuntimeError instead of waiting for itself forever."""
+        self._refuse_nested("transaction()")
         async with self._lock:
             self._in_tx = asyncio.current_task()
-            # A task cancelled while BEGIN is queued in aiosqlite's thread must still roll back once BEGIN has
-            # run, or the one connection would stay inside a transaction for everyone after it.
-            begin = asyncio.ensure_future(self._begin())
             try:
-                await asyncio.shield(begin)
-                yield Transaction(self._conn)
-            except BaseException:
-                if not begin.done():
-                    with contextlib.suppress(Exception):
-                        await begin
+                # Left inside a transaction by an earlier BEGIN or COMMIT that did not finish its own cleanup:
+                # start from a clean connection rather than fail on "cannot start a transaction within a transaction".
                 if self._conn.in_transaction:
                     await asyncio.shield(self._rollback())
-                raise
-            else:
-                await self._conn.execute("COMMIT")
+                # A task cancelled while BEGIN is queued in aiosqlite's thread must still roll back once BEGIN has
+                # run, or the one connection would stay inside a transaction for everyone after it.
+                begin = asyncio.ensure_future(self._begin())
+                try:
+                    await asyncio.shield(begin)
+                    yield Transaction(self._conn)
+                except BaseException:
+                    await self._settle(begin)
+                    raise
+                # COMMIT can fail (SQLITE_BUSY, a deferred constraint) or be cancelled while queued: either way the
+                # transaction must not stay open on the shared connection.
+                commit = asyncio.ensure_future(self._commit())
+                try:
+                    await asyncio.shield(commit)
+                except BaseException:
+                    await self._settle(commit)
+                    raise
             finally:
                 self._in_tx = None
 
-    async def execute_one(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """One write statement on its own: in autocommit mode SQLite makes it atomic without BEGIN/COMMIT,
-        so it costs one trip to the database thread instead of three. Returns the changed row count."""
-        async with self._lock:
-            cur = await self._conn.execute(sql, params)  # the cursor is left to the GC: closing it is a trip
-            return cur.rowcount
+    async def _settle(self, step: asyncio.Future[None]) -> None:
+        """After a failure or a cancellation: let the queued BEGIN/COMMIT finish, then roll back if still open."""
+        if not step.done():
+            with contextlib.suppress(BaseException):
+                await step
+        if self._conn.in_transaction:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._rollback())
+
+    def _refuse_nested(self, what: str) -> None:
+        if self._in_tx is not None and self._in_tx is asyncio.current_task():
+            raise RuntimeError(
+                f"Database.{what} called inside this task's own transaction(): it would wait for the lock that "
+                "transaction holds, forever. Use the Transaction's methods (execute, apply, ...) instead."
+            )
 
     async def write(self, writes: Sequence[Write]) -> None:
         """Run the statements in one transaction and one trip to the database thread: a dialog step's
-        save is four statements, and each trip costs about as much as the statement itself.
+        save is four statements, and each trip costs about as much as the statement itself. One statement
+        is fine too.
 
-        Not for use inside transaction() (use Transaction.apply there). A task cancelled while the batch
-        runs does not undo it: the batch commits or rolls back as a whole on the database thread, and
-        anything queued after it runs after it."""
+        Not for use inside transaction() (use Transaction.apply there): that raises RuntimeError. A task
+        cancelled while the batch runs does not undo it: the batch commits or rolls back as a whole on the
+        database thread, and anything queued after it runs after it."""
+        self._refuse_nested("write()")
         async with self._lock:
             # aiosqlite's own queue (the one every execute goes through) runs the function on its thread.
             refusal = await self._conn._execute(_write_batch, self._conn._conn, writes)
@@ -117,6 +146,9 @@ class Database:
 
     async def _begin(self) -> None:
         await self._conn.execute("BEGIN IMMEDIATE")
+
+    async def _commit(self) -> None:
+        await self._conn.execute("COMMIT")
 
     async def _rollback(self) -> None:
         await self._conn.execute("ROLLBACK")
@@ -146,6 +178,7 @@ class Database:
     async def backup_to(self, target: Path) -> None:
         """A consistent copy through SQLite's online backup, while the bot keeps running."""
         target.parent.mkdir(parents=True, exist_ok=True)
+        self._refuse_nested("backup_to()")
         async with self._lock:
             dest = sqlite3.connect(target, check_same_thread=False)
             try:

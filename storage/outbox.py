@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.db import Database
+from storage.db import Database, Write
 from storage.timefmt import from_db, to_db
 
 
@@ -100,39 +100,29 @@ async def claim(db: Database, now: datetime, limit: int) -> list[OutboxRow]:
 
 
 async def finish_many(db: Database, results: list[tuple[int, str, str | None]], now: datetime) -> None:
-    """Record several outcomes (row id, status, error) in one transaction."""
+    """Record several outcomes (row id, status, error) in one transaction and one trip to the database."""
     if not results:
         return
     stamp = to_db(now)
-    if len(results) == 1:  # the common case: one outcome recorded before the next send
-        row_id, status, error = results[0]
-        await db.execute_one(
-            "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, sent_at = ? WHERE id = ?",
-            (status, error, stamp if status == "sent" else None, row_id),
-        )
-        return
-    async with db.transaction() as tx:
-        await tx.executemany(
-            "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, sent_at = ? WHERE id = ?",
-            [(status, error, stamp if status == "sent" else None, row_id) for row_id, status, error in results],
-        )
+    await db.write([
+        Write("UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, sent_at = ? WHERE id = ?",
+              (status, error, stamp if status == "sent" else None, row_id))
+        for row_id, status, error in results
+    ])
 
 
 async def release(db: Database, row_ids: list[int]) -> None:
     """Claimed rows not sent this time (out of time) go back to pending, untouched."""
     if not row_ids:
         return
-    async with db.transaction() as tx:
-        await tx.executemany("UPDATE outbox SET status = 'pending' WHERE id = ?", [(i,) for i in row_ids])
+    await db.write([Write("UPDATE outbox SET status = 'pending' WHERE id = ?", (i,)) for i in row_ids])
 
 
 async def retry_later(db: Database, row_id: int, at: datetime, error: str, count_attempt: bool = True) -> None:
-    async with db.transaction() as tx:
-        await tx.execute(
-            "UPDATE outbox SET status = 'pending', next_try_at = ?, last_error = ?, "
-            "attempts = attempts + ? WHERE id = ?",
-            (to_db(at), error, 1 if count_attempt else 0, row_id),
-        )
+    await db.write([Write(
+        "UPDATE outbox SET status = 'pending', next_try_at = ?, last_error = ?, attempts = attempts + ? WHERE id = ?",
+        (to_db(at), error, 1 if count_attempt else 0, row_id),
+    )])
 
 
 async def reset_in_flight(db: Database) -> int:

@@ -255,11 +255,10 @@ async def ensure_local_member(
 
 async def mark_blocked(db: Database, channel: Channel, external_id: str, now: datetime) -> None:
     """The person blocked the bot on this channel: no more messages there; superiors see it."""
-    async with db.transaction() as tx:
-        await tx.execute(
-            "UPDATE identities SET blocked_at = ? WHERE channel = ? AND external_id = ? AND blocked_at IS NULL",
-            (to_db(now), channel.value, external_id),
-        )
+    await db.write([Write(
+        "UPDATE identities SET blocked_at = ? WHERE channel = ? AND external_id = ? AND blocked_at IS NULL",
+        (to_db(now), channel.value, external_id),
+    )])
 
 
 async def locale_of(db: Database, channel: Channel, external_id: str) -> str | None:
@@ -268,19 +267,17 @@ async def locale_of(db: Database, channel: Channel, external_id: str) -> str | N
 
 
 async def mark_blocked_chat(db: Database, channel: Channel, chat_id: str, now: datetime) -> None:
-    async with db.transaction() as tx:
-        await tx.execute(
-            "UPDATE identities SET blocked_at = ? WHERE channel = ? AND chat_id = ? AND blocked_at IS NULL",
-            (to_db(now), channel.value, chat_id),
-        )
+    await db.write([Write(
+        "UPDATE identities SET blocked_at = ? WHERE channel = ? AND chat_id = ? AND blocked_at IS NULL",
+        (to_db(now), channel.value, chat_id),
+    )])
 
 
 async def create_link_code(
     db: Database, *, person_id: int, code_hash: str, now: datetime, expires_at: datetime
 ) -> None:
-    async with db.transaction() as tx:
-        await tx.execute("INSERT INTO link_codes(code_hash, person_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                         (code_hash, person_id, to_db(now), to_db(expires_at)))
+    await db.write([Write("INSERT INTO link_codes(code_hash, person_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                          (code_hash, person_id, to_db(now), to_db(expires_at)))])
 
 
 async def redeem_link_code(db: Database, *, code_hash: str, identity: Identity, now: datetime) -> Person:
@@ -324,8 +321,7 @@ async def channels_of(db: Database, person_id: int) -> tuple[list[str], str | No
 
 
 async def set_preferred_channel(db: Database, person_id: int, channel: str | None) -> None:
-    async with db.transaction() as tx:
-        await tx.execute("UPDATE people SET preferred_channel = ? WHERE id = ?", (channel, person_id))
+    await db.write([Write("UPDATE people SET preferred_channel = ? WHERE id = ?", (channel, person_id))])
 
 
 @dataclass(frozen=True, slots=True)

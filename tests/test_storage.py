@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.campaigns import load_campaign_file
+from storage import audit
+from storage import campaigns as campaign_store
 from storage import drafts as draft_store
 from storage.db import Database, Write
 from storage.migrations import MIGRATIONS, Migration, MigrationError, applied_migrations, migrate
@@ -152,3 +155,135 @@ async def test_a_draft_save_is_refused_when_stale_and_an_update_is_marked_once(d
     draft = await draft_store.load(db, person_id)
     assert draft is not None
     assert (draft.version, draft.state) == (2, {"at": "q2"})
+
+
+# --- transaction(): left open, failing COMMIT, nested use ------------------------------------------
+
+ADD_ORPHAN = (  # a unit whose parent does not exist: refused at COMMIT once foreign keys are deferred
+    "INSERT INTO units(code, name, kind, parent_id, created_at, updated_at) VALUES ('O', 'O', 'upper', 999, 'a', 'a')"
+)
+
+
+async def test_a_connection_left_inside_a_transaction_is_rolled_back_before_the_next_one(db: Database) -> None:
+    # As an interrupted BEGIN or COMMIT leaves it: the lock free, the one connection still in a transaction.
+    await db._conn.execute("BEGIN IMMEDIATE")
+    await db._conn.execute(ADD_UNIT, ("STRAY", "stray"))
+    async with db.transaction() as tx:
+        await tx.execute(ADD_UNIT, ("A", "A"))
+    assert await unit_codes(db) == ["A"]  # the stray write was rolled back, not committed with A
+    await db._conn.execute("BEGIN IMMEDIATE")
+    await db.write([Write(ADD_UNIT, ("B", "B"))])  # a write batch starts clean too
+    assert await unit_codes(db) == ["A", "B"]
+
+
+async def add_then_orphan_checked_at_commit(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("PRAGMA defer_foreign_keys = ON")  # the check moves to COMMIT
+        await tx.execute(ADD_UNIT, ("A", "A"))
+        await tx.execute(ADD_ORPHAN)
+
+
+async def test_a_failing_commit_rolls_back_and_the_database_stays_usable(db: Database) -> None:
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        await add_then_orphan_checked_at_commit(db)
+    assert not db._conn.in_transaction
+    assert await unit_codes(db) == []
+    async with db.transaction() as tx:
+        await tx.execute(ADD_UNIT, ("B", "B"))
+    assert await unit_codes(db) == ["B"]
+
+
+async def test_a_transaction_cancelled_while_its_begin_is_queued_leaves_the_connection_clean(db: Database) -> None:
+    async def add(code: str) -> None:
+        async with db.transaction() as tx:
+            await tx.execute(ADD_UNIT, (code, code))
+
+    task = asyncio.create_task(add("A"))
+    await asyncio.sleep(0)  # now waiting for its BEGIN IMMEDIATE on the database thread
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not db._conn.in_transaction
+    await add("B")
+    assert await unit_codes(db) == ["B"]
+
+
+async def test_a_write_or_transaction_inside_the_same_tasks_transaction_is_refused_not_a_deadlock(
+        db: Database) -> None:
+    async with asyncio.timeout(5):  # before: each of these waited for the lock its own transaction held
+        async with db.transaction() as tx:
+            await tx.execute(ADD_UNIT, ("A", "A"))
+            with pytest.raises(RuntimeError, match=r"write\(\) called inside this task's own transaction"):
+                await db.write([Write(ADD_UNIT, ("B", "B"))])
+            with pytest.raises(RuntimeError, match=r"transaction\(\) called inside this task's own transaction"):
+                async with db.transaction():
+                    pass
+            with pytest.raises(RuntimeError, match="own transaction"):
+                await db.backup_to(Path("/nonexistent/never-written.sqlite3"))
+            assert await db.fetchval("SELECT count(*) FROM units") == 1  # reads are fine
+            await tx.execute(ADD_UNIT, ("C", "C"))  # and the transaction goes on
+    assert await unit_codes(db) == ["A", "C"]
+
+
+async def test_another_task_waits_for_the_transaction_instead_of_being_refused(db: Database) -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with db.transaction() as tx:
+            await tx.execute(ADD_UNIT, ("A", "A"))
+            started.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await started.wait()
+    writer = asyncio.create_task(db.write([Write(ADD_UNIT, ("B", "B"))]))
+    await asyncio.sleep(0.05)
+    assert not writer.done()
+    release.set()
+    await asyncio.gather(holder, writer)
+    assert await unit_codes(db) == ["A", "B"]
+
+
+# --- periods retired when their campaign file drops them -----------------------------------------
+
+
+async def test_migration_0002_adds_retired_at_to_a_database_made_before_it(tmp_path: Path) -> None:
+    async with await Database.open(tmp_path / "old.sqlite3") as db:
+        assert await migrate(db, MIGRATIONS[:1]) == ["0001_initial_schema"]
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO campaigns(id, title, definition, sha256, loaded_at) "
+                             "VALUES ('c', 'C', '{}', 'x', 'a')")
+            await tx.execute("INSERT INTO periods(campaign_id, key, name, covers_start, covers_end, due_at, "
+                             "closes_at, due_source) VALUES ('c', 'p', 'P', 'a', 'b', "
+                             "'2024-08-05T00:00:00+00:00', '2024-09-04T00:00:00+00:00', 'plan')")
+        assert await migrate(db) == ["0002_retired_periods"]
+        assert [p.key for p in await campaign_store.periods_of(db, "c")] == ["p"]  # existing periods stay live
+
+
+async def test_a_period_lost_before_retiring_existed_is_retired_at_the_next_start(db: Database, repo: Path) -> None:
+    loaded = load_campaign_file(repo / "campaigns" / "daklak-95-nam-cdvn-2024.toml")
+    campaign, sha = loaded.campaign, loaded.sha256
+    await campaign_store.sync_campaigns(db, [(campaign, sha, "f.toml")], actor="test", now=NOW)
+    one = campaign.model_copy(update={"periods": campaign.periods[1:]})  # dot-1 dropped, sha unchanged
+    async with db.transaction() as tx:  # as a database synced before 0002 holds it
+        await tx.execute("UPDATE campaigns SET definition = ? WHERE id = ?", (one.model_dump_json(), campaign.id))
+    result = await campaign_store.sync_campaigns(db, [(one, sha, "f.toml")], actor="test", now=NOW)
+    assert (result.unchanged, result.retired) == ([campaign.id], [f"{campaign.id}/dot-1"])
+    assert [p.key for p in await campaign_store.periods_of(db, campaign.id)] == ["dot-2"]
+    again = await campaign_store.sync_campaigns(db, [(one, sha, "f.toml")], actor="test", now=NOW)
+    assert again.retired == []  # retired once
+    log = await audit.entries(db, "campaign", campaign.id)
+    assert [e["action"] for e in log] == ["load", "retire_periods"]
+
+
+async def test_a_single_statement_write_is_refused_or_committed_on_its_own(db: Database) -> None:
+    class RefusedError(Exception):
+        pass
+
+    with pytest.raises(RefusedError):
+        await db.write([Write("UPDATE units SET name = 'x' WHERE code = 'none'", refusal=RefusedError())])
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.write([Write(ADD_ORPHAN)])
+    await db.write([Write(ADD_UNIT, ("A", "A"))])
+    assert not db._conn.in_transaction
+    assert await unit_codes(db) == ["A"]
