@@ -222,6 +222,10 @@ def _describe(exc: ValidationError, path: Path, overridden: set[tuple[str, str]]
     return "\n".join(lines)
 
 
+# Each channel's secrets: (section, token variable, webhook secret variable); never read from the file.
+_SECRETS = (("telegram", TOKEN_ENV, WEBHOOK_SECRET_ENV), ("zalo", ZALO_TOKEN_ENV, ZALO_SECRET_ENV))
+
+
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Load config.toml (or --config / BOT_CONFIG), apply env overrides and secrets, validate."""
     environ = os.environ if environ is None else environ
@@ -235,15 +239,15 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     if "base_dir" in data:
         raise ConfigError(f"{path}: base_dir: unknown key (paths are relative to the file's folder)")
-    telegram = data.get("telegram", {})
-    if isinstance(telegram, dict) and ({"token", "webhook_secret"} & telegram.keys()):
-        raise ConfigError(
-            f"{path}: [telegram] token/webhook_secret: secrets belong in {TOKEN_ENV} / "
-            f"{WEBHOOK_SECRET_ENV}, never in the file"
-        )
+    for section, token_env, secret_env in _SECRETS:
+        table = data.get(section, {})
+        if isinstance(table, dict) and ({"token", "webhook_secret"} & table.keys()):
+            raise ConfigError(
+                f"{path}: [{section}] token/webhook_secret: secrets belong in {token_env} / "
+                f"{secret_env}, never in the file"
+            )
     overridden = _apply_env(data, environ)
-    for section, token_env, secret_env in (("telegram", TOKEN_ENV, WEBHOOK_SECRET_ENV),
-                                           ("zalo", ZALO_TOKEN_ENV, ZALO_SECRET_ENV)):
+    for section, token_env, secret_env in _SECRETS:
         table = data.setdefault(section, {})
         if isinstance(table, dict):
             if environ.get(token_env):

@@ -62,6 +62,26 @@ def test_token_and_webhook_secret_come_from_the_environment_only(tmp_path: Path)
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[telegram]\ntoken = "123:abc"\n', r"\[telegram\] token/webhook_secret: secrets belong in TELEGRAM_BOT_TOKEN"),
+        ('[telegram]\nwebhook_secret = "s3cret-s3cret"\n', r"secrets belong in TELEGRAM_BOT_TOKEN / TELEGRAM_WEBHOOK"),
+        ('[zalo]\ntoken = "abc"\n', r"\[zalo\] token/webhook_secret: secrets belong in ZALO_BOT_TOKEN"),
+        ('[zalo]\nwebhook_secret = "s3cret-s3cret"\n', r"secrets belong in ZALO_BOT_TOKEN / ZALO_WEBHOOK_SECRET"),
+    ],
+)
+def test_regression_a_secret_written_in_the_file_is_refused_for_zalo_too(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    """Regression: only [telegram] was checked, so `[zalo] token = "abc"` in config.toml was accepted."""
+    with pytest.raises(ConfigError, match=expected):
+        load_config(write(tmp_path, text), environ={})
+    # Even when the environment also sets it: the file must not hold it at all.
+    with pytest.raises(ConfigError, match=expected):
+        load_config(write(tmp_path, text), environ={"ZALO_BOT_TOKEN": "x", "TELEGRAM_BOT_TOKEN": "1:x"})
+
+
+@pytest.mark.parametrize(
     ("text", "env", "expected"),
     [
         ('[storage]\npaht = "x"\n', {}, r"\[storage\] paht: unknown key"),
