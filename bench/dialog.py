@@ -67,7 +67,9 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 from telegram.request import BaseRequest, RequestData
 
+from bench.common import write_config
 from bot.app import prepare
+from bot.clock import FixedClock
 from bot.config import Config, load_config
 from bot.conversation import Command, Conversation, Press, Response, Sender
 from bot.dialog.model import TextInput
@@ -238,14 +240,6 @@ ANSWERS: list[tuple[str, str, str]] = [
 ]
 QUESTIONS = len(ANSWERS)
 STEPS_PER_CHAIR = QUESTIONS + 2  # /baocao, 15 answers, send
-
-
-class FixedClock:
-    def __init__(self, now: datetime) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
 
 
 # --- a Bot API that answers locally ---------------------------------------------------------------
@@ -482,20 +476,7 @@ async def setup(tmp: Path) -> Env:
     campaigns = tmp / "campaigns"
     campaigns.mkdir()
     (campaigns / f"{CAMPAIGN_ID}.toml").write_text(CAMPAIGN_TOML, encoding="utf-8")
-    config_path = tmp / "config.toml"
-    config_path.write_text(
-        f"""
-[app]
-data_dir = "data"
-campaigns_dir = "{campaigns.as_posix()}"
-locales_dir = "{(REPO / "locales").as_posix()}"
-sample_units = "{(REPO / "bot/data/sample_units.csv").as_posix()}"
-
-[storage]
-path = "data/bench.sqlite3"
-""",
-        encoding="utf-8",
-    )
+    config_path = write_config(tmp, campaigns)
     config = load_config(config_path, environ={"TELEGRAM_BOT_TOKEN": TOKEN})
     prepared = await prepare(config, NOW)
     assert prepared.campaigns_loaded == [CAMPAIGN_ID], prepared.campaigns_loaded

@@ -61,7 +61,9 @@ if __package__ in (None, ""):  # run as a file: python bench/reminders.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import scheduler.service as service_module
+from bench.common import write_config
 from bot.app import prepare
+from bot.clock import FixedClock
 from bot.config import Config, load_config
 from bot.dialog.model import Reply
 from bot.domain import Channel, Role, Unit, UnitKind
@@ -90,14 +92,6 @@ LIMIT_PER_SECOND = 30.0
 LIMIT_PER_CHAT = 1.0
 
 T = TypeVar("T")
-
-
-class FixedClock:
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
 
 
 @dataclass
@@ -171,7 +165,7 @@ def plan_steps(planner: ReminderPlanner) -> patched:
 def drain_steps(channel: RecordingChannel) -> patched:
     return patched([(outbox, "claim", "claim"), (reminder_store, "submitted_units", "submitted?"),
                     (channel, "send", "send"), (outbox, "finish_many", "finish"),
-                    (outbox, "retry_later", "retry_later")])
+                    (outbox, "retry_later", "retry_later"), (outbox, "release", "release")])
 
 
 # ------------------------------------------------------------------------------------------- setup
@@ -184,24 +178,6 @@ class Env:
     period_id: int
     chairs: list[tuple[int, int, str]]  # (person id, unit id, chat id)
     report: list[tuple[str, str]] = field(default_factory=list)
-
-
-def write_config(tmp: Path) -> Config:
-    path = tmp / "config.toml"
-    path.write_text(
-        f"""
-[app]
-data_dir = "data"
-campaigns_dir = "{(REPO / "campaigns").as_posix()}"
-locales_dir = "{(REPO / "locales").as_posix()}"
-sample_units = "{(REPO / "bot/data/sample_units.csv").as_posix()}"
-
-[storage]
-path = "data/bench.sqlite3"
-""",
-        encoding="utf-8",
-    )
-    return load_config(path, environ={})
 
 
 async def add_chairs_bulk(db: Database, units: list[Unit], start: int) -> None:
@@ -231,7 +207,7 @@ async def add_chairs_bulk(db: Database, units: list[Unit], start: int) -> None:
 
 async def setup(tmp: Path, n: int, api_chairs: int) -> Env:
     report: list[tuple[str, str]] = []
-    config = write_config(tmp)
+    config = load_config(write_config(tmp, REPO / "campaigns"), environ={})
     t0 = time.perf_counter()
     prepared = await prepare(config, NOW)
     db = prepared.db

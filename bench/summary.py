@@ -68,6 +68,7 @@ from zoneinfo import ZoneInfo
 if __package__ in (None, ""):  # run as a file: python bench/summary.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import write_config
 from bot.app import open_database, prepare
 from bot.config import Config, load_config
 from bot.domain import UnitKind
@@ -405,25 +406,11 @@ def reference(n: int) -> str:
 # --- setup -----------------------------------------------------------------------------------------------------
 
 
-def write_config(tmp: Path, n_fields: int) -> Path:
+def write_bench_files(tmp: Path, n_fields: int) -> Path:
     campaigns = tmp / "campaigns"
     campaigns.mkdir(parents=True)
     (campaigns / f"{CAMPAIGN_ID}.toml").write_text(campaign_toml(n_fields), encoding="utf-8")
-    config_path = tmp / "config.toml"
-    config_path.write_text(
-        f"""
-[app]
-data_dir = "data"
-campaigns_dir = "{campaigns.as_posix()}"
-locales_dir = "{(REPO / "locales").as_posix()}"
-sample_units = "{(REPO / "bot/data/sample_units.csv").as_posix()}"
-
-[storage]
-path = "data/bench.sqlite3"
-""",
-        encoding="utf-8",
-    )
-    return config_path
+    return write_config(tmp, campaigns)
 
 
 def org_rows(n: int, rng: random.Random) -> tuple[list[UnitRow], int]:
@@ -448,7 +435,7 @@ def org_rows(n: int, rng: random.Random) -> tuple[list[UnitRow], int]:
 
 async def build_dataset(tmp: Path, n: int, n_fields: int) -> dict[str, Any]:
     rng = random.Random(SEED + n)
-    config_path = write_config(tmp, n_fields)
+    config_path = write_bench_files(tmp, n_fields)
     config = load_config(config_path, environ={})
     info: dict[str, Any] = {"config": str(config_path)}
     t0 = time.perf_counter()

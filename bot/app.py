@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.campaigns import CampaignFileError, load_campaign_dir
+from bot.clock import Clock
 from bot.config import Config
 from bot.org_import import UnitsFileError, check_units, read_units_file
 from storage import campaigns as campaign_store
 from storage import units as unit_store
 from storage.db import Database
 from storage.migrations import migrate
+
+if TYPE_CHECKING:  # the dialog is imported when built: every command line start imports this module
+    from bot.conversation import Conversation
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +59,14 @@ async def prepare(config: Config, now: datetime, *, load_sample: bool = True) ->
         await db.close()
         raise
     return Prepared(db, applied, sample, synced.created + synced.updated)
+
+
+def build_conversation(config: Config, db: Database, clock: Clock) -> Conversation:
+    """The dialog as every channel runs it, with the reminder planner behind "remind them now"
+    (conversation.reminders) and the folders for summaries and plans published in chat."""
+    from bot.conversation import Conversation
+    from scheduler.service import ReminderPlanner
+
+    planner = ReminderPlanner(db, config.reminders, config.app.zone, config.locales_dir)
+    return Conversation(db, clock, config.app.zone, config.locales_dir, reminders=planner,
+                        files_dir=config.data_dir / "summaries", campaigns_dir=config.campaigns_dir)

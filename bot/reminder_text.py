@@ -13,10 +13,6 @@ from bot.i18n import Translator
 
 OPEN_ACTION = "open"  # "open:<period_id>:<unit_id>" — re-authorised by the conversation when pressed
 
-# The outbox payload is Reply's JSON; these names stay for the scheduler and the CLI until they call Reply.
-reply_to_payload = Reply.to_json
-payload_to_reply = Reply.from_json
-
 
 def _when(t: Translator, due_at: datetime, at: datetime, zone: ZoneInfo) -> str:
     days = days_left_or_late(due_at, at, zone)

@@ -20,7 +20,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.app import prepare
+from bot.app import build_conversation, prepare
 from bot.channels import OutboundChannel
 from bot.clock import Clock
 from bot.config import Config
@@ -52,10 +52,9 @@ def make_sender(config: Config, running: Running) -> OutboxSender:
 
 async def open_running(config: Config, clock: Clock) -> Running:
     prepared = await prepare(config, clock.now())
-    planner = ReminderPlanner(prepared.db, config.reminders, config.app.zone, config.locales_dir)
-    conversation = Conversation(prepared.db, clock, config.app.zone, config.locales_dir, reminders=planner,
-                                files_dir=config.data_dir / "summaries", campaigns_dir=config.campaigns_dir)
-    running = Running(prepared.db, conversation, planner)
+    conversation = build_conversation(config, prepared.db, clock)
+    assert conversation.reminders is not None
+    running = Running(prepared.db, conversation, conversation.reminders)
     running.closers.append(prepared.db.close)
     return running
 

@@ -18,8 +18,8 @@ from datetime import timedelta
 
 from bot.channels import BlockedError, OutboundChannel, RetryAfterError, SendError
 from bot.clock import Clock
+from bot.dialog.model import Reply
 from bot.domain import Channel
-from bot.reminder_text import payload_to_reply
 from storage import outbox
 from storage import people as people_store
 from storage import reminders as reminder_store
@@ -151,7 +151,7 @@ class OutboxSender:
             return
         chat_id = str(row.payload.get("chat_id"))
         try:
-            await channel.send(chat_id, payload_to_reply(row.payload))
+            await channel.send(chat_id, Reply.from_json(row.payload))
         except RetryAfterError as exc:
             await outbox.retry_later(self.db, row.id, now + timedelta(seconds=exc.seconds), str(exc),
                                      count_attempt=False)

@@ -13,8 +13,8 @@ from bot.campaign_model import Campaign
 from bot.config import RemindersConfig
 from bot.dialog.model import Reply
 from bot.domain import Role, UnitKind
-from bot.i18n import Translator
-from bot.reminder_text import escalation_reply, reminder_reply, reply_to_payload
+from bot.i18n import Translator, translator
+from bot.reminder_text import escalation_reply, reminder_reply
 from bot.summary.service import build_summary
 from bot.summary.text import completeness_text
 from scheduler.planner import PeriodTask, Planned, UnitTask, due_slot, plan, reminder_key
@@ -41,12 +41,9 @@ class PlanResult:
 class ReminderPlanner:
     def __init__(self, db: Database, config: RemindersConfig, zone: ZoneInfo, locales_dir: Path) -> None:
         self.db, self.config, self.zone, self.locales_dir = db, config, zone, locales_dir
-        self._translators: dict[str, Translator] = {}
 
     def t(self, locale: str) -> Translator:
-        if locale not in self._translators:
-            self._translators[locale] = Translator(locale, self.locales_dir)
-        return self._translators[locale]
+        return translator(locale, self.locales_dir)
 
     async def tasks(self, now: datetime, period_ids: set[int] | None = None) -> list[PeriodTask]:
         """Periods with a reminder or an escalation due now, with their units that have not reported."""
@@ -124,14 +121,14 @@ class ReminderPlanner:
             unit_id=unit.unit_id, unit_name=unit.name, due_at=task.due_at, at=slot.at, zone=task.campaign.zone,
             draft=unit.draft, buttons=person.channel in BUTTON_CHANNELS,
         )
-        return reply_to_payload(reply)
+        return reply.to_json()
 
     def _render_escalation(self, task: PeriodTask, slot: Slot, parent_id: int, units: list[UnitTask],
                            person: Recipient) -> dict:
         late = [(u.name, any(p.channel for p in u.recipients)) for u in units]
         reply = escalation_reply(self.t(person.locale), campaign=task.campaign, period=task.period,
                                  due_at=task.due_at, at=slot.at, zone=task.campaign.zone, late_units=late)
-        return reply_to_payload(reply)
+        return reply.to_json()
 
     async def preview(self, now: datetime) -> list[Planned]:
         """What would be planned at `now` (new keys only, pushed summaries included), writing nothing."""
@@ -176,7 +173,7 @@ class ReminderPlanner:
             reply = Reply(completeness_text(summary, t, self.zone),
                           title=t("📊 Reporting status — /tonghop for the full summary"))
             out.append(OutboxItem(key, "summary", person.person_id, None, row.id, person.channel, person.chat_id,
-                                  at, reply_to_payload(reply)))
+                                  at, reply.to_json()))
         return out
 
     async def plan_once(self, now: datetime) -> PlanResult:

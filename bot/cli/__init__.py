@@ -12,7 +12,7 @@ import typer
 from bot.campaigns import CampaignFileError
 from bot.cli import campaigns_cmd, db_cmd, invites_cmd, plans_cmd, reminders_cmd, units_cmd
 from bot.cli.common import config, fail, out, parse_instant, run, state, translator
-from bot.clock import Clock
+from bot.clock import Clock, FixedClock
 from bot.org_import import UnitsFileError
 from storage.db import Database
 
@@ -27,16 +27,6 @@ app.add_typer(invites_cmd.app, name="invites")
 app.add_typer(campaigns_cmd.app, name="campaigns")
 app.add_typer(reminders_cmd.app, name="reminders")
 app.add_typer(plans_cmd.app, name="plans")
-
-
-class FixedClock:
-    """--at: look at the product as it was (or will be) at one instant."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
 
 
 async def practice_instant(db: Database, now: datetime, zone: ZoneInfo) -> datetime | None:
@@ -94,10 +84,8 @@ def shell_cmd(
     at: str = typer.Option("", "--at", help="Pretend it is this instant (ISO-8601 with zone)."),
 ) -> None:
     """The guided reporting dialog in the terminal, on the embedded database (prepared on first start)."""
-    from bot.app import prepare
-    from bot.conversation import Conversation
+    from bot.app import build_conversation, prepare
     from handlers.terminal import TerminalSession
-    from scheduler.service import ReminderPlanner
     from storage import units as unit_store
 
     cfg = config()
@@ -128,9 +116,7 @@ def shell_cmd(
                     out.print(t("No reporting period is open today; to try the forms, the terminal acts as if it "
                                 "were {when}. Choose another moment with --at.",
                                 when=t.datetime(practice, cfg.app.zone)), markup=False)
-            planner = ReminderPlanner(db, cfg.reminders, cfg.app.zone, cfg.locales_dir)
-            conversation = Conversation(db, session_clock, cfg.app.zone, cfg.locales_dir, reminders=planner,
-                                        files_dir=cfg.data_dir / "summaries", campaigns_dir=cfg.campaigns_dir)
+            conversation = build_conversation(cfg, db, session_clock)
             session = TerminalSession(db, conversation, t, session_clock, input,
                                       lambda s: out.print(s, markup=False), uploads=cfg.uploads,
                                       data_dir=cfg.data_dir)

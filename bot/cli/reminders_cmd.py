@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from bot.cli.common import config, fail, migrated_database, out, parse_instant, run, state, translator
-from bot.reminder_text import payload_to_reply
+from bot.dialog.model import Reply
 from scheduler.service import ReminderPlanner
 
 app = typer.Typer(help="Deadline reminders: preview and run.", no_args_is_help=True)
@@ -29,7 +29,7 @@ def preview_cmd(
     out.print(t("Reminders due at {when}: {n}", when=t.datetime(now, cfg.app.zone), n=len(planned)), markup=False)
     for p in planned:
         item = p.item
-        reply = payload_to_reply(item.payload)
+        reply = Reply.from_json(item.payload)
         first = reply.text.splitlines()[0] if reply.text else ""
         out.print(f"{item.key}\t{item.channel}:{item.chat_id}\t{reply.title}\t{first}", markup=False)
         if full:
