@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import partial
 
 from bot.campaign_model import Campaign, Period
-from scheduler.policy import Policy, Slot, allowed_moment, escalation_slot, slots
+from scheduler.policy import Policy, Slot, allowed_moment, escalation_slot
 from storage.outbox import OutboxItem
 from storage.reminders import Recipient
 
@@ -41,6 +41,11 @@ class PeriodTask:
     late_units: tuple[UnitTask, ...]  # expected and not submitted
     # Escalation: for each parent unit id, the officers (or department staff) to tell.
     superiors: dict[int, tuple[Recipient, ...]] = field(default_factory=dict)
+    # What is due at the moment the task was gathered for (ReminderPlanner.tasks): the reminder slot to send, the older
+    # due slots it supersedes, the escalation slot when one is due.
+    current: Slot | None = None
+    stale: tuple[Slot, ...] = ()
+    escalation: Slot | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,55 +70,65 @@ def escalation_key(period_id: int, parent_id: int, person_id: int, slot: str) ->
     return f"e:{period_id}:{parent_id}:{person_id}:{slot}"
 
 
+def summary_key(period_id: int, person_id: int, slot: str) -> str:
+    return f"s:{period_id}:{person_id}:{slot}"
+
+
 def due_slot(all_slots: list[Slot], now: datetime, policy: Policy) -> tuple[Slot | None, list[Slot]]:
     """(the slot to send now, or None; the older due slots it supersedes)."""
     due = [s for s in all_slots if s.at <= now]
     if not due:
         return None, []
     latest = due[-1]
-    if now - latest.at > policy.grace:
+    if not policy.in_grace(latest.at, now):
         return None, due  # everything due is stale: nothing is sent, all are superseded
     return latest, due[:-1]
 
 
+def escalation_due(policy: Policy, due_at: datetime, now: datetime) -> Slot | None:
+    """The escalation slot if escalating is on and the slot is due and still within the grace period."""
+    if policy.escalate_after_days <= 0:
+        return None
+    slot = escalation_slot(policy, due_at)
+    return slot if policy.in_grace(slot.at, now) else None
+
+
 def plan(tasks: list[PeriodTask], now: datetime, render: Render, render_escalation: RenderEscalation
          ) -> list[Planned]:
+    """The messages of `tasks`, open periods gathered at `now` with their due slots (ReminderPlanner.tasks)."""
     out: list[Planned] = []
     for task in tasks:
-        if now >= task.closes_at:
-            continue
-        zone = task.campaign.zone
-        current, stale = due_slot(slots(task.policy, task.due_at, zone), now, task.policy)
+        current = task.current
         for unit in task.late_units:
             for person in unit.recipients:
                 if person.channel is None or person.chat_id is None:
                     continue  # unreachable: shown to superiors instead
-                for slot in stale:
-                    out.append(Planned(_item(task, slot, unit, person, {}), "superseded"))
+                for slot in task.stale:
+                    out.append(Planned(reminder_item(task, slot, unit, person, {}), "superseded"))
                 if current is not None:
-                    item = _item(task, current, unit, person, {})
+                    item = reminder_item(task, current, unit, person, {})
                     # A catch-up after downtime waits for waking hours instead of going out at night.
                     item = replace(item, planned_for=max(current.at, allowed_moment(now, task.policy)))
                     out.append(Planned(item, "pending", partial(render, task, current, unit, person)))
-        out.extend(_escalations(task, now, render_escalation))
+        out.extend(_escalations(task, render_escalation))
     return out
 
 
-def _item(task: PeriodTask, slot: Slot, unit: UnitTask, person: Recipient, payload: dict) -> OutboxItem:
+def reminder_item(task: PeriodTask, slot: Slot, unit: UnitTask, person: Recipient, payload: dict,
+                  kind: str = "reminder") -> OutboxItem:
+    """A reminder to one reachable person of a late unit, planned for the slot's moment."""
     assert person.channel is not None
     assert person.chat_id is not None
     return OutboxItem(
         key=reminder_key(task.period_id, unit.unit_id, person.person_id, slot.name),
-        kind="reminder", person_id=person.person_id, unit_id=unit.unit_id, period_id=task.period_id,
+        kind=kind, person_id=person.person_id, unit_id=unit.unit_id, period_id=task.period_id,
         channel=person.channel, chat_id=person.chat_id, planned_for=slot.at, payload=payload,
     )
 
 
-def _escalations(task: PeriodTask, now: datetime, render: RenderEscalation) -> list[Planned]:
-    if task.policy.escalate_after_days <= 0 or not task.superiors:
-        return []
-    slot = escalation_slot(task.policy, task.due_at, task.campaign.zone)
-    if not (slot.at <= now and now - slot.at <= task.policy.grace):
+def _escalations(task: PeriodTask, render: RenderEscalation) -> list[Planned]:
+    slot = task.escalation
+    if slot is None or not task.superiors:
         return []
     by_parent: dict[int, list[UnitTask]] = {}
     for unit in task.late_units:

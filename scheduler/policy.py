@@ -45,6 +45,10 @@ class Policy:
             zone=campaign.zone,
         )
 
+    def in_grace(self, at: datetime, now: datetime) -> bool:
+        """Whether a message planned for `at` is due at `now` and not yet stale (at most `grace` late)."""
+        return at <= now and now - at <= self.grace
+
 
 @dataclass(frozen=True, slots=True)
 class Slot:
@@ -110,11 +114,12 @@ def allowed_before(at: datetime, deadline: datetime, policy: Policy) -> datetime
     return at
 
 
-def slots(policy: Policy, due_at: datetime, zone: ZoneInfo) -> list[Slot]:
+def slots(policy: Policy, due_at: datetime) -> list[Slot]:
     """Every reminder moment of a period, in time order. "N days before" is the send time on the
     date N days before the due date (trước ngày 5/8: 3 days before is 2/8); 0 and 1 both fall on the last
     day when the due instant is midnight, so the slot is kept once. Overdue "+N" is the N-th morning
-    after the due instant."""
+    after the due instant. Dates and times are the policy's zone's."""
+    zone = policy.zone
     due_local = due_at.astimezone(zone)
     due_day = due_local.date()
     out: dict[datetime, Slot] = {}
@@ -134,8 +139,8 @@ def slots(policy: Policy, due_at: datetime, zone: ZoneInfo) -> list[Slot]:
     return sorted(out.values(), key=lambda s: s.at)
 
 
-def escalation_slot(policy: Policy, due_at: datetime, zone: ZoneInfo) -> Slot:
-    n = policy.escalate_after_days
+def escalation_slot(policy: Policy, due_at: datetime) -> Slot:
+    n, zone = policy.escalate_after_days, policy.zone
     due_local = due_at.astimezone(zone)
     at = datetime.combine(due_local.date() + timedelta(days=max(n - 1, 0)), policy.send_time, tzinfo=zone)
     return Slot(f"escalate-{n}", allowed_moment(max(at, due_local), policy), -n)

@@ -17,8 +17,8 @@ from bot.i18n import Translator, translator
 from bot.reminder_text import escalation_reply, reminder_reply
 from bot.summary.service import build_summary
 from bot.summary.text import completeness_text
-from scheduler.planner import PeriodTask, Planned, UnitTask, due_slot, plan, reminder_key
-from scheduler.policy import Policy, Slot, allowed_moment, escalation_slot, slots
+from scheduler.planner import PeriodTask, Planned, UnitTask, due_slot, escalation_due, plan, reminder_item, summary_key
+from scheduler.policy import Policy, Slot, allowed_moment, slots
 from storage import campaigns as campaign_store
 from storage import drafts as draft_store
 from storage import outbox
@@ -55,16 +55,16 @@ class ReminderPlanner:
                     continue
                 if now >= row.closes_at:
                     continue
-                current, _stale = due_slot(slots(policy, row.due_at, campaign.zone), now, policy)
-                esc = escalation_slot(policy, row.due_at, campaign.zone)
-                escalating = policy.escalate_after_days > 0 and esc.at <= now and now - esc.at <= policy.grace
-                if current is None and not escalating:
+                current, stale = due_slot(slots(policy, row.due_at), now, policy)
+                escalation = escalation_due(policy, row.due_at, now)
+                if current is None and escalation is None:
                     continue
-                out.append(await self._task(campaign, policy, row, escalating))
+                out.append(await self._task(campaign, policy, row, current, tuple(stale), escalation))
         return out
 
     async def _task(self, campaign: Campaign, policy: Policy, row: campaign_store.PeriodRow,
-                    escalating: bool) -> PeriodTask:
+                    current: Slot | None = None, stale: tuple[Slot, ...] = (), escalation: Slot | None = None
+                    ) -> PeriodTask:
         within = None
         if campaign.audience.within:
             root = await unit_store.by_code(self.db, campaign.audience.within)
@@ -82,19 +82,19 @@ class ReminderPlanner:
             for u in late
         )
         superiors: dict[int, tuple[Recipient, ...]] = {}
-        if escalating:
+        if escalation is not None:
             parents = sorted({u.parent_id for u in late if u.parent_id is not None})
             found = await reminder_store.recipients(self.db, parents, (Role.OFFICER.value, Role.DEPARTMENT.value))
             superiors = {pid: tuple(found.get(pid, [])) for pid in parents}
         return PeriodTask(row.id, campaign, campaign.period(row.key), row.due_at, row.closes_at, policy, units,
-                          superiors)
+                          superiors, current, stale, escalation)
 
     async def task_for(self, period_id: int) -> PeriodTask | None:
         row = await campaign_store.period_by_id(self.db, period_id)
         campaign = await campaign_store.campaign(self.db, row.campaign_id) if row else None
         if row is None or campaign is None:
             return None
-        return await self._task(campaign, Policy.for_campaign(self.config, campaign), row, escalating=False)
+        return await self._task(campaign, Policy.for_campaign(self.config, campaign), row)
 
     async def on_request(self, period_id: int, now: datetime, within: set[int] | None
                          ) -> tuple[list[UnitTask], list[OutboxItem]]:
@@ -106,8 +106,7 @@ class ReminderPlanner:
         late = [u for u in task.late_units if within is None or u.unit_id in within]
         slot = Slot(f"manual-{now.astimezone(self.zone):%Y%m%d%H%M}", now, 0)
         items = [
-            OutboxItem(reminder_key(task.period_id, u.unit_id, p.person_id, slot.name), "manual", p.person_id,
-                       u.unit_id, task.period_id, p.channel, p.chat_id, now, self._render(task, slot, u, p))
+            reminder_item(task, slot, u, p, self._render(task, slot, u, p), kind="manual")
             for u in late for p in u.recipients if p.channel is not None and p.chat_id is not None
         ]
         return late, items
@@ -145,12 +144,12 @@ class ReminderPlanner:
         (everything) and to each upper-level officer (their subtree); once per slot, through the outbox."""
         items: list[OutboxItem] = []
         for campaign in await campaign_store.live_campaigns(self.db):
+            policy = Policy.for_campaign(self.config, campaign)
             for row in await campaign_store.periods_of(self.db, campaign.id):
-                policy = Policy.for_campaign(self.config, campaign)
                 for days in self.config.summary_days_after:
                     # At the due instant (midnight) means the first waking moment after it.
                     at = allowed_moment(row.due_at + timedelta(days=days), policy)
-                    if not (at <= now and now - at <= policy.grace):
+                    if not policy.in_grace(at, now):
                         continue
                     items.extend(await self._summary_slot(campaign, row, f"summary-{days}", at, now))
         return items
@@ -162,7 +161,7 @@ class ReminderPlanner:
         for person, scope_unit_ids, scope_name in readers:
             if person.channel is None or person.chat_id is None:
                 continue
-            key = f"s:{row.id}:{person.person_id}:{slot}"
+            key = summary_key(row.id, person.person_id, slot)
             if await outbox.existing_keys(self.db, [key]):
                 continue
             summary = await build_summary(self.db, campaign.id, row.key, scope_roots=scope_unit_ids,

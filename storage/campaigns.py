@@ -14,29 +14,18 @@ from storage.timefmt import from_db, to_db
 
 @dataclass(frozen=True, slots=True)
 class PeriodRow:
+    """What the rest of the program reads of a period row (its name, coverage and due source live in the
+    campaign definition, read from there)."""
+
     id: int
     campaign_id: str
     key: str
-    name: str
-    covers_start: str
-    covers_end: str
     due_at: datetime
     closes_at: datetime
-    due_source: str
 
 
 def _period(row: sqlite3.Row) -> PeriodRow:
-    return PeriodRow(
-        row["id"],
-        row["campaign_id"],
-        row["key"],
-        row["name"],
-        row["covers_start"],
-        row["covers_end"],
-        from_db(row["due_at"]),
-        from_db(row["closes_at"]),
-        row["due_source"],
-    )
+    return PeriodRow(row["id"], row["campaign_id"], row["key"], from_db(row["due_at"]), from_db(row["closes_at"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +127,11 @@ async def _retire_missing(tx: Transaction, campaign: Campaign, now: datetime) ->
 
 
 async def live_campaigns(db: Database) -> list[Campaign]:
-    rows = await db.fetchall("SELECT id FROM campaigns WHERE status = 'live' ORDER BY id")
+    # Ids and sha256 in one query: a campaign already parsed costs nothing more.
+    rows = await db.fetchall("SELECT id, sha256 FROM campaigns WHERE status = 'live' ORDER BY id")
     out = []
     for r in rows:
-        found = await campaign(db, r["id"])
+        found = await _parsed(db, r["id"], r["sha256"])
         if found is not None:
             out.append(found)
     return out
@@ -157,12 +147,20 @@ async def campaign(db: Database, campaign_id: str, sha256: str | None = None) ->
     if sha256 is not None and (campaign_id, sha256) in _PARSED:
         return _PARSED[(campaign_id, sha256)]
     row = await db.fetchone("SELECT sha256 FROM campaigns WHERE id = ?", (campaign_id,))
-    if row is None:
-        return None
-    key = (campaign_id, row["sha256"])
+    return None if row is None else await _parsed(db, campaign_id, row["sha256"])
+
+
+async def _parsed(db: Database, campaign_id: str, sha256: str) -> Campaign | None:
+    """The campaign stored with this sha256, parsed once; None when it is no longer stored."""
+    key = (campaign_id, sha256)
     if key not in _PARSED:
-        definition = await db.fetchval("SELECT definition FROM campaigns WHERE id = ?", (campaign_id,))
-        _PARSED[key] = Campaign.model_validate_json(definition)
+        # The definition is read with its sha256, so it is cached under the version it is.
+        row = await db.fetchone("SELECT sha256, definition FROM campaigns WHERE id = ?", (campaign_id,))
+        if row is None:
+            return None
+        parsed = Campaign.model_validate_json(row["definition"])
+        _PARSED[(campaign_id, row["sha256"])] = parsed
+        return parsed
     return _PARSED[key]
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from storage.db import Database
+from storage.timefmt import to_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +264,7 @@ async def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) 
                     await tx.execute(statement)
                 await tx.execute(
                     "INSERT INTO schema_migrations(name, applied_at) VALUES (?, ?)",
-                    (migration.name, datetime.now(UTC).isoformat()),
+                    (migration.name, to_db(datetime.now(UTC))),
                 )
         except Exception as exc:
             raise MigrationError(migration.name, exc) from exc

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.domain import Channel, Invite, Membership, Person, Role, Unit, UnitKind
+from bot.domain import GRASSROOTS_KINDS, Channel, Invite, Membership, Person, Role, Unit, UnitKind
 from storage import audit
 from storage.db import Database, Write
 from storage.timefmt import from_db, from_db_opt, to_db
@@ -73,19 +73,23 @@ def _member_view(r: sqlite3.Row) -> MemberView:
     )
 
 
+_GRASSROOTS = tuple(sorted(k.value for k in GRASSROOTS_KINDS))
+
+
 async def grassroots_without_chair(db: Database) -> list[Unit]:
     """Grassroots units with no active chair, ordered by code."""
     rows = await db.fetchall(
-        """SELECT u.id, u.code, u.name, u.kind, u.parent_id, p.code AS parent_code
+        f"""SELECT u.id, u.code, u.name, u.kind, u.parent_id, p.code AS parent_code
            FROM units u LEFT JOIN units p ON p.id = u.parent_id
-           WHERE u.active = 1 AND u.kind IN ('enterprise_state', 'enterprise_private', 'public_agency')
+           WHERE u.active = 1 AND u.kind IN ({",".join("?" * len(_GRASSROOTS))})
              AND NOT EXISTS (SELECT 1 FROM memberships m JOIN people pe ON pe.id = m.person_id
                              WHERE m.unit_id = u.id AND m.role = 'chair' AND m.revoked_at IS NULL
                                AND pe.active = 1
                                -- someone trying forms in the terminal is not the unit's chair
                                AND EXISTS (SELECT 1 FROM identities i
                                            WHERE i.person_id = pe.id AND i.channel != 'terminal'))
-           ORDER BY u.code"""
+           ORDER BY u.code""",
+        _GRASSROOTS,
     )
     return [Unit(r["id"], r["code"], r["name"], UnitKind(r["kind"]), r["parent_id"], r["parent_code"]) for r in rows]
 

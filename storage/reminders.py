@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.db import Database
-from storage.timefmt import from_db
+from storage.timefmt import from_db_opt
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +64,7 @@ async def _identities(db: Database, person_ids: list[int]) -> dict[int, list[tup
             chunk,
         )
         for r in rows:
-            seen = from_db(r["last_seen_at"]) if r["last_seen_at"] else None
-            out[r["person_id"]].append((r["channel"], r["chat_id"], seen))
+            out[r["person_id"]].append((r["channel"], r["chat_id"], from_db_opt(r["last_seen_at"])))
     return out
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from bot.campaign_model import Campaign
 from bot.domain import UnitKind
+from bot.summary.compute import to_decimal
 from bot.summary.model import UnitRow
 from storage.db import Database
 from storage.timefmt import from_db
@@ -118,35 +119,35 @@ async def _contacts(db: Database, unit_ids: list[int], *, everything: bool = Fal
     return names, reachable
 
 
+# The active units below a unit (not itself), walked through active units only, as unit_rows sees the tree.
+_BELOW = """WITH RECURSIVE below(id) AS (
+                SELECT id FROM units WHERE parent_id = ? AND active = 1
+                UNION SELECT u.id FROM units u JOIN below b ON u.parent_id = b.id WHERE u.active = 1
+            )"""
 
 
 async def subtree_sums(db: Database, period_id: int, root_id: int, fields: list[str]) -> tuple[dict[str, str], int]:
     """Sums of numeric answers over the latest submissions of the units below `root_id` (not itself),
     as exact decimal text, and how many units they come from: the upper level's report starts from them."""
-    tree = await _tree(db)
-    below = _within(tree, [root_id]) - {root_id}
-    if not below or not fields:
+    if not fields:
         return {}, 0
+    # One row per submitting unit of the subtree, its latest answers as one JSON object (see unit_rows).
     rows = await db.fetchall(
-        """SELECT s.unit_id, a.field, a.value FROM submissions s
-           JOIN submission_revisions v ON v.submission_id = s.id AND v.revision = s.revision
-           JOIN answers a ON a.revision_id = v.id
-           WHERE s.period_id = ?""",
-        (period_id,),
+        f"""{_BELOW}
+            SELECT s.latest_answers FROM submissions s JOIN below b ON b.id = s.unit_id
+            WHERE s.period_id = ? AND s.unit_id != ?""",
+        (root_id, period_id, root_id),
     )
-    wanted = set(fields)
+    wanted = list(dict.fromkeys(fields))
     sums: dict[str, Decimal] = {}
-    units: set[int] = set()
+    units = 0
     for r in rows:
-        if r["unit_id"] not in below:
+        answers = json.loads(r["latest_answers"])
+        if not answers:  # a submission without a single answer adds nothing and is not counted
             continue
-        units.add(r["unit_id"])
-        if r["field"] not in wanted:
-            continue
-        value = json.loads(r["value"])
-        if isinstance(value, (int, float, str)) and not isinstance(value, bool):
-            try:
-                sums[r["field"]] = sums.get(r["field"], Decimal(0)) + Decimal(str(value))
-            except ArithmeticError:
-                continue
-    return {k: str(v) for k, v in sums.items()}, len(units)
+        units += 1
+        for name in wanted:
+            number = to_decimal(answers.get(name))
+            if number is not None:
+                sums[name] = sums.get(name, Decimal(0)) + number
+    return {k: str(v) for k, v in sums.items()}, units

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from bot.campaigns import load_campaign_file
-from storage import audit
+from storage import audit, outbox
 from storage import campaigns as campaign_store
 from storage import drafts as draft_store
+from storage import submissions as submission_store
+from storage import summaries as summary_store
 from storage.db import Database, Write
 from storage.migrations import MIGRATIONS, Migration, MigrationError, applied_migrations, migrate
 
@@ -287,3 +289,61 @@ async def test_a_single_statement_write_is_refused_or_committed_on_its_own(db: D
     await db.write([Write(ADD_UNIT, ("A", "A"))])
     assert not db._conn.in_transaction
     assert await unit_codes(db) == ["A"]
+
+
+# --- the latest answers, read from the submission's JSON copy -------------------------------------
+
+
+async def _tree_with_submissions(db: Database) -> tuple[int, dict[str, int]]:
+    """A period, the tree P > (A > A1, B) and X outside it, with a person to submit for them."""
+    ids: dict[str, int] = {}
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO campaigns(id, title, definition, sha256, loaded_at) VALUES ('c', 'C', '{}', 'x', 'a')")
+        period_id = await tx.execute(
+            "INSERT INTO periods(campaign_id, key, name, covers_start, covers_end, due_at, closes_at, due_source) "
+            "VALUES ('c', 'p', 'P', 'a', 'b', '2024-08-05T00:00:00+00:00', '2024-09-04T00:00:00+00:00', 'plan')")
+        for code, kind, parent in (("P", "upper", None), ("A", "upper", "P"), ("A1", "public_agency", "A"),
+                                   ("B", "enterprise_state", "P"), ("X", "enterprise_private", None)):
+            ids[code] = await tx.execute(
+                "INSERT INTO units(code, name, kind, parent_id, created_at, updated_at) VALUES (?, ?, ?, ?, 'a', 'a')",
+                (code, code, kind, ids.get(parent or "")))
+        ids["person"] = await tx.execute("INSERT INTO people(full_name, created_at) VALUES ('N', 'a')")
+    return period_id, ids
+
+
+async def _submit(db: Database, period_id: int, unit_id: int, person_id: int, answers: dict) -> int:
+    async with db.transaction() as tx:
+        row = await submission_store.record(tx, period_id=period_id, unit_id=unit_id, person_id=person_id,
+                                            channel="telegram", answers=answers, now=NOW, late=False)
+    return row.id
+
+
+async def test_subtree_sums_add_the_latest_numeric_answers_below_the_unit(db: Database) -> None:
+    period_id, ids = await _tree_with_submissions(db)
+    first = await _submit(db, period_id, ids["A1"], ids["person"], {"n": 1})
+    assert await _submit(db, period_id, ids["A1"], ids["person"],
+                         {"n": 2, "d": "1.5", "flag": True, "text": "abc", "nan": "NaN"}) == first  # a revision
+    await _submit(db, period_id, ids["B"], ids["person"], {"n": 3, "d": 2.25, "flag": 7})
+    await _submit(db, period_id, ids["A"], ids["person"], {"text": "only words"})  # counted, adds nothing
+    await _submit(db, period_id, ids["P"], ids["person"], {"n": 1000})  # the unit itself: left out
+    await _submit(db, period_id, ids["X"], ids["person"], {"n": 100})  # outside the subtree
+    fields = ["n", "d", "flag", "text", "nan", "absent"]
+    assert await summary_store.subtree_sums(db, period_id, ids["P"], fields) == (
+        {"n": "5", "d": "3.75", "flag": "7"}, 3)
+    assert await summary_store.subtree_sums(db, period_id, ids["A"], fields) == ({"n": "2", "d": "1.5"}, 1)
+    assert await summary_store.subtree_sums(db, period_id, ids["B"], fields) == ({}, 0)
+    assert await summary_store.subtree_sums(db, period_id, ids["P"], []) == ({}, 0)
+    assert await submission_store.latest_answers(db, first) == {
+        "n": 2, "d": "1.5", "flag": True, "text": "abc", "nan": "NaN"}
+    assert await submission_store.latest_answers(db, 999) == {}
+
+
+async def test_outbox_add_counts_only_the_new_keys(db: Database) -> None:
+    def item(key: str) -> outbox.OutboxItem:
+        return outbox.OutboxItem(key, "manual", None, None, None, "telegram", "1", NOW, {})
+
+    assert await outbox.add(db, [item("a"), item("b")], NOW) == 2
+    assert await outbox.add(db, [item("a"), item("c"), item("c")], NOW) == 1
+    assert await outbox.add(db, [item("b")], NOW, status="superseded") == 0
+    assert await outbox.add(db, [], NOW) == 0
+    assert [r.key for r in await outbox.all_rows(db)] == ["a", "b", "c"]
