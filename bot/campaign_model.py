@@ -23,6 +23,7 @@ from bot.expressions import Expression, ExpressionError, compile_expression
 NAME_RE = r"^[a-z][a-z0-9_]{0,39}$"
 KEY_RE = r"^[a-z0-9][a-z0-9-]{0,39}$"
 DEFAULT_CLOSE_AFTER_DAYS = 30
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
 class _Model(BaseModel):
@@ -125,6 +126,19 @@ class DueWording(enum.StrEnum):
     ON_OR_BEFORE = "on_or_before"  # "chậm nhất ngày D", "đến hết ngày D": due at D+1 00:00
 
 
+def due_instant(day: dt.date, wording: DueWording, zone: ZoneInfo) -> datetime:
+    """When a report on deadline `day` is due, at midnight in `zone`: "before D" at D 00:00, "on or before D"
+    at D+1 00:00. Period.due_at and the plan reader's proposals both count with this."""
+    if wording is DueWording.ON_OR_BEFORE:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(0, 0), tzinfo=zone)
+
+
+def last_day(instant: datetime) -> datetime:
+    """The last moment before an instant at midnight: the day to print as "until the end of"."""
+    return instant - timedelta(seconds=1)
+
+
 class Due(_Model):
     date: dt.date
     wording: DueWording
@@ -152,10 +166,7 @@ class Period(_Model):
     note: str | None = None
 
     def due_at(self, zone: ZoneInfo) -> datetime:
-        day = self.due.date
-        if self.due.wording is DueWording.ON_OR_BEFORE:
-            day += timedelta(days=1)
-        return datetime.combine(day, time(0, 0), tzinfo=zone)
+        return due_instant(self.due.date, self.due.wording, zone)
 
     def closes_at(self, zone: ZoneInfo) -> datetime:
         return self.due_at(zone) + timedelta(days=self.close_after_days)
@@ -167,6 +178,17 @@ class Comparator(enum.StrEnum):
     LE = "<="
     LT = "<"
     EQ = "="
+
+    @property
+    def sign(self) -> str:
+        """The comparator as a person reads it in a summary or a chat: '≥', not ">="."""
+        return {
+            Comparator.GE: "≥",
+            Comparator.GT: ">",
+            Comparator.LE: "≤",
+            Comparator.LT: "<",
+            Comparator.EQ: "=",
+        }[self]
 
     def holds(self, value: Decimal, threshold: Decimal) -> bool:
         return {
@@ -293,7 +315,7 @@ class ReminderOverrides(_Model):
 class Campaign(_Model):
     id: str = Field(pattern=KEY_RE)
     title: Text
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = DEFAULT_TIMEZONE
     plan: PlanRef
     audience: Audience
     contact: Contact

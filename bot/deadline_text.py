@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.deadlines import Deadline, Status, last_day
+from bot.campaign_model import last_day
+from bot.deadlines import Deadline, Status
 from bot.domain import Unit
 from bot.i18n import Translator
 

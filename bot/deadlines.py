@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.campaign_model import Campaign, Period
+from bot.campaign_model import Campaign, Period, last_day
 from bot.domain import Unit
 from storage import campaigns as campaign_store
 from storage import submissions as submission_store
@@ -50,11 +50,6 @@ async def campaigns_for_unit(db: Database, unit: Unit) -> list[Campaign]:
                 continue
         out.append(campaign)
     return out
-
-
-def last_day(instant: datetime) -> datetime:
-    """The last moment before an instant at midnight: the day to print as "until the end of"."""
-    return instant - timedelta(seconds=1)
 
 
 def days_left_or_late(due_at: datetime, now: datetime, zone: ZoneInfo) -> int:

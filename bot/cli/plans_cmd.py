@@ -11,16 +11,8 @@ import typer
 from bot.campaign_model import KEY_RE
 from bot.cli.common import config, err, fail, out, translator
 from bot.i18n import Translator
-from bot.plans.draft import (
-    Draft,
-    DraftItem,
-    check_draft,
-    draft_campaign,
-    propose_form,
-    suggest_campaign_id,
-    write_campaign_file,
-)
-from bot.plans.extract import ZONE, Evidence, PlanProposal, extract_plan, last_day
+from bot.plans.draft import Draft, DraftItem, check_draft, draft_campaign, suggest_campaign_id, write_campaign_file
+from bot.plans.extract import ZONE, Evidence, PlanProposal, extract_plan
 from bot.plans.text import PlanError, read_plan_file
 
 app = typer.Typer(help="Plans (kế hoạch): draft a campaign from the plan document itself.", no_args_is_help=True)
@@ -62,11 +54,10 @@ def _report(t: Translator, proposal: PlanProposal, draft: Draft) -> None:
     if deadlines:
         _say(t("Reporting deadlines written in the plan:"))
         for d in deadlines:
-            assert d.date
-            assert d.wording
             assert d.due_at
+            assert d.last_day
             _say("  • " + t("{words}: due at {instant}, last day {last_day}", words=d.wording_text or "",
-                            instant=d.due_at.isoformat(), last_day=t.weekday_date(last_day(d.date, d.wording))))
+                            instant=d.due_at.isoformat(), last_day=t.weekday_date(d.last_day)))
             if d.covers:
                 _say("    " + t("covers {start} – {end}", start=t.date(d.covers.start), end=t.date(d.covers.end)))
             if d.recipient:
@@ -86,7 +77,7 @@ def _report(t: Translator, proposal: PlanProposal, draft: Draft) -> None:
     _say(t("Periods of the draft campaign:"))
     for p in proposal.periods:
         _say("  • " + t("{key}: {name}, due {due} (last day {last_day})", key=p.key, name=p.name,
-                        due=p.due_at.isoformat(), last_day=t.weekday_date(last_day(p.due_date, p.wording))))
+                        due=p.due_at.isoformat(), last_day=t.weekday_date(p.last_day)))
         if p.proposed:
             _say("    " + t("no date in the plan: the due date is a proposal to confirm"))
 
@@ -157,13 +148,12 @@ def import_cmd(
         write_campaign_file(out_path, draft.toml)
 
     if as_json:
-        fields, _ = propose_form(proposal)
         data = {
             "file": file.name,
             "kind": plan.kind,
             "timezone": str(ZONE),
             **proposal.to_json(),
-            "form": [f.to_json() for f in fields],
+            "form": [f.to_json() for f in draft.fields],
             "draft": {**draft.to_json(), "path": str(out_path) if out_path else None, "loads": not problems,
                       "problems": problems},
         }

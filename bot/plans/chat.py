@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from bot.campaign_model import Comparator
 from bot.i18n import Translator
 from bot.parsing import ParseError, parse_date, parse_number
 from bot.plans.draft import Draft, check_draft, draft_campaign, write_campaign_file
-from bot.plans.extract import PlanProposal, extract_plan, last_day
+from bot.plans.extract import PlanProposal, extract_plan
 from bot.plans.text import plan_text_from_bytes
 
 MAX_PLAN_BYTES = 20 * 1024 * 1024
@@ -45,16 +46,15 @@ def review_text(t: Translator, found: PlanDraft, problems: list[str]) -> str:
         lines.append(t("Number: {number}", number=p.identity.number))
     lines += ["", t("Periods of the draft campaign:")]
     for period in p.periods:
-        day = last_day(period.due_date, period.wording)
-        line = f"• {period.key}: {period.name} — " + t("last day {day}", day=t.weekday_date(day))
+        line = f"• {period.key}: {period.name} — " + t("last day {day}", day=t.weekday_date(period.last_day))
         if period.due_source == "department":
             line += " (" + t("no date in the plan: the due date is a proposal to confirm") + ")"
         lines.append(line)
     if p.targets:
         lines += ["", t("Targets (chỉ tiêu):")]
         for tg in p.targets:
-            unit = "%" if tg.unit == "%" else ""
-            lines.append(f"• {tg.key}: {tg.comparator} {t.number(tg.threshold)}{unit}")
+            threshold = t.percent(tg.threshold) if tg.unit == "%" else t.number(tg.threshold)
+            lines.append(f"• {tg.key}: {Comparator(tg.comparator).sign} {threshold}")
     if d.to_fill or problems:
         lines += ["", t("To fill in before the draft loads:")]
         lines += ["• " + t(i.msgid, **i.params) for i in d.to_fill] + [f"• {x}" for x in problems]

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from bot.campaign_model import KEY_RE, NAME_RE, Scope
 from bot.campaigns import CampaignFileError, load_campaign_bytes
 from bot.i18n import N_
-from bot.plans.extract import Need, PlanProposal, TargetProposal, fold, slug, unique_key
+from bot.plans.extract import ZONE, Need, PlanProposal, TargetProposal, fold, slug, unique_key
 from bot.plans.text import PlanError
 
 _SPAN = re.compile(r"\s*\(\s*\d{1,2}/\d{1,2}/\d{4}\s*[-–]\s*\d{1,2}/\d{1,2}/\d{4}\s*\)")
@@ -162,11 +162,8 @@ def _groups(kinds: frozenset[str]) -> tuple[str, ...]:
 def propose_form(proposal: PlanProposal) -> tuple[list[FieldSpec], dict[str, TargetBinding]]:
     """The questions each target needs (counts, yes/no, the denominators of percentages), plus a
     free-text field for good models and effective practices, and the plan file where units send one."""
-    periods = proposal.periods
-    plan_keys = tuple(p.key for p in periods if p.kind == "plan")
-    result_keys = tuple(p.key for p in periods if p.kind == "results")
-    # Targets and their questions belong to the results periods when units also send their plan.
-    target_periods = result_keys if plan_keys and result_keys else ()
+    plan_keys = tuple(p.key for p in proposal.periods if p.kind == "plan")
+    target_periods = proposal.target_periods
     audience = _expand(proposal.audience.kinds)
 
     used: set[str] = set()
@@ -232,9 +229,9 @@ def propose_form(proposal: PlanProposal) -> tuple[list[FieldSpec], dict[str, Tar
         ))
     fields.append(FieldSpec(_name("mo hinh hay cach lam hieu qua", used), "long_text",
                             "Mô hình hay, cách làm hiệu quả của đơn vị (nếu có)?", required=False,
-                            periods=result_keys if plan_keys else ()))
+                            periods=target_periods))
     fields.append(FieldSpec(_name("file bao cao", used), "document", "Gửi file báo cáo của đơn vị (nếu có)",
-                            required=False, periods=result_keys if plan_keys else ()))
+                            required=False, periods=target_periods))
     return fields, bindings
 
 
@@ -336,7 +333,7 @@ def draft_campaign(proposal: PlanProposal, *, campaign_id: str | None = None, so
     w("")
     w(f"id = {_s(cid)}")
     w(f"title = {_v({'vi': short_title or ''})}")
-    w('timezone = "Asia/Ho_Chi_Minh"')
+    w(f"timezone = {_s(str(ZONE))}")  # the zone the proposal's due instants are in
     if proposal.activities:
         w("")
         w("activities = [")
@@ -447,8 +444,7 @@ def draft_campaign(proposal: PlanProposal, *, campaign_id: str | None = None, so
         w("# ---------------------------------------------------------------- targets")
     else:
         to_confirm.append(DraftItem("targets", N_("targets: the plan states no numeric target (chỉ tiêu).")))
-    target_periods = tuple(p.key for p in proposal.periods if p.kind == "results") if any(
-        p.kind == "plan" for p in proposal.periods) else ()
+    target_periods = proposal.target_periods
     for i, t in enumerate(proposal.targets):
         b = bindings[t.key]
         w("")

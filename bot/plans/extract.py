@@ -29,18 +29,21 @@ import re
 import unicodedata
 from calendar import monthrange
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+from bot.campaign_model import DEFAULT_TIMEZONE, DueWording, due_instant
+from bot.campaign_model import last_day as last_moment
+from bot.plans.text import is_capitals
+
+ZONE = ZoneInfo(DEFAULT_TIMEZONE)  # the zone the draft campaign is written in
 # A round or rhythm without a deadline in the plan: propose "before (end of the period + this)".
 PROPOSED_DAYS_AFTER_END = 10
-
-Wording = Literal["before", "on_or_before"]
 
 
 # ================================================================ folding
@@ -103,12 +106,13 @@ RANGE = _vi(
 )
 # "28/7/1929 - 28/7/2024": an anniversary, never a deadline or a period (years differ).
 ANNIVERSARY = _vi(r"(?P<a>" + DATE_FULL + r")\s*" + DASH + r"\s*(?P<b>" + DATE_FULL + ")")
-# "Kế hoạch số 17/KH-TLĐ, ngày 05/02/2024", "Nghị quyết số 02-NQ/TW ngày 12/6/2021": a cited document.
-CITED_DOCUMENT = _vi(
+# The kinds of document a plan cites by number ("Nghị quyết liên tịch số ...").
+DOCUMENT_KIND = (
     r"(?:kế\s+hoạch|nghị\s+quyết|chỉ\s+thị|công\s+văn|quyết\s+định|hướng\s+dẫn|kết\s+luận|thông\s+báo"
-    r"|thông\s+tri|chương\s+trình|văn\s+bản|điều\s+lệ)(?:\s+liên\s+tịch)?\s+số\s*[\w./\- –]{1,30}?,?\s*"
-    r"(?:ngày\s+)?(?P<date>" + DATE + ")"
+    r"|thông\s+tri|chương\s+trình|văn\s+bản|điều\s+lệ)(?:\s+liên\s+tịch)?"
 )
+# "Kế hoạch số 17/KH-TLĐ, ngày 05/02/2024", "Nghị quyết số 02-NQ/TW ngày 12/6/2021": a cited document.
+CITED_DOCUMENT = _vi(DOCUMENT_KIND + r"\s+số\s*[\w./\- –]{1,30}?,?\s*(?:ngày\s+)?(?P<date>" + DATE + ")")
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,17 +199,6 @@ class Coverage:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "how": self.how, "text": self.text}
 
 
-def due_instant(day: date, wording: Wording) -> datetime:
-    """Like campaign_model.Period.due_at: "before D" is due at D 00:00, "on or before D" at D+1 00:00."""
-    if wording == "on_or_before":
-        day += timedelta(days=1)
-    return datetime.combine(day, time(0, 0), tzinfo=ZONE)
-
-
-def last_day(day: date, wording: Wording) -> date:
-    return day - timedelta(days=1) if wording == "before" else day
-
-
 @dataclass(frozen=True, slots=True)
 class Duty:
     """A reporting duty as the plan words it."""
@@ -213,7 +206,7 @@ class Duty:
     kind: Literal["results", "plan"]  # "plan": units send their own plan, not results
     evidence: Evidence
     date: date | None = None
-    wording: Wording | None = None
+    wording: DueWording | None = None
     wording_text: str | None = None  # "trước ngày 5/8/2024"
     rhythm: Literal["half_year", "half_and_year"] | None = None
     rhythm_text: str | None = None
@@ -228,7 +221,12 @@ class Duty:
 
     @property
     def due_at(self) -> datetime | None:
-        return due_instant(self.date, self.wording) if self.date and self.wording else None
+        return due_instant(self.date, self.wording, ZONE) if self.date and self.wording else None
+
+    @property
+    def last_day(self) -> date | None:
+        """The last day to report on: the day before a "before" date, the date itself for "on or before"."""
+        return last_moment(self.due_at).date() if self.due_at else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -237,7 +235,7 @@ class Duty:
             "date": self.date.isoformat() if self.date else None,
             "wording": self.wording,
             "wording_text": self.wording_text,
-            "last_day": last_day(self.date, self.wording).isoformat() if self.date and self.wording else None,
+            "last_day": self.last_day.isoformat() if self.last_day else None,
             "rhythm": self.rhythm,
             "rhythm_text": self.rhythm_text,
             "round": self.round,
@@ -344,7 +342,7 @@ class PeriodProposal:
     name: str
     covers: Coverage
     due_date: date
-    wording: Wording
+    wording: DueWording
     due_source: Literal["plan", "department"]  # "department": proposed here, the plan gives no date
     due_text: str
     kind: Literal["results", "plan"]
@@ -354,7 +352,11 @@ class PeriodProposal:
 
     @property
     def due_at(self) -> datetime:
-        return due_instant(self.due_date, self.wording)
+        return due_instant(self.due_date, self.wording, ZONE)
+
+    @property
+    def last_day(self) -> date:
+        return last_moment(self.due_at).date()
 
     @property
     def proposed(self) -> bool:
@@ -370,7 +372,7 @@ class PeriodProposal:
             "due": {"date": self.due_date.isoformat(), "wording": self.wording, "source": self.due_source,
                     "text": self.due_text},
             "due_at": self.due_at.isoformat(),
-            "last_day": last_day(self.due_date, self.wording).isoformat(),
+            "last_day": self.last_day.isoformat(),
             "proposed": self.proposed,
             "no_date_in_plan": self.proposed,
             "note": self.note,
@@ -409,8 +411,12 @@ class PlanProposal:
         return tuple(d for d in self.duties if d.date)
 
     @property
-    def has_reporting_duty(self) -> bool:
-        return bool(self.periods)
+    def target_periods(self) -> tuple[str, ...]:
+        """The periods the targets, and the questions on results, are asked in: the results periods when
+        units also send their own plan (which has no results to count); () for every period otherwise."""
+        if not any(p.kind == "plan" for p in self.periods):
+            return ()
+        return tuple(p.key for p in self.periods if p.kind == "results")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -645,18 +651,20 @@ _PLACE_DATE = _vi(
 )
 _NOT_ISSUER = _vi(r"cộng\s+hòa|cộng\s+hoà|độc\s+lập|tự\s+do|hạnh\s+phúc|\bsố\s*:|ngày.*tháng.*năm|^[-_*=. ]*$")
 _ORG_WORDS = _vi(r"công\s+đoàn|liên\s+đoàn|\bban\b|\blđlđ\b|\bcđ")
+# The committees that issue a plan in its opening sentence ("Ban Thường vụ LĐLĐ tỉnh ban hành ...").
+_ISSUING_COMMITTEE = r"ban\s+thường\s+vụ|ban\s+chấp\s+hành"
 _PREAMBLE_ISSUER = _vi(
-    r"(?P<who>ban\s+thường\s+vụ|ban\s+chấp\s+hành)\s+(?P<org>(?:liên\s+đoàn|lđlđ|công\s+đoàn|cđ)[^,;.]{2,80}?)\s+"
+    r"(?P<who>" + _ISSUING_COMMITTEE + r")\s+(?P<org>(?:liên\s+đoàn|lđlđ|công\s+đoàn|cđ)[^,;.]{2,80}?)\s+"
     r"(?:ban\s+hành|xây\s+dựng|phát\s+động|triển\s+khai)"
 )
 _TITLE_STOP = _vi(r"^(?:thực\s+hiện|căn\s+cứ|nhằm|để|trên\s+cơ\s+sở|[ivx]+\s*\.)")
+# Fewer kinds than DOCUMENT_KIND on purpose: a title may carry out a programme or a guide itself
+# ("Kế hoạch triển khai thực hiện Chương trình ..."), and there is no "số" to tell a citation.
 _TITLE_STOP_INLINE = _vi(r"\s(?:thực\s+hiện|căn\s+cứ)\s+(?:kế\s+hoạch|nghị\s+quyết|chỉ\s+thị|công\s+văn|quyết\s+định)")
 _PLAN_WORD = re.compile(r"^\s*KẾ\s+HOẠCH\b")
 _BASIS_START = _vi(r"^\s*(?:thực\s+hiện|căn\s+cứ)\b")
-_BASIS_ITEM = _vi(
-    r"(?:kế\s+hoạch|nghị\s+quyết|chỉ\s+thị|công\s+văn|quyết\s+định|hướng\s+dẫn|kết\s+luận)\s+số\s*[^;]{3,400}?"
-    r"(?=;|\.\s|\.$|$|,\s+(?:ban\s+thường\s+vụ|ban\s+chấp\s+hành)\s)"
-)
+# "Thực hiện Kế hoạch số 17/KH-TLĐ ...; Nghị quyết số ..., Ban Thường vụ ... ban hành": up to the issuer.
+_BASIS_ITEM = _vi(DOCUMENT_KIND + r"\s+số\s*[^;]{3,400}?(?=;|\.\s|\.$|$|,\s+(?:" + _ISSUING_COMMITTEE + r")\s)")
 # Lower-case words inside an organisation's name once the header's capitals are undone.
 _NAME_CASE = [
     (re.compile(r"\bLiên Đoàn Lao Động\b"), "Liên đoàn Lao động"),
@@ -673,11 +681,6 @@ def _org_case(upper: str) -> str:
     for pattern, repl in _NAME_CASE:
         text = pattern.sub(repl, text)
     return text
-
-
-def _is_capitals(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.9 * len(letters)
 
 
 def _identity(doc: _Document) -> Identity:
@@ -710,7 +713,8 @@ def _identity(doc: _Document) -> Identity:
         for piece in re.split(r"\t+| {3,}|\s\|\s", line):
             piece = piece.strip()
             folded = fold(piece)
-            if _is_capitals(piece) and not _NOT_ISSUER.search(folded) and _ORG_WORDS.search(folded):
+            # 0.9: a header piece may hold a stray lower-case letter.
+            if is_capitals(piece, 0.9) and not _NOT_ISSUER.search(folded) and _ORG_WORDS.search(folded):
                 orgs.append((i + 1, piece))
     issuer = parent = None
     issuer_from: Literal["header", "preamble"] | None = None
@@ -800,11 +804,11 @@ def _round_number(text: str) -> int:
     return int(text) if text.isdigit() else _ROMAN_NUMBERS[text]
 
 
-def _deadlines_in(folded: str) -> list[tuple[re.Match[str], Wording]]:
+def _deadlines_in(folded: str) -> list[tuple[re.Match[str], DueWording]]:
     ranges = [m.span() for m in RANGE.finditer(folded)]
-    found: list[tuple[re.Match[str], Wording]] = [(m, "before") for m in _BEFORE.finditer(folded)]
+    found = [(m, DueWording.BEFORE) for m in _BEFORE.finditer(folded)]
     for pattern in _ON_OR_BEFORE:
-        found.extend((m, "on_or_before") for m in pattern.finditer(folded))
+        found.extend((m, DueWording.ON_OR_BEFORE) for m in pattern.finditer(folded))
     # "từ 01/8/2024 đến hết ngày 31/12/2024" is a period, not a deadline.
     found = [(m, w) for m, w in found if not any(a <= m.start() < b for a, b in ranges)]
     return sorted(found, key=lambda item: item[0].start())
@@ -850,7 +854,7 @@ def _sender(s: _Sentence, verb_at: int, ctx: _Context) -> tuple[tuple[str, ...],
     return (), None
 
 
-def _segment(folded: str, deadlines: list[tuple[re.Match[str], Wording]], i: int) -> tuple[int, int]:
+def _segment(folded: str, deadlines: list[tuple[re.Match[str], DueWording]], i: int) -> tuple[int, int]:
     """The part of a sentence that belongs to its i-th deadline: its ";"-clause, or, when a clause
     holds several deadlines, the text between the neighbouring ones."""
     m = deadlines[i][0]
@@ -938,26 +942,31 @@ _ROUND = _vi(r"\bđợt\s+(?P<n>\d{1,2}|i{1,3}|iv|v)\s*(?:[(:,]|" + DASH + r")?\
 _WINDOW = _vi(r"\bthời\s+gian(?:\s+(?:thực\s+hiện|tổ\s+chức|triển\s+khai))?\s*:\s*")
 
 
-def _rounds(doc: _Document, ctx: _Context) -> list[Round]:
-    rounds: dict[int, Round] = {}
+def _ranges_after(doc: _Document, lead: re.Pattern[str], ctx: _Context
+                  ) -> Iterator[tuple[_Sentence, re.Match[str], re.Match[str], tuple[date, date]]]:
+    """Each `lead` followed at once by a range of dates ("Đợt 1 (từ ... đến ...)"), in the plan's order:
+    the sentence, the lead, the range and its dates."""
     for s in doc.sentences:
-        for m in _ROUND.finditer(s.folded):
+        for m in lead.finditer(s.folded):
             r = RANGE.match(s.folded, m.end())
             span = _range_dates(r, ctx.years) if r else None
-            n = _round_number(m.group("n"))
-            if span and n not in rounds:
-                rounds[n] = Round(n, span[0], span[1], s.evidence)
+            if r and span:
+                yield s, m, r, span
+
+
+def _rounds(doc: _Document, ctx: _Context) -> list[Round]:
+    rounds: dict[int, Round] = {}
+    for s, m, _, (start, end) in _ranges_after(doc, _ROUND, ctx):
+        n = _round_number(m.group("n"))
+        if n not in rounds:
+            rounds[n] = Round(n, start, end, s.evidence)
     return [rounds[n] for n in sorted(rounds)]
 
 
 def _activity_window(doc: _Document, ctx: _Context) -> Coverage | None:
     """"Thời gian thực hiện: Từ tháng 3 đến hết tháng 5 năm 2021": when the plan's activities happen."""
-    for s in doc.sentences:
-        for m in _WINDOW.finditer(s.folded):
-            r = RANGE.match(s.folded, m.end())
-            span = _range_dates(r, ctx.years) if r else None
-            if span:
-                return Coverage(span[0], span[1], "activity_window", _clean(s.raw[m.start() : r.end()]))
+    for s, m, r, (start, end) in _ranges_after(doc, _WINDOW, ctx):
+        return Coverage(start, end, "activity_window", _clean(s.raw[m.start() : r.end()]))
     return None
 
 
@@ -1305,7 +1314,8 @@ def _periods(identity: Identity, duties: list[Duty], rounds: list[Round], window
     for d in dated:
         assert d.date
         assert d.wording
-        end_default = last_day(d.date, d.wording)
+        assert d.last_day
+        end_default = d.last_day
         if d.covers:
             covers = d.covers
         elif d.round and d.round in by_number:
@@ -1318,7 +1328,7 @@ def _periods(identity: Identity, duties: list[Duty], rounds: list[Round], window
                 identity.date if identity.date and identity.date <= end_default else date(end_default.year, 1, 1))
             covers = Coverage(start, max(start, end_default), "inferred", d.covers_note)
         if d.kind == "plan":
-            said = "trước" if d.wording == "before" else "chậm nhất"
+            said = "trước" if d.wording is DueWording.BEFORE else "chậm nhất"
             key, name = "ke-hoach", f"Gửi kế hoạch ({said} {_fmt(d.date)})"
         elif d.round:
             key, name = f"dot-{d.round}", f"Đợt {d.round} ({_span_name(covers.start, covers.end)})"
@@ -1349,7 +1359,7 @@ def _periods(identity: Identity, duties: list[Duty], rounds: list[Round], window
             due = _proposed_due(covers.end)
             periods.append(PeriodProposal(
                 key=unique_key(key, used), name=f"{label} ({_span_name(covers.start, covers.end)})", covers=covers,
-                due_date=due, wording="before", due_source="department",
+                due_date=due, wording=DueWording.BEFORE, due_source="department",
                 due_text=f"Kế hoạch không ghi hạn (chỉ ghi “{said}”); đề xuất: trước ngày {_fmt(due)} — cần xác nhận",
                 kind="results", evidence=d.evidence,
                 note="Hạn nộp là đề xuất vì kế hoạch không nêu ngày.",
@@ -1360,7 +1370,8 @@ def _periods(identity: Identity, duties: list[Duty], rounds: list[Round], window
             due = _proposed_due(r.end)
             periods.append(PeriodProposal(
                 key=unique_key(f"dot-{r.number}", used), name=f"Đợt {r.number} ({_span_name(r.start, r.end)})",
-                covers=Coverage(r.start, r.end, "round", r.evidence.sentence), due_date=due, wording="before",
+                covers=Coverage(r.start, r.end, "round", r.evidence.sentence), due_date=due,
+                wording=DueWording.BEFORE,
                 due_source="department",
                 due_text=f"Kế hoạch không nêu hạn báo cáo; đề xuất: trước ngày {_fmt(due)} — cần xác nhận",
                 kind="results", evidence=r.evidence, round=r.number,
@@ -1370,7 +1381,7 @@ def _periods(identity: Identity, duties: list[Duty], rounds: list[Round], window
 
 
 _ADDRESSEES = _vi(r"\bđề\s+nghị\s+(?:các\s+)?(?P<who>[^,;.]{3,80})")
-_ISSUER_BODY = _vi(r"^(?:ban\s+thường\s+vụ|ban\s+chấp\s+hành|thường\s+trực)\s+")
+_ISSUER_BODY = _vi(r"^(?:" + _ISSUING_COMMITTEE + r"|thường\s+trực)\s+")
 
 
 def _audience(doc: _Document, identity: Identity, duties: list[Duty], targets: list[TargetProposal],

@@ -245,8 +245,8 @@ def unwrap_lines(text: str) -> str:
             and line.strip()
             and not _LINE_END.search(out[-1])
             and not _LIST_START.match(line)
-            and not _is_shouting(out[-1])
-            and not _is_shouting(line)
+            and not is_capitals(out[-1])
+            and not is_capitals(line)
         ):
             out[-1] = out[-1].rstrip() + " " + line.strip()
         else:
@@ -254,7 +254,8 @@ def unwrap_lines(text: str) -> str:
     return "\n".join(out)
 
 
-def _is_shouting(line: str) -> bool:
-    """An all-capitals line: a header or a title, never the middle of a sentence."""
-    letters = [c for c in line if c.isalpha()]
-    return len(letters) >= 4 and all(c.isupper() for c in letters)
+def is_capitals(text: str, share: float = 1.0) -> bool:
+    """Written in capitals (at least four letters, at least `share` of them capitals): a header or a
+    title, never the middle of a sentence."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= share * len(letters)

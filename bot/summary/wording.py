@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.campaign_model import Comparator, FieldType, FormField
+from bot.campaign_model import FieldType, FormField
 from bot.i18n import Translator
 from bot.summary.model import FieldTotal, TargetResult
-
-COMPARATOR_SIGNS = {Comparator.GE: "≥", Comparator.GT: ">", Comparator.LE: "≤", Comparator.LT: "<", Comparator.EQ: "="}
 
 
 def _target_figure(t: Translator, r: TargetResult, value: Decimal) -> str:
@@ -24,7 +22,7 @@ def target_value(t: Translator, r: TargetResult, missing: str = "—") -> str:
 
 def target_threshold(t: Translator, r: TargetResult) -> str:
     """'≥ 50%'."""
-    return f"{COMPARATOR_SIGNS[r.target.comparator]} {_target_figure(t, r, r.target.threshold)}"
+    return f"{r.target.comparator.sign} {_target_figure(t, r, r.target.threshold)}"
 
 
 def verdict(t: Translator, r: TargetResult) -> str:
