@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.campaign_model import Campaign, FieldType, Period
+from bot.campaign_model import Campaign, FieldType, Period, last_day
 from bot.campaigns import load_campaign_file
 from bot.clock import Clock
 from bot.commands import help_lines
 from bot.deadline_text import deadlines_text
-from bot.deadlines import Deadline, Status, days_left_or_late, deadlines_for_unit, last_day
+from bot.deadlines import Deadline, Status, days_left_or_late, deadlines_for_unit
 from bot.dialog import form
 from bot.dialog.form import FormContext, FormState
 from bot.dialog.model import ActionInput, Button, FileInput, Reply, TextInput
@@ -128,10 +128,6 @@ class _Turn:
 
     state: dict[str, Any]
     replies: list[Reply]
-    unit_id: int | None = None
-    period_id: int | None = None
-    step: int = 0
-    steps_total: int = 0
     submit: dict[str, Any] | None = None
     locale: str | None = None
 
@@ -221,6 +217,12 @@ class Conversation:
         state = dict(turn.state)
         state.pop("_sha", None)
         state["offered"] = [a for r in turn.replies for a in r.actions]
+        unit_id: int | None = None
+        period_id: int | None = None
+        step = steps_total = 0
+        if state.get("mode") == "form":  # an open form is also kept in the row's columns, which reminders read
+            unit_id, period_id = state["form"]["unit_id"], state["period_id"]
+            step, steps_total = state.get("step", 0), state.get("steps_total", 0)
         writes = []
         if update_key is not None:
             writes.append(draft_store.update_mark(sender.channel.value, update_key, now))
@@ -229,8 +231,8 @@ class Conversation:
         if touch:  # last seen (and any block lifted) is refreshed, not rewritten on every step
             writes.append(people_store.identity_touch(sender.channel, sender.external_id, now))
         writes.append(draft_store.state_save(
-            person_id=person_id, expected_version=version, state=state, unit_id=turn.unit_id,
-            period_id=turn.period_id, step=turn.step, steps_total=turn.steps_total, now=now,
+            person_id=person_id, expected_version=version, state=state, unit_id=unit_id, period_id=period_id,
+            step=step, steps_total=steps_total, now=now,
         ))
         if turn.submit is None:
             await self.db.write(writes)  # the common step: one trip to the database
@@ -336,12 +338,7 @@ class Conversation:
 
     def _keep(self, state: dict[str, Any], replies: list[Reply]) -> _Turn:
         """A turn that leaves the dialog where it is (a form stays open at the same question)."""
-        turn = _Turn(dict(state), replies)
-        if state.get("mode") == "form":
-            f = state["form"]
-            turn.unit_id, turn.period_id = f["unit_id"], state["period_id"]
-            turn.step, turn.steps_total = state.get("step", 0), state.get("steps_total", 0)
-        return turn
+        return _Turn(dict(state), replies)
 
     def _still_open_hint(self, t: Translator, state: dict[str, Any]) -> list[Reply]:
         if state.get("mode") != "form":
@@ -394,12 +391,7 @@ class Conversation:
                     role=role_text, unit=view.unit.name)),
             self._help(t),
         ]
-        draft = await draft_store.load(self.db, new_person.id)
-        version = draft.version if draft else 0
-        state = draft.state if draft else dict(IDLE)
-        turn = self._keep(state, replies)
-        new_version = await self._write(new_person.id, sender, turn, version, update_key, now)
-        return Response(replies, new_version, new_person.locale)
+        return await self._reply_in_place(new_person.id, new_person.locale, sender, replies, update_key, now)
 
     async def _link(self, sender: Sender, identity: Identity, code: str, update_key: str | None,
                     now: datetime) -> Response | None:
@@ -420,10 +412,15 @@ class Conversation:
         t = self.translator(person.locale)
         replies = [Reply(t("Linked: {name} can now use the bot here too. Type /kenh to choose where reminders go.",
                            name=person.full_name))]
-        draft = await draft_store.load(self.db, person.id)
+        return await self._reply_in_place(person.id, person.locale, sender, replies, update_key, now)
+
+    async def _reply_in_place(self, person_id: int, locale: str, sender: Sender, replies: list[Reply],
+                              update_key: str | None, now: datetime) -> Response:
+        """Replies outside the dialog (registering, linking): the person's draft stays where it was."""
+        draft = await draft_store.load(self.db, person_id)
         turn = self._keep(draft.state if draft else dict(IDLE), replies)
-        version = await self._write(person.id, sender, turn, draft.version if draft else 0, update_key, now)
-        return Response(replies, version, person.locale)
+        version = await self._write(person_id, sender, turn, draft.version if draft else 0, update_key, now)
+        return Response(replies, version, locale)
 
     async def _link_code(self, person_id: int, t: Translator) -> Reply:
         code = new_code()
@@ -597,11 +594,8 @@ class Conversation:
     def _form_turn(self, ctx: FormContext, state: dict[str, Any], fstate: FormState, replies: list[Reply]) -> _Turn:
         new_state = dict(state)
         new_state["form"] = fstate.to_json()
-        step, total = form.progress(ctx, fstate)
-        new_state["step"], new_state["steps_total"] = step, total
-        turn = _Turn(new_state, replies, unit_id=fstate.unit_id, period_id=state["period_id"], step=step,
-                     steps_total=total)
-        return turn
+        new_state["step"], new_state["steps_total"] = form.progress(ctx, fstate)
+        return _Turn(new_state, replies)
 
     async def _form_step(self, person_id: int, t: Translator, state: dict[str, Any], event: Any) -> _Turn:
         try:
@@ -721,14 +715,11 @@ class Conversation:
         draft = await draft_store.load(self.db, person.id)
         if draft is not None and draft.state.get("mode") == "form":
             return False
-        views = await people_store.memberships_of(self.db, person.id)
-        return any(v.membership.role in (Role.DEPARTMENT, Role.ADMIN) for v in views)
+        return _is_staff(await people_store.memberships_of(self.db, person.id))
 
     async def _on_plan_file(self, person_id: int, t: Translator, state: dict[str, Any], event: PlanFile) -> _Turn:
-        views = await people_store.memberships_of(self.db, person_id)
-        if state.get("mode") == "form" or not any(v.membership.role in (Role.DEPARTMENT, Role.ADMIN) for v in views):
-            return self._keep(state, [Reply(t("I was not expecting a file now. Type /baocao to continue your "
-                                              "report."))])
+        if state.get("mode") == "form" or not _is_staff(await people_store.memberships_of(self.db, person_id)):
+            return self._keep(state, [Reply(self.unexpected_file_text(t))])
         try:
             found = plan_chat.read_plan(event.data, event.name)
         except PlanError as exc:
@@ -740,6 +731,11 @@ class Conversation:
         return _menu(new_state, Reply(plan_chat.review_text(t, found, problems), title=t("Draft campaign from {name}",
                                                                                         name=event.name),
                                       choices=self._plan_buttons(t), columns=2))
+
+    def unexpected_file_text(self, t: Translator) -> str:
+        """The answer to a file (photo, document, plan) sent when no question asks for one; the adapters
+        send it too, when they turn a file away before it reaches the conversation."""
+        return t("I was not expecting a file now. Type /baocao to continue your report.")
 
     def _plan_buttons(self, t: Translator) -> tuple[Button, ...]:
         return (Button(t("✅ Publish"), "plan:publish"), Button(t("🗑 Discard"), "plan:discard"))
@@ -779,15 +775,18 @@ class Conversation:
     # --- reminders on request --------------------------------------------------------------------
 
     async def remind_scope(self, person_id: int) -> set[int] | bool | None:
-        """Units an officer may remind (their subtrees); None: everything (department, admin); False: none."""
-        views = await people_store.memberships_of(self.db, person_id)
-        if any(v.membership.role in (Role.DEPARTMENT, Role.ADMIN) for v in views):
+        """Units an officer may remind (their subtrees); None: everything (department, admin); False: none.
+        The same scope as a summary's (summary_service.scope_of), with the officers' subtrees spelled out."""
+        scope = await summary_service.scope_of(self.db, person_id)
+        if scope is None:
+            return False
+        roots, _name = scope
+        if roots is None:
             return None
-        scope: set[int] = set()
-        for v in views:
-            if v.membership.role is Role.OFFICER:
-                scope.update(u.id for u in await unit_store.subtree(self.db, v.unit.id))
-        return scope or False
+        units: set[int] = set()
+        for root in roots:
+            units.update(u.id for u in await unit_store.subtree(self.db, root))
+        return units or False
 
     async def _remind_menu(self, person_id: int, t: Translator) -> _Turn:
         scope = await self.remind_scope(person_id)
@@ -955,6 +954,11 @@ def _numbered_to_action(event: TextInput, state: dict[str, Any]) -> TextInput | 
     if 1 <= number <= len(choices):
         return ActionInput(choices[number - 1])
     return event
+
+
+def _is_staff(views: list[people_store.MemberView]) -> bool:
+    """Department staff and admins: they publish plans and see every unit."""
+    return any(v.membership.role in (Role.DEPARTMENT, Role.ADMIN) for v in views)
 
 
 def _role_text(t: Translator, role: Role) -> str:

@@ -107,9 +107,7 @@ def believable_answers(rng: random.Random, ctx: FormContext) -> dict[str, Any]:
             if numbers:
                 value = rng.randint(0, min(numbers))
         state.answers[f.name] = value
-        expr = f.constraint_expr
-        if expr is not None and not expr.evaluate(form.expression_answers(ctx, state.answers),
-                                                  form.expression_value(f, value)):
+        if form.constraint_problem(ctx, f, value, state.answers) is not None:
             state.answers[f.name] = 0 if f.type.is_numeric else value
     # Drop anything the engine would refuse, so the stored answers are exactly what a dialog could store.
     for _index, f, _msg in form.missing_or_invalid(ctx, state):

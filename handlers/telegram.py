@@ -253,7 +253,7 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if message.document and await conversation.accepts_plan(sender):
             await _on_plan_document(update, context, incoming, t)
             return
-        await message.reply_text(t("I was not expecting a file now. Type /baocao to continue your report."))
+        await message.reply_text(conversation.unexpected_file_text(t))
         return
     # What can be checked before downloading: the size Telegram states, and a document's name.
     rules = deps.config.uploads

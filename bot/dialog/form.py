@@ -340,7 +340,7 @@ def _on_answer(ctx: FormContext, state: FormState, inp: Input) -> list[Reply]:
         value = _read_value(ctx, f, inp)
     except ParseError as err:
         return [Reply(err.render(t)), question_reply(ctx, state, f, short=True)]
-    problem = _check_constraint(ctx, state, f, value)
+    problem = constraint_problem(ctx, f, value, state.answers)
     if problem:
         return [Reply(problem), question_reply(ctx, state, f, short=True)]
     if f.type in (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY) and abs(Decimal(str(value))) >= (
@@ -425,12 +425,14 @@ def _choice_from_text(ctx: FormContext, f: FormField, text: str) -> str:
     raise ParseError("Please answer with a number from 1 to {n}, for example 1.", n=len(f.choices))
 
 
-def _check_constraint(ctx: FormContext, state: FormState, f: FormField, value: Any) -> str | None:
+def constraint_problem(ctx: FormContext, f: FormField, value: Any, answers: dict[str, Any]) -> str | None:
+    """The field's constraint message when `value` breaks it (given the other answers), else None."""
     expr = f.constraint_expr
     if expr is None:
         return None
-    answers = expression_answers(ctx, state.answers)
-    if expr.evaluate(answers, expression_value(f, value)):
+    by_name = ctx.layout.by_name  # only the answers the expression reads are converted
+    seen = {k: expression_value(by_name[k], answers[k]) for k in expr.fields if k in answers and k in by_name}
+    if expr.evaluate(seen, expression_value(f, value)):
         return None
     assert f.constraint_message is not None
     return f.constraint_message.get(ctx.t.locale)
@@ -465,7 +467,7 @@ def _accept_multi(ctx: FormContext, state: FormState, f: FormField, values: list
     if not values and f.required:
         state.pending = None
         return [Reply(ctx.t("Please choose at least one answer.")), question_reply(ctx, state, f)]
-    problem = _check_constraint(ctx, state, f, values)
+    problem = constraint_problem(ctx, f, values, state.answers)
     if problem:
         return [Reply(problem), question_reply(ctx, state, f, short=True)]
     return _accept(ctx, state, f, values)
@@ -551,17 +553,15 @@ def missing_or_invalid(ctx: FormContext, state: FormState) -> list[tuple[int, Fo
     """Problems that stop a submission: a required answer missing, or a constraint now broken."""
     t = ctx.t
     problems = []
-    answers = expression_answers(ctx, state.answers)
     for i, f in enumerate(relevant_fields(ctx, state.answers), start=1):
         value = state.answers.get(f.name)
         if value is None:
             if f.required:
                 problems.append((i, f, t("an answer is needed")))
             continue
-        expr = f.constraint_expr
-        if expr is not None and not expr.evaluate(answers, expression_value(f, value)):
-            assert f.constraint_message is not None
-            problems.append((i, f, f.constraint_message.get(t.locale)))
+        problem = constraint_problem(ctx, f, value, state.answers)
+        if problem is not None:
+            problems.append((i, f, problem))
     return problems
 
 

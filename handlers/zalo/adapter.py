@@ -322,8 +322,7 @@ class ZaloAdapter:
         expected = await conversation.expected_attachment(sender)
         t = await self._translator(sender)
         if expected is None:
-            await self.replier.send_text(sender.chat_id, t("I was not expecting a file now. Type /baocao to "
-                                                           "continue your report."))
+            await self.replier.send_text(sender.chat_id, conversation.unexpected_file_text(t))
             return
         limit = uploads.limit_mb(self.config.uploads, "photo")
         try:
