@@ -25,7 +25,9 @@ TOKEN_ENV = "TELEGRAM_BOT_TOKEN"  # noqa: S105 - a variable name, not a secret
 WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"  # noqa: S105
 ZALO_TOKEN_ENV = "ZALO_BOT_TOKEN"  # noqa: S105
 ZALO_SECRET_ENV = "ZALO_WEBHOOK_SECRET"  # noqa: S105
+ZALO_SECRET_MIN, ZALO_SECRET_MAX = 8, 256  # the length Zalo's setWebhook accepts for secret_token
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
+_SECRET_KEYS = frozenset({"token", "webhook_secret"})  # in [telegram] and [zalo], from the environment only
 
 
 class ConfigError(Exception):
@@ -87,17 +89,26 @@ class ZaloConfig(_Section):
 
     @model_validator(mode="after")
     def _check(self) -> ZaloConfig:
-        if not self.enabled:
-            return self
-        if self.token is None:
-            raise ValueError(f"enabled = true needs the bot token in the environment variable {ZALO_TOKEN_ENV}")
-        if self.mode == "webhook":
-            if not self.webhook_url.startswith("https://"):
-                raise ValueError('mode = "webhook" needs webhook_url = "https://..."')
-            secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
-            if not 8 <= len(secret) <= 256:
-                raise ValueError(f'mode = "webhook" needs {ZALO_SECRET_ENV} of 8 to 256 characters')
+        if self.enabled:
+            check_zalo_channel(
+                token=self.token.get_secret_value() if self.token else None, mode=self.mode,
+                webhook_url=self.webhook_url,
+                secret=self.webhook_secret.get_secret_value() if self.webhook_secret else None,
+            )
         return self
+
+
+def check_zalo_channel(*, token: str | None, mode: str, webhook_url: str, secret: str | None) -> None:
+    """What a running Zalo channel needs, for [zalo] here and for handlers.zalo.server.ZaloSettings alike:
+    a ValueError that names the missing piece."""
+    if not token:
+        raise ValueError(f"enabled = true needs the bot token in the environment variable {ZALO_TOKEN_ENV}")
+    if mode == "webhook":
+        if not webhook_url.startswith("https://"):
+            raise ValueError('mode = "webhook" needs webhook_url = "https://..."')
+        if not ZALO_SECRET_MIN <= len(secret or "") <= ZALO_SECRET_MAX:
+            raise ValueError(f'mode = "webhook" needs {ZALO_SECRET_ENV} of {ZALO_SECRET_MIN} to {ZALO_SECRET_MAX} '
+                             "characters")
 
 
 class StorageConfig(_Section):
@@ -160,6 +171,11 @@ class Config(_Section):
         return path if path.is_absolute() else (self.base_dir / path)
 
     @property
+    def has_channel(self) -> bool:
+        """Some channel can reach people: Telegram (its token is set) or Zalo ([zalo] enabled)."""
+        return self.telegram.token is not None or self.zalo.enabled
+
+    @property
     def db_path(self) -> Path:
         return self.resolve(self.storage.path)
 
@@ -205,6 +221,11 @@ def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> set[tuple[st
     return overridden
 
 
+def _may_quote(loc: list[str], value: Any) -> bool:
+    """A wrong value is quoted back, but never a secret nor a whole section (which holds the secrets)."""
+    return not isinstance(value, Mapping) and not (loc and loc[-1] in _SECRET_KEYS)
+
+
 def _describe(exc: ValidationError, path: Path, overridden: set[tuple[str, str]]) -> str:
     lines = []
     for err in exc.errors(include_url=False):
@@ -213,7 +234,7 @@ def _describe(exc: ValidationError, path: Path, overridden: set[tuple[str, str]]
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling against config.toml)"
-        elif "input" in err and err["type"] != "missing":
+        elif "input" in err and err["type"] != "missing" and _may_quote(loc, err["input"]):
             msg = f"{msg} (got {err['input']!r})"
         source = str(path)
         if len(loc) >= 2 and (loc[0], loc[1]) in overridden:

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -79,15 +79,7 @@ async def start_channels(config: Config, running: Running, *, updates: bool = Tr
     if config.zalo.enabled:
         from handlers.zalo.server import ZaloService, ZaloSettings
 
-        z = config.zalo
-        assert z.token is not None
-        settings = ZaloSettings(
-            token=z.token.get_secret_value(), mode=z.mode, webhook_url=z.webhook_url,
-            secret=z.webhook_secret.get_secret_value() if z.webhook_secret else None, listen=z.listen, port=z.port,
-            public_base_url=z.public_base_url, messages_per_second=z.messages_per_second,
-            link_lifetime=timedelta(hours=z.link_lifetime_hours),
-        )
-        service = ZaloService(settings, running.conversation, config)
+        service = ZaloService(ZaloSettings.from_config(config.zalo), running.conversation, config)
         if updates:
             await service.start()
         running.closers.append(service.stop)
@@ -95,9 +87,12 @@ async def start_channels(config: Config, running: Running, *, updates: bool = Tr
 
 
 async def close(running: Running) -> None:
+    """Run the closers, last opened first; one that fails is logged and the others still run."""
     for closer in reversed(running.closers):
-        with contextlib.suppress(Exception):
+        try:
             await closer()
+        except Exception:
+            log.exception("shutting down: %s failed", getattr(closer, "__qualname__", closer))
 
 
 async def tick(running: Running, sender: OutboxSender, *, max_seconds: float | None) -> tuple[PlanResult, SendStats]:

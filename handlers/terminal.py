@@ -7,7 +7,6 @@ for trying forms on a machine the administrator controls.
 
 from __future__ import annotations
 
-import getpass
 import os
 from collections.abc import Callable, Collection
 from pathlib import Path
@@ -37,7 +36,11 @@ class TerminalSession:
         self.db, self.conversation, self.t, self.clock = db, conversation, t, clock
         self.read, self.write = read, write
         self.uploads, self.data_dir = uploads, data_dir  # evidence files: the same rules as on Telegram
-        self.user = user or _os_user()
+        if not user:
+            from bot.cli.common import os_user  # the command line is what starts a terminal session
+
+            user = os_user()
+        self.user = user or "terminal"
 
     async def choose_unit(self) -> Unit | None:
         """Ask for a unit by number, code or part of its name; None when input ends."""
@@ -170,10 +173,3 @@ def _typed_path(line: str, suffixes: Collection[str]) -> Path | None:
 
 def _example_path(kind: str) -> str:
     return "~/Pictures/hoat-dong.jpg" if kind == "photo" else "~/Documents/bao-cao.pdf"
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - some containers have no user name
-        return "terminal"

@@ -120,3 +120,50 @@ def test_config_is_frozen(repo: Path) -> None:
     cfg = load_config(repo / "config.toml", environ={})
     with pytest.raises(ValueError, match="frozen"):
         cfg.app.language = "en"  # type: ignore[misc]
+
+
+def test_has_channel_is_telegram_or_zalo(tmp_path: Path) -> None:
+    path = write(tmp_path, "")
+    assert not load_config(path, environ={}).has_channel
+    assert load_config(path, environ={"TELEGRAM_BOT_TOKEN": "1:x"}).has_channel
+    zalo = load_config(path, environ={"BOT__ZALO__ENABLED": "true", "ZALO_BOT_TOKEN": "z-token"})
+    assert zalo.telegram.token is None
+    assert zalo.has_channel
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "expected"),
+    [
+        ("[zalo]\nenabled = true\n", {}, r"zalo: enabled = true needs the bot token in the environment variable ZALO_BOT_TOKEN"),
+        ('[zalo]\nenabled = true\nmode = "webhook"\nwebhook_url = "http://b.vn/zalo/webhook"\n',
+         {"ZALO_BOT_TOKEN": "z", "ZALO_WEBHOOK_SECRET": "s3cret-s3cret"}, r'webhook_url = "https://\.\.\."'),
+        ('[zalo]\nenabled = true\nmode = "webhook"\nwebhook_url = "https://b.vn/zalo/webhook"\n',
+         {"ZALO_BOT_TOKEN": "z", "ZALO_WEBHOOK_SECRET": "short"}, r"ZALO_WEBHOOK_SECRET of 8 to 256 characters"),
+        ('[zalo]\nenabled = true\nmode = "webhook"\nwebhook_url = "https://b.vn/zalo/webhook"\n',
+         {"ZALO_BOT_TOKEN": "z"}, r"ZALO_WEBHOOK_SECRET of 8 to 256 characters"),
+    ],
+)
+def test_an_enabled_zalo_channel_needs_its_token_and_a_good_webhook(
+    tmp_path: Path, text: str, env: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        load_config(write(tmp_path, text), environ=env)
+    # Switched off, the same section is not checked.
+    load_config(write(tmp_path, text.replace("enabled = true", "enabled = false")), environ=env)
+
+
+def test_regression_a_refused_section_does_not_print_its_secrets(tmp_path: Path) -> None:
+    """Regression: a section-level error quoted the whole section back, token and webhook secret included."""
+    zalo = '[zalo]\nenabled = true\nmode = "webhook"\nwebhook_url = "https://b.vn/zalo/webhook"\n'
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, zalo), environ={"ZALO_BOT_TOKEN": "zalo-TOKEN", "ZALO_WEBHOOK_SECRET": "short"})
+    assert "ZALO_WEBHOOK_SECRET of 8 to 256" in str(caught.value)
+    assert "zalo-TOKEN" not in str(caught.value)
+    assert "'short'" not in str(caught.value)
+    telegram = '[telegram]\nmode = "webhook"\nwebhook_url = "http://b.vn/hook"\n'
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, telegram), environ={"TELEGRAM_BOT_TOKEN": "1:TG-TOKEN",
+                                                        "TELEGRAM_WEBHOOK_SECRET": "tg-webhook-secret"})
+    assert "webhook_url" in str(caught.value)
+    assert "TG-TOKEN" not in str(caught.value)
+    assert "tg-webhook-secret" not in str(caught.value)

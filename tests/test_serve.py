@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import build_conversation
 from bot.clock import FixedClock
-from bot.config import Config
+from bot.config import Config, ZaloConfig
 from bot.dialog.model import Reply
 from bot.domain import Channel, Role
-from bot.i18n import translator
+from bot.i18n import Translator, translator
 from handlers.serve import Running, close, make_sender, open_running, serve, tick
+from handlers.zalo.adapter import FileLinks
+from handlers.zalo.server import LINK_REFUSED, ZaloSettings, build_web_app
 from storage import people as people_store
 from storage import units as unit_store
 from tests.conftest import VN
@@ -117,3 +124,63 @@ async def test_the_bot_and_the_terminal_build_the_same_conversation(config: Conf
         assert other.reminders.t("vi") is running.planner.t("vi") is translator("vi", config.locales_dir)
     finally:
         await close(running)
+
+
+async def test_a_failing_shutdown_step_is_logged_and_the_others_still_run(
+    config: Config, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    running: Running = await open_running(config, clock)
+    ran: list[str] = []
+
+    async def first() -> None:
+        ran.append("first")
+
+    async def broken() -> None:
+        raise RuntimeError("the network is gone")
+
+    running.closers += [first, broken]
+    with caplog.at_level(logging.ERROR, logger="handlers.serve"):
+        await close(running)
+    assert ran == ["first"]  # run after the broken one (closers go in reverse)
+    [record] = [r for r in caplog.records if r.name == "handlers.serve"]
+    assert "broken" in record.getMessage()
+    assert record.exc_info is not None
+    assert "the network is gone" in str(record.exc_info[1])
+
+
+def test_zalo_settings_come_from_the_config_section_checked_once_there() -> None:
+    zalo = ZaloConfig(enabled=True, mode="webhook", webhook_url="https://bot.example.vn/zalo/hook", port=9000,
+                      public_base_url="https://bot.example.vn", link_lifetime_hours=6, token="z-token",
+                      webhook_secret="s3cret-s3cret", messages_per_second=2)
+    settings = ZaloSettings.from_config(zalo, port=0, poll_timeout=1)
+    assert (settings.token, settings.secret, settings.mode) == ("z-token", "s3cret-s3cret", "webhook")
+    assert (settings.port, settings.poll_timeout, settings.listen) == (0, 1, "127.0.0.1")
+    assert settings.link_lifetime == timedelta(hours=6)
+    assert settings.messages_per_second == 2
+    assert settings.webhook_path == "/zalo/hook"
+    # The same rules as the section's, from the same place.
+    with pytest.raises(ValueError, match="ZALO_WEBHOOK_SECRET of 8 to 256 characters"):
+        ZaloSettings.from_config(zalo, secret="short")
+    with pytest.raises(ValueError, match="ZALO_BOT_TOKEN"):
+        ZaloSettings.from_config(ZaloConfig())  # not enabled, so no token
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+async def test_a_refused_file_link_is_explained_in_the_app_language(
+    config: Config, clock: FakeClock, tmp_path: Path, language: str
+) -> None:
+    root = tmp_path / "summaries"
+    root.mkdir()
+    (root / "a.xlsx").write_bytes(b"PK")
+    links = FileLinks(b"k" * 32, "http://127.0.0.1", root, clock, lifetime=timedelta(hours=1))
+    url, _ = links.url_for(root / "a.xlsx")
+    t = Translator(language, config.locales_dir)
+    async with TestClient(TestServer(build_web_app(links=links, t=t))) as http:
+        path = url.removeprefix("http://127.0.0.1")
+        assert (await http.get(path)).status == 200
+        clock.advance(hours=2)
+        refused = await http.get(path)
+        assert refused.status == 403
+        text = await refused.text()
+    assert text.startswith(t(LINK_REFUSED))
+    assert text.count(LINK_REFUSED) == 1  # English once: below the Vietnamese, or alone

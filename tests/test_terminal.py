@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import getpass
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bot.app import prepare
 from bot.cli import app
+from bot.cli.common import actor
 from bot.config import Config
 from bot.conversation import Conversation
 from bot.deadlines import Status, deadlines_for_unit
-from bot.i18n import Translator
+from bot.i18n import Translator, translator
 from handlers.terminal import TerminalSession
 from storage import units as unit_store
 from storage.db import Database
@@ -199,3 +203,65 @@ def test_without_an_open_period_the_terminal_practises_at_a_time_when_one_was(co
     assert proc.returncode == 0, proc.stderr
     assert "Hôm nay không có đợt báo cáo nào đang mở" in proc.stdout  # today is long after the seed plans
     assert "Câu 1/" in proc.stdout  # and the dialog can still be tried
+
+
+def test_a_bad_config_is_headed_in_the_default_language(tmp_path: Path) -> None:
+    """No configuration means no language from it: the heading is in the default one (Vietnamese)."""
+    result = CliRunner().invoke(app, ["--config", str(tmp_path / "missing.toml"), "db", "migrate"])
+    assert result.exit_code == 2
+    assert result.output.startswith(translator()("Configuration error:") + "\n")
+    assert "configuration file not found" in result.output
+
+
+def test_reminders_run_once_without_any_channel_names_both(
+    config_path: Path, config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith(("BOT__", "TELEGRAM_", "ZALO_")):
+            monkeypatch.delenv(name)
+    result = CliRunner().invoke(app, ["--config", str(config_path), "reminders", "run-once"])
+    assert result.exit_code == 2
+    assert result.output.strip() == Translator("vi", config.locales_dir)(
+        "Sending needs a channel: TELEGRAM_BOT_TOKEN, or [zalo] enabled = true with ZALO_BOT_TOKEN; use "
+        "'reminders preview' to see what would be sent.")
+
+
+def test_campaigns_load_names_the_periods_a_file_no_longer_has(config_path: Path, repo: Path, tmp_path: Path) -> None:
+    campaigns = tmp_path / "campaigns"
+    campaigns.mkdir()
+    source = (repo / "campaigns" / f"{DAKLAK_95}.toml").read_text(encoding="utf-8")
+    (campaigns / f"{DAKLAK_95}.toml").write_text(source, encoding="utf-8")
+    text = config_path.read_text(encoding="utf-8")
+    text = re.sub(r'campaigns_dir = ".*"', f'campaigns_dir = "{campaigns.as_posix()}"', text)
+    config_path.write_text(text, encoding="utf-8")
+    args = ["--config", str(config_path), "campaigns", "load"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert f"{DAKLAK_95}/dot-2" not in first.output
+    # The plan is cut to one period: the second is retired, and the administrator is told which.
+    without = re.sub(r'\[\[periods\]\]\nkey = "dot-2".*?(?=\n# -)', "", source, flags=re.DOTALL)
+    assert 'key = "dot-2"' not in without
+    (campaigns / f"{DAKLAK_95}.toml").write_text(without, encoding="utf-8")
+    second = CliRunner().invoke(app, args)
+    assert second.exit_code == 0, second.output
+    assert f"{DAKLAK_95}/dot-2" in second.output
+    assert f"{DAKLAK_95}/dot-1" not in second.output
+
+
+def test_without_an_os_user_name_the_cli_and_the_terminal_still_name_someone(
+    db: Database, config: Config, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_user() -> str:
+        raise OSError("no user name")
+
+    monkeypatch.setattr(getpass, "getuser", no_user)
+    assert actor() == "cli"
+    conversation = Conversation(db, clock, VN, config.locales_dir)
+    session = TerminalSession(db, conversation, Translator("vi", config.locales_dir), clock, ScriptedInput([]),
+                              RecordingOutput(), uploads=config.uploads, data_dir=config.data_dir)
+    assert session.user == "terminal"
+    monkeypatch.setattr(getpass, "getuser", lambda: "hoa")
+    assert actor() == "cli:hoa"
+    session = TerminalSession(db, conversation, Translator("vi", config.locales_dir), clock, ScriptedInput([]),
+                              RecordingOutput(), uploads=config.uploads, data_dir=config.data_dir)
+    assert session.user == "hoa"

@@ -68,7 +68,7 @@ def run_cmd(
     """Start the bot: Telegram (TELEGRAM_BOT_TOKEN) and Zalo ([zalo] enabled) in one process, with the
     reminder clock. With neither: the guided dialog in the terminal, on the embedded database."""
     cfg = config()
-    if cfg.telegram.token is None and not cfg.zalo.enabled:
+    if not cfg.has_channel:
         shell_cmd(unit=unit, at=at)
         return
     from handlers.serve import serve

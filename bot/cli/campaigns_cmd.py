@@ -70,3 +70,6 @@ def load_cmd() -> None:
         ),
         markup=False,
     )
+    if result.retired:
+        out.print(t("Periods no longer in their file, now retired (their reports are kept; no more reminders): "
+                    "{periods}", periods=", ".join(result.retired)), markup=False)

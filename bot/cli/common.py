@@ -17,6 +17,7 @@ from bot.app import open_database
 from bot.clock import Clock, SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.i18n import Translator
+from bot.i18n import translator as default_translator
 from storage.db import Database
 from storage.migrations import migrate
 
@@ -45,18 +46,26 @@ def config() -> Config:
     try:
         return load_config(state.config_path)
     except ConfigError as exc:
-        fail(f"Configuration error:\n{exc}", 2)
+        t = default_translator()  # no configuration, so no language from it: the default one
+        fail(t("Configuration error:") + "\n" + str(exc), 2)
 
 
 def translator(cfg: Config) -> Translator:
     return Translator(cfg.app.language, cfg.locales_dir)
 
 
-def actor() -> str:
+def os_user() -> str | None:
+    """The name of whoever runs the command, or None where there is none (some containers)."""
     try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 - no user name in some containers
-        return "cli"
+        return getpass.getuser() or None
+    except Exception:  # noqa: BLE001 - getpass raises OSError, KeyError... when no name is set
+        return None
+
+
+def actor() -> str:
+    """Who the audit log names for a command: cli:<OS user>, or plain cli."""
+    user = os_user()
+    return f"cli:{user}" if user else "cli"
 
 
 @asynccontextmanager

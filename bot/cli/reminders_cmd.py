@@ -41,8 +41,9 @@ def run_once_cmd() -> None:
     """Plan the reminders due now and send them through the configured channels."""
     cfg = config()
     t = translator(cfg)
-    if cfg.telegram.token is None and not cfg.zalo.enabled:
-        fail(t("Sending needs TELEGRAM_BOT_TOKEN; use 'reminders preview' to see what would be sent."), 2)
+    if not cfg.has_channel:
+        fail(t("Sending needs a channel: TELEGRAM_BOT_TOKEN, or [zalo] enabled = true with ZALO_BOT_TOKEN; use "
+               "'reminders preview' to see what would be sent."), 2)
     from handlers.serve import send_reminders_once
 
     result, stats = run(send_reminders_once(cfg, state.clock))
