@@ -198,6 +198,22 @@ def test_large_numbers_are_read_back_in_words(ctx: FormContext) -> None:
     assert r.state.answers["gifts_money"] == 1500000
 
 
+def test_a_tiny_amount_of_money_is_read_back_too(ctx: FormContext) -> None:
+    """"500" typed by someone who means 500.000 đồng must not be kept silently; 0 (none given) is not asked."""
+    r = Runner(ctx)
+    for answer in ("120", "60"):
+        r.text(answer)
+    r.press("skip")
+    r.text("50")
+    r.press("yes")
+    r.text("500")
+    assert "năm trăm đồng — đúng không?" in r.last
+    r.press("no")
+    r.text("500k")
+    assert "gifts_money" in r.state.answers
+    assert r.state.answers["gifts_money"] == 500000
+
+
 def test_back_goes_to_the_previous_question_and_keeps_the_answer(ctx: FormContext) -> None:
     r = Runner(ctx)
     r.text("120")

@@ -29,6 +29,7 @@ from bot.parsing import ParseError, parse_date, parse_money, parse_number, parse
 SHORT_TEXT_MAX = 300
 LONG_TEXT_MAX = 3000
 READ_BACK_FROM = 1_000_000  # numbers this large are read back in words before they are kept
+SMALL_MONEY_BELOW = 1_000  # and amounts this small: "500" typed for 500.000 đồng must not be kept silently
 
 BACK, SKIP, DONE, YES, NO = "back", "skip", "done", "yes", "no"
 SUBMIT, EDIT, CANCEL = "submit", "edit", "cancel"
@@ -343,13 +344,20 @@ def _on_answer(ctx: FormContext, state: FormState, inp: Input) -> list[Reply]:
     problem = constraint_problem(ctx, f, value, state.answers)
     if problem:
         return [Reply(problem), question_reply(ctx, state, f, short=True)]
-    if f.type in (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY) and abs(Decimal(str(value))) >= (
-        READ_BACK_FROM
-    ):
+    if _read_back(f, value):
         state.pending = value
         state.phase = "confirm_value"
         return [confirm_value_reply(ctx, f, value)]
     return _accept(ctx, state, f, value)
+
+
+def _read_back(f: FormField, value: Any) -> bool:
+    """Whether to read the number back in words before keeping it: a million or more (a zero too many is easy to
+    type), or an amount of money under 1.000 đồng (someone who means 500.000 types "500")."""
+    if f.type not in (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY):
+        return False
+    size = abs(Decimal(str(value)))
+    return size >= READ_BACK_FROM or (f.type is FieldType.MONEY and 0 < size < SMALL_MONEY_BELOW)
 
 
 def _action_of(inp: Input) -> str | None:
