@@ -72,9 +72,7 @@ async def start_channels(config: Config, running: Running, *, updates: bool = Tr
             await application.post_init(application)  # the command menu
             await application.start()
             running.closers.append(application.stop)
-            await start_updates(application, config)
-            assert application.updater is not None
-            running.closers.append(application.updater.stop)
+            running.closers.append(await start_updates(application, config))
         running.channels["telegram"] = TelegramOutbound(application.bot)
     if config.zalo.enabled:
         from handlers.zalo.server import ZaloService, ZaloSettings

@@ -12,6 +12,7 @@ import contextlib
 import html
 import logging
 import warnings
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -400,17 +401,16 @@ def build_application(
     return application
 
 
-async def start_updates(application: Application, config: Config) -> None:
-    """Long polling by default; a webhook (its secret checked by python-telegram-bot) when configured."""
+async def start_updates(application: Application, config: Config) -> Callable[[], Awaitable[None]]:
+    """Long polling by default; a webhook on our own server (handlers/telegram_webhook.py, its secret
+    compared in constant time) when configured. Returns what stops the updates."""
     cfg = config.telegram
-    assert application.updater is not None
     if cfg.mode == "webhook":
-        assert cfg.webhook_secret is not None
-        path = "telegram"
-        url = cfg.webhook_url if cfg.webhook_url.rstrip("/").endswith(path) else f"{cfg.webhook_url.rstrip('/')}/{path}"
-        await application.updater.start_webhook(
-            listen=cfg.webhook_listen, port=cfg.webhook_port, url_path=path, webhook_url=url,
-            secret_token=cfg.webhook_secret.get_secret_value(), allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        from handlers.telegram_webhook import TelegramWebhook
+
+        webhook = TelegramWebhook(application, cfg)
+        await webhook.start()
+        return webhook.stop
+    assert application.updater is not None
+    await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+    return application.updater.stop

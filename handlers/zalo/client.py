@@ -22,11 +22,11 @@ from typing import Any
 import httpx
 
 from bot.channels import BlockedError, RetryAfterError, SendError, TransientError
-from bot.config import ZALO_SECRET_MAX, ZALO_SECRET_MIN
+from bot.config import ZALO_API_BASE, ZALO_SECRET_MAX, ZALO_SECRET_MIN
 
 log = logging.getLogger(__name__)
 
-API_BASE = "https://bot-api.zaloplatforms.com"
+API_BASE = ZALO_API_BASE  # [zalo] api_base_url changes it
 MAX_TEXT = 2000  # sendMessage: 1 to 2000 characters
 SECRET_MIN, SECRET_MAX = ZALO_SECRET_MIN, ZALO_SECRET_MAX  # setWebhook's secret_token
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})

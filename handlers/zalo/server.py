@@ -28,7 +28,7 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 
 from bot.channels import RetryAfterError, SendError
-from bot.config import Config, ZaloConfig, check_zalo_channel
+from bot.config import Config, ZaloConfig, check_api_url, check_zalo_channel
 from bot.conversation import Conversation
 from bot.i18n import N_, Translator, translator
 from handlers.zalo.adapter import FILES_PATH, FileLinks, ZaloAdapter, ZaloOutbound, parse_update
@@ -67,6 +67,8 @@ class ZaloSettings:
 
     def __post_init__(self) -> None:
         check_zalo_channel(token=self.token, mode=self.mode, webhook_url=self.webhook_url, secret=self.secret)
+        if not check_api_url(self.api_base):
+            raise ValueError("api_base: the Zalo Bot API's address is empty")
 
     @classmethod
     def from_config(cls, zalo: ZaloConfig, **overrides: Any) -> ZaloSettings:
@@ -81,6 +83,7 @@ class ZaloSettings:
             "public_base_url": zalo.public_base_url,
             "messages_per_second": zalo.messages_per_second,
             "link_lifetime": timedelta(hours=zalo.link_lifetime_hours),
+            "api_base": zalo.api_base_url,
         }
         return cls(**(fields | overrides))
 

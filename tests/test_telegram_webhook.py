@@ -1,0 +1,155 @@
+"""Telegram in webhook mode, in process: the real Application with our handlers, our own webhook server
+on a loopback port, real HTTP POSTs to it, and a fake Bot API (tests/telegram_fakes.py) that answers
+setWebhook and sendMessage locally and refuses the network."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from telegram import Update
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.config import Config, ConfigError, load_config
+from bot.conversation import Conversation
+from handlers.telegram import TelegramDeps, build_application, start_updates
+from handlers.telegram_webhook import SECRET_HEADER
+from storage.db import Database
+from tests.fakes import FakeClock
+from tests.telegram_fakes import FAKE_TOKEN, RecordingRequest
+
+SECRET = "tg-Webhook_secret-0123456789"
+STRANGER = 7_009_009
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def webhook_config(config_path: Path, port: int, secret: str = SECRET) -> Config:
+    return load_config(config_path, environ={
+        "TELEGRAM_BOT_TOKEN": FAKE_TOKEN, "TELEGRAM_WEBHOOK_SECRET": secret,
+        "BOT__TELEGRAM__MODE": "webhook", "BOT__TELEGRAM__WEBHOOK_URL": "https://bot.example.vn/tg/hook",
+        "BOT__TELEGRAM__WEBHOOK_PORT": str(port),
+    })
+
+
+def update_body(update_id: int, text: str) -> dict[str, Any]:
+    chat = {"id": STRANGER, "type": "private", "first_name": "Lan"}
+    return {"update_id": update_id, "message": {
+        "message_id": update_id, "date": 1_722_560_400, "chat": chat,
+        "from": {"id": STRANGER, "is_bot": False, "first_name": "Lan", "language_code": "vi"}, "text": text}}
+
+
+@dataclass
+class Webhook:
+    application: Application
+    api: RecordingRequest
+    url: str
+    seen: list[int]  # update ids that reached the Application's handlers
+
+    async def post(self, body: Any, secret: str | None = SECRET, *, raw: bytes | None = None) -> httpx.Response:
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers[SECRET_HEADER] = secret
+        content = raw if raw is not None else json.dumps(body).encode()
+        async with httpx.AsyncClient(timeout=5) as http:
+            return await http.post(self.url, content=content, headers=headers)
+
+    async def settle(self, *, seen: int = 0, replies: int = 0) -> None:
+        """Until the queue is empty and the handlers saw `seen` updates and the bot sent `replies` messages."""
+        for _ in range(500):
+            if (self.application.update_queue.empty() and len(self.seen) >= seen
+                    and len(self.api.sent("sendMessage")) >= replies):
+                await asyncio.sleep(0.05)  # whatever else would come, comes now
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"not settled: seen {self.seen}, sent {self.api.sent_texts()}")
+
+
+@pytest.fixture
+async def webhook(config_path: Path, clock: FakeClock, db: Database) -> AsyncIterator[Webhook]:
+    port = free_port()
+    config = webhook_config(config_path, port)
+    api = RecordingRequest()
+    conversation = Conversation(db, clock, config.app.zone, config.locales_dir)
+    application = build_application(config, TelegramDeps(conversation, config), request=api,
+                                    updates_request=RecordingRequest())
+    seen: list[int] = []
+
+    async def record(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert isinstance(update, Update)
+        seen.append(update.update_id)
+
+    application.add_handler(TypeHandler(Update, record), group=-1)  # sees every update first, changes nothing
+    await application.initialize()
+    await application.start()
+    stop_updates = await start_updates(application, config)  # as handlers/serve.py does
+    try:
+        yield Webhook(application, api, f"http://127.0.0.1:{port}/tg/hook", seen)
+    finally:
+        await stop_updates()
+        await application.stop()
+        await application.shutdown()
+    assert api.refused == []
+
+
+async def test_webhook_mode_starts_and_answers_a_post_with_the_right_secret(webhook: Webhook) -> None:
+    [params] = webhook.api.sent("setWebhook")
+    assert params["url"] == "https://bot.example.vn/tg/hook"
+    assert params["secret_token"] == SECRET
+    response = await webhook.post(update_body(1, "xin chào"))
+    assert response.status_code == 200
+    await webhook.settle(seen=1, replies=1)
+    assert webhook.seen == [1]
+    [reply] = webhook.api.sent_texts()
+    assert "mã mời" in reply  # the conversation answered the stranger
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong", SECRET[:-1], SECRET + "x", SECRET.upper()])
+async def test_a_webhook_post_without_the_right_secret_is_refused_and_never_reaches_the_application(
+    webhook: Webhook, secret: str | None
+) -> None:
+    response = await webhook.post(update_body(2, "xin chào"), secret=secret)
+    assert response.status_code == 403
+    await webhook.settle()
+    assert webhook.seen == []
+    assert webhook.api.sent("sendMessage") == []
+    # The same update with the right secret afterwards is processed: nothing was half-taken.
+    assert (await webhook.post(update_body(2, "xin chào"))).status_code == 200
+    await webhook.settle(seen=1, replies=1)
+    assert webhook.seen == [2]
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b'"text"', b'{"no_update_id": 1}'])
+async def test_a_webhook_body_that_is_not_an_update_is_refused(webhook: Webhook, raw: bytes) -> None:
+    response = await webhook.post(None, raw=raw)
+    assert response.status_code == 400
+    await webhook.settle()
+    assert webhook.seen == []
+
+
+@pytest.mark.parametrize("secret", ["has space", "x" * 257, "dấu", "semi;colon", "a/b", "tab\tin"])
+def test_a_telegram_webhook_secret_telegram_would_refuse_stops_start_up_naming_the_variable(
+    config_path: Path, secret: str
+) -> None:
+    with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_SECRET") as caught:
+        webhook_config(config_path, 8443, secret)
+    assert "1 to 256" in str(caught.value)
+    assert secret not in str(caught.value)  # a secret is never quoted back
+
+
+@pytest.mark.parametrize("secret", ["a", "x" * 256, "Az09_-", SECRET])
+def test_every_secret_telegram_accepts_is_accepted(config_path: Path, secret: str) -> None:
+    cfg = webhook_config(config_path, 8443, secret)
+    assert cfg.telegram.webhook_secret is not None
+    assert cfg.telegram.webhook_secret.get_secret_value() == secret
