@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
+import sys
+import tomllib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,16 +17,18 @@ from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.config import Config, ConfigError, load_config
 from bot.conversation import Conversation
+from handlers.serve import serve
 from handlers.telegram import TelegramDeps, build_application, start_updates
 from handlers.telegram_webhook import SECRET_HEADER
 from storage.db import Database
 from tests.fakes import FakeClock
-from tests.telegram_fakes import FAKE_TOKEN, RecordingRequest
+from tests.telegram_fakes import BOT_USER, FAKE_TOKEN, RecordingRequest
 
 SECRET = "tg-Webhook_secret-0123456789"
 STRANGER = 7_009_009
@@ -153,3 +158,96 @@ def test_every_secret_telegram_accepts_is_accepted(config_path: Path, secret: st
     cfg = webhook_config(config_path, 8443, secret)
     assert cfg.telegram.webhook_secret is not None
     assert cfg.telegram.webhook_secret.get_secret_value() == secret
+
+
+# --- the whole process: serve() in webhook mode against a Bot API on loopback ------------------------
+
+
+class LoopbackBotAPI:
+    """A minimal Bot API over HTTP on 127.0.0.1 (what `[telegram] base_url` would point at): getMe, the
+    calls made at start and stop, and sendMessage, each recorded as (method, parameters)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, str]]] = []
+        self.runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    async def __aenter__(self) -> LoopbackBotAPI:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._call)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
+        host, port = self.runner.addresses[0][:2]
+        self.base_url = f"http://{host}:{port}/bot"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+    def methods(self) -> list[str]:
+        return [method for method, _ in self.calls]
+
+    async def _call(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != FAKE_TOKEN:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        params = {k: str(v) for k, v in (await request.post()).items()}
+        self.calls.append((method, params))
+        result: Any = True
+        if method == "getMe":
+            result = BOT_USER
+        elif method == "sendMessage":
+            result = {"message_id": len(self.calls), "date": 1_722_560_400, "text": params.get("text", ""),
+                      "chat": {"id": int(params["chat_id"]), "type": "private"}, "from": BOT_USER}
+        return web.json_response({"ok": True, "result": result})
+
+
+async def test_the_bot_process_in_webhook_mode_starts_answers_posts_and_stops(
+    config_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "tornado", None)  # PTB's webhooks extra is not needed: importing it fails
+    port = free_port()
+    async with LoopbackBotAPI() as api:
+        config = load_config(config_path, environ={
+            "TELEGRAM_BOT_TOKEN": FAKE_TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "BOT__TELEGRAM__MODE": "webhook",
+            "BOT__TELEGRAM__WEBHOOK_URL": "https://bot.example.vn/telegram", "BOT__TELEGRAM__WEBHOOK_PORT": str(port),
+            "BOT__TELEGRAM__BASE_URL": api.base_url, "BOT__REMINDERS__ENABLED": "false"})
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve(config, clock, stop))
+        try:
+            for _ in range(1000):
+                if "setWebhook" in api.methods() or task.done():
+                    break
+                await asyncio.sleep(0.01)
+            [hook] = [params for method, params in api.calls if method == "setWebhook"]
+            assert (hook["url"], hook["secret_token"]) == ("https://bot.example.vn/telegram", SECRET)
+            url = f"http://127.0.0.1:{port}/telegram"
+            async with httpx.AsyncClient(timeout=5) as http:
+                body = json.dumps(update_body(9, "xin chào")).encode()
+                refused = await http.post(url, content=body, headers={SECRET_HEADER: "nope"})
+                accepted = await http.post(url, content=body, headers={SECRET_HEADER: SECRET})
+            assert (refused.status_code, accepted.status_code) == (403, 200)
+            for _ in range(500):
+                if "sendMessage" in api.methods():
+                    break
+                await asyncio.sleep(0.01)
+            [reply] = [params for method, params in api.calls if method == "sendMessage"]
+            assert reply["chat_id"] == str(STRANGER)
+            assert "mã mời" in reply["text"]
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=20)  # stops cleanly: the web server and the Application closed
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))  # the webhook port is free again
+
+
+def test_webhook_mode_needs_only_what_pip_install_brings() -> None:
+    """The webhook server is aiohttp, a declared dependency (python-telegram-bot's tornado extra is not
+    needed: the test above runs the process with tornado unimportable)."""
+    from tests.conftest import REPO
+
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    names = {re.split(r"[\[<>=!~ ]", d, maxsplit=1)[0].lower() for d in declared}
+    assert {"aiohttp", "python-telegram-bot"} <= names
