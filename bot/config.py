@@ -206,6 +206,16 @@ class Config(_Section):
     invites: InvitesConfig = InvitesConfig()
     base_dir: Path = Path(".")  # the config file's folder; relative paths are taken from it
 
+    @model_validator(mode="after")
+    def _one_port_each(self) -> Config:
+        """Telegram's webhook server and Zalo's web endpoint are two servers: they cannot share a port."""
+        tg, zalo = self.telegram, self.zalo
+        zalo_serves = zalo.enabled and (zalo.mode == "webhook" or bool(zalo.public_base_url))
+        if tg.mode == "webhook" and zalo_serves and tg.webhook_port == zalo.port and \
+                (tg.webhook_listen == zalo.listen or "0.0.0.0" in (tg.webhook_listen, zalo.listen)):  # noqa: S104
+            raise ValueError(f"[telegram] webhook_port and [zalo] port are both {zalo.port}: give each its own port")
+        return self
+
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.base_dir / path)
 

@@ -7,8 +7,8 @@ server compares it with `!=` and needs the `webhooks` extra (tornado). A request
 secret gets 403 and changes nothing. A good one is answered once its update is in the Application's
 update queue, which the Application works through exactly as it does with polled updates.
 
-Telegram posts to `webhook_url` as configured; this server answers on that URL's path (default
-/telegram) at webhook_listen:webhook_port, behind a reverse proxy that terminates TLS.
+Telegram posts to `webhook_url` as configured (with /telegram added when it has no path); this server
+answers on that path at webhook_listen:webhook_port, behind a reverse proxy that terminates TLS.
 """
 
 from __future__ import annotations
@@ -34,9 +34,13 @@ APPLICATION_KEY = web.AppKey("telegram_application", Application)
 SECRET_KEY = web.AppKey("telegram_secret", bytes)
 
 
-def webhook_path(webhook_url: str) -> str:
-    """Where this server listens: the path of the URL Telegram posts to."""
-    return urlsplit(webhook_url).path.rstrip("/") or DEFAULT_PATH
+def webhook_target(webhook_url: str) -> tuple[str, str]:
+    """(the URL given to Telegram, the path this server answers on): webhook_url and its path, or, when it
+    has none, webhook_url + /telegram, so that the two always agree."""
+    path = urlsplit(webhook_url).path.rstrip("/")
+    if path:
+        return webhook_url, path
+    return webhook_url.rstrip("/") + DEFAULT_PATH, DEFAULT_PATH
 
 
 def build_webhook_app(application: Application, secret: str, path: str = DEFAULT_PATH) -> web.Application:
@@ -77,7 +81,7 @@ class TelegramWebhook:
         if cfg.webhook_secret is None:
             raise ValueError("a webhook needs its secret")
         self.application, self.cfg = application, cfg
-        self.path = webhook_path(cfg.webhook_url)
+        self.url, self.path = webhook_target(cfg.webhook_url)
         self.runner: web.AppRunner | None = None
 
     @property
@@ -91,12 +95,12 @@ class TelegramWebhook:
         await self.runner.setup()
         try:
             await web.TCPSite(self.runner, self.cfg.webhook_listen, self.cfg.webhook_port).start()
-            await self.application.bot.set_webhook(self.cfg.webhook_url, secret_token=secret,
+            await self.application.bot.set_webhook(self.url, secret_token=secret,
                                                    allowed_updates=Update.ALL_TYPES)
         except BaseException:
             await self.stop()  # not started: nothing is left listening
             raise
-        log.info("Telegram webhook: %s -> %s:%s%s", self.cfg.webhook_url, self.cfg.webhook_listen,
+        log.info("Telegram webhook: %s -> %s:%s%s", self.url, self.cfg.webhook_listen,
                  self.cfg.webhook_port, self.path)
 
     async def stop(self) -> None:

@@ -25,7 +25,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.conversation import Conversation
 from handlers.serve import serve
 from handlers.telegram import TelegramDeps, build_application, start_updates
-from handlers.telegram_webhook import SECRET_HEADER
+from handlers.telegram_webhook import SECRET_HEADER, webhook_target
 from storage.db import Database
 from tests.fakes import FakeClock
 from tests.telegram_fakes import BOT_USER, FAKE_TOKEN, RecordingRequest
@@ -251,3 +251,22 @@ def test_webhook_mode_needs_only_what_pip_install_brings() -> None:
     declared = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
     names = {re.split(r"[\[<>=!~ ]", d, maxsplit=1)[0].lower() for d in declared}
     assert {"aiohttp", "python-telegram-bot"} <= names
+
+
+@pytest.mark.parametrize(("url", "target"), [
+    ("https://bot.example.vn/tg/hook", ("https://bot.example.vn/tg/hook", "/tg/hook")),
+    ("https://bot.example.vn/telegram/", ("https://bot.example.vn/telegram/", "/telegram")),
+    ("https://bot.example.vn", ("https://bot.example.vn/telegram", "/telegram")),
+    ("https://bot.example.vn:8443/", ("https://bot.example.vn:8443/telegram", "/telegram")),
+])
+def test_the_url_given_to_telegram_and_the_path_served_always_agree(url: str, target: tuple[str, str]) -> None:
+    assert webhook_target(url) == target
+
+
+def test_the_telegram_and_zalo_web_servers_cannot_share_a_port(config_path: Path) -> None:
+    env = {"TELEGRAM_BOT_TOKEN": FAKE_TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "BOT__TELEGRAM__MODE": "webhook",
+           "BOT__TELEGRAM__WEBHOOK_URL": "https://bot.example.vn/telegram", "BOT__TELEGRAM__WEBHOOK_PORT": "8444",
+           "BOT__ZALO__ENABLED": "true", "ZALO_BOT_TOKEN": "z-token", "BOT__ZALO__PUBLIC_BASE_URL": "https://b.vn"}
+    with pytest.raises(ConfigError, match=r"webhook_port and \[zalo\] port are both 8444"):
+        load_config(config_path, environ=env)
+    load_config(config_path, environ=env | {"BOT__ZALO__PORT": "8445"})  # apart, both run
