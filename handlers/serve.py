@@ -119,16 +119,17 @@ async def _start_telegram(config: Config, running: Running, *, updates: bool) ->
     application = build_application(config, TelegramDeps(running.conversation, config))
     try:
         await application.initialize()  # getMe: the first call to the Bot API
-    except InvalidToken:
-        raise ChannelStartError("Telegram", TOKEN_REFUSED, address) from None  # its text quotes the token
     except TelegramError as exc:
+        await application.bot.shutdown()  # the HTTP clients opened before getMe failed
+        if isinstance(exc, InvalidToken):  # its text quotes the token: not repeated
+            raise ChannelStartError("Telegram", TOKEN_REFUSED, address) from None
         raise ChannelStartError("Telegram", UNREACHABLE, address, _reason(exc, token)) from None
     running.closers.append(application.shutdown)
     if updates:
-        await application.post_init(application)  # the command menu
         await application.start()
         running.closers.append(application.stop)
         try:
+            await application.post_init(application)  # the command menu
             running.closers.append(await start_updates(application, config))
         except OSError as exc:  # the webhook server's port is taken or the address is not this machine's
             listen = f"{cfg.webhook_listen}:{cfg.webhook_port}"

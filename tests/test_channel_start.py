@@ -88,3 +88,24 @@ async def test_a_zalo_token_refused_at_start_is_a_start_error_naming_the_server(
                                                                                    fake.base_url)
     assert fake.methods() == ["deleteWebhook"]  # the configured server was asked, not Zalo's public one
     assert ZALO_TOKEN not in str(caught.value)
+
+
+async def test_a_telegram_token_refused_at_start_is_a_start_error_that_never_prints_the_token(
+    config_path: Path, clock: FakeClock
+) -> None:
+    from tests.test_telegram_webhook import LoopbackBotAPI
+
+    async with LoopbackBotAPI() as api:  # it knows only the fake token: ours gets 401
+        cfg = load_config(config_path, environ={"TELEGRAM_BOT_TOKEN": TOKEN, "BOT__TELEGRAM__BASE_URL": api.base_url})
+        running = await open_running(cfg, clock)
+        try:
+            with pytest.raises(ChannelStartError) as caught:
+                await start_channels(cfg, running)
+        finally:
+            await close(running)
+    assert (caught.value.channel, caught.value.problem, caught.value.address) == ("Telegram", TOKEN_REFUSED,
+                                                                                   api.base_url)
+    text = caught.value.explain(Translator("vi", cfg.locales_dir))
+    assert "TELEGRAM_BOT_TOKEN" in text
+    assert api.base_url in text
+    assert "SECRET-token" not in text + str(caught.value)
