@@ -8,11 +8,13 @@ the key and says what is expected.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -26,6 +28,9 @@ WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"  # noqa: S105
 ZALO_TOKEN_ENV = "ZALO_BOT_TOKEN"  # noqa: S105
 ZALO_SECRET_ENV = "ZALO_WEBHOOK_SECRET"  # noqa: S105
 ZALO_SECRET_MIN, ZALO_SECRET_MAX = 8, 256  # the length Zalo's setWebhook accepts for secret_token
+# What Telegram's setWebhook accepts as secret_token: 1 to 256 of A-Z, a-z, 0-9, _ and -.
+TELEGRAM_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+ZALO_API_BASE = "https://bot-api.zaloplatforms.com"  # the public Zalo Bot API server
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
 _SECRET_KEYS = frozenset({"token", "webhook_secret"})  # in [telegram] and [zalo], from the environment only
 
@@ -56,6 +61,31 @@ class AppConfig(_Section):
         return ZoneInfo(self.timezone)
 
 
+def check_api_url(value: str) -> str:
+    """A Bot API server's address (the token is appended to it): http(s)://host[:port][/path], nothing else.
+    Empty means the channel's public server."""
+    value = value.strip()
+    if not value:
+        return value
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number from 0 to 65535
+    except ValueError:
+        parts = None
+    if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query
+            or parts.fragment or "@" in parts.netloc or any(c.isspace() for c in value)):
+        raise ValueError("expected the address of a Bot API server, http(s)://host[:port][/path], "
+                         "e.g. http://127.0.0.1:8081/bot")
+    return value.rstrip("/")
+
+
+def check_telegram_secret(value: SecretStr | None) -> SecretStr | None:
+    """Telegram refuses any other secret_token at setWebhook: say so at start-up, naming the variable."""
+    if value is not None and not TELEGRAM_SECRET_PATTERN.fullmatch(value.get_secret_value()):
+        raise ValueError(f"{WEBHOOK_SECRET_ENV} must be 1 to 256 characters, each one of A-Z, a-z, 0-9, _ and -")
+    return value
+
+
 class TelegramConfig(_Section):
     username: str = Field(default="CongDoanBaoCaoBot", pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
     base_url: str = ""  # a self-hosted Bot API server, e.g. http://127.0.0.1:8081/bot
@@ -65,6 +95,9 @@ class TelegramConfig(_Section):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     token: SecretStr | None = None  # from TELEGRAM_BOT_TOKEN only
     webhook_secret: SecretStr | None = None  # from TELEGRAM_WEBHOOK_SECRET only
+
+    _base_url = field_validator("base_url")(check_api_url)
+    _secret = field_validator("webhook_secret")(check_telegram_secret)
 
     @model_validator(mode="after")
     def _webhook(self) -> TelegramConfig:
@@ -84,8 +117,14 @@ class ZaloConfig(_Section):
     public_base_url: str = ""  # https://... reaching this server: summary files are links under it
     messages_per_second: float = Field(default=5.0, gt=0, le=30)  # Zalo publishes no rate: stay gentle
     link_lifetime_hours: int = Field(default=24, ge=1, le=24 * 14)
+    api_base_url: str = ZALO_API_BASE  # a test server, a proxy or a mirror of the Zalo Bot API
     token: SecretStr | None = None  # from ZALO_BOT_TOKEN only
     webhook_secret: SecretStr | None = None  # from ZALO_WEBHOOK_SECRET only
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _api_base(cls, value: str) -> str:
+        return check_api_url(value) or ZALO_API_BASE
 
     @model_validator(mode="after")
     def _check(self) -> ZaloConfig:
@@ -166,6 +205,16 @@ class Config(_Section):
     uploads: UploadsConfig = UploadsConfig()
     invites: InvitesConfig = InvitesConfig()
     base_dir: Path = Path(".")  # the config file's folder; relative paths are taken from it
+
+    @model_validator(mode="after")
+    def _one_port_each(self) -> Config:
+        """Telegram's webhook server and Zalo's web endpoint are two servers: they cannot share a port."""
+        tg, zalo = self.telegram, self.zalo
+        zalo_serves = zalo.enabled and (zalo.mode == "webhook" or bool(zalo.public_base_url))
+        if tg.mode == "webhook" and zalo_serves and tg.webhook_port == zalo.port and \
+                (tg.webhook_listen == zalo.listen or "0.0.0.0" in (tg.webhook_listen, zalo.listen)):  # noqa: S104
+            raise ValueError(f"[telegram] webhook_port and [zalo] port are both {zalo.port}: give each its own port")
+        return self
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.base_dir / path)

@@ -23,8 +23,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.app import build_conversation, prepare
 from bot.channels import OutboundChannel
 from bot.clock import Clock
-from bot.config import Config
+from bot.config import TOKEN_ENV, ZALO_TOKEN_ENV, Config
 from bot.conversation import Conversation
+from bot.i18n import Translator
 from scheduler.sender import OutboxSender, SendStats
 from scheduler.service import PlanResult, ReminderPlanner
 from storage.db import Database
@@ -32,6 +33,43 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60
 SEND_SECONDS_PER_TICK = 50
+
+
+class ChannelStartError(Exception):
+    """A channel could not start: its Bot API could not be reached, refused the token, or the webhook
+    server could not listen. Carries what the command line says (in the user's language), never a token."""
+
+    def __init__(self, channel: str, problem: str, address: str, reason: str = "") -> None:
+        super().__init__(f"{channel}: {problem} at {address}: {reason}".rstrip(": "))
+        self.channel, self.problem, self.address, self.reason = channel, problem, address, reason
+
+    def explain(self, t: Translator) -> str:
+        """What failed, in the user's language: which channel, which address, what to check."""
+        if self.problem == TOKEN_REFUSED:
+            variable = TOKEN_ENV if self.channel == "Telegram" else ZALO_TOKEN_ENV
+            return t("The {channel} Bot API at {address} refused the bot token: check {variable}. "
+                     "Nothing was started.", channel=self.channel, address=self.address, variable=variable)
+        if self.problem == CANNOT_LISTEN:
+            return t("Cannot listen for {channel} on {address} ({reason}): is the port taken, or is the address "
+                     "not this machine's? Nothing was started.", channel=self.channel, address=self.address,
+                     reason=self.reason)
+        return t("Cannot reach the {channel} Bot API at {address} ({reason}). Check the network connection and "
+                 "the address in the configuration, then start again. Nothing was started.",
+                 channel=self.channel, address=self.address, reason=self.reason)
+
+
+UNREACHABLE, TOKEN_REFUSED, CANNOT_LISTEN = "unreachable", "token refused", "cannot listen"
+TELEGRAM_PUBLIC_API = "https://api.telegram.org"
+
+
+def _reason(exc: BaseException, *secrets: str) -> str:
+    """A short, token-free account of a failure: the error's class and first line."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "<token>")
+    name = type(exc).__name__
+    return f"{name}: {text}"[:200] if text else name
 
 
 @dataclass
@@ -61,29 +99,64 @@ async def open_running(config: Config, clock: Clock) -> Running:
 
 async def start_channels(config: Config, running: Running, *, updates: bool = True) -> None:
     """Start Telegram (when a token is set) and Zalo (when enabled); `updates=False` only opens the
-    outbound side, for sending once from the command line."""
+    outbound side, for sending once from the command line. A channel that cannot start raises
+    ChannelStartError (the command line explains it); what was opened is closed by `close`."""
     if config.telegram.token is not None:
-        from handlers.telegram import TelegramDeps, TelegramOutbound, build_application, start_updates
-
-        application = build_application(config, TelegramDeps(running.conversation, config))
-        await application.initialize()
-        running.closers.append(application.shutdown)
-        if updates:
-            await application.post_init(application)  # the command menu
-            await application.start()
-            running.closers.append(application.stop)
-            await start_updates(application, config)
-            assert application.updater is not None
-            running.closers.append(application.updater.stop)
-        running.channels["telegram"] = TelegramOutbound(application.bot)
+        await _start_telegram(config, running, updates=updates)
     if config.zalo.enabled:
-        from handlers.zalo.server import ZaloService, ZaloSettings
+        await _start_zalo(config, running, updates=updates)
 
-        service = ZaloService(ZaloSettings.from_config(config.zalo), running.conversation, config)
-        if updates:
+
+async def _start_telegram(config: Config, running: Running, *, updates: bool) -> None:
+    from telegram.error import InvalidToken, TelegramError
+
+    from handlers.telegram import TelegramDeps, TelegramOutbound, build_application, start_updates
+
+    cfg = config.telegram
+    assert cfg.token is not None
+    token = cfg.token.get_secret_value()
+    address = cfg.base_url or TELEGRAM_PUBLIC_API
+    application = build_application(config, TelegramDeps(running.conversation, config))
+    try:
+        await application.initialize()  # getMe: the first call to the Bot API
+    except TelegramError as exc:
+        await application.bot.shutdown()  # the HTTP clients opened before getMe failed
+        if isinstance(exc, InvalidToken):  # its text quotes the token: not repeated
+            raise ChannelStartError("Telegram", TOKEN_REFUSED, address) from None
+        raise ChannelStartError("Telegram", UNREACHABLE, address, _reason(exc, token)) from None
+    running.closers.append(application.shutdown)
+    if updates:
+        await application.start()
+        running.closers.append(application.stop)
+        try:
+            await application.post_init(application)  # the command menu
+            running.closers.append(await start_updates(application, config))
+        except OSError as exc:  # the webhook server's port is taken or the address is not this machine's
+            listen = f"{cfg.webhook_listen}:{cfg.webhook_port}"
+            raise ChannelStartError("Telegram", CANNOT_LISTEN, listen, _reason(exc, token)) from None
+        except TelegramError as exc:
+            raise ChannelStartError("Telegram", UNREACHABLE, address, _reason(exc, token)) from None
+    running.channels["telegram"] = TelegramOutbound(application.bot)
+
+
+async def _start_zalo(config: Config, running: Running, *, updates: bool) -> None:
+    from handlers.zalo.client import ZaloError, ZaloUnauthorizedError
+    from handlers.zalo.server import ZaloService, ZaloSettings
+
+    settings = ZaloSettings.from_config(config.zalo)
+    service = ZaloService(settings, running.conversation, config)
+    running.closers.append(service.stop)  # safe before start: it closes what was opened
+    if updates:
+        try:
             await service.start()
-        running.closers.append(service.stop)
-        running.channels["zalo"] = service.outbound()
+        except ZaloUnauthorizedError:
+            raise ChannelStartError("Zalo", TOKEN_REFUSED, settings.api_base) from None
+        except ZaloError as exc:
+            raise ChannelStartError("Zalo", UNREACHABLE, settings.api_base, _reason(exc, settings.token)) from None
+        except OSError as exc:
+            raise ChannelStartError("Zalo", CANNOT_LISTEN, f"{settings.listen}:{settings.port}",
+                                    _reason(exc, settings.token)) from None
+    running.channels["zalo"] = service.outbound()
 
 
 async def close(running: Running) -> None:

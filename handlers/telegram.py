@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
+import os
 import warnings
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -44,6 +46,10 @@ from bot.text_split import split_text
 from storage import people as people_store
 
 log = logging.getLogger(__name__)
+
+# PTB 22 warns at every RetryAfter it builds (durations become timedelta in PTB 23) unless the program opts
+# in; this code reads both forms. Read by PTB at each use, so setting it here, before any request, is enough.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 MAX_MESSAGE = 4096
 MAX_CALLBACK_BYTES = 64
@@ -325,7 +331,43 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             await people_store.mark_blocked(deps.conversation.db, sender.channel, sender.external_id,
                                             deps.conversation.clock.now())
         return
+    handled = handled_condition(context.error)
+    if handled is not None:  # Telegram or the network said no; nothing in our code is wrong: one line
+        log.warning("answering an update failed: %s", handled)
+        return
     log.error("error while handling an update", exc_info=context.error)
+
+
+def handled_condition(error: BaseException | None) -> str | None:
+    """One line for a condition the bot expects and handles (flood control, a network fault), or None
+    for the unexpected, which is logged with its traceback."""
+    if isinstance(error, RetryAfter):
+        wait = error.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        return f"Telegram flood control (429), retry after {seconds:g} s"
+    if isinstance(error, (TimedOut, NetworkError)) and not isinstance(error, BadRequest):
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+class _HandledRateLimit(logging.Filter):
+    """AIORateLimiter logs every 429 it passes on as an ERROR with a traceback, though its caller handles
+    it (the outbox sender waits, on_error logs one line): drop that record, keep everything else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], RetryAfter))
+
+
+logging.getLogger("telegram.ext.AIORateLimiter").addFilter(_HandledRateLimit())
+
+
+def _polling_error(error: Exception) -> None:
+    """PTB retries a failed getUpdates by itself; its default callback logs a traceback each time."""
+    handled = handled_condition(error)
+    if handled is not None:
+        log.warning("getUpdates failed (%s); python-telegram-bot tries again", handled)
+    else:
+        log.error("getUpdates failed", exc_info=error)
 
 
 # --- the clock's messages ------------------------------------------------------------------------
@@ -400,17 +442,16 @@ def build_application(
     return application
 
 
-async def start_updates(application: Application, config: Config) -> None:
-    """Long polling by default; a webhook (its secret checked by python-telegram-bot) when configured."""
+async def start_updates(application: Application, config: Config) -> Callable[[], Awaitable[None]]:
+    """Long polling by default; a webhook on our own server (handlers/telegram_webhook.py, its secret
+    compared in constant time) when configured. Returns what stops the updates."""
     cfg = config.telegram
-    assert application.updater is not None
     if cfg.mode == "webhook":
-        assert cfg.webhook_secret is not None
-        path = "telegram"
-        url = cfg.webhook_url if cfg.webhook_url.rstrip("/").endswith(path) else f"{cfg.webhook_url.rstrip('/')}/{path}"
-        await application.updater.start_webhook(
-            listen=cfg.webhook_listen, port=cfg.webhook_port, url_path=path, webhook_url=url,
-            secret_token=cfg.webhook_secret.get_secret_value(), allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        from handlers.telegram_webhook import TelegramWebhook
+
+        webhook = TelegramWebhook(application, cfg)
+        await webhook.start()
+        return webhook.stop
+    assert application.updater is not None
+    await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, error_callback=_polling_error)
+    return application.updater.stop

@@ -153,6 +153,8 @@ class OutboxSender:
         try:
             await channel.send(chat_id, Reply.from_json(row.payload))
         except RetryAfterError as exc:
+            log.warning("%s asked to slow down (429): the wave pauses %.0f s and the message is sent later",
+                        row.channel, exc.seconds)
             await outbox.retry_later(self.db, row.id, now + timedelta(seconds=exc.seconds), str(exc),
                                      count_attempt=False)
             stats.retried += 1

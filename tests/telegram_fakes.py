@@ -140,7 +140,8 @@ class RecordingRequest(BaseRequest):
     `forbidden_chats`: chats that have blocked the bot; sending there gets Telegram's 403.
     """
 
-    ANSWERS_TRUE = frozenset({"editMessageReplyMarkup", "answerCallbackQuery", "setMyCommands", "deleteWebhook"})
+    ANSWERS_TRUE = frozenset({"editMessageReplyMarkup", "answerCallbackQuery", "setMyCommands", "deleteWebhook",
+                              "setWebhook"})
 
     def __init__(self, token: str = FAKE_TOKEN, *, file_bytes: bytes = JPEG_BYTES, document_bytes: bytes = PDF_BYTES,
                  forbidden_chats: frozenset[int] = frozenset()) -> None:

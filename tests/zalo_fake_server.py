@@ -67,7 +67,7 @@ class FakeZaloServer:
         self.calls: list[Call] = []
         self.rejected: list[str] = []  # calls answered with an error the bot caused (400, 401)
         self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self.failures: dict[str, deque[tuple[int, str, dict[str, str]]]] = {}
+        self.failures: dict[str, deque[tuple[int, str, dict[str, str], dict[str, Any]]]] = {}
         self.blocked_chats: set[str] = set()
         self.photos: dict[str, tuple[bytes, str, bool]] = {}
         self.photo_requests: list[str] = []
@@ -107,12 +107,13 @@ class FakeZaloServer:
         self.updates.put_nowait(update)
 
     def fail_next(self, method: str, code: int, times: int = 1, description: str | None = None,
-                  headers: dict[str, str] | None = None) -> None:
+                  headers: dict[str, str] | None = None, body: dict[str, Any] | None = None) -> None:
+        """`body`: more keys in the error's JSON, e.g. {"parameters": {"retry_after": 5}}."""
         text = description or {429: "Quota exceeded", 403: "Forbidden", 500: "Internal server error",
                                502: "Bad gateway", 503: "Service unavailable"}.get(code, "Error")
         queue = self.failures.setdefault(method, deque())
         for _ in range(times):
-            queue.append((code, text, headers or {}))
+            queue.append((code, text, headers or {}, body or {}))
 
     def add_photo(self, name: str, content: bytes = JPEG_BYTES, content_type: str = "image/jpeg", *,
                   declare_length: bool = True) -> str:
@@ -164,8 +165,8 @@ class FakeZaloServer:
             return self._error(method, params, 401, "Unauthorized")
         queued = self.failures.get(method)
         if queued:
-            code, text, headers = queued.popleft()
-            return self._error(method, params, code, text, headers=headers, bot_fault=False)
+            code, text, headers, extra = queued.popleft()
+            return self._error(method, params, code, text, headers=headers, bot_fault=False, extra=extra)
         handler = getattr(self, f"_m_{METHODS[method]}", None) if method in METHODS else None
         if handler is None:
             return self._error(method, params, 404, f"Not found: unknown method {method}")
@@ -176,12 +177,12 @@ class FakeZaloServer:
         return web.json_response({"ok": True, "result": result})
 
     def _error(self, method: str, params: dict[str, Any], code: int, description: str, *,
-               headers: dict[str, str] | None = None, bot_fault: bool = True, status: int | None = None
-               ) -> web.Response:
+               headers: dict[str, str] | None = None, bot_fault: bool = True, status: int | None = None,
+               extra: dict[str, Any] | None = None) -> web.Response:
         self.calls.append(Call(method, params, status or code))
         if bot_fault and code in (400, 401, 404):
             self.rejected.append(f"{method}: {description}")
-        return web.json_response({"ok": False, "error_code": code, "description": description},
+        return web.json_response({"ok": False, "error_code": code, "description": description, **(extra or {})},
                                  status=status or code, headers=headers)
 
     def _sent(self, method: str, params: dict[str, Any]) -> web.Response:

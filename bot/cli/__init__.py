@@ -71,11 +71,14 @@ def run_cmd(
     if not cfg.has_channel:
         shell_cmd(unit=unit, at=at)
         return
-    from handlers.serve import serve
+    from handlers.serve import ChannelStartError, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines would print the token
-    run(serve(cfg, state.clock))
+    try:
+        run(serve(cfg, state.clock))
+    except ChannelStartError as exc:
+        fail(exc.explain(translator(cfg)))
 
 
 @app.command("shell")

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot import uploads
-from bot.channels import BlockedError, RetryAfterError, SendError
+from bot.channels import BlockedError, RetryAfterError, SendError, TransientError
 from bot.clock import Clock
 from bot.config import Config
 from bot.conversation import Conversation, Response, Sender
@@ -284,6 +284,8 @@ class ZaloAdapter:
         except BlockedError:
             await people_store.mark_blocked(self.conversation.db, Channel.ZALO, sender.external_id,
                                             self.conversation.clock.now())
+        except (RetryAfterError, TransientError) as exc:  # flood control, a network fault: expected, one line
+            log.warning("a reply on Zalo could not be sent: %s", exc)
         except SendError as exc:
             log.error("a reply on Zalo could not be sent: %s", exc)
 

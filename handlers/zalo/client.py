@@ -22,11 +22,11 @@ from typing import Any
 import httpx
 
 from bot.channels import BlockedError, RetryAfterError, SendError, TransientError
-from bot.config import ZALO_SECRET_MAX, ZALO_SECRET_MIN
+from bot.config import ZALO_API_BASE, ZALO_SECRET_MAX, ZALO_SECRET_MIN
 
 log = logging.getLogger(__name__)
 
-API_BASE = "https://bot-api.zaloplatforms.com"
+API_BASE = ZALO_API_BASE  # [zalo] api_base_url changes it
 MAX_TEXT = 2000  # sendMessage: 1 to 2000 characters
 SECRET_MIN, SECRET_MAX = ZALO_SECRET_MIN, ZALO_SECRET_MAX  # setWebhook's secret_token
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -224,7 +224,11 @@ class ZaloClient:
             code = _int(body.get("error_code")) or (response.status_code if response.status_code >= 400 else None)
             description = str(body.get("description") or response.reason_phrase or "error")[:300]
             if code in RETRY_STATUSES or (code is not None and code >= 500):
-                delay = self._delay(attempt, response.headers.get("Retry-After"))
+                asked = _retry_after(response, body)
+                delay = self._delay(attempt, asked)
+                if code == 429 and asked is not None and asked > self.max_backoff:
+                    # A long wait is not sat out inside one call: the caller (outbox, poller) waits it.
+                    raise ZaloQuotaExceededError(method, code, description, asked)
                 if attempt < self.max_retries:
                     log.info("Zalo %s answered %s; retrying in %.2f s", method, code, delay)
                     await self.sleep(delay)
@@ -235,12 +239,9 @@ class ZaloClient:
                 raise ZaloServerError(method, code, description)
             raise _BY_CODE.get(code or 0, ZaloError)(method, code, description)
 
-    def _delay(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after:
-            try:
-                return min(max(float(retry_after), 0.0), self.max_backoff)
-            except ValueError:
-                pass
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_backoff)
         return min(self.backoff * 2 ** attempt, self.max_backoff)
 
     # --- the methods ----------------------------------------------------------------------------
@@ -315,6 +316,21 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _retry_after(response: httpx.Response, body: dict[str, Any]) -> float | None:
+    """How long the server asks us to wait: the Retry-After header, else `retry_after` in the body (at the
+    top or under `parameters`, as the Bot APIs put it); None when it says nothing usable."""
+    parameters = body.get("parameters")
+    for raw in (response.headers.get("Retry-After"), body.get("retry_after"),
+                parameters.get("retry_after") if isinstance(parameters, dict) else None):
+        try:
+            seconds = float(raw)
+        except (TypeError, ValueError):
+            continue
+        if 0 <= seconds < 86_400:  # NaN, negative or absurd values are not a wait
+            return seconds
+    return None
 
 
 def _int(value: Any) -> int | None:

@@ -1,5 +1,5 @@
 """The Zalo channel's web side and its loop: the webhook endpoint, the signed-file endpoint, and the
-long-polling alternative, on aiohttp.
+long-polling alternative, on aiohttp. The API's address is [zalo] api_base_url (the public server by default).
 
 Webhook: every request must carry X-Bot-Api-Secret-Token equal to the secret given to setWebhook;
 a wrong or missing one gets 403 before the body is read, and nothing is processed. A good request
@@ -28,7 +28,7 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 
 from bot.channels import RetryAfterError, SendError
-from bot.config import Config, ZaloConfig, check_zalo_channel
+from bot.config import ZALO_TOKEN_ENV, Config, ZaloConfig, check_api_url, check_zalo_channel
 from bot.conversation import Conversation
 from bot.i18n import N_, Translator, translator
 from handlers.zalo.adapter import FILES_PATH, FileLinks, ZaloAdapter, ZaloOutbound, parse_update
@@ -67,6 +67,8 @@ class ZaloSettings:
 
     def __post_init__(self) -> None:
         check_zalo_channel(token=self.token, mode=self.mode, webhook_url=self.webhook_url, secret=self.secret)
+        if not check_api_url(self.api_base):
+            raise ValueError("api_base: the Zalo Bot API's address is empty")
 
     @classmethod
     def from_config(cls, zalo: ZaloConfig, **overrides: Any) -> ZaloSettings:
@@ -81,6 +83,7 @@ class ZaloSettings:
             "public_base_url": zalo.public_base_url,
             "messages_per_second": zalo.messages_per_second,
             "link_lifetime": timedelta(hours=zalo.link_lifetime_hours),
+            "api_base": zalo.api_base_url,
         }
         return cls(**(fields | overrides))
 
@@ -188,16 +191,26 @@ async def _file(request: web.Request) -> web.StreamResponse:
 
 
 class Poller:
-    """getUpdates in a loop: one update per call, each through the dispatcher."""
+    """getUpdates in a loop: one update per call, each through the dispatcher.
+
+    Nothing stops the loop but `stop`: a refused token (401) is an alert in the log, repeated at each
+    try, with a pause that grows to `max_refused_pause` (the token may be fixed or restored on Zalo's
+    side); flood control waits as long as Zalo asks; other faults back off up to `max_pause`."""
 
     def __init__(self, client: ZaloClient, dispatcher: Dispatcher, *, timeout: int = 30,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, max_pause: float = 60.0) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, max_pause: float = 60.0,
+                 refused_pause: float = 30.0, max_refused_pause: float = 900.0) -> None:
         self.client, self.dispatcher, self.timeout = client, dispatcher, timeout
         self.sleep, self.max_pause = sleep, max_pause
+        self.refused_pause, self.max_refused_pause = refused_pause, max_refused_pause
+        self.token_refused = False  # while true, no Zalo message reaches the bot
 
     async def poll_once(self) -> bool:
         """Ask once; True when an update came (and was handed to the dispatcher)."""
         update = await self.client.get_updates(self.timeout)
+        if self.token_refused:
+            self.token_refused = False
+            log.warning("Zalo accepts the bot token again: Zalo messages are received again")
         if update is None:
             return False
         self.dispatcher.submit(update)
@@ -205,16 +218,21 @@ class Poller:
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()
-        pause = 1.0
+        pause, refused_pause = 1.0, self.refused_pause
         while not stop.is_set():
             try:
                 await self.poll_once()
-                pause = 1.0
+                pause, refused_pause = 1.0, self.refused_pause
             except ZaloUnauthorizedError:
-                log.error("Zalo refused the bot token (401): polling stops")
-                raise
+                self.token_refused = True
+                log.error("ALERT: Zalo refused the bot token (401): no Zalo message reaches the bot until %s is "
+                          "fixed; trying again in %.0f s", ZALO_TOKEN_ENV, refused_pause)
+                await self.sleep(refused_pause)
+                refused_pause = min(refused_pause * 2, self.max_refused_pause)
             except RetryAfterError as exc:
-                await self.sleep(max(exc.seconds, 1.0))
+                wait = max(exc.seconds, 1.0)
+                log.warning("Zalo asked to slow down (429): getUpdates waits %.0f s", wait)
+                await self.sleep(wait)
             except SendError as exc:
                 log.warning("getUpdates failed (%s); trying again in %.0f s", exc, pause)
                 await self.sleep(pause)
