@@ -199,4 +199,4 @@ def test_a_stored_report_read_under_a_changed_campaign_is_shown_not_failed(repo:
 
     ctx = context(every_type(date_to_number), repo)
     lines = form.review_lines(ctx, filled(repo).answers)
-    assert "8. Ngày tổ chức hoạt động chính?\n    → 2024-07-15" in lines
+    assert "9. Ngày tổ chức hoạt động chính?\n    → 2024-07-15" in lines
