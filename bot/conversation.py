@@ -205,7 +205,7 @@ class Conversation:
                         attempt += 1  # another process wrote for this person first: recompute on its state
                         if time.monotonic() >= deadline:
                             break
-                        await asyncio.sleep(min(0.002 * 2 ** attempt, 0.2) * random.uniform(0.5, 1.5))  # noqa: S311 (jitter, not a secret)
+                        await asyncio.sleep(_backoff(attempt))
                     except draft_store.DuplicateUpdateError:
                         return Response([], 0, normalise_locale(sender.language_code), duplicate=True)
             log.warning("an update of %s:%s lost the race for its state %d times; the person is asked to resend",
@@ -1015,6 +1015,12 @@ def _numbered_to_action(event: TextInput, state: dict[str, Any]) -> TextInput | 
     if 1 <= number <= len(choices):
         return ActionInput(choices[number - 1])
     return event
+
+
+def _backoff(attempt: int) -> float:
+    """Seconds before working an update out again: doubling from 4 ms up to 0.2 s, jittered so that two
+    processes racing for one person do not meet again at once."""
+    return min(0.002 * 2 ** attempt, 0.2) * random.uniform(0.5, 1.5)  # noqa: S311 (jitter, not a secret)
 
 
 def _is_staff(views: list[people_store.MemberView]) -> bool:
