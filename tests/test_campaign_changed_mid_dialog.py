@@ -200,3 +200,21 @@ def test_a_stored_report_read_under_a_changed_campaign_is_shown_not_failed(repo:
     ctx = context(every_type(date_to_number), repo)
     lines = form.review_lines(ctx, filled(repo).answers)
     assert "9. Ngày tổ chức hoạt động chính?\n    → 2024-07-15" in lines
+
+
+def test_a_correction_opened_under_a_changed_campaign_asks_only_what_no_longer_fits(repo: Path) -> None:
+    def drop_choice_b(fields: dict[str, Any], _data: dict[str, Any]) -> None:
+        fields["rating"]["choices"] = [c for c in fields["rating"]["choices"] if c["value"] != "b"]
+
+    ctx = context(every_type(drop_choice_b), repo)
+    submitted = filled(repo).answers  # rating "b", as stored with the first revision
+    state, replies = form.start(ctx, FormState("every-type", "dot-1", 1, "enterprise_state", answers=dict(submitted),
+                                               revision_of=7))
+    assert "Biểu mẫu đã được sửa" in replies[0].text
+    assert state.current == "rating"
+    state, replies, _ = form.step(ctx, state, ActionInput("c:c"))
+    assert state.phase == "review"  # the questions skipped in the submission are not asked again
+    assert "Gửi bản sửa" in replies[-1].choices[0].label
+    state, _, outcome = form.step(ctx, state, ActionInput("submit"))
+    assert outcome.submit
+    assert state.answers["rating"] == "c"

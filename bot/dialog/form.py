@@ -287,14 +287,14 @@ def _choice_label(ctx: FormContext, f: FormField, value: str) -> str:
 def start(ctx: FormContext, state: FormState) -> tuple[FormState, list[Reply]]:
     """Begin (or, for a correction, open the review of) the form."""
     dropped = reconcile(ctx, state)  # a correction's answers were given under the campaign as it was then
-    if dropped:
-        return _advance(ctx, state, [changed_reply(ctx, dropped)])
     if state.revision_of is not None:
         # Questions left unanswered in the submission were skipped there: do not ask them again.
-        state.skipped = [f.name for f in relevant_fields(ctx, state.answers) if f.name not in state.answers]
-        state.phase = "review"
-        return state, [review_reply(ctx, state)]
-    return _advance(ctx, state, [])
+        state.skipped = [f.name for f in relevant_fields(ctx, state.answers)
+                         if f.name not in state.answers and f.name not in state.recheck]
+        if not dropped:
+            state.phase = "review"
+            return state, [review_reply(ctx, state)]
+    return _advance(ctx, state, [changed_reply(ctx, dropped)] if dropped else [])
 
 
 def resume(ctx: FormContext, state: FormState) -> list[Reply]:
