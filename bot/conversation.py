@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -31,6 +34,7 @@ from bot.dialog.model import ActionInput, Button, FileInput, Reply, TextInput
 from bot.domain import Channel, Role, Unit, UnitKind
 from bot.i18n import Translator, normalise_locale, translator
 from bot.invites import hash_code, looks_like_code, new_code
+from bot.keyed_locks import KeyedLocks
 from bot.parsing import ParseError
 from bot.plans import chat as plan_chat
 from bot.plans.text import PlanError
@@ -53,6 +57,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LINK_CODE_LIFETIME = timedelta(minutes=30)
+# An update that keeps losing the race for its person's state (another process writing for them) is worked
+# out again until it is applied, for at most this long; then the person is told to send it again.
+RETRY_BUDGET_SECONDS = 10.0
+KNOWN_IDENTITIES_MAX = 10_000  # identity -> person ids remembered for the per-person lock
+# Whether the channel of the update being handled has buttons: the form words its prompts for it. A context
+# variable rather than a parameter: every FormContext built during one update reads it, from many methods.
+_BUTTONS: ContextVar[bool] = ContextVar("buttons", default=True)
 # Plain words work as well as slash commands.
 COMMAND_WORDS = {
     "báo cáo": "baocao", "bao cao": "baocao", "baocao": "baocao", "nộp báo cáo": "baocao",
@@ -104,6 +115,11 @@ class Sender:
     username: str | None = None
     language_code: str | None = None
 
+    @property
+    def buttons(self) -> bool:
+        """Whether replies reach this person with buttons (else numbered choices and typed words)."""
+        return self.channel.has_buttons
+
 
 @dataclass(slots=True)
 class Response:
@@ -143,6 +159,9 @@ class Conversation:
         self.reminders = reminders
         self.files_dir = files_dir  # where summaries are written before they are sent
         self.campaigns_dir = campaigns_dir  # where a plan published in chat becomes a campaign file
+        self.retry_budget = RETRY_BUDGET_SECONDS
+        self._locks = KeyedLocks()
+        self._person_ids: dict[tuple[str, str], int] = {}
 
     def translator(self, locale: str) -> Translator:
         return translator(locale, self.locales_dir)
@@ -172,14 +191,45 @@ class Conversation:
         return update_key is not None and await draft_store.seen(self.db, sender.channel.value, update_key)
 
     async def handle(self, sender: Sender, event: Event, update_key: str | None = None) -> Response:
-        for _attempt in range(3):
-            try:
-                return await self._handle_once(sender, event, update_key)
-            except draft_store.StaleVersionError:
-                continue  # another update for this person won the race: recompute on its state
-            except draft_store.DuplicateUpdateError:
-                return Response([], 0, normalise_locale(sender.language_code), duplicate=True)
-        raise RuntimeError("dialog state kept changing under this update")
+        """One update, applied exactly once: one person's updates are worked out one at a time in this
+        process, and one that lost the race to another process is worked out again on the newer state."""
+        token = _BUTTONS.set(sender.buttons)
+        try:
+            async with self._locks.hold(await self._lock_key(sender)):
+                deadline = time.monotonic() + self.retry_budget
+                attempt = 0
+                while True:
+                    try:
+                        return await self._handle_once(sender, event, update_key)
+                    except draft_store.StaleVersionError:
+                        attempt += 1  # another process wrote for this person first: recompute on its state
+                        if time.monotonic() >= deadline:
+                            break
+                        await asyncio.sleep(_backoff(attempt))
+                    except draft_store.DuplicateUpdateError:
+                        return Response([], 0, normalise_locale(sender.language_code), duplicate=True)
+            log.warning("an update of %s:%s lost the race for its state %d times; the person is asked to resend",
+                        sender.channel.value, sender.external_id, attempt)
+            locale = await self.locale_of(sender)
+            t = self.translator(locale)  # not marked as handled: a re-delivery is worked out afresh
+            return Response([Reply(t("Too many messages arrived at the same moment and yours could not be taken. "
+                                     "Please send it again."))], 0, locale)
+        finally:
+            _BUTTONS.reset(token)
+
+    async def _lock_key(self, sender: Sender) -> tuple[str, ...] | tuple[str, int]:
+        """The person behind the identity (two linked channels share one lock), or the identity itself
+        before it belongs to anyone. Identities never move to another person, so the answer is remembered."""
+        identity = (sender.channel.value, sender.external_id)
+        person_id = self._person_ids.get(identity)
+        if person_id is None:
+            person = await people_store.person_by_identity(self.db, sender.channel, sender.external_id)
+            if person is None:
+                return ("identity", *identity)
+            if len(self._person_ids) >= KNOWN_IDENTITIES_MAX:
+                self._person_ids.clear()
+            self._person_ids[identity] = person_id = person.id
+        return ("person", person_id)
 
     async def _handle_once(self, sender: Sender, event: Event, update_key: str | None) -> Response:
         now = self.clock.now()
@@ -207,7 +257,7 @@ class Conversation:
                             0, locale)
         locale = person.locale
         t = self.translator(locale)
-        numbered = sender.channel is not Channel.TELEGRAM
+        numbered = not sender.buttons
         turn = await self._dispatch(person.id, locale, t, state, version, event, numbered, sender)
         new_version = await self._write(person.id, sender, turn, version, update_key, now, touch=context.touch)
         return Response(turn.replies, new_version, turn.locale or locale)
@@ -217,6 +267,10 @@ class Conversation:
         state = dict(turn.state)
         state.pop("_sha", None)
         state["offered"] = [a for r in turn.replies for a in r.actions]
+        # The choices a typed number picks: those of the last reply that had any, as shown numbered; none when
+        # the reply went out with buttons (a "1" typed on a linked text channel must not press one unseen).
+        numbered = next((r.choices for r in reversed(turn.replies) if r.choices), ())
+        state["numbers"] = [] if sender.buttons else [b.action for b in numbered]
         unit_id: int | None = None
         period_id: int | None = None
         step = steps_total = 0
@@ -256,6 +310,9 @@ class Conversation:
             word = " ".join(event.text.lower().split()).strip(".!?")
             if word in COMMAND_WORDS:  # a lone command word is never an answer worth keeping
                 event = Command(COMMAND_WORDS[word])
+            elif not word:  # spaces or line breaks only: say so, and show where the person is
+                return self._keep(state, [Reply(t("Your message was empty.")),
+                                          *await self._resume(person_id, t, state)])
         if isinstance(event, Press) and event.action.startswith(f"{OPEN_ACTION}:"):
             return await self._open_from_reminder(person_id, t, state, event.action)
         if isinstance(event, Press):
@@ -532,7 +589,7 @@ class Conversation:
 
     async def _open_form(self, person_id: int, t: Translator, unit: Unit, d: Deadline,
                          revision_of: int | None = None, answers: dict[str, Any] | None = None) -> _Turn:
-        ctx = FormContext(d.campaign, d.period, unit.kind, t, self.zone)
+        ctx = FormContext(d.campaign, d.period, unit.kind, t, self.zone, _BUTTONS.get())
         notes: list[Reply] = []
         if answers is None and unit.kind is UnitKind.UPPER:
             answers, from_units = await self._rollup_answers(ctx, d.period_id, unit)
@@ -589,7 +646,7 @@ class Conversation:
         if campaign is None:
             raise LookupError(fstate.campaign_id)
         period = campaign.period(fstate.period_key)
-        return FormContext(campaign, period, UnitKind(fstate.unit_kind), t, self.zone), fstate
+        return FormContext(campaign, period, UnitKind(fstate.unit_kind), t, self.zone, _BUTTONS.get()), fstate
 
     def _form_turn(self, ctx: FormContext, state: dict[str, Any], fstate: FormState, replies: list[Reply]) -> _Turn:
         new_state = dict(state)
@@ -658,7 +715,9 @@ class Conversation:
                 ctx, fstate = await self._form_context(t, state)
             except (LookupError, KeyError):
                 return [Reply(t("This report is no longer available; your draft was closed."))]
-            return form.resume(ctx, fstate)
+            replies = form.resume(ctx, fstate)
+            state["form"] = fstate.to_json()  # answers a changed campaign no longer holds stay dropped when kept
+            return replies
         if "menu" in state:
             return [Reply.from_json(state["menu"])]
         return [Reply(t("Type /baocao to report, /hannop to see deadlines, or /trogiup for help."))]
@@ -905,7 +964,7 @@ class Conversation:
                 campaign, period, closes_at = info
                 answers = await submission_store.latest_answers(self.db, row.id)
                 if self.clock.now() >= closes_at:
-                    ctx = FormContext(campaign, period, unit.kind, t, self.zone)
+                    ctx = FormContext(campaign, period, unit.kind, t, self.zone, _BUTTONS.get())
                     text = "\n".join([t("This period has closed; the report can no longer be corrected."), "",
                                       *form.review_lines(ctx, answers)])
                     return _Turn(dict(IDLE), [Reply(text, title=f"{campaign.title.get(t.locale)} — "
@@ -942,11 +1001,13 @@ def _as_command(text: str) -> Command:
 
 
 def _numbered_to_action(event: TextInput, state: dict[str, Any]) -> TextInput | ActionInput:
-    """On channels without buttons, "2" picks the second choice of the last reply and "0" goes back."""
+    """On channels without buttons, "2" picks the second numbered choice of the last reply and "0" goes back.
+    Only choices: moves such as send or done are typed words there, so a number never stands for one."""
     text = event.text.strip()
     offered = state.get("offered", [])
-    choices = [a for a in offered if a not in ("back", "skip")]
-    if not choices or not text.isdigit():
+    # "numbers" is saved with every step; a state saved before it was falls back to what was offered.
+    choices = state.get("numbers", [a for a in offered if a not in ("back", "skip")])
+    if not choices or not (text.isascii() and text.isdigit()):
         return event
     number = int(text)
     if number == 0 and "back" in offered:
@@ -954,6 +1015,12 @@ def _numbered_to_action(event: TextInput, state: dict[str, Any]) -> TextInput | 
     if 1 <= number <= len(choices):
         return ActionInput(choices[number - 1])
     return event
+
+
+def _backoff(attempt: int) -> float:
+    """Seconds before working an update out again: doubling from 4 ms up to 0.2 s, jittered so that two
+    processes racing for one person do not meet again at once."""
+    return min(0.002 * 2 ** attempt, 0.2) * random.uniform(0.5, 1.5)  # noqa: S311 (jitter, not a secret)
 
 
 def _is_staff(views: list[people_store.MemberView]) -> bool:

@@ -74,6 +74,11 @@ class Channel(enum.StrEnum):
     ZALO = "zalo"
     TERMINAL = "terminal"
 
+    @property
+    def has_buttons(self) -> bool:
+        """Whether replies can carry buttons; elsewhere choices are numbered and moves are typed words."""
+        return self is Channel.TELEGRAM
+
 
 @dataclass(frozen=True, slots=True)
 class Unit:

@@ -1,5 +1,10 @@
 """Replies as plain text for channels without buttons (terminal, Zalo): choices become numbered lines,
-"0" goes back, and moves such as skip are typed words."""
+"0" goes back, and moves such as skip are typed words.
+
+The one rule there: a number only ever picks an item of a list shown (a choice, a menu entry, an answer of
+the review). A move (send, change, done, keep a value read back, back, skip) is a word the prompt names; the
+form words those prompts itself when the channel has no buttons (FormContext.buttons), so a number typed
+where a number is also an answer (the review, an amount) is never taken for a move."""
 
 from __future__ import annotations
 

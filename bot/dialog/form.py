@@ -13,6 +13,7 @@ text, select_one, text, date as ISO), bool (yes/no), list[str] (select_multiple)
 from __future__ import annotations
 
 import datetime as dt
+import re
 import weakref
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -52,6 +53,7 @@ class FormState:
     pending: Any = None  # a value waiting for "đúng không?"
     before_cancel: str = "ask"
     revision_of: int | None = None  # correcting this submission id
+    recheck: list[str] = field(default_factory=list)  # answers to ask again before the report can be sent
 
     def to_json(self) -> dict[str, Any]:
         # By hand rather than dataclasses.asdict: this runs on every step, and asdict deep-copies.
@@ -61,7 +63,7 @@ class FormState:
             "campaign_id": self.campaign_id, "period_key": self.period_key, "unit_id": self.unit_id,
             "unit_kind": self.unit_kind, "answers": answers, "skipped": list(self.skipped),
             "stack": list(self.stack), "current": self.current, "phase": self.phase, "pending": pending,
-            "before_cancel": self.before_cancel, "revision_of": self.revision_of,
+            "before_cancel": self.before_cancel, "revision_of": self.revision_of, "recheck": list(self.recheck),
         }
 
     @classmethod
@@ -126,6 +128,7 @@ class FormContext:
     unit_kind: UnitKind
     t: Translator
     zone: ZoneInfo
+    buttons: bool = True  # the channel shows buttons; without, moves are typed words and choices numbered
 
     @cached_property
     def layout(self) -> FormLayout:
@@ -189,6 +192,88 @@ def display_value(ctx: FormContext, f: FormField, value: Any) -> str:
             return str(value)
 
 
+def fits(f: FormField, value: Any) -> bool:
+    """Whether a kept answer is a value the question, as defined now, could have been given: its type, its
+    choices, its size. A campaign file changed under an open draft can leave answers that are not."""
+    choices = {c.value for c in f.choices}
+    match f.type:
+        case FieldType.INTEGER | FieldType.MONEY:
+            return type(value) is int
+        case FieldType.DECIMAL | FieldType.PERCENT:
+            return isinstance(value, str | int) and not isinstance(value, bool) and _finite(value)
+        case FieldType.YES_NO:
+            return isinstance(value, bool)
+        case FieldType.SELECT_ONE:
+            return isinstance(value, str) and value in choices
+        case FieldType.SELECT_MULTIPLE:
+            return (isinstance(value, list) and all(isinstance(v, str) and v in choices for v in value)
+                    and len(set(value)) == len(value))
+        case FieldType.DATE:
+            return isinstance(value, str) and _iso_date(value)
+        case FieldType.TEXT | FieldType.LONG_TEXT:
+            limit = SHORT_TEXT_MAX if f.type is FieldType.TEXT else LONG_TEXT_MAX
+            return isinstance(value, str) and value.strip() != "" and len(value) <= limit
+        case FieldType.PHOTO | FieldType.DOCUMENT:
+            return (isinstance(value, list) and 0 < len(value) <= f.max_files
+                    and all(type(v) is int for v in value))
+    return False
+
+
+def _finite(value: str | int) -> bool:
+    try:
+        return Decimal(str(value)).is_finite()
+    except ArithmeticError:
+        return False
+
+
+def _iso_date(value: str) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def reconcile(ctx: FormContext, state: FormState) -> list[FormField]:
+    """Bring a draft in line with the campaign as defined now. Answers to questions it no longer asks are
+    dropped; answers its questions can no longer hold (a type or a choice changed) are dropped and the
+    questions are asked again; the fields of the latter are returned, to tell the person."""
+    layout = ctx.layout
+    dropped = []
+    for name in list(state.answers):
+        if name not in layout.names:
+            del state.answers[name]
+        elif not fits(layout.by_name[name], state.answers[name]):
+            del state.answers[name]
+            dropped.append(layout.by_name[name])
+            if name not in state.recheck:
+                state.recheck.append(name)
+    state.skipped = [n for n in state.skipped if n in layout.names]
+    state.stack = [n for n in state.stack if n in layout.names]
+    state.recheck = [n for n in state.recheck if n in layout.names]
+    if state.current is not None and state.current not in layout.names:
+        state.current, state.pending, state.phase = None, None, "ask"  # its question is gone: on to the next
+    if state.pending is not None and state.current is not None and not _pending_fits(ctx.field(state.current),
+                                                                                       state.pending):
+        state.pending = None
+        if state.phase == "confirm_value":
+            state.phase = "ask"
+    return dropped
+
+
+def _pending_fits(f: FormField, pending: Any) -> bool:
+    if f.type is FieldType.SELECT_MULTIPLE:
+        return fits(f, pending) or pending == []
+    return fits(f, pending)
+
+
+def changed_reply(ctx: FormContext, dropped: list[FormField]) -> Reply:
+    t = ctx.t
+    lines = [t("The form was changed after you answered. These questions are asked again:")]
+    lines += [f"• {f.label.get(t.locale)}" for f in dropped]
+    return Reply("\n".join(lines))
+
+
 def _choice_label(ctx: FormContext, f: FormField, value: str) -> str:
     for c in f.choices:
         if c.value == value:
@@ -201,16 +286,22 @@ def _choice_label(ctx: FormContext, f: FormField, value: str) -> str:
 
 def start(ctx: FormContext, state: FormState) -> tuple[FormState, list[Reply]]:
     """Begin (or, for a correction, open the review of) the form."""
+    dropped = reconcile(ctx, state)  # a correction's answers were given under the campaign as it was then
     if state.revision_of is not None:
         # Questions left unanswered in the submission were skipped there: do not ask them again.
-        state.skipped = [f.name for f in relevant_fields(ctx, state.answers) if f.name not in state.answers]
-        state.phase = "review"
-        return state, [review_reply(ctx, state)]
-    return _advance(ctx, state, [])
+        state.skipped = [f.name for f in relevant_fields(ctx, state.answers)
+                         if f.name not in state.answers and f.name not in state.recheck]
+        if not dropped:
+            state.phase = "review"
+            return state, [review_reply(ctx, state)]
+    return _advance(ctx, state, [changed_reply(ctx, dropped)] if dropped else [])
 
 
 def resume(ctx: FormContext, state: FormState) -> list[Reply]:
     """The reply that puts the person back where they were (after days away or a restart)."""
+    dropped = reconcile(ctx, state)
+    if dropped:
+        return _advance(ctx, state, [changed_reply(ctx, dropped)])[1]
     if state.phase == "review":
         return [review_reply(ctx, state)]
     if state.phase == "pick_edit":
@@ -233,6 +324,11 @@ def request_cancel(ctx: FormContext, state: FormState) -> tuple[FormState, list[
 
 def step(ctx: FormContext, state: FormState, inp: Input) -> tuple[FormState, list[Reply], Outcome]:
     outcome = Outcome()
+    dropped = reconcile(ctx, state)
+    if dropped:  # the input was meant for the form as it was: say what changed and ask again, in order
+        state.phase, state.pending = "ask", None
+        state, replies = _advance(ctx, state, [changed_reply(ctx, dropped)])
+        return state, replies, outcome
     match state.phase:
         case "confirm_cancel":
             replies = _on_confirm_cancel(ctx, state, inp, outcome)
@@ -273,7 +369,7 @@ def progress(ctx: FormContext, state: FormState) -> tuple[int, int]:
 
 def _next_field(ctx: FormContext, state: FormState) -> FormField | None:
     for f in relevant_fields(ctx, state.answers):
-        if f.name not in state.answers and f.name not in state.skipped:
+        if f.name in state.recheck or (f.name not in state.answers and f.name not in state.skipped):
             return f
     return None
 
@@ -286,6 +382,7 @@ def _prune(ctx: FormContext, state: FormState) -> None:
             del state.answers[name]
     state.skipped = [n for n in state.skipped if n in keep]
     state.stack = [n for n in state.stack if n in keep]
+    state.recheck = [n for n in state.recheck if n in keep]
 
 
 def _advance(ctx: FormContext, state: FormState, replies: list[Reply]) -> tuple[FormState, list[Reply]]:
@@ -306,6 +403,8 @@ def _accept(ctx: FormContext, state: FormState, f: FormField, value: Any) -> lis
     if f.name in state.skipped:
         state.skipped.remove(f.name)
     state.answers[f.name] = value
+    if f.name in state.recheck:
+        state.recheck.remove(f.name)
     if f.name in state.stack:
         state.stack.remove(f.name)
     state.stack.append(f.name)
@@ -325,6 +424,8 @@ def _on_answer(ctx: FormContext, state: FormState, inp: Input) -> list[Reply]:
         if f.required:
             return [Reply(t("This question cannot be skipped."), nav=()), question_reply(ctx, state, f)]
         state.answers.pop(f.name, None)
+        if f.name in state.recheck:
+            state.recheck.remove(f.name)
         if f.name not in state.skipped:
             state.skipped.append(f.name)
         if f.name in state.stack:
@@ -499,6 +600,9 @@ def _on_attachment(ctx: FormContext, state: FormState, f: FormField, inp: Input)
         state.pending = files
         if len(files) >= f.max_files:
             return _accept(ctx, state, f, files)
+        if not ctx.buttons:
+            return [Reply(t('Received {n} of at most {max}. Send more, or type "done".', n=len(files),
+                            max=f.max_files))]
         return [
             Reply(
                 t("Received {n} of at most {max}. Send more, or choose Done.", n=len(files), max=f.max_files),
@@ -558,14 +662,18 @@ def _on_confirm_cancel(ctx: FormContext, state: FormState, inp: Input, outcome: 
 
 
 def missing_or_invalid(ctx: FormContext, state: FormState) -> list[tuple[int, FormField, str]]:
-    """Problems that stop a submission: a required answer missing, or a constraint now broken."""
+    """Problems that stop a submission, checked against the campaign as defined now: a required answer
+    missing, an answer of the wrong type or no longer among the choices, a constraint broken."""
     t = ctx.t
     problems = []
     for i, f in enumerate(relevant_fields(ctx, state.answers), start=1):
         value = state.answers.get(f.name)
-        if value is None:
-            if f.required:
+        if value is None or value == []:
+            if f.required or f.name in state.recheck:
                 problems.append((i, f, t("an answer is needed")))
+            continue
+        if f.name in state.recheck or not fits(f, value):
+            problems.append((i, f, t("the question was changed; please answer it again")))
             continue
         problem = constraint_problem(ctx, f, value, state.answers)
         if problem is not None:
@@ -573,13 +681,28 @@ def missing_or_invalid(ctx: FormContext, state: FormState) -> list[tuple[int, Fo
     return problems
 
 
+REVIEW_WORDS = {"gửi": SUBMIT, "gui": SUBMIT, "nộp": SUBMIT, "nop": SUBMIT, "submit": SUBMIT, "send": SUBMIT,
+                "gửi báo cáo": SUBMIT, "gui bao cao": SUBMIT, "gửi bản sửa": SUBMIT, "gui ban sua": SUBMIT,
+                "sửa": EDIT, "sua": EDIT, "edit": EDIT, "change": EDIT}
+# "sửa 10", "sửa câu 10", "edit 10", or the bare number: the answer with that number in the review.
+EDIT_NUMBER = re.compile(r"(?:(?:sửa|sua|edit|change)\s*(?:câu|cau|số|so|question|no\.?|#)?\s*)?([0-9]{1,4})")
+
+
+def _edit_number(inp: Input) -> int | None:
+    if not isinstance(inp, TextInput):
+        return None
+    match = EDIT_NUMBER.fullmatch(" ".join(inp.text.lower().split()).strip(".!"))
+    return int(match.group(1)) if match else None
+
+
 def _on_review(ctx: FormContext, state: FormState, inp: Input, outcome: Outcome) -> list[Reply]:
     t = ctx.t
     action = _action_of(inp)
     if isinstance(inp, TextInput) and action is None:
-        word = inp.text.strip().lower()
-        action = {"gửi": SUBMIT, "gui": SUBMIT, "nộp": SUBMIT, "nop": SUBMIT, "submit": SUBMIT, "send": SUBMIT,
-                  "sửa": EDIT, "sua": EDIT, "edit": EDIT}.get(word)
+        action = REVIEW_WORDS.get(" ".join(inp.text.lower().split()).strip(".!"))
+        number = _edit_number(inp)
+        if number is not None:  # the review numbers the answers: a number is one of them, never "send"
+            return _open_edit(ctx, state, number)
     if action == SUBMIT:
         problems = missing_or_invalid(ctx, state)
         if problems:
@@ -587,7 +710,11 @@ def _on_review(ctx: FormContext, state: FormState, inp: Input, outcome: Outcome)
             for i, f, msg in problems:
                 question = t("Question {i}", i=i)
                 lines.append(f"• {question} ({f.label.get(t.locale)}): {msg}")
-            return [Reply("\n".join(lines)), review_reply(ctx, state)]
+                if f.name not in state.recheck:  # asked again, one after the other, then the review
+                    state.recheck.append(f.name)
+                if f.name in state.skipped:
+                    state.skipped.remove(f.name)
+            return _advance(ctx, state, [Reply("\n".join(lines))])[1]
         outcome.submit = True
         return []
     if action == EDIT:
@@ -604,16 +731,25 @@ def _on_pick_edit(ctx: FormContext, state: FormState, inp: Input) -> list[Reply]
     fields = relevant_fields(ctx, state.answers)
     action = _action_of(inp)
     index: int | None = None
-    if action and action.startswith("e:") and action[2:].isdigit():
+    if action and action.startswith("e:") and action[2:].isascii() and action[2:].isdigit():
         index = int(action[2:])
-    elif isinstance(inp, TextInput) and inp.text.strip().isdigit():
-        index = int(inp.text.strip())
+    elif isinstance(inp, TextInput):
+        index = _edit_number(inp)
     if action == BACK:
         state.phase = "review"
         return [review_reply(ctx, state)]
     if index is None or not 1 <= index <= len(fields):
         return [Reply(t("Please type the number of the question to change, from 1 to {n}.", n=len(fields))),
                 pick_edit_reply(ctx, state)]
+    return _open_edit(ctx, state, index)
+
+
+def _open_edit(ctx: FormContext, state: FormState, index: int) -> list[Reply]:
+    """Question `index` of the review, asked again with its current answer."""
+    fields = relevant_fields(ctx, state.answers)
+    if not 1 <= index <= len(fields):
+        return [Reply(ctx.t("Please type the number of the question to change, from 1 to {n}.", n=len(fields))),
+                review_reply(ctx, state)]
     f = fields[index - 1]
     state.current = f.name
     state.phase = "ask"
@@ -645,6 +781,10 @@ def question_reply(ctx: FormContext, state: FormState, f: FormField, *, short: b
             columns = 2
         case FieldType.SELECT_ONE:
             choices = tuple(Button(c.label.get(t.locale), f"c:{c.value}") for c in f.choices)
+        case FieldType.SELECT_MULTIPLE if not ctx.buttons:
+            # No toggles to tick: the options are listed and their numbers typed at once ("1,3").
+            lines += [f"  {i}. {c.label.get(t.locale)}" for i, c in enumerate(f.choices, start=1)]
+            lines.append(t("Type the numbers of every answer that applies, separated by commas, for example 1,3."))
         case FieldType.SELECT_MULTIPLE:
             chosen = set(state.pending or state.answers.get(f.name) or [])
             marks = [("✅ " if c.value in chosen else "▫️ ") + c.label.get(t.locale) for c in f.choices]
@@ -653,10 +793,10 @@ def question_reply(ctx: FormContext, state: FormState, f: FormField, *, short: b
             lines.append(t("Choose every answer that applies, then Done; or type their numbers, e.g. 1,3."))
         case FieldType.PHOTO:
             lines.append(t("Send the photos here (at most {n}).", n=f.max_files))
-            choices = (Button(t("Done"), DONE),) if state.pending else ()
+            choices = _done_move(ctx, lines) if state.pending else ()
         case FieldType.DOCUMENT:
             lines.append(t("Send the file here: PDF, Word, Excel or a photo."))
-            choices = (Button(t("Done"), DONE),) if state.pending else ()
+            choices = _done_move(ctx, lines) if state.pending else ()
         case FieldType.MONEY:
             if not short:
                 lines.append(t("Type the amount in đồng, for example 2.000.000 or 2 triệu."))
@@ -674,6 +814,14 @@ def question_reply(ctx: FormContext, state: FormState, f: FormField, *, short: b
     return Reply("\n".join(lines), choices=choices, nav=tuple(nav), columns=columns)
 
 
+def _done_move(ctx: FormContext, lines: list[str]) -> tuple[Button, ...]:
+    """"Done" after sending files: a button, or on a channel without buttons the word to type."""
+    if ctx.buttons:
+        return (Button(ctx.t("Done"), DONE),)
+    lines.append(ctx.t('Type "done" when you have sent them all.'))
+    return ()
+
+
 def confirm_value_reply(ctx: FormContext, f: FormField, value: Any) -> Reply:
     t = ctx.t
     words = spell_amount(Decimal(str(value)), t.locale)
@@ -681,6 +829,9 @@ def confirm_value_reply(ctx: FormContext, f: FormField, value: Any) -> Reply:
     if f.type is FieldType.MONEY:
         currency = t("VND")
         words = f"{words} {currency}"
+    if not ctx.buttons:  # a number typed here is the amount again, so "yes" is a word, not "1"
+        return Reply(t('{shown}: {words} — is that right? Type "yes" to keep it, or type the amount again.',
+                       shown=shown, words=words))
     return Reply(
         t("{shown}: {words} — is that right?", shown=shown, words=words),
         choices=(Button(t("Yes, correct"), YES), Button(t("No, retype"), NO)),
@@ -700,8 +851,12 @@ def confirm_cancel_reply(ctx: FormContext) -> Reply:
 def review_lines(ctx: FormContext, answers: dict[str, Any]) -> list[str]:
     t = ctx.t
     lines = []
-    for i, f in enumerate(relevant_fields(ctx, answers), start=1):
-        lines.append(f"{i}. {f.label.get(t.locale)}\n    → {display_value(ctx, f, answers.get(f.name))}")
+    # A stored report read under a campaign changed since: an answer that no longer fits is shown as it is.
+    fitting = {k: v for k, v in answers.items() if k in ctx.layout.names and fits(ctx.layout.by_name[k], v)}
+    for i, f in enumerate(relevant_fields(ctx, fitting), start=1):
+        value = answers.get(f.name)
+        shown = display_value(ctx, f, value) if value is None or f.name in fitting else str(value)
+        lines.append(f"{i}. {f.label.get(t.locale)}\n    → {shown}")
     return lines
 
 
@@ -711,10 +866,16 @@ def review_reply(ctx: FormContext, state: FormState) -> Reply:
     if state.revision_of is not None:
         head = t("Your report as submitted. Change an answer, then send the correction:")
     text = "\n".join([head, "", *review_lines(ctx, state.answers)])
+    title = f"{ctx.campaign.title.get(t.locale)} — {ctx.period.name.get(t.locale)}"
+    if not ctx.buttons:  # the answers are numbered: sending and changing are words, never a number
+        send = (t('To send the correction, type "send".') if state.revision_of is not None
+                else t('To send the report, type "send".'))
+        change = t('To change an answer, type "edit" and its number, for example: edit 3.')
+        return Reply("\n".join([text, "", send, change]), title=title)
     send = t("📤 Send the correction") if state.revision_of is not None else t("📤 Send the report")
     return Reply(
         text,
-        title=f"{ctx.campaign.title.get(t.locale)} — {ctx.period.name.get(t.locale)}",
+        title=title,
         choices=(Button(send, SUBMIT), Button(t("✏️ Change an answer"), EDIT)),
         columns=1,
     )

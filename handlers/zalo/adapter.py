@@ -309,9 +309,7 @@ class ZaloAdapter:
         await self.replier.send(sender.chat_id, response.replies, t)
 
     async def _on_text(self, sender: Sender, message: ZaloMessage) -> None:
-        text = sanitise(message.text or "").strip()
-        if not text:
-            return
+        text = sanitise(message.text or "").strip()  # spaces only: the conversation says it got nothing
         # The conversation reads "/start CODE" and other commands out of the text itself.
         response = await self.conversation.handle(sender, TextInput(text), update_key=message.message_id)
         await self._reply(sender, response)
