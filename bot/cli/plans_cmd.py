@@ -20,9 +20,10 @@ app = typer.Typer(cls=LocalGroup, help=gettext("Plans (kế hoạch): draft a ca
                                                "itself."), no_args_is_help=True)
 
 
-@app.callback()
+@app.callback(help=gettext("Plans (kế hoạch): draft a campaign from the plan document itself."))
 def plans() -> None:
-    """Plans (kế hoạch): draft a campaign from the plan document itself."""
+    # A group even with one command, so that "plans import" reads as the other command groups do.
+    ...
 
 
 def _say(text: str) -> None:
