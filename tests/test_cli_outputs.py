@@ -149,3 +149,16 @@ def test_loading_the_command_line_imports_no_heavy_library(repo: Path) -> None:
                           timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_a_role_that_does_not_fit_the_unit_is_refused_in_the_configured_language(config_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["--config", str(config_path), "db", "migrate"]).exit_code == 0
+    loaded = runner.invoke(app, ["--config", str(config_path), "units", "import",
+                                 str(Path(__file__).resolve().parent.parent / "bot/data/sample_units.csv")])
+    assert loaded.exit_code == 0, loaded.output
+    result = runner.invoke(app, ["--config", str(config_path), "invites", "create", "--unit", "DL-BMT-001",
+                                 "--role", "department"])
+    assert result.exit_code == 1
+    assert "Vai trò department không hợp với DL-BMT-001" in result.output
+    assert "does not fit" not in result.output

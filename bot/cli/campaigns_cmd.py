@@ -17,8 +17,9 @@ app = typer.Typer(cls=LocalGroup, help=gettext("Campaigns: the plans (kế hoạ
 
 @app.command("check", help=gettext("Validate every campaign file; a broken one is reported with its path, key "
                                    "and problem."))
-def check_cmd(as_json: bool = typer.Option(False, "--json", help=gettext("Print the parsed campaigns as "
-                                                                         "JSON."))) -> None:
+def check_cmd(
+    as_json: bool = typer.Option(False, "--json", help=gettext("Print the parsed campaigns as JSON.")),
+) -> None:
     cfg = config()
     t = translator(cfg)
     loaded, problems = load_campaign_dir(cfg.campaigns_dir)

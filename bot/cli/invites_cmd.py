@@ -58,7 +58,9 @@ def create_cmd(
     try:
         issued = run(go())
     except RoleMismatchError as exc:
-        fail(str(exc))
+        fail(t("The role {role} does not fit {code}, a unit of kind {kind}: a chair belongs to a grassroots union, "
+               "an officer to an upper-level union, the department to the province.", role=exc.role.value,
+               code=exc.unit.code, kind=exc.unit.kind.value))
     if issued is None:
         fail(t("Unknown unit code {code}; see python -m bot units list.", code=unit))
     zone = cfg.app.zone

@@ -18,8 +18,9 @@ app = typer.Typer(cls=LocalGroup, help=gettext("The organisation tree: import an
 
 
 @app.command("import", help=gettext("Create or update units from a file; a file with any problem is refused whole."))
-def import_cmd(file: Path = typer.Argument(..., help=gettext("CSV (UTF-8) or XLSX with "
-                                                             "code,name,kind,parent_code"))) -> None:
+def import_cmd(
+    file: Path = typer.Argument(..., help=gettext("CSV (UTF-8) or XLSX with code,name,kind,parent_code")),
+) -> None:
     cfg = config()
     t = translator(cfg)
 
