@@ -1,6 +1,7 @@
 """Benchmark: the guided report dialog through python-telegram-bot, against a bare echo bot.
 
-    python -m bench.dialog [--chairs 200] [--drafts 5000] [--concurrency 1] [--profile out.prof]
+    python -m bench.dialog [--chairs 200] [--drafts 5000] [--concurrency 1] [--synchronous FULL|NORMAL]
+                           [--profile out.prof]
     python bench/dialog.py ...
 
 Everything runs in-process in a temp folder: no network, no real token, nothing written to the
@@ -711,6 +712,7 @@ async def main(args: argparse.Namespace) -> int:
         t_setup = time.perf_counter()
         env = await setup(tmp)
         db = env.conversation.db
+        await db.set_synchronous(args.synchronous)  # the shipped level is FULL; NORMAL shows what it costs
         try:
             n, k = args.chairs, args.shipped_chairs
             units = await add_units(env, "BENCH", n + k)
@@ -787,7 +789,7 @@ async def main(args: argparse.Namespace) -> int:
         f"== bench.dialog — {os.cpu_count()} cores, Python {platform.python_version()} "
         f"({platform.python_implementation()}), {platform.system()} {platform.machine()}",
         f"   chairs {n}, form {QUESTIONS} questions, {STEPS_PER_CHAIR} updates per chair "
-        f"(/baocao, {QUESTIONS} answers, send), concurrency {conc}",
+        f"(/baocao, {QUESTIONS} answers, send), concurrency {conc}, synchronous {args.synchronous}",
         "dialog through python-telegram-bot (build_application, rate limiter off)",
         line("steps (updates processed)", f"{dialog.count}"),
         line("wall time", f"{dialog.wall:.2f} s"),
@@ -867,6 +869,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="updates processed at once, for different people (default 1: one after another)")
     p.add_argument("--watchdog", type=int, default=600, metavar="SECONDS",
                    help="stop the whole run after this long, printing every thread's stack (default 600; 0: never)")
+    p.add_argument("--synchronous", choices=("FULL", "NORMAL"), default="FULL",
+                   help="SQLite durability: FULL (shipped: every commit, so every receipt, synced to disk) or "
+                        "NORMAL (synced at checkpoints only), to measure what FULL costs")
     p.add_argument("--profile", metavar="FILE", help="cProfile the dialog phase, save to FILE and print the top")
     return p.parse_args(argv)
 

@@ -978,9 +978,10 @@ class Conversation:
     def _on_choose_language(self, t: Translator, state: dict[str, Any], event: Any) -> _Turn:
         if isinstance(event, ActionInput) and event.action in ("lang:vi", "lang:en"):
             locale = event.action[5:]
-            t2 = self.translator(locale)
-            turn = _Turn(dict(IDLE), [Reply(t2("Language set to English.") if locale == "en"
-                                            else t2("Language set to Vietnamese."))])
+            # Confirmed in the new language; bound to `t` so that the catalog extractor sees the messages.
+            t = self.translator(locale)
+            turn = _Turn(dict(IDLE), [Reply(t("Language set to English.") if locale == "en"
+                                            else t("Language set to Vietnamese."))])
             turn.locale = locale
             return turn
         return self._keep(state, [Reply(t("Please choose one of the languages offered.")),

@@ -76,7 +76,10 @@ async def issue_invite(
 
 
 class RoleMismatchError(ValueError):
-    pass
+    def __init__(self, role: Role, unit: Unit) -> None:
+        super().__init__(f"role {role.value} does not fit unit {unit.code} of kind {unit.kind.value}")
+        self.role = role
+        self.unit = unit
 
 
 def check_role_fits(unit: Unit, role: Role) -> None:
@@ -89,4 +92,4 @@ def check_role_fits(unit: Unit, role: Role) -> None:
         Role.ADMIN: True,
     }[role]
     if not fits:
-        raise RoleMismatchError(f"role {role.value} does not fit unit {unit.code} of kind {unit.kind.value}")
+        raise RoleMismatchError(role, unit)

@@ -8,10 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from bot.i18n import Translator
 
 if TYPE_CHECKING:
@@ -34,6 +30,11 @@ def write_table(
     rows: Sequence[Sequence[Any]],
     widths: Sequence[int] | None = None,
 ) -> None:
+    # openpyxl (and numpy, PIL behind it) costs more than the whole command line: imported when a file is written.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     sheet = book.active
     sheet.title = sheet_title[:31]

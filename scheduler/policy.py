@@ -8,8 +8,6 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from bot.campaign_model import Campaign
 from bot.config import RemindersConfig
 
@@ -61,6 +59,8 @@ class Slot:
 
 @lru_cache(maxsize=16)
 def _vn_holidays(year: int) -> frozenset[date]:
+    import holidays  # its country tables are slow to import; only the reminder clock needs them
+
     return frozenset(holidays.country_holidays("VN", years=[year]).keys())
 
 

@@ -18,6 +18,18 @@ from typing import Any
 
 import aiosqlite
 
+# A receipt promises that the report is kept. In WAL mode NORMAL syncs the log only at checkpoints, which survives
+# a killed process but not a power cut: the last receipts could vanish. FULL syncs the log at every commit, so the
+# commit that precedes a receipt is on disk before the receipt is sent.
+SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")  # PRAGMA synchronous reads back their index
+DEFAULT_SYNCHRONOUS = "FULL"
+
+
+def _synchronous_level(level: str) -> str:
+    if level not in SYNCHRONOUS_LEVELS[1:]:
+        raise ValueError(f"synchronous={level!r}: expected NORMAL, FULL or EXTRA")
+    return level
+
 
 @dataclass(frozen=True, slots=True)
 class Write:
@@ -60,13 +72,15 @@ class Database:
         self._in_tx: asyncio.Task[Any] | None = None
 
     @classmethod
-    async def open(cls, path: Path, busy_timeout_ms: int = 5000) -> Database:
+    async def open(cls, path: Path, busy_timeout_ms: int = 5000, synchronous: str = DEFAULT_SYNCHRONOUS) -> Database:
+        """`synchronous` other than FULL is for measuring what durability costs (bench/dialog.py)."""
+        level = _synchronous_level(synchronous)
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, isolation_level=None)  # explicit BEGIN/COMMIT only
         conn.row_factory = sqlite3.Row
         await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute(f"PRAGMA synchronous = {level}")
         await conn.execute("PRAGMA foreign_keys = ON")
         return cls(conn, path)
 
@@ -174,6 +188,17 @@ class Database:
             return
         async with self._lock:
             yield
+
+    async def synchronous(self) -> str:
+        """The durability level in force on the connection: NORMAL, FULL..."""
+        return SYNCHRONOUS_LEVELS[int(await self.fetchval("PRAGMA synchronous"))]
+
+    async def set_synchronous(self, level: str) -> None:
+        """Change the durability level of the connection (SQLite ignores it inside a transaction, so not there)."""
+        self._refuse_nested("set_synchronous()")
+        level = _synchronous_level(level)
+        async with self._lock:
+            await self._conn.execute(f"PRAGMA synchronous = {level}")
 
     async def backup_to(self, target: Path) -> None:
         """A consistent copy through SQLite's online backup, while the bot keeps running."""

@@ -242,6 +242,7 @@ class MigrationError(Exception):
     def __init__(self, name: str, cause: Exception) -> None:
         super().__init__(f"migration {name} failed and was rolled back: {cause}")
         self.name = name
+        self.cause = cause
 
 
 async def applied_migrations(db: Database) -> list[str]:

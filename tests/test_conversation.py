@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -311,6 +313,39 @@ async def test_language_can_be_switched_to_english(world: World) -> None:
     assert done.locale == "en"
     response = await world.conv.handle(CHAIR, Command("hannop"))
     assert "3 days left" in text_of(response)
+
+
+async def test_the_language_choice_is_confirmed_in_the_language_chosen(world: World) -> None:
+    await world.register(CHAIR, "DL-BMT-001")
+    english = await press_label(world.conv, CHAIR, await world.conv.handle(CHAIR, Command("ngonngu")), "English")
+    assert text_of(english) == "Language set to English."
+    vietnamese = await press_label(world.conv, CHAIR, await world.conv.handle(CHAIR, Command("ngonngu")),
+                                   "Tiếng Việt")
+    assert vietnamese.locale == "vi"
+    assert text_of(vietnamese) == "Đã chuyển ngôn ngữ sang tiếng Việt."
+
+
+async def test_a_receipt_is_sent_only_after_a_commit_synced_to_disk(world: World,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """WAL with synchronous=NORMAL loses the last commits on a power cut: a receipt must not promise one of them."""
+    levels: list[int] = []
+    transaction = world.db.transaction
+
+    @asynccontextmanager
+    async def recording() -> AsyncIterator[Any]:
+        async with transaction() as tx:
+            yield tx
+            levels.append(int(await tx.fetchval("PRAGMA synchronous")))  # in force at this COMMIT
+
+    monkeypatch.setattr(world.db, "transaction", recording)
+    await world.register(CHAIR, "DL-BMT-001")
+    response = await world.answer_all(CHAIR, await world.open_report(CHAIR, "Đợt 1"))
+    levels.clear()
+    receipt = await world.conv.handle(CHAIR, Press(response.version, "submit"))
+    assert "✅ Đã nhận báo cáo" in text_of(receipt)
+    assert levels, "the submission was stored without a transaction"
+    assert set(levels) == {2}  # FULL: the write-ahead log is synced at every commit
+    assert await world.db.synchronous() == "FULL"
 
 
 async def test_numbered_answers_on_channels_without_buttons(world: World) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -108,3 +109,123 @@ def test_no_message_is_hidden_inside_an_f_string(repo: Path) -> None:
                 if pattern.search(line):
                     offenders.append(f"{path.relative_to(repo)}:{number}: {line.strip()}")
     assert not offenders, "\n".join(offenders)
+
+
+# --- messages that would bypass the catalog -------------------------------------------------------
+# The extractor finds a message only as the argument of a keyword above. A translator bound to another name
+# (t2 = self.translator(locale)) or an English literal handed straight to the user is never in the catalog,
+# so the Vietnamese user reads English.
+
+USER_SINKS = {"Reply", "echo", "secho", "fail", "_say", "send_message", "reply_text", "edit_message_text"}
+ENGLISH_WORDS = re.compile(r"[A-Za-z]{2,}[ ,;:]+[A-Za-z]{2,}")
+
+
+def _python_sources(repo: Path) -> list[tuple[Path, ast.Module]]:
+    return [(path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+            for folder in SOURCE_DIRS for path in sorted((repo / folder).rglob("*.py"))]
+
+
+def _callee(call: ast.Call) -> str:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def _literal(node: ast.expr) -> str | None:
+    """The text of a string literal, an f-string's fixed parts or a sum of them; None for anything else."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return f"{_literal(node.left) or ''} {_literal(node.right) or ''}"
+    return None
+
+
+def _translator_names(tree: ast.Module) -> set[str]:
+    """Names a translator is bound to: from a call of something called *translator*, or a Translator parameter."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call)
+                and _callee(node.value).lower().endswith("translator")):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {t.id if isinstance(t, ast.Name) else t.attr for t in targets
+                      if isinstance(t, ast.Name | ast.Attribute)}
+        if isinstance(node, ast.arg) and node.annotation is not None and "Translator" in ast.unparse(node.annotation):
+            names.add(node.arg)
+    return names
+
+
+def translator_calls_the_extractor_misses(repo: Path) -> list[str]:
+    offenders = []
+    for path, tree in _python_sources(repo):
+        hidden = _translator_names(tree) - KEYWORDS.keys()
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and _callee(node) in hidden and node.args
+                    and _literal(node.args[0]) is not None):
+                offenders.append(f"{path.relative_to(repo)}:{node.lineno}: {ast.unparse(node)[:100]}")
+    return offenders
+
+
+def english_literals_shown_untranslated(repo: Path) -> list[str]:
+    offenders = []
+    for path, tree in _python_sources(repo):
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            shown = [k.value for k in node.keywords if k.arg == "help"]  # typer help texts
+            if _callee(node) in USER_SINKS:
+                shown += node.args[:1] + [k.value for k in node.keywords if k.arg in ("text", "message")]
+            for arg in shown:
+                text = _literal(arg)
+                if text is not None and ENGLISH_WORDS.search(text):
+                    offenders.append(f"{path.relative_to(repo)}:{node.lineno}: {ast.unparse(node)[:100]}")
+    return offenders
+
+
+def commands_documented_only_by_docstring(repo: Path) -> list[str]:
+    """Typer shows a command's docstring as its help, and a docstring never goes through the catalog."""
+    offenders = []
+    for path, tree in _python_sources(repo):
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef) or ast.get_docstring(node) is None:
+                continue
+            for deco in node.decorator_list:
+                if (isinstance(deco, ast.Call) and _callee(deco) in ("command", "callback")
+                        and not any(k.arg == "help" for k in deco.keywords)):
+                    offenders.append(f"{path.relative_to(repo)}:{node.lineno}: {node.name}")
+    return offenders
+
+
+def test_no_translator_hides_its_messages_under_a_name_the_extractor_does_not_know(repo: Path) -> None:
+    offenders = translator_calls_the_extractor_misses(repo)
+    assert not offenders, "Call the translator t (or mark the message with N_):\n" + "\n".join(offenders)
+
+
+def test_no_english_sentence_reaches_the_user_without_the_catalog(repo: Path) -> None:
+    offenders = english_literals_shown_untranslated(repo)
+    assert not offenders, "Pass the text through t()/gettext():\n" + "\n".join(offenders)
+
+
+def test_no_command_help_is_a_docstring(repo: Path) -> None:
+    offenders = commands_documented_only_by_docstring(repo)
+    assert not offenders, "Give the command help=gettext(...):\n" + "\n".join(offenders)
+
+
+@pytest.mark.parametrize(
+    ("source", "checker"),
+    [
+        ("def f(self, locale):\n    t2 = self.translator(locale)\n    return Reply(t2('Language set to English.'))\n",
+         translator_calls_the_extractor_misses),
+        ("def f(tr: Translator):\n    return tr('Hello there.')\n", translator_calls_the_extractor_misses),
+        ("def f():\n    return Reply('Please choose one of the languages.')\n", english_literals_shown_untranslated),
+        ("def f(x):\n    fail(f'Cannot open {x} now.')\n", english_literals_shown_untranslated),
+        ("o = typer.Option('', '--unit', help='The unit code.')\n", english_literals_shown_untranslated),
+        ("@app.command('x')\ndef x() -> None:\n    'Start the bot now.'\n", commands_documented_only_by_docstring),
+    ],
+)
+def test_the_catalog_checks_catch_each_way_around_the_catalog(tmp_path: Path, source: str, checker) -> None:
+    (tmp_path / "bot").mkdir()
+    (tmp_path / "bot" / "sample.py").write_text(source, encoding="utf-8")
+    for folder in SOURCE_DIRS[1:]:
+        (tmp_path / folder).mkdir()
+    assert checker(tmp_path), source

@@ -347,3 +347,22 @@ async def test_outbox_add_counts_only_the_new_keys(db: Database) -> None:
     assert await outbox.add(db, [item("b")], NOW, status="superseded") == 0
     assert await outbox.add(db, [], NOW) == 0
     assert [r.key for r in await outbox.all_rows(db)] == ["a", "b", "c"]
+
+
+async def test_the_database_syncs_every_commit_unless_asked_otherwise(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "full.sqlite3")
+    try:
+        assert await db.synchronous() == "FULL"
+        await db.set_synchronous("NORMAL")  # what bench/dialog.py compares against
+        assert await db.synchronous() == "NORMAL"
+        with pytest.raises(ValueError, match="expected NORMAL, FULL or EXTRA"):
+            await db.set_synchronous("OFF; DROP TABLE people")
+    finally:
+        await db.close()
+    normal = await Database.open(tmp_path / "normal.sqlite3", synchronous="NORMAL")
+    try:
+        assert await normal.synchronous() == "NORMAL"
+    finally:
+        await normal.close()
+    with pytest.raises(ValueError, match="synchronous='OFF'"):
+        await Database.open(tmp_path / "off.sqlite3", synchronous="OFF")

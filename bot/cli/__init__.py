@@ -12,12 +12,14 @@ import typer
 from bot.campaigns import CampaignFileError
 from bot.cli import campaigns_cmd, db_cmd, invites_cmd, plans_cmd, reminders_cmd, units_cmd
 from bot.cli.common import config, fail, out, parse_instant, run, state, translator
+from bot.cli.help_text import LocalGroup, gettext
 from bot.clock import Clock, FixedClock
 from bot.org_import import UnitsFileError
 from storage.db import Database
 
 app = typer.Typer(
-    help="Trợ lý báo cáo Công đoàn — reminders, guided reports and summaries for trade unions.",
+    cls=LocalGroup,
+    help=gettext("Trợ lý báo cáo Công đoàn — reminders, guided reports and summaries for trade unions."),
     add_completion=False,
     pretty_exceptions_enable=False,
 )
@@ -53,20 +55,20 @@ def _parse_at(text: str) -> Clock:
 @app.callback(invoke_without_command=True)
 def main(
     ctx: typer.Context,
-    config_path: Path | None = typer.Option(None, "--config", help="config.toml to use (or BOT_CONFIG)."),
+    config_path: Path | None = typer.Option(None, "--config", help=gettext("config.toml to use (or BOT_CONFIG).")),
 ) -> None:
     state.config_path = config_path
     if ctx.invoked_subcommand is None:
         run_cmd(unit="", at="")
 
 
-@app.command("run")
+@app.command("run", help=gettext("Start the bot: Telegram (TELEGRAM_BOT_TOKEN) and Zalo (when enabled in the "
+                                 "configuration) in one process, with the reminder clock. With neither: the "
+                                 "guided dialog in the terminal, on the embedded database."))
 def run_cmd(
-    unit: str = typer.Option("", "--unit", help="Without a token: report for this unit in the terminal."),
-    at: str = typer.Option("", "--at", help="Pretend it is this instant (ISO-8601 with zone)."),
+    unit: str = typer.Option("", "--unit", help=gettext("Without a token: report for this unit in the terminal.")),
+    at: str = typer.Option("", "--at", help=gettext("Pretend it is this instant (ISO-8601 with zone).")),
 ) -> None:
-    """Start the bot: Telegram (TELEGRAM_BOT_TOKEN) and Zalo ([zalo] enabled) in one process, with the
-    reminder clock. With neither: the guided dialog in the terminal, on the embedded database."""
     cfg = config()
     if not cfg.has_channel:
         shell_cmd(unit=unit, at=at)
@@ -81,12 +83,12 @@ def run_cmd(
         fail(exc.explain(translator(cfg)))
 
 
-@app.command("shell")
+@app.command("shell", help=gettext("The guided reporting dialog in the terminal, on the embedded database "
+                                   "(prepared on first start)."))
 def shell_cmd(
-    unit: str = typer.Option("", "--unit", help="The unit's code; without it, choose from a list."),
-    at: str = typer.Option("", "--at", help="Pretend it is this instant (ISO-8601 with zone)."),
+    unit: str = typer.Option("", "--unit", help=gettext("The unit's code; without it, choose from a list.")),
+    at: str = typer.Option("", "--at", help=gettext("Pretend it is this instant (ISO-8601 with zone).")),
 ) -> None:
-    """The guided reporting dialog in the terminal, on the embedded database (prepared on first start)."""
     from bot.app import build_conversation, prepare
     from handlers.terminal import TerminalSession
     from storage import units as unit_store
@@ -138,9 +140,9 @@ def shell_cmd(
     run(go())
 
 
-@app.command("demo")
+@app.command("demo", help=gettext("Fill the database with demo people and believable submissions (for trying "
+                                  "reminders and summaries)."))
 def demo_cmd() -> None:
-    """Fill the database with demo people and believable submissions (for trying reminders and summaries)."""
     from bot.app import prepare
     from bot.demo import DemoResult, fill_demo
 
@@ -161,18 +163,20 @@ def demo_cmd() -> None:
                 missing=result.missing), markup=False)
 
 
-@app.command("summary")
+@app.command("summary", help=gettext("A summary of one campaign period: completeness, totals, targets, missing "
+                                     "units, highlights."))
 def summary_cmd(
-    campaign: str = typer.Argument(..., help="Campaign id, as 'campaigns check --json' names it."),
-    period: str = typer.Argument(..., help="Period key, e.g. dot-1."),
-    scope: str = typer.Option("", "--scope", help="A unit code: only its subtree (default: everything)."),
-    fmt: list[str] = typer.Option(["text"], "--format", help="text, xlsx, docx or png (repeatable)."),
-    out_dir: Path = typer.Option(Path("."), "--out", help="Folder for the files."),
+    campaign: str = typer.Argument(..., help=gettext("Campaign id, as 'campaigns check --json' names it.")),
+    period: str = typer.Argument(..., help=gettext("Period key, e.g. dot-1.")),
+    scope: str = typer.Option("", "--scope", help=gettext("A unit code: only its subtree (default: everything).")),
+    fmt: list[str] = typer.Option(["text"], "--format", help=gettext("text, xlsx, docx or png (repeatable).")),
+    out_dir: Path | None = typer.Option(None, "--out", help=gettext("Folder for the files (default: the current "
+                                                                    "folder; the text is then printed instead).")),
 ) -> None:
-    """A summary of one campaign period: completeness, totals, targets, missing units, highlights."""
     from bot.app import prepare
     from bot.summary import files
     from bot.summary.service import SummaryNotFoundError, build_summary, scope_for_code
+    from bot.summary.text import summary_text
 
     cfg = config()
     t = translator(cfg)
@@ -180,20 +184,26 @@ def summary_cmd(
         if f not in files.FORMATS:
             fail(t("--format {value}: expected text, xlsx, docx or png.", value=f))
     now = state.clock.now()
+    # Without --out the text is read on the screen; only the other formats are files (in the current folder).
+    on_screen = out_dir is None and "text" in fmt
+    to_files = [f for f in fmt if not (on_screen and f == "text")]
 
-    async def go() -> list[Path]:
+    async def go() -> tuple[str | None, list[Path]]:
         prepared = await prepare(cfg, now)
         try:
             roots, name = await scope_for_code(prepared.db, scope or None)
             summary = await build_summary(prepared.db, campaign, period, scope_roots=roots, scope_name=name, now=now)
         finally:
             await prepared.db.close()
-        return [files.write(summary, f, out_dir, t, cfg.app.zone) for f in fmt]
+        text = summary_text(summary, t, cfg.app.zone) if on_screen else None
+        return text, [files.write(summary, f, out_dir or Path("."), t, cfg.app.zone) for f in to_files]
 
     try:
-        written = run(go())
+        text, written = run(go())
     except SummaryNotFoundError as exc:
         fail(t("Not found: {what}. See python -m bot campaigns check --json for campaign and period names.",
                what=str(exc)))
+    if text is not None:
+        typer.echo(text)  # plain: unit names and answers are shown as written, never read as markup
     for path in written:
         out.print(t("Written: {path}", path=path), markup=False)

@@ -9,14 +9,17 @@ from rich.table import Table
 
 from bot.campaigns import campaign_to_json, load_campaign_dir
 from bot.cli.common import actor, config, err, fail, migrated_database, out, run, state, translator
+from bot.cli.help_text import LocalGroup, gettext
 from storage import campaigns as campaign_store
 
-app = typer.Typer(help="Campaigns: the plans (kế hoạch) made runnable.", no_args_is_help=True)
+app = typer.Typer(cls=LocalGroup, help=gettext("Campaigns: the plans (kế hoạch) made runnable."), no_args_is_help=True)
 
 
-@app.command("check")
-def check_cmd(as_json: bool = typer.Option(False, "--json", help="Print the parsed campaigns as JSON.")) -> None:
-    """Validate every campaign file; a broken one is reported with its path, key and problem."""
+@app.command("check", help=gettext("Validate every campaign file; a broken one is reported with its path, key "
+                                   "and problem."))
+def check_cmd(
+    as_json: bool = typer.Option(False, "--json", help=gettext("Print the parsed campaigns as JSON.")),
+) -> None:
     cfg = config()
     t = translator(cfg)
     loaded, problems = load_campaign_dir(cfg.campaigns_dir)
@@ -43,9 +46,9 @@ def check_cmd(as_json: bool = typer.Option(False, "--json", help="Print the pars
         raise typer.Exit(1)
 
 
-@app.command("load")
+@app.command("load", help=gettext("Store the campaign files in the database (new or changed ones only); any "
+                                  "broken file: nothing."))
 def load_cmd() -> None:
-    """Store the campaign files in the database (new or changed ones only); any broken file: nothing."""
     cfg = config()
     t = translator(cfg)
     loaded, problems = load_campaign_dir(cfg.campaigns_dir)

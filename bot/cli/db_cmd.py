@@ -8,14 +8,14 @@ import typer
 
 from bot.app import open_database
 from bot.cli.common import config, fail, out, run, translator
+from bot.cli.help_text import LocalGroup, gettext
 from storage.migrations import MigrationError, migrate
 
-app = typer.Typer(help="The database: migrations and backups.", no_args_is_help=True)
+app = typer.Typer(cls=LocalGroup, help=gettext("The database: migrations and backups."), no_args_is_help=True)
 
 
-@app.command("migrate")
+@app.command("migrate", help=gettext("Apply the pending migrations (none pending: nothing happens)."))
 def migrate_cmd() -> None:
-    """Apply the pending migrations (none pending: nothing happens)."""
     cfg = config()
     t = translator(cfg)
 
@@ -29,7 +29,7 @@ def migrate_cmd() -> None:
     try:
         applied = run(go())
     except MigrationError as exc:
-        fail(str(exc))
+        fail(t("Migration {name} failed and was rolled back: {cause}", name=exc.name, cause=exc.cause))
     if applied:
         for name in applied:
             out.print(t("Applied migration {name}", name=name), markup=False)
@@ -37,9 +37,9 @@ def migrate_cmd() -> None:
         out.print(t("The database is up to date; nothing to apply."), markup=False)
 
 
-@app.command("backup")
-def backup_cmd(out_file: Path = typer.Option(..., "--out", help="Where to write the copy.")) -> None:
-    """A consistent copy of the database, taken with SQLite's online backup (safe while the bot runs)."""
+@app.command("backup", help=gettext("A consistent copy of the database, taken with SQLite's online backup (safe "
+                                    "while the bot runs)."))
+def backup_cmd(out_file: Path = typer.Option(..., "--out", help=gettext("Where to write the copy."))) -> None:
     cfg = config()
     t = translator(cfg)
     if out_file.exists():

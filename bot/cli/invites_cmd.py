@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from bot.cli.common import actor, config, fail, migrated_database, out, run, state, translator
+from bot.cli.help_text import LocalGroup, gettext
 from bot.config import Config
 from bot.domain import Role
 from bot.i18n import Translator
@@ -16,7 +17,8 @@ from bot.spreadsheet import write_invites_xlsx
 from storage import people as people_store
 from storage import units as unit_store
 
-app = typer.Typer(help="Invite links that bind a person to a unit and role.", no_args_is_help=True)
+app = typer.Typer(cls=LocalGroup, help=gettext("Invite links that bind a person to a unit and role."),
+                  no_args_is_help=True)
 
 
 def _lifetime(cfg: Config, t: Translator, expires: str) -> timedelta:
@@ -27,13 +29,12 @@ def _lifetime(cfg: Config, t: Translator, expires: str) -> timedelta:
         fail(t("--expires {value}: expected a duration such as 14d, 36h or 2w.", value=expires))
 
 
-@app.command("create")
+@app.command("create", help=gettext("Create one single-use invite and print its code and Telegram link."))
 def create_cmd(
-    unit: str = typer.Option(..., "--unit", help="The unit's code, e.g. DL-BMT-001"),
-    role: Role = typer.Option(..., "--role", help="chair, officer, department or admin"),
-    expires: str = typer.Option("", "--expires", help="How long the link works: 14d, 36h, 2w"),
+    unit: str = typer.Option(..., "--unit", help=gettext("The unit's code, e.g. DL-BMT-001")),
+    role: Role = typer.Option(..., "--role", help=gettext("chair, officer, department or admin")),
+    expires: str = typer.Option("", "--expires", help=gettext("How long the link works: 14d, 36h, 2w")),
 ) -> None:
-    """Create one single-use invite and print its code and Telegram link."""
     cfg = config()
     t = translator(cfg)
     lifetime = _lifetime(cfg, t, expires)
@@ -57,7 +58,9 @@ def create_cmd(
     try:
         issued = run(go())
     except RoleMismatchError as exc:
-        fail(str(exc))
+        fail(t("The role {role} does not fit {code}, a unit of kind {kind}: a chair belongs to a grassroots union, "
+               "an officer to an upper-level union, the department to the province.", role=exc.role.value,
+               code=exc.unit.code, kind=exc.unit.kind.value))
     if issued is None:
         fail(t("Unknown unit code {code}; see python -m bot units list.", code=unit))
     zone = cfg.app.zone
@@ -70,12 +73,12 @@ def create_cmd(
     out.print(t("Valid until {when}; it works once.", when=t.datetime(issued.expires_at, zone)), markup=False)
 
 
-@app.command("export")
+@app.command("export", help=gettext("One fresh chair invite per grassroots unit that has no chair yet, as a "
+                                    "workbook to send out."))
 def export_cmd(
-    out_file: Path = typer.Option(..., "--out", help="The .xlsx file to write"),
-    expires: str = typer.Option("", "--expires", help="How long the links work: 14d, 36h, 2w"),
+    out_file: Path = typer.Option(..., "--out", help=gettext("The .xlsx file to write")),
+    expires: str = typer.Option("", "--expires", help=gettext("How long the links work: 14d, 36h, 2w")),
 ) -> None:
-    """One fresh chair invite per grassroots unit that has no chair yet, as a workbook to send out."""
     cfg = config()
     t = translator(cfg)
     if out_file.suffix.lower() != ".xlsx":

@@ -10,17 +10,20 @@ import typer
 
 from bot.campaign_model import KEY_RE
 from bot.cli.common import config, err, fail, out, translator
+from bot.cli.help_text import LocalGroup, gettext
 from bot.i18n import Translator
 from bot.plans.draft import Draft, DraftItem, check_draft, draft_campaign, suggest_campaign_id, write_campaign_file
 from bot.plans.extract import ZONE, Evidence, PlanProposal, extract_plan
 from bot.plans.text import PlanError, read_plan_file
 
-app = typer.Typer(help="Plans (kế hoạch): draft a campaign from the plan document itself.", no_args_is_help=True)
+app = typer.Typer(cls=LocalGroup, help=gettext("Plans (kế hoạch): draft a campaign from the plan document "
+                                               "itself."), no_args_is_help=True)
 
 
-@app.callback()
+@app.callback(help=gettext("Plans (kế hoạch): draft a campaign from the plan document itself."))
 def plans() -> None:
-    """Plans (kế hoạch): draft a campaign from the plan document itself."""
+    # A group even with one command, so that "plans import" reads as the other command groups do.
+    ...
 
 
 def _say(text: str) -> None:
@@ -119,14 +122,15 @@ def _report(t: Translator, proposal: PlanProposal, draft: Draft) -> None:
             _say(line)
 
 
-@app.command("import")
+@app.command("import", help=gettext("Read a plan and draft its campaign: rounds, due instants, targets, "
+                                    "recipient, each with its sentence."))
 def import_cmd(
-    file: Path = typer.Argument(..., help="The plan: .docx, a PDF with text, or .txt."),
-    out_path: Path | None = typer.Option(None, "--out", help="Write the draft campaign here, e.g. campaigns/NEW.toml."),
-    as_json: bool = typer.Option(False, "--json", help="Print what was found as JSON."),
-    force: bool = typer.Option(False, "--force", help="Overwrite the --out file if it exists."),
+    file: Path = typer.Argument(..., help=gettext("The plan: .docx, a PDF with text, or .txt.")),
+    out_path: Path | None = typer.Option(None, "--out", help=gettext("Write the draft campaign here, e.g. "
+                                                                     "campaigns/NEW.toml.")),
+    as_json: bool = typer.Option(False, "--json", help=gettext("Print what was found as JSON.")),
+    force: bool = typer.Option(False, "--force", help=gettext("Overwrite the --out file if it exists.")),
 ) -> None:
-    """Read a plan and draft its campaign: rounds, due instants, targets, recipient, each with its sentence."""
     cfg = config()
     t = translator(cfg)
     campaign_id = None

@@ -5,18 +5,18 @@ from __future__ import annotations
 import typer
 
 from bot.cli.common import config, fail, migrated_database, out, parse_instant, run, state, translator
+from bot.cli.help_text import LocalGroup, gettext
 from bot.dialog.model import Reply
 from scheduler.service import ReminderPlanner
 
-app = typer.Typer(help="Deadline reminders: preview and run.", no_args_is_help=True)
+app = typer.Typer(cls=LocalGroup, help=gettext("Deadline reminders: preview and run."), no_args_is_help=True)
 
 
-@app.command("preview")
+@app.command("preview", help=gettext("What would be sent at that instant; nothing is sent or recorded."))
 def preview_cmd(
-    at: str = typer.Option("", "--at", help="The instant to plan for (ISO-8601 with zone); default now."),
-    full: bool = typer.Option(False, "--full", help="Print each message in full."),
+    at: str = typer.Option("", "--at", help=gettext("The instant to plan for (ISO-8601 with zone); default now.")),
+    full: bool = typer.Option(False, "--full", help=gettext("Print each message in full.")),
 ) -> None:
-    """What would be sent at that instant; nothing is sent or recorded."""
     cfg = config()
     t = translator(cfg)
     now = parse_instant(at) if at else state.clock.now()
@@ -36,9 +36,8 @@ def preview_cmd(
             out.print(reply.text + "\n", markup=False)
 
 
-@app.command("run-once")
+@app.command("run-once", help=gettext("Plan the reminders due now and send them through the configured channels."))
 def run_once_cmd() -> None:
-    """Plan the reminders due now and send them through the configured channels."""
     cfg = config()
     t = translator(cfg)
     if not cfg.has_channel:

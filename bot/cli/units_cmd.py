@@ -9,16 +9,18 @@ from rich.text import Text
 from rich.tree import Tree
 
 from bot.cli.common import actor, config, fail, migrated_database, out, run, state, translator
+from bot.cli.help_text import LocalGroup, gettext
 from bot.domain import Unit
 from bot.org_import import UnitsFileError, check_units, read_units_file
 from storage import units as unit_store
 
-app = typer.Typer(help="The organisation tree: import and list units.", no_args_is_help=True)
+app = typer.Typer(cls=LocalGroup, help=gettext("The organisation tree: import and list units."), no_args_is_help=True)
 
 
-@app.command("import")
-def import_cmd(file: Path = typer.Argument(..., help="CSV (UTF-8) or XLSX with code,name,kind,parent_code")) -> None:
-    """Create or update units from a file; a file with any problem is refused whole."""
+@app.command("import", help=gettext("Create or update units from a file; a file with any problem is refused whole."))
+def import_cmd(
+    file: Path = typer.Argument(..., help=gettext("CSV (UTF-8) or XLSX with code,name,kind,parent_code")),
+) -> None:
     cfg = config()
     t = translator(cfg)
 
@@ -52,9 +54,8 @@ def _label(unit: Unit) -> Text:
     return Text(f"{unit.code}  {unit.name}  ({unit.kind.value})")
 
 
-@app.command("list")
-def list_cmd(tree: bool = typer.Option(False, "--tree", help="Show the hierarchy.")) -> None:
-    """List the units of the organisation."""
+@app.command("list", help=gettext("List the units of the organisation."))
+def list_cmd(tree: bool = typer.Option(False, "--tree", help=gettext("Show the hierarchy."))) -> None:
     cfg = config()
     t = translator(cfg)
 

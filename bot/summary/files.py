@@ -14,7 +14,8 @@ FORMATS = ("text", "xlsx", "docx", "png")
 
 
 def file_stem(summary: Summary) -> str:
-    stamp = summary.as_of.strftime("%Y%m%d-%H%M")
+    # The campaign's local time, as in the contents: a file made at 08:00 in Hà Nội is not named 0100.
+    stamp = summary.as_of.astimezone(summary.campaign.zone).strftime("%Y%m%d-%H%M")
     return re.sub(r"[^A-Za-z0-9_.-]", "-", f"tong-hop_{summary.campaign.id}_{summary.period.key}_{stamp}")
 
 
