@@ -701,7 +701,9 @@ class Conversation:
                                       *await self._resume(person_id, t, state)])
         scope = await summary_service.scope_of(self.db, person_id)  # again: the membership may be gone
         row = await campaign_store.period_by_id(self.db, period_id)
-        if scope is None or row is None:
+        campaign = await campaign_store.campaign(self.db, row.campaign_id) if row else None
+        if scope is None or row is None or campaign is None or not await campaign_reaches(
+                self.db, campaign, await subtree_ids(self.db, scope[0] or [])):
             return _Turn(dict(IDLE), [Reply(t("Summaries are for upper-level officers and the department. "
                                               "Type /danop to see your own reports."))])
         roots, scope_name = scope

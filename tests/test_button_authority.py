@@ -17,7 +17,7 @@ from bot.app import prepare
 from bot.config import Config
 from bot.conversation import Command, Conversation, PlanFile, Press, Response, Sender
 from bot.dialog.model import TextInput
-from bot.domain import Channel, Role, Unit
+from bot.domain import Channel, Role, Unit, UnitKind
 from bot.ids import parse_id
 from handlers.terminal import _pick
 from scheduler.service import ReminderPlanner
@@ -282,3 +282,24 @@ async def test_unusual_digits_typed_at_a_choice_question_are_answered(world: Wor
     after = await draft_store.load(world.db, pid)
     assert after is not None
     assert after.state["form"]["answers"] == before.state["form"]["answers"]
+
+
+async def test_a_summary_menu_kept_after_moving_to_another_province_shows_nothing_of_the_old_one(
+        world: World) -> None:
+    """The menu was offered while the officer was in Đắk Lắk; pressed after the membership moved to another
+    province's unit, it names neither the old campaign nor its units."""
+    officer, pid = await world.member("DL-BMT", Role.OFFICER)
+    menu = await world.conv.handle(officer, Command("tonghop"))
+    choice = action(menu, "m:")
+    await unit_store.apply_import(world.db, [unit_store.UnitRow("LC", "LĐLĐ tỉnh Lai Châu", UnitKind.PROVINCE, None)],
+                                  actor="test", now=world.clock.now())
+    lai_chau = await unit_store.by_code(world.db, "LC")
+    assert lai_chau is not None
+    await people_store.ensure_local_member(world.db, channel=officer.channel, external_id=officer.external_id,
+                                           display_name=officer.display_name, unit=lai_chau, role=Role.OFFICER,
+                                           locale="en", now=world.clock.now())
+    await world.revoke(pid, "DL-BMT")
+    refused = await world.conv.handle(officer, Press(menu.version, choice))
+    assert "Summaries are for upper-level officers" in text_of(refused)
+    assert "Đắk Lắk" not in text_of(refused)
+    assert not any(r.file_path for r in refused.replies)
