@@ -7,9 +7,11 @@ import json
 import typer
 from rich.table import Table
 
+from bot.campaign_model import Campaign
 from bot.campaigns import audience_warnings, campaign_to_json, load_campaign_dir
 from bot.cli.common import actor, config, err, fail, migrated_database, out, run, state, translator
 from bot.config import Config
+from bot.i18n import Translator
 from bot.org_import import check_units, read_units_file
 from storage import campaigns as campaign_store
 from storage import units as unit_store
@@ -25,14 +27,7 @@ def check_cmd(as_json: bool = typer.Option(False, "--json", help="Print the pars
     loaded, problems = load_campaign_dir(cfg.campaigns_dir)
     for problem in problems:
         err.print(str(problem), markup=False)
-    for warning in audience_warnings([c.campaign for c in loaded], _organisation(cfg)):
-        if warning.within is None:
-            err.print(t("Warning: {id} has no [audience] within, and the organisation has {n} roots ({roots}): "
-                        "every one of them would receive it. Set within to the issuing unit's code.",
-                        id=warning.campaign_id, n=len(warning.roots), roots=", ".join(warning.roots)), markup=False)
-        else:
-            err.print(t("Warning: {id} is for the units under {code}, which the organisation does not have: "
-                        "nobody receives it.", id=warning.campaign_id, code=warning.within), markup=False)
+    _warn_about_audiences(cfg, t, [c.campaign for c in loaded])
     if as_json:
         print(json.dumps([campaign_to_json(c.campaign) for c in loaded], ensure_ascii=False, indent=2))
     else:
@@ -52,6 +47,18 @@ def check_cmd(as_json: bool = typer.Option(False, "--json", help="Print the pars
         out.print(t("* due date set by the department: the plan states none."), markup=False)
     if problems:
         raise typer.Exit(1)
+
+
+def _warn_about_audiences(cfg: Config, t: Translator, campaigns: list[Campaign]) -> None:
+    """A campaign that would reach every province of the database, or nobody, is named (not refused)."""
+    for warning in audience_warnings(campaigns, _organisation(cfg)):
+        if warning.within is None:
+            err.print(t("Warning: {id} has no [audience] within, and the organisation has {n} roots ({roots}): "
+                        "every one of them would receive it. Set within to the issuing unit's code.",
+                        id=warning.campaign_id, n=len(warning.roots), roots=", ".join(warning.roots)), markup=False)
+        else:
+            err.print(t("Warning: {id} is for the units under {code}, which the organisation does not have: "
+                        "nobody receives it.", id=warning.campaign_id, code=warning.within), markup=False)
 
 
 def _organisation(cfg: Config) -> list[tuple[str, str | None]]:
@@ -90,6 +97,7 @@ def load_cmd() -> None:
             )
 
     result = run(go())
+    _warn_about_audiences(cfg, t, [c.campaign for c in loaded])
     out.print(
         t(
             "Campaigns: {created} new, {updated} updated, {unchanged} unchanged.",
