@@ -362,3 +362,31 @@ async def test_timedelta_sanity(world: World) -> None:
         row = await campaign_store.period_by_id(world.db, world.dot1[province])
         assert row is not None
         assert world.clock.now() < row.due_at < world.clock.now() + timedelta(days=7)
+
+
+async def test_several_memberships_see_the_union_of_their_subtrees_and_nothing_more(world: World) -> None:
+    """An officer of two upper levels sees both branches (summary, reminders), not a third one, not the other
+    province."""
+    bmt, kp, cdvc = world.units["DL-BMT"], world.units["DL-KP"], world.units["DL-CDVC"]
+    actor = await world.member(bmt, Role.OFFICER)
+    await people_store.ensure_local_member(world.db, channel=actor.channel, external_id=actor.external_id,
+                                           display_name=actor.display_name, unit=kp, role=Role.OFFICER, locale="vi",
+                                           now=world.clock.now())
+    allowed = await world.subtree(bmt) | await world.subtree(kp)
+    units = list(world.units.values())
+    menu = await world.conv.handle(actor, Command("tonghop"))
+    chosen = await world.conv.handle(actor, Press(menu.version, f"m:{world.dot1['DL']}"))
+    outputs = [text_of(chosen)] + [file_text(Path(r.file_path)) for r in chosen.replies
+                                   if r.file_path and r.file_path.endswith((".xlsx", ".docx"))]
+    for output in outputs:
+        assert leaks(output, units, allowed | {world.units["DL"].id}) == []
+        assert world.units["DL-BMT-003"].name in output
+        assert world.units["DL-KP-002"].name in output
+        assert world.units["DL-CDVC-001"].name not in output
+    assert cdvc.id not in allowed
+    menu = await world.conv.handle(actor, Command("nhacnho"))
+    listed = await world.conv.handle(actor, Press(menu.version, f"n:{world.dot1['DL']}"))
+    await world.conv.handle(actor, Press(listed.version, "yes"))
+    reminded = {r.unit_id for r in await outbox.all_rows(world.db)}
+    assert reminded <= allowed
+    assert world.unit("DL", "G3").id in reminded  # DL-KP-001, late, under the second membership
