@@ -356,7 +356,7 @@ async def test_planned_reminders_escalations_and_summaries_stay_in_their_provinc
                 assert world.dot1[OTHER[province]] not in periods
 
 
-async def test_timedelta_sanity(world: World) -> None:
+async def test_the_fixture_periods_are_open_and_due_within_a_week(world: World) -> None:
     """The fixture's submissions are on time and the dot-1 periods are open at the fixture's clock."""
     for province in SLOTS:
         row = await campaign_store.period_by_id(world.db, world.dot1[province])
