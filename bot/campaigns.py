@@ -126,3 +126,26 @@ def campaign_to_json(campaign: Campaign) -> dict[str, Any]:
         target_out["threshold"] = float(target.threshold)
         target_out["scope"] = {"kinds": [k.value for k in campaign.target_scope(target).kinds]}
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceWarning:
+    """A campaign that may reach the wrong units: no `within` while the organisation has several roots
+    (several provinces in one database: every one of them would receive it), or a `within` code the
+    organisation does not have (nobody receives it)."""
+
+    campaign_id: str
+    within: str | None
+    roots: tuple[str, ...]
+
+
+def audience_warnings(campaigns: list[Campaign], units: list[tuple[str, str | None]]) -> list[AudienceWarning]:
+    """Check each campaign's `audience.within` against the organisation, given as (code, parent code)."""
+    codes = {code for code, _parent in units}
+    roots = tuple(sorted(code for code, parent in units if parent is None))
+    out = []
+    for c in campaigns:
+        within = c.audience.within
+        if (within is None and len(roots) > 1) or (within is not None and within not in codes):
+            out.append(AudienceWarning(c.id, within, roots))
+    return out

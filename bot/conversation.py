@@ -33,12 +33,14 @@ from bot.dialog.form import FormContext, FormState
 from bot.dialog.model import ActionInput, Button, FileInput, Reply, TextInput
 from bot.domain import Channel, Role, Unit, UnitKind
 from bot.i18n import Translator, normalise_locale, translator
+from bot.ids import parse_id
 from bot.invites import hash_code, looks_like_code, new_code
 from bot.keyed_locks import KeyedLocks
 from bot.parsing import ParseError
 from bot.plans import chat as plan_chat
 from bot.plans.text import PlanError
 from bot.reminder_text import OPEN_ACTION
+from bot.scope import bind_within, campaign_reaches, root_of, staff_units, subtree_ids
 from bot.summary import files as summary_files
 from bot.summary import service as summary_service
 from bot.summary.text import summary_text
@@ -553,8 +555,9 @@ class Conversation:
         )
 
     async def _on_choose_unit(self, person_id: int, t: Translator, state: dict[str, Any], event: Any) -> _Turn:
-        if isinstance(event, ActionInput) and event.action.startswith("u:"):
-            unit_id = int(event.action[2:])
+        unit_id = parse_id(event.action[2:]) if isinstance(event, ActionInput) and event.action.startswith("u:") \
+            else None
+        if unit_id is not None:
             unit = await unit_store.by_id(self.db, unit_id)
             if unit is not None and unit_id in state.get("units", []) and await self.may_report_for(person_id, unit):
                 return await self._choose_report(person_id, t, unit)
@@ -577,10 +580,13 @@ class Conversation:
                      Reply(t("Which report do you want to file for {unit}?", unit=unit.name), choices=tuple(choices)))
 
     async def _on_choose_report(self, person_id: int, t: Translator, state: dict[str, Any], event: Any) -> _Turn:
-        if isinstance(event, ActionInput) and event.action.startswith("p:"):
-            period_id = int(event.action[2:])
+        period_id = parse_id(event.action[2:]) if isinstance(event, ActionInput) and event.action.startswith("p:") \
+            else None
+        if period_id is not None:
             unit = await unit_store.by_id(self.db, state["unit_id"])
             if unit is not None and period_id in state.get("periods", []):
+                if not await self.may_report_for(person_id, unit):  # the membership may be gone since the menu
+                    return _Turn(dict(IDLE), [Reply(t("You can no longer report for this unit; nothing was sent."))])
                 for d in await self._open_items(unit):
                     if d.period_id == period_id:
                         return await self._open_form(person_id, t, unit, d)
@@ -611,10 +617,10 @@ class Conversation:
         """"📝 Nộp ngay" in a reminder: sent outside any dialog, so it carries no version; it is checked here
         like a command (who may report, is the period still open) and opens the form at the right question."""
         parts = action.split(":")
-        if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        period_id, unit_id = (parse_id(parts[1]), parse_id(parts[2])) if len(parts) == 3 else (None, None)
+        if period_id is None or unit_id is None:
             return self._keep(state, [Reply(t("That button is out of date. Here is where you are now:")),
                                       *await self._resume(person_id, t, state)])
-        period_id, unit_id = int(parts[1]), int(parts[2])
         if state.get("mode") == "form":
             if state.get("period_id") != period_id or state["form"]["unit_id"] != unit_id:
                 return self._keep(state, [Reply(t("Please finish or cancel (/huy) the report first.")),
@@ -622,7 +628,9 @@ class Conversation:
             return self._keep(state, await self._resume(person_id, t, state))
         unit = await unit_store.by_id(self.db, unit_id)
         if unit is None or not await self.may_report_for(person_id, unit):
-            return self._keep(state, [Reply(t("You cannot report for unit {code}.", code=unit.code if unit else "?"))])
+            # The button may be forged or the membership gone: no unit is named, not even this one.
+            return self._keep(state, [Reply(t("This reminder is not for a unit you report for. Type /baocao to "
+                                              "see the reports you can file."))])
         for d in await self._open_items(unit):
             if d.period_id == period_id:
                 return await self._open_form(person_id, t, unit, d)
@@ -725,12 +733,16 @@ class Conversation:
     # --- summaries ----------------------------------------------------------------------------------
 
     async def _summary_menu(self, person_id: int, t: Translator) -> _Turn:
-        if await summary_service.scope_of(self.db, person_id) is None:
+        scope = await summary_service.scope_of(self.db, person_id)
+        if scope is None:
             return _Turn(dict(IDLE), [Reply(t("Summaries are for upper-level officers and the department. "
                                               "Type /danop to see your own reports."))])
+        units = await subtree_ids(self.db, scope[0] or [])
         choices = []
         periods = []
         for campaign in await campaign_store.live_campaigns(self.db):
+            if not await campaign_reaches(self.db, campaign, units):
+                continue  # another province's campaign: not even its title
             for row in await campaign_store.periods_of(self.db, campaign.id):
                 periods.append((row.due_at, campaign, row))
         for _due, campaign, row in sorted(periods, key=lambda x: x[0], reverse=True)[:30]:
@@ -741,13 +753,16 @@ class Conversation:
                      Reply(t("Summary of which period?"), choices=tuple(choices)))
 
     async def _on_summary_choose(self, person_id: int, t: Translator, state: dict[str, Any], event: Any) -> _Turn:
-        if not (isinstance(event, ActionInput) and event.action.startswith("m:")
-                and int(event.action[2:]) in state.get("periods", [])):
+        period_id = parse_id(event.action[2:]) if isinstance(event, ActionInput) and event.action.startswith("m:") \
+            else None
+        if period_id is None or period_id not in state.get("periods", []):
             return self._keep(state, [Reply(t("Please choose one of the reports offered.")),
                                       *await self._resume(person_id, t, state)])
-        scope = await summary_service.scope_of(self.db, person_id)
-        row = await campaign_store.period_by_id(self.db, int(event.action[2:]))
-        if scope is None or row is None:
+        scope = await summary_service.scope_of(self.db, person_id)  # again: the membership may be gone
+        row = await campaign_store.period_by_id(self.db, period_id)
+        campaign = await campaign_store.campaign(self.db, row.campaign_id) if row else None
+        if scope is None or row is None or campaign is None or not await campaign_reaches(
+                self.db, campaign, await subtree_ids(self.db, scope[0] or [])):
             return _Turn(dict(IDLE), [Reply(t("Summaries are for upper-level officers and the department. "
                                               "Type /danop to see your own reports."))])
         roots, scope_name = scope
@@ -800,6 +815,10 @@ class Conversation:
         return (Button(t("✅ Publish"), "plan:publish"), Button(t("🗑 Discard"), "plan:discard"))
 
     async def _on_plan_review(self, person_id: int, t: Translator, state: dict[str, Any], event: Any) -> _Turn:
+        staff = await staff_units(self.db, person_id)
+        if not staff:  # no longer department staff or admin since the draft was shown: nothing is published
+            return _Turn(dict(IDLE), [Reply(t("Only department staff and administrators can publish a campaign; "
+                                              "nothing was published."))])
         action = event.action if isinstance(event, ActionInput) else None
         if action == "plan:discard":
             return _Turn(dict(IDLE), [Reply(t("The draft was discarded; nothing was published."))])
@@ -809,8 +828,10 @@ class Conversation:
                 return self._keep(state, [Reply("\n".join([t("The draft does not load yet (campaigns check):"),
                                                            *problems])), Reply.from_json(state["menu"])])
             assert self.campaigns_dir is not None
+            # The campaign reaches the publisher's own province only, whatever the draft says.
+            toml = bind_within(state["toml"], (await root_of(self.db, staff[0])).code)
             try:
-                path = plan_chat.publish(state["toml"], state["campaign_id"], self.campaigns_dir)
+                path = plan_chat.publish(toml, state["campaign_id"], self.campaigns_dir)
             except FileExistsError:
                 return self._keep(state, [Reply(t("A campaign {id} already exists; nothing was published.",
                                                   id=state["campaign_id"]))])
@@ -833,27 +854,21 @@ class Conversation:
 
     # --- reminders on request --------------------------------------------------------------------
 
-    async def remind_scope(self, person_id: int) -> set[int] | bool | None:
-        """Units an officer may remind (their subtrees); None: everything (department, admin); False: none.
-        The same scope as a summary's (summary_service.scope_of), with the officers' subtrees spelled out."""
+    async def remind_scope(self, person_id: int) -> set[int]:
+        """Units a person may remind: the subtrees of their officer, department and admin memberships'
+        units (the same scope as a summary's, summary_service.scope_of, spelled out); empty: none."""
         scope = await summary_service.scope_of(self.db, person_id)
-        if scope is None:
-            return False
-        roots, _name = scope
-        if roots is None:
-            return None
-        units: set[int] = set()
-        for root in roots:
-            units.update(u.id for u in await unit_store.subtree(self.db, root))
-        return units or False
+        return set() if scope is None else await subtree_ids(self.db, scope[0] or [])
 
     async def _remind_menu(self, person_id: int, t: Translator) -> _Turn:
         scope = await self.remind_scope(person_id)
-        if scope is False or self.reminders is None:
+        if not scope or self.reminders is None:
             return _Turn(dict(IDLE), [Reply(t("Only upper-level officers and the department can send reminders."))])
         now = self.clock.now()
         choices = []
         for campaign in await campaign_store.live_campaigns(self.db):
+            if not await campaign_reaches(self.db, campaign, scope):
+                continue  # another province's campaign
             for row in await campaign_store.periods_of(self.db, campaign.id):
                 if now < row.closes_at:
                     choices.append(Button(self._period_label(t, campaign, campaign.period(row.key), row.due_at),
@@ -864,13 +879,13 @@ class Conversation:
                      Reply(t("Remind the units that have not reported — for which period?"), choices=tuple(choices)))
 
     async def _on_remind_choose(self, person_id: int, t: Translator, state: dict[str, Any], event: Any) -> _Turn:
-        if not (isinstance(event, ActionInput) and event.action.startswith("n:")
-                and int(event.action[2:]) in state.get("periods", []) and self.reminders is not None):
+        period_id = parse_id(event.action[2:]) if isinstance(event, ActionInput) and event.action.startswith("n:") \
+            else None
+        if period_id is None or period_id not in state.get("periods", []) or self.reminders is None:
             return self._keep(state, [Reply(t("Please choose one of the reports offered.")),
                                       *await self._resume(person_id, t, state)])
-        period_id = int(event.action[2:])
         scope = await self.remind_scope(person_id)
-        if scope is False:
+        if not scope:
             return _Turn(dict(IDLE), [Reply(t("Only upper-level officers and the department can send reminders."))])
         late, items = await self.reminders.on_request(period_id, self.clock.now(), scope)
         if not late:
@@ -896,7 +911,7 @@ class Conversation:
             return self._keep(state, [Reply(t("Please choose one of the answers offered.")),
                                       Reply.from_json(state["menu"])])
         scope = await self.remind_scope(person_id)
-        if scope is False:
+        if not scope:
             return _Turn(dict(IDLE), [Reply(t("Only upper-level officers and the department can send reminders."))])
         now = self.clock.now()
         _late, items = await self.reminders.on_request(state["period_id"], now, scope)
@@ -954,8 +969,9 @@ class Conversation:
 
     async def _on_choose_submission(self, person_id: int, t: Translator, state: dict[str, Any],
                                     event: Any) -> _Turn:
-        if isinstance(event, ActionInput) and event.action.startswith("s:"):
-            sub_id = int(event.action[2:])
+        sub_id = parse_id(event.action[2:]) if isinstance(event, ActionInput) and event.action.startswith("s:") \
+            else None
+        if sub_id is not None:
             row = await submission_store.by_id(self.db, sub_id)
             unit = await unit_store.by_id(self.db, row.unit_id) if row else None
             info = await self._period_info(row.period_id) if row else None
@@ -1008,9 +1024,9 @@ def _numbered_to_action(event: TextInput, state: dict[str, Any]) -> TextInput | 
     offered = state.get("offered", [])
     # "numbers" is saved with every step; a state saved before it was falls back to what was offered.
     choices = state.get("numbers", [a for a in offered if a not in ("back", "skip")])
-    if not choices or not (text.isascii() and text.isdigit()):
+    number = parse_id(text)  # ASCII digits only: "²" is a digit to str.isdigit but not to int()
+    if not choices or number is None:
         return event
-    number = int(text)
     if number == 0 and "back" in offered:
         return ActionInput("back")
     if 1 <= number <= len(choices):
@@ -1025,7 +1041,7 @@ def _backoff(attempt: int) -> float:
 
 
 def _is_staff(views: list[people_store.MemberView]) -> bool:
-    """Department staff and admins: they publish plans and see every unit."""
+    """Department staff and admins: they publish plans (for their own province)."""
     return any(v.membership.role in (Role.DEPARTMENT, Role.ADMIN) for v in views)
 
 

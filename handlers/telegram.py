@@ -42,6 +42,7 @@ from bot.conversation import Conversation, PlanFile, Press, Response, Sender
 from bot.dialog.model import Reply, TextInput
 from bot.domain import Channel
 from bot.i18n import Translator, translator
+from bot.ids import parse_id
 from bot.text_split import split_text
 from storage import people as people_store
 
@@ -76,9 +77,10 @@ def parse_callback(data: str | None) -> Press | None:
     if not data or "|" not in data:
         return None
     head, _, action = data.partition("|")
-    if not head.isdigit() or not action or len(data.encode()) > MAX_CALLBACK_BYTES:
+    version = parse_id(head)  # ASCII digits only: "²|submit" passes str.isdigit but not int()
+    if version is None or not action or len(data.encode()) > MAX_CALLBACK_BYTES:
         return None
-    return Press(int(head), action)
+    return Press(version, action)
 
 
 # The Bot API's InlineKeyboardMarkup as its JSON: built as plain data, since PTB's objects would only be

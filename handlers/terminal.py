@@ -20,6 +20,7 @@ from bot.deadlines import deadlines_for_unit
 from bot.dialog.model import FileInput, TextInput
 from bot.domain import Channel, Role, Unit, UnitKind
 from bot.i18n import Translator
+from bot.ids import parse_id
 from bot.render_text import render_plain
 from storage import people as people_store
 from storage import units as unit_store
@@ -149,8 +150,9 @@ class TerminalSession:
 
 def _pick(shown: list[Unit], units: list[Unit], answer: str) -> list[Unit]:
     """By number in the list shown, by exact code, or by part of a name."""
-    if answer.isdigit() and 1 <= int(answer) <= len(shown):
-        return [shown[int(answer) - 1]]
+    number = parse_id(answer)  # ASCII digits only: "²" is a digit to str.isdigit, not to int()
+    if number is not None and 1 <= number <= len(shown):
+        return [shown[number - 1]]
     folded = answer.lower()
     for unit in units:
         if unit.code.lower() == folded:

@@ -367,3 +367,18 @@ async def turn_context(db: Database, channel: Channel, external_id: str, update_
     last = from_db_opt(row["last_seen_at"])
     touch = row["blocked_at"] is not None or last is None or (now - last).total_seconds() > TOUCH_EVERY_SECONDS
     return TurnContext(person, draft, seen, touch, row["campaign_sha"])
+
+
+async def revoke_memberships(db: Database, person_id: int, *, actor: str, now: datetime,
+                             unit_id: int | None = None) -> int:
+    """Take away a person's memberships (of one unit, or all): from then on every button they press is
+    refused, since each press re-reads them. Recorded in the audit log; returns how many were revoked."""
+    unit_clause, params = ("AND unit_id = ?", (unit_id,)) if unit_id is not None else ("", ())
+    async with db.transaction() as tx:
+        count = await tx.execute_rowcount(
+            f"UPDATE memberships SET revoked_at = ? WHERE person_id = ? AND revoked_at IS NULL {unit_clause}",
+            (to_db(now), person_id, *params),
+        )
+        await audit.record(tx, at=now, actor=actor, action="revoke", entity="person", entity_id=person_id,
+                           detail={"unit_id": unit_id, "memberships": count})
+    return count

@@ -80,24 +80,21 @@ def _choose(identities: list[tuple[str, str, datetime | None]], preferred: str |
 
 
 async def summary_readers(db: Database) -> list[tuple[Recipient, list[int] | None, str]]:
-    """Who receives pushed summaries, with their scope: department staff and admins of the province see
-    everything (None); each upper-level officer sees their unit's subtree."""
+    """Who receives pushed summaries, with their scope: department staff and upper-level officers each see
+    the subtrees of the units they are bound to (several memberships: the union), never another province."""
     rows = await db.fetchall(
         """SELECT m.unit_id, m.role, u.name AS unit_name, p.id AS person_id, p.full_name, p.locale,
                   p.preferred_channel
            FROM memberships m JOIN people p ON p.id = m.person_id JOIN units u ON u.id = m.unit_id
            WHERE m.role IN ('department', 'officer') AND m.revoked_at IS NULL AND p.active = 1
-           ORDER BY p.id, m.role"""
+           ORDER BY p.id, m.role, m.unit_id"""
     )
     identities = await _identities(db, sorted({r["person_id"] for r in rows}))
-    out: list[tuple[Recipient, list[int] | None, str]] = []
-    seen: set[int] = set()
+    scopes: dict[int, tuple[Recipient, dict[int, str]]] = {}
     for r in rows:
-        if r["person_id"] in seen:
-            continue
-        seen.add(r["person_id"])
-        channel, chat_id = _choose(identities.get(r["person_id"], []), r["preferred_channel"])
-        person = Recipient(r["person_id"], r["full_name"], r["locale"], r["role"], channel, chat_id)
-        scope = None if r["role"] == "department" else [r["unit_id"]]
-        out.append((person, scope, r["unit_name"]))
-    return out
+        if r["person_id"] not in scopes:
+            channel, chat_id = _choose(identities.get(r["person_id"], []), r["preferred_channel"])
+            person = Recipient(r["person_id"], r["full_name"], r["locale"], r["role"], channel, chat_id)
+            scopes[r["person_id"]] = (person, {})
+        scopes[r["person_id"]][1][r["unit_id"]] = r["unit_name"]
+    return [(person, list(units), "; ".join(units.values())) for person, units in scopes.values()]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import sqlite3
 from collections import Counter
@@ -26,7 +27,7 @@ from typer.testing import CliRunner
 
 from bot.app import prepare
 from bot.campaign_model import ReminderOverrides
-from bot.campaigns import load_campaign_file
+from bot.campaigns import load_campaign_bytes, load_campaign_file
 from bot.channels import BlockedError, RetryAfterError, TransientError
 from bot.cli import app as cli_app
 from bot.cli.common import state as cli_state
@@ -169,10 +170,23 @@ class World:
         return next(c for c, u in self.units.items() if u.id == unit_id)
 
 
+async def _dmc_for_the_sample_organisation(db: Database, config: Config, now: datetime) -> None:
+    """Dương Minh Châu's plan belongs to Tây Ninh (`within = "TN"`), which the sample organisation is not;
+    these tests use it as a second live campaign of Đắk Lắk's units, so it is rebound to "DL" here."""
+    path = config.campaigns_dir / f"{DMC}.toml"
+    text = path.read_text(encoding="utf-8")
+    assert 'within = "TN"' in text
+    raw = text.replace('within = "TN"', 'within = "DL"').encode()
+    campaign = load_campaign_bytes(raw, path)
+    await campaign_store.sync_campaigns(db, [(campaign, hashlib.sha256(raw).hexdigest(), path.name)],
+                                        actor="test", now=now)
+
+
 @pytest.fixture
 async def world(config: Config, clock: FakeClock) -> AsyncIterator[World]:
     prepared = await prepare(config, clock.now())
     try:
+        await _dmc_for_the_sample_organisation(prepared.db, config, clock.now())
         units = {u.code: u for u in await unit_store.all_units(prepared.db)}
         planner = ReminderPlanner(prepared.db, config.reminders, config.app.zone, config.locales_dir)
         yield World(prepared.db, config, clock, units, planner)

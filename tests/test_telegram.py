@@ -569,6 +569,29 @@ async def test_forged_callbacks_are_refused_and_change_nothing(tg: TelegramHarne
     assert (await tg.form())["pending"] == ["meeting"]
 
 
+async def test_hostile_callback_data_is_always_answered_and_never_crashes(tg: TelegramHarness, invite: IssuedInvite,
+                                                                         db: Database) -> None:
+    """Regression: "²|submit" passed str.isdigit and int("²") raised in parse_callback: the handler failed and
+    the spinner kept turning. Unicode digits, huge numbers, empty parts and 65+ bytes are all refused, answered."""
+    await register(tg, invite)
+    await open_report(tg)
+    form = await tg.form()
+    version = (await tg.draft()).version
+    answered = len(tg.api.sent("answerCallbackQuery"))
+    hostile = ["²|submit", "١٢|submit", "𝟙|submit", f"{version}²|submit", "9" * 30 + "|submit", "|", "||", "1||",
+               f"{version}|", f"{version}|open:²:1", f"{version}|open:1:" + "9" * 25, f"{version}|open::",
+               f"{version}|u:²", f"{version}|e:" + "9" * 40, "1|" + "é" * 32, "9" * 70, " 1|submit", "1 |submit"]
+    assert len(hostile[14].encode()) == 66
+    for data in hostile:
+        reply = await tg.press_data(data)
+        assert reply, data  # an answer, never silence
+        assert await tg.form() == form, data
+    assert await tg.count("submissions") == 0
+    assert len(tg.api.sent("answerCallbackQuery")) == answered + len(hostile)  # every spinner stopped
+    assert parse_callback("²|submit") is None
+    assert parse_callback("9" * 19 + "|x") is None  # beyond a 64-bit integer
+
+
 # --- 6. HTML --------------------------------------------------------------------------------------
 
 

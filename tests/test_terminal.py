@@ -20,6 +20,7 @@ from bot.conversation import Conversation
 from bot.deadlines import Status, deadlines_for_unit
 from bot.i18n import Translator, translator
 from handlers.terminal import TerminalSession
+from storage import campaigns as campaign_store
 from storage import units as unit_store
 from storage.db import Database
 from storage.timefmt import to_db
@@ -113,7 +114,20 @@ async def test_campaigns_reach_only_the_kinds_they_name(config: Config, clock: F
         agency = await unit_store.by_code(db, "DL-CDVC-001")  # a public agency's union
         assert agency is not None
         seen = {d.campaign.id for d in await deadlines_for_unit(db, agency, clock.now())}
-        assert "binhdinh-cdvc-thang-cong-nhan-2021" in seen  # CĐCS HCSN report in Bình Định's plan
+        assert "binhdinh-cdvc-thang-cong-nhan-2021" not in seen  # Bình Định's plan: another province
+        # The same plan addressed to Đắk Lắk reaches the public agency's union: CĐCS HCSN report in it.
+        binhdinh = await campaign_store.campaign(db, "binhdinh-cdvc-thang-cong-nhan-2021")
+        assert binhdinh is not None
+        assert binhdinh.audience.within == "BDI"
+        rebound = binhdinh.model_copy(update={"audience": binhdinh.audience.model_copy(update={"within": "DL"})})
+        await campaign_store.sync_campaigns(db, [(rebound, "rebound", "binhdinh.toml")], actor="test",
+                                            now=clock.now())
+        seen = {d.campaign.id for d in await deadlines_for_unit(db, agency, clock.now())}
+        assert "binhdinh-cdvc-thang-cong-nhan-2021" in seen
+        grassroots = await unit_store.by_code(db, "DL-BMT-001")  # an enterprise's union: not in that plan
+        assert grassroots is not None
+        assert "binhdinh-cdvc-thang-cong-nhan-2021" not in {
+            d.campaign.id for d in await deadlines_for_unit(db, grassroots, clock.now())}
         province = await unit_store.by_code(db, "DL")
         assert province is not None
         assert await deadlines_for_unit(db, province, clock.now()) == []  # the province receives, it does not report

@@ -7,10 +7,15 @@ import json
 import typer
 from rich.table import Table
 
-from bot.campaigns import campaign_to_json, load_campaign_dir
+from bot.campaign_model import Campaign
+from bot.campaigns import audience_warnings, campaign_to_json, load_campaign_dir
 from bot.cli.common import actor, config, err, fail, migrated_database, out, run, state, translator
 from bot.cli.help_text import LocalGroup, gettext
+from bot.config import Config
+from bot.i18n import Translator
+from bot.org_import import check_units, read_units_file
 from storage import campaigns as campaign_store
+from storage import units as unit_store
 
 app = typer.Typer(cls=LocalGroup, help=gettext("Campaigns: the plans (kế hoạch) made runnable."), no_args_is_help=True)
 
@@ -25,6 +30,7 @@ def check_cmd(
     loaded, problems = load_campaign_dir(cfg.campaigns_dir)
     for problem in problems:
         err.print(str(problem), markup=False)
+    _warn_about_audiences(cfg, t, [c.campaign for c in loaded])
     if as_json:
         print(json.dumps([campaign_to_json(c.campaign) for c in loaded], ensure_ascii=False, indent=2))
     else:
@@ -46,6 +52,36 @@ def check_cmd(
         raise typer.Exit(1)
 
 
+def _warn_about_audiences(cfg: Config, t: Translator, campaigns: list[Campaign]) -> None:
+    """A campaign that would reach every province of the database, or nobody, is named (not refused)."""
+    for warning in audience_warnings(campaigns, _organisation(cfg)):
+        if warning.within is None:
+            err.print(t("Warning: {id} has no [audience] within, and the organisation has {n} roots ({roots}): "
+                        "every one of them would receive it. Set within to the issuing unit's code.",
+                        id=warning.campaign_id, n=len(warning.roots), roots=", ".join(warning.roots)), markup=False)
+        else:
+            err.print(t("Warning: {id} is for the units under {code}, which the organisation does not have: "
+                        "nobody receives it.", id=warning.campaign_id, code=warning.within), markup=False)
+
+
+def _organisation(cfg: Config) -> list[tuple[str, str | None]]:
+    """The units (code, parent code) the campaigns are checked against: the database's, or, before the first
+    start, the sample organisation that start-up would load."""
+    if cfg.db_path.exists():
+        async def read() -> list[tuple[str, str | None]]:
+            async with migrated_database(cfg) as db:
+                return [(u.code, u.parent_code) for u in await unit_store.all_units(db)]
+
+        units = run(read())
+        if units:
+            return units
+    path = cfg.resolve(cfg.app.sample_units)
+    if not path.is_file():
+        return []
+    rows, problems = check_units(read_units_file(path), [])
+    return [] if problems else [(r.code, r.parent_code) for r in rows]
+
+
 @app.command("load", help=gettext("Store the campaign files in the database (new or changed ones only); any "
                                   "broken file: nothing."))
 def load_cmd() -> None:
@@ -64,6 +100,7 @@ def load_cmd() -> None:
             )
 
     result = run(go())
+    _warn_about_audiences(cfg, t, [c.campaign for c in loaded])
     out.print(
         t(
             "Campaigns: {created} new, {updated} updated, {unchanged} unchanged.",

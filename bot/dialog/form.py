@@ -25,6 +25,7 @@ from bot.campaign_model import Campaign, FieldType, FormField, Period
 from bot.dialog.model import ActionInput, Button, FileInput, Input, Outcome, Reply, TextInput
 from bot.domain import UnitKind
 from bot.i18n import Translator
+from bot.ids import parse_id
 from bot.parsing import ParseError, parse_date, parse_money, parse_number, parse_percent, parse_yes_no, spell_amount
 
 SHORT_TEXT_MAX = 300
@@ -526,8 +527,9 @@ def _read_value(ctx: FormContext, f: FormField, inp: Input) -> Any:
 
 def _choice_from_text(ctx: FormContext, f: FormField, text: str) -> str:
     folded = text.strip().lower()
-    if folded.isdigit() and 1 <= int(folded) <= len(f.choices):
-        return f.choices[int(folded) - 1].value
+    number = parse_id(folded)  # ASCII digits only ("²" would pass str.isdigit and break int())
+    if number is not None and 1 <= number <= len(f.choices):
+        return f.choices[number - 1].value
     for c in f.choices:
         if folded in (c.value.lower(), c.label.vi.lower(), (c.label.en or "").lower()):
             return c.value
@@ -584,9 +586,10 @@ def _accept_multi(ctx: FormContext, state: FormState, f: FormField, values: list
 
 def _numbers_from_text(text: str, n: int) -> list[int]:
     parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
-    if not parts or not all(p.isdigit() and 1 <= int(p) <= n for p in parts):
+    numbers = [parse_id(p) for p in parts]  # ASCII digits only
+    if not numbers or not all(x is not None and 1 <= x <= n for x in numbers):
         raise ParseError("Please type the numbers of your answers separated by commas, for example 1,3.")
-    return sorted({int(p) for p in parts})
+    return sorted({x for x in numbers if x is not None})
 
 
 def _on_attachment(ctx: FormContext, state: FormState, f: FormField, inp: Input) -> list[Reply]:
@@ -731,8 +734,8 @@ def _on_pick_edit(ctx: FormContext, state: FormState, inp: Input) -> list[Reply]
     fields = relevant_fields(ctx, state.answers)
     action = _action_of(inp)
     index: int | None = None
-    if action and action.startswith("e:") and action[2:].isascii() and action[2:].isdigit():
-        index = int(action[2:])
+    if action and action.startswith("e:"):
+        index = parse_id(action[2:])
     elif isinstance(inp, TextInput):
         index = _edit_number(inp)
     if action == BACK:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain import Role
 from bot.gc_pause import cyclic_gc_paused
+from bot.scope import scope_units
 from bot.summary.compute import compute_summary
 from bot.summary.model import Summary
 from storage import campaigns as campaign_store
-from storage import people as people_store
 from storage import summaries as summary_store
 from storage import units as unit_store
 from storage.db import Database
@@ -37,15 +36,12 @@ async def build_summary(db: Database, campaign_id: str, period_key: str, *, scop
 
 
 async def scope_of(db: Database, person_id: int) -> tuple[list[int] | None, str] | None:
-    """What a person may see: everything (department, admin), their subtrees (officers), or nothing."""
-    views = await people_store.memberships_of(db, person_id)
-    for v in views:
-        if v.membership.role in (Role.DEPARTMENT, Role.ADMIN):
-            return None, v.unit.name
-    officer_units = [v.unit for v in views if v.membership.role is Role.OFFICER]
-    if officer_units:
-        return [u.id for u in officer_units], "; ".join(u.name for u in officer_units)
-    return None  # chairs see their own unit through /danop
+    """What a person may see: the subtrees of their officer, department and admin memberships' units (two
+    provinces may share a database: nobody sees "everything" from a chat), or nothing (chairs)."""
+    units = await scope_units(db, person_id)
+    if not units:
+        return None  # chairs see their own unit through /danop
+    return [u.id for u in units], "; ".join(u.name for u in units)
 
 
 async def scope_for_code(db: Database, code: str | None) -> tuple[list[int] | None, str]:

@@ -178,7 +178,7 @@ class FileLinks:
 
     def resolve(self, expires: str, signature: str, relative: str) -> Path | None:
         """The file a link points to, or None: a bad signature, an expired link, a path outside root."""
-        if not expires.isdigit() or not relative or len(expires) > 12:
+        if not (expires.isascii() and expires.isdigit()) or not relative or len(expires) > 12:
             return None
         good = self._signature(int(expires), relative)
         if not hmac.compare_digest(good.encode(), signature.encode()):

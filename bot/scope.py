@@ -1,0 +1,78 @@
+"""Who sees what: every role is bound to the subtree of the unit its membership names.
+
+Officers, department staff and admins alike see the units below their membership's unit (a person with
+several memberships: the union of those subtrees). Nobody sees "everything" through a chat: two provinces
+may share one database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from bot.campaign_model import Campaign
+from bot.domain import Role, Unit
+from storage import people as people_store
+from storage import units as unit_store
+from storage.db import Database
+
+# Roles that look at other units (summaries, reminders on request); chairs see only their own reports.
+SEEING_ROLES = frozenset({Role.OFFICER, Role.DEPARTMENT, Role.ADMIN})
+STAFF_ROLES = frozenset({Role.DEPARTMENT, Role.ADMIN})
+
+async def scope_units(db: Database, person_id: int) -> list[Unit]:
+    """The units whose subtrees this person may look at (summaries, reminders), deduplicated."""
+    views = await people_store.memberships_of(db, person_id)
+    return list({v.unit.id: v.unit for v in views if v.membership.role in SEEING_ROLES}.values())
+
+
+async def staff_units(db: Database, person_id: int) -> list[Unit]:
+    """The units where this person is department staff or an administrator (they may publish plans)."""
+    views = await people_store.memberships_of(db, person_id)
+    return list({v.unit.id: v.unit for v in views if v.membership.role in STAFF_ROLES}.values())
+
+
+async def subtree_ids(db: Database, roots: list[int]) -> set[int]:
+    out: set[int] = set()
+    for root in roots:
+        if root not in out:
+            out.update(u.id for u in await unit_store.subtree(db, root))
+    return out
+
+
+async def root_of(db: Database, unit: Unit) -> Unit:
+    """The top of the unit's tree: its province (the organisation's root)."""
+    above = await unit_store.ancestors(db, unit.id)
+    return above[-1] if above else unit
+
+
+async def campaign_reaches(db: Database, campaign: Campaign, scope: set[int]) -> bool:
+    """Whether any unit of `scope` may be in the campaign's audience (its `within` subtree, if it has one):
+    a campaign of another province is neither offered nor named in a menu."""
+    if not campaign.audience.within:
+        return True
+    root = await unit_store.by_code(db, campaign.audience.within)
+    if root is None:
+        return False
+    if root.id in scope:
+        return True
+    return bool(scope & await subtree_ids(db, [root.id]))
+
+
+_AUDIENCE = re.compile(r"^\[audience\][ \t]*(?:#.*)?$", re.MULTILINE)
+_TABLE = re.compile(r"^\[", re.MULTILINE)
+_WITHIN = re.compile(r"^within[ \t]*=.*$\n?", re.MULTILINE)
+
+
+def bind_within(toml: str, code: str) -> str:
+    """The campaign text with `[audience] within = code` (any `within` already there is replaced): a plan
+    published from chat reaches only the publisher's own province."""
+    head = _AUDIENCE.search(toml)
+    line = f"within = {json.dumps(code, ensure_ascii=False)}  # only units under this one report\n"
+    if head is None:
+        return toml.rstrip("\n") + f"\n\n[audience]\n{line}"
+    start = head.end() + 1
+    nxt = _TABLE.search(toml, start)
+    end = nxt.start() if nxt else len(toml)
+    body = _WITHIN.sub("", toml[start:end])
+    return toml[:start] + line + body + toml[end:]
