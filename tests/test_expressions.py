@@ -69,6 +69,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from bot.expressions import (  # noqa: E402
     MAX_CHARS,
+    Expression,
     ExpressionLimitError,
     ExpressionNumberTooLargeError,
     ExpressionTooComplexError,
@@ -111,20 +112,31 @@ def test_long_sums_of_fields_within_the_bounds_still_compile() -> None:
     assert expr.evaluate({f"f{i}": Decimal(1) for i in range(60)}, Decimal(60)) is True
 
 
+def outcome(source: str) -> Expression | ExpressionError:
+    try:
+        return compile_expression(source)
+    except ExpressionError as exc:
+        return exc
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.text(alphabet="()+-*/.<>=!0123456789 e$}{abnotrd", max_size=3000))
 def test_any_text_gives_an_expression_or_an_expression_error(source: str) -> None:
-    try:
-        compile_expression(source)
-    except ExpressionError:
-        pass
+    result = outcome(source)  # anything but an ExpressionError (MemoryError, RecursionError, ...) fails here
+    if isinstance(result, ExpressionError):
+        assert str(result)
+    else:
+        assert len(source) <= MAX_CHARS
+        assert result.source == source
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(min_value=1, max_value=20_000), st.sampled_from(["(", "-", "not ", "1+", "[", "${a}*"]))
 def test_deep_nesting_of_any_kind_gives_a_named_error(depth: int, piece: str) -> None:
     source = piece * depth + "1" + (")" if piece == "(" else "]" if piece == "[" else "") * depth
-    try:
-        compile_expression(source)
-    except ExpressionError:
-        pass
+    if len(source) > MAX_CHARS:
+        with pytest.raises(ExpressionTooLongError):
+            compile_expression(source)
+        return
+    result = outcome(source)
+    assert not isinstance(result, ExpressionError) or str(result)  # too deep, or a list: named either way

@@ -142,7 +142,7 @@ def import_cmd(
         proposal = extract_plan(plan.text)
         draft = draft_campaign(proposal, campaign_id=campaign_id, source=file.name, name=file.name)
     except PlanError as exc:
-        fail(t(exc.msgid, **exc.params))
+        fail(exc.render(t))
     problems = check_draft(draft)
     if out_path is not None:
         write_campaign_file(out_path, draft.toml)

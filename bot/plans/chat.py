@@ -6,6 +6,7 @@ the dialog state, so a restart between "here is what I found" and "publish" lose
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -16,9 +17,10 @@ from bot.i18n import Translator
 from bot.parsing import ParseError, parse_date, parse_number
 from bot.plans.draft import Draft, check_draft, draft_campaign, write_campaign_file
 from bot.plans.extract import PlanProposal, extract_plan
-from bot.plans.text import plan_text_from_bytes
+from bot.plans.text import MAX_PLAN_BYTES, plan_text_from_bytes
 
-MAX_PLAN_BYTES = 20 * 1024 * 1024
+__all__ = ["MAX_PLAN_BYTES", "PlanDraft", "apply_edit", "problems_of", "publish", "read_plan", "read_plan_off_loop",
+           "review_text"]
 EDIT_DUE = re.compile(r"^\s*(?:hạn|han|due)\s+(?P<key>[a-z0-9-]+)\s+(?P<date>\S+)\s*$", re.IGNORECASE)
 EDIT_TARGET = re.compile(r"^\s*(?:chỉ tiêu|chi tieu|target)\s+(?P<key>[a-z0-9-]+)\s+(?P<value>\S+)\s*$",
                          re.IGNORECASE)
@@ -35,6 +37,17 @@ def read_plan(data: bytes, name: str) -> PlanDraft:
     text = plan_text_from_bytes(data, name)
     proposal = extract_plan(text.text)
     return PlanDraft(proposal, draft_campaign(proposal, source=name, name=name))
+
+
+async def read_plan_off_loop(data: bytes, name: str) -> tuple[PlanDraft, list[str]]:
+    """read_plan and the draft's problems, in a worker thread: reading a plan takes up to seconds of CPU
+    (bounded by the limits in bot.plans.text and a linear extractor), and every other person's dialog must
+    keep answering meanwhile."""
+    def work() -> tuple[PlanDraft, list[str]]:
+        found = read_plan(data, name)
+        return found, problems_of(found.draft.toml, found.draft.campaign_id)
+
+    return await asyncio.to_thread(work)
 
 
 def review_text(t: Translator, found: PlanDraft, problems: list[str]) -> str:
