@@ -254,3 +254,50 @@ async def test_another_persons_dialog_answers_while_a_plan_is_being_read(
     await reading
     assert order == ["chair", "plan"]
     assert await review_mode(chat) == "plan_review"  # the plan was read all the same
+
+
+# --- a PDF that keeps pypdf busy: read in a process that is killed at the time limit -----------------------
+
+
+def content_stream_pdf(repeats: int) -> bytes:
+    """A one-page PDF of a few KB whose content stream inflates to 32 bytes x `repeats` of text drawing:
+    pypdf spends seconds per megabyte on it."""
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=595, height=842)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})})
+    stream = DecodedStreamObject()
+    stream.set_data(b"BT /F1 12 Tf 10 10 Td (a) Tj ET\n" * repeats)
+    page[NameObject("/Contents")] = writer._add_object(stream.flate_encode())
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+async def test_a_pdf_that_keeps_the_reader_busy_is_given_up_at_the_time_limit(
+        chat: Chat, monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    from bot.plans import worker
+
+    data = content_stream_pdf(600_000)  # about 19 MB of drawing: far longer to read than the limit below
+    assert len(data) < 200_000
+    monkeypatch.setattr(worker, "READ_SECONDS", 1.0)
+    response = await chat.conv.handle(chat.staff, PlanFile("cham.pdf", data))
+    text = "\n".join(r.text for r in response.replies)
+    assert "cham.pdf" in text
+    assert "quá lâu" in text  # "takes too long": named, with what to send instead
+    assert await review_mode(chat) is None
+    assert multiprocessing.active_children() == []  # the reader was killed, not left running
+
+
+def test_an_error_in_the_reading_process_comes_back_as_the_same_plan_error() -> None:
+    from bot.plans.worker import run_bounded, text_and_proposal
+
+    with pytest.raises(TooLongPlanError) as info:
+        run_bounded(text_and_proposal, b"a" * (MAX_PLAN_CHARS + 1), "dai.txt", name="dai.txt")
+    assert info.value.params == {"name": "dai.txt", "limit": MAX_PLAN_CHARS}

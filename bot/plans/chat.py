@@ -15,9 +15,11 @@ from pathlib import Path
 from bot.campaign_model import Comparator
 from bot.i18n import Translator
 from bot.parsing import ParseError, parse_date, parse_number
+from bot.plans import worker
 from bot.plans.draft import Draft, check_draft, draft_campaign, write_campaign_file
 from bot.plans.extract import PlanProposal, extract_plan
 from bot.plans.text import MAX_PLAN_BYTES, plan_text_from_bytes
+from bot.plans.worker import run_bounded, text_and_proposal
 
 __all__ = ["MAX_PLAN_BYTES", "PlanDraft", "apply_edit", "problems_of", "publish", "read_plan", "read_plan_off_loop",
            "review_text"]
@@ -40,11 +42,16 @@ def read_plan(data: bytes, name: str) -> PlanDraft:
 
 
 async def read_plan_off_loop(data: bytes, name: str) -> tuple[PlanDraft, list[str]]:
-    """read_plan and the draft's problems, in a worker thread: reading a plan takes up to seconds of CPU
-    (bounded by the limits in bot.plans.text and a linear extractor), and every other person's dialog must
-    keep answering meanwhile."""
+    """read_plan and the draft's problems, off the event loop: every other person's dialog must keep
+    answering meanwhile. A .docx or text is bounded by the limits in bot.plans.text and a linear extractor,
+    and is read in a worker thread; a PDF is read in a process killed at a time limit (bot.plans.worker),
+    since one hostile page can keep pypdf busy for minutes."""
     def work() -> tuple[PlanDraft, list[str]]:
-        found = read_plan(data, name)
+        if data.startswith(b"%PDF"):
+            _, proposal = run_bounded(text_and_proposal, data, name, name=name, seconds=worker.READ_SECONDS)
+            found = PlanDraft(proposal, draft_campaign(proposal, source=name, name=name))
+        else:
+            found = read_plan(data, name)
         return found, problems_of(found.draft.toml, found.draft.campaign_id)
 
     return await asyncio.to_thread(work)

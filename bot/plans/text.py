@@ -26,7 +26,8 @@ MAX_DOCX_ENTRIES = 1000  # parts in the .docx package
 MAX_DOCX_BYTES = 64 * 1024 * 1024  # all parts unpacked (pictures included)
 MAX_DOCX_XML_BYTES = 16 * 1024 * 1024  # the XML parts unpacked: what python-docx parses
 MAX_PDF_PAGES = 300
-MAX_PDF_SECONDS = 20.0  # reading the pages of one PDF; checked between pages
+MAX_PDF_SECONDS = 8.0  # reading the pages of one PDF; checked between pages (bot.plans.worker kills at 10 s)
+_PDF_TAIL = 64 * 1024  # where a PDF's "startxref" must be: the spec says the last 1 KB; allow trailing junk
 _CHUNK = 1024 * 1024
 
 # A PDF page whose extracted text has fewer letters than this has no usable text layer (scan).
@@ -78,8 +79,8 @@ class TooManyPagesError(PlanError):
     msgid = N_("{name}: the PDF has {pages} pages; a plan may have at most {limit}. Send only the plan itself.")
 
 
-class SlowPdfError(PlanError):
-    msgid = N_("{name}: reading this PDF takes too long (more than {seconds} seconds). "
+class SlowPlanError(PlanError):
+    msgid = N_("{name}: reading this file takes too long (more than {seconds} seconds). "
                "Send the .docx, or a PDF exported again from Word.")
 
 
@@ -143,16 +144,20 @@ def _has_text(text: str) -> bool:
 
 def read_plan_file(path: Path) -> PlanText:
     """Read a plan file from disk; raise a PlanError naming what is wrong."""
+    return plan_text_from_bytes(read_plan_bytes(path), path.name)
+
+
+def read_plan_bytes(path: Path) -> bytes:
+    """The bytes of a plan file, refused from its size before it is read."""
     try:
         size = path.stat().st_size
         if size > MAX_PLAN_BYTES:  # not even read into memory
             raise TooLargePlanError(path.name, limit=MAX_PLAN_BYTES // _CHUNK)
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise UnreadablePlanError(path.name, detail="file not found") from None
     except OSError as exc:
         raise UnreadablePlanError(path.name, detail=exc.strerror or type(exc).__name__) from None
-    return plan_text_from_bytes(data, path.name)
 
 
 def plan_text_from_bytes(data: bytes, name: str) -> PlanText:
@@ -300,6 +305,10 @@ def _check_package(zf: zipfile.ZipFile, name: str) -> None:
 def _pdf_text(data: bytes, name: str) -> str:
     from pypdf import PdfReader
 
+    if b"startxref" not in data[-_PDF_TAIL:]:
+        # Every PDF ends with a pointer to its table of objects. Without one, pypdf rebuilds the table by
+        # scanning the whole file, which takes seconds on 20 MB of anything that merely starts with "%PDF".
+        raise UnreadablePlanError(name, detail="damaged PDF: no cross-reference table")
     pypdf_log = logging.getLogger("pypdf")
     level = pypdf_log.level
     pypdf_log.setLevel(logging.ERROR)  # its warnings about a broken file would reach the user's terminal
@@ -319,7 +328,7 @@ def _pdf_text(data: bytes, name: str) -> str:
             if size > MAX_PLAN_CHARS:
                 raise TooLongPlanError(name, limit=MAX_PLAN_CHARS)
             if time.monotonic() - started > MAX_PDF_SECONDS:
-                raise SlowPdfError(name, seconds=int(MAX_PDF_SECONDS))
+                raise SlowPlanError(name, seconds=int(MAX_PDF_SECONDS))
     except PlanError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged PDF can fail in many ways; all mean "cannot be read"
