@@ -10,6 +10,8 @@ A script, not a test: it prints figures and asserts nothing about timing. Shapes
   sentences   short lower-case sentences "báo cáo trước ngày 15/6. " without a line end
   dates       a line of dates and deadline words only
   noise       random letters and punctuation, lines of 200 characters
+  headings    numbered lines ("1. ... trước ngày 15/6/2024") without a section heading
+  cells       table rows as a .docx gives them ("Đợt 1 | ... | trước ngày ...")
 Every text is cut at the size asked for; extract_plan runs on it directly (no upload limit applies).
 """
 
@@ -64,6 +66,8 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "sentences": lambda size: _fill("các đơn vị báo cáo kết quả trước ngày 15/6/2024. ", size),
     "dates": lambda size: _fill("hạn nộp 15/6/2024 đến 20/7/2024, báo cáo trước ngày 30/9 ", size),
     "noise": _noise,
+    "headings": lambda size: _fill("1. Công đoàn cơ sở báo cáo trước ngày 15/6/2024\n", size),
+    "cells": lambda size: _fill("Đợt 1 | Báo cáo kết quả | trước ngày 15/6/2024 | CĐCS\n", size),
 }
 
 

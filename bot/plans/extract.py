@@ -457,6 +457,7 @@ _LIST_MARK = re.compile(r"\s*(?:[-+•*]\s*)?(?:[IVX]{1,4}|\d{1,2}(?:\.\d{1,2}){
 _TARGETS_HEADING = _vi(r"chỉ\s+tiêu")
 # The longest sentence of the seed plans has about 900 characters; a longer one is cut (see _Document._add).
 MAX_SENTENCE = 2000
+MAX_HEADINGS = 16  # headings kept above a sentence within its section; the seed plans have at most 7
 
 
 def _mask(folded: str) -> str:
@@ -503,7 +504,9 @@ class _Document:
             elif numbered:
                 title = _heading_title(line[numbered.start("title") :])
                 if title is not None:
-                    headings = [*headings, _clean(title)]
+                    # The nearest few are what a sentence looks up; keeping all would copy O(n²) on a plan
+                    # of thousands of numbered lines.
+                    headings = [*headings[1 - MAX_HEADINGS :], _clean(title)]
                     in_targets = bool(_TARGETS_HEADING.search(fold(title)))
                     self.headings.append((no, title))
             start = 0
