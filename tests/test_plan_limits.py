@@ -203,6 +203,7 @@ SHAPES_20_MB = {
     "pdf-header.pdf": lambda: b"%PDF-1.7\n" + _random(20 * MB - 9),
     "text.txt": lambda: ("báo cáo trước ngày 15/6/2024; " * (20 * MB // 32)).encode()[: 20 * MB],
     "one-over.txt": lambda: b"a" * (20 * MB + 1),
+    "paragraphs.docx": lambda: minimal_docx("<w:p/>" * 2_000_000),  # 12 MB of XML in 20 KB: slow to parse
 }
 
 
@@ -213,7 +214,7 @@ async def test_a_20_mb_upload_of_any_shape_is_answered_with_a_clear_message(chat
     response = await chat.conv.handle(chat.staff, PlanFile(name, data))
     text = "\n".join(r.text for r in response.replies)
     assert name in text  # names the file
-    assert any(word in text for word in ("quá", "không", "hỏng")), text  # says what is wrong, in Vietnamese
+    assert any(word in text for word in ("quá", "không", "hỏng", "hơn")), text  # what is wrong, in Vietnamese
     assert await review_mode(chat) is None  # no draft offered
 
 
@@ -301,3 +302,35 @@ def test_an_error_in_the_reading_process_comes_back_as_the_same_plan_error() -> 
     with pytest.raises(TooLongPlanError) as info:
         run_bounded(text_and_proposal, b"a" * (MAX_PLAN_CHARS + 1), "dai.txt", name="dai.txt")
     assert info.value.params == {"name": "dai.txt", "limit": MAX_PLAN_CHARS}
+
+
+def test_a_small_docx_of_endless_empty_table_cells_is_refused_at_the_block_limit(config: Config) -> None:
+    """A few KB that python-docx would take minutes over (it spends tens of µs on every cell)."""
+    from bot.plans.text import MAX_DOCX_BLOCKS, TooManyBlocksPlanError
+
+    rows = "<w:tbl>" + ("<w:tr>" + "<w:tc><w:p/></w:tc>" * 50 + "</w:tr>") * (MAX_DOCX_BLOCKS // 50 + 10) + "</w:tbl>"
+    data = minimal_docx(rows)
+    assert len(data) < 100_000
+    with pytest.raises(TooManyBlocksPlanError) as info:
+        plan_text_from_bytes(data, "o-trong.docx")
+    assert "20.000" in vi(info.value, config)
+
+
+def minimal_docx(body: str) -> bytes:
+    """A .docx package of the three parts python-docx needs, with `body` inside <w:body>."""
+    main = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    types = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+             'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+             'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
+             '"/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.'
+             'document.main+xml"/></Types>')
+    rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
+            '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+            '2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>')
+    document = f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{main}"><w:body>{body}</w:body></w:document>'
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", types)
+        zf.writestr("_rels/.rels", rels)
+        zf.writestr("word/document.xml", document)
+    return buffer.getvalue()

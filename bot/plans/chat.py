@@ -43,11 +43,11 @@ def read_plan(data: bytes, name: str) -> PlanDraft:
 
 async def read_plan_off_loop(data: bytes, name: str) -> tuple[PlanDraft, list[str]]:
     """read_plan and the draft's problems, off the event loop: every other person's dialog must keep
-    answering meanwhile. A .docx or text is bounded by the limits in bot.plans.text and a linear extractor,
-    and is read in a worker thread; a PDF is read in a process killed at a time limit (bot.plans.worker),
-    since one hostile page can keep pypdf busy for minutes."""
+    answering meanwhile. Text is bounded by the limits in bot.plans.text and a linear extractor, and is read
+    in a worker thread; a PDF or .docx is read in a process killed at a time limit (bot.plans.worker), since
+    one hostile page can keep pypdf busy for minutes and python-docx is slow on every element."""
     def work() -> tuple[PlanDraft, list[str]]:
-        if data.startswith(b"%PDF"):
+        if data.startswith((b"%PDF", b"PK\x03\x04")):
             _, proposal = run_bounded(text_and_proposal, data, name, name=name, seconds=worker.READ_SECONDS)
             found = PlanDraft(proposal, draft_campaign(proposal, source=name, name=name))
         else:

@@ -25,8 +25,9 @@ MAX_PLAN_CHARS = 300_000  # text characters, about 100 pages
 MAX_DOCX_ENTRIES = 1000  # parts in the .docx package
 MAX_DOCX_BYTES = 64 * 1024 * 1024  # all parts unpacked (pictures included)
 MAX_DOCX_XML_BYTES = 16 * 1024 * 1024  # the XML parts unpacked: what python-docx parses
+MAX_DOCX_BLOCKS = 20_000  # paragraphs and table cells: python-docx spends ~50 µs on each, even an empty one
 MAX_PDF_PAGES = 300
-MAX_PDF_SECONDS = 8.0  # reading the pages of one PDF; checked between pages (bot.plans.worker kills at 10 s)
+MAX_PDF_SECONDS = 4.0  # reading the pages of one PDF; checked between pages (bot.plans.worker kills at 4,5 s)
 _PDF_TAIL = 64 * 1024  # where a PDF's "startxref" must be: the spec says the last 1 KB; allow trailing junk
 _CHUNK = 1024 * 1024
 
@@ -68,6 +69,11 @@ class TooLargePlanError(PlanError):
 class TooLongPlanError(PlanError):
     msgid = N_("{name}: the text is too long for one plan (more than {limit} characters). "
                "Send only the plan itself, without annexes or other documents.")
+
+
+class TooManyBlocksPlanError(PlanError):
+    msgid = N_("{name}: the document has more than {limit} paragraphs and table cells; a plan has far fewer. "
+               "Send only the plan itself.")
 
 
 class PackedPlanError(PlanError):
@@ -240,6 +246,13 @@ def _docx_text(data: bytes, name: str) -> str:
         raise UnreadablePlanError(name, detail=type(exc).__name__) from None
 
     lines: list[str] = []
+    blocks = 0
+
+    def count_block() -> None:
+        nonlocal blocks
+        blocks += 1
+        if blocks > MAX_DOCX_BLOCKS:  # a few KB of empty cells would otherwise cost minutes
+            raise TooManyBlocksPlanError(name, limit=MAX_DOCX_BLOCKS)
 
     def add_table(table: Table) -> None:
         for row in table.rows:
@@ -247,6 +260,7 @@ def _docx_text(data: bytes, name: str) -> str:
             multi = False
             seen: set[int] = set()
             for cell in row.cells:
+                count_block()
                 if id(cell._tc) in seen:  # a merged cell is repeated across the row
                     continue
                 seen.add(id(cell._tc))
@@ -269,6 +283,7 @@ def _docx_text(data: bytes, name: str) -> str:
 
     size = 0
     for block in document.iter_inner_content():
+        count_block()
         if isinstance(block, Paragraph):
             lines.append(block.text)
         elif isinstance(block, Table):

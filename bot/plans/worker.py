@@ -1,9 +1,10 @@
 """Reading a plan in a separate process with a time limit.
 
 pypdf can spend minutes on one page of a hostile PDF (a few KB that inflate to a huge content stream),
-and a thread cannot be stopped. A spawned process can: it is killed at the limit and the person is told
-the file takes too long to read. The result (or the PlanError, rebuilt from its class and values)
-comes back through a pipe. Spawning costs a fraction of a second, which a plan upload can afford.
+python-docx seconds on a few KB of empty table cells, and a thread cannot be stopped. A spawned process
+can: it is killed at the limit and the person is told the file takes too long to read. The result (or
+the PlanError, rebuilt from its class and values) comes back through a pipe. Spawning costs a fraction
+of a second, which a plan upload can afford.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from bot.plans.extract import PlanProposal, extract_plan
 from bot.plans.text import PlanError, PlanText, SlowPlanError, UnreadablePlanError, plan_text_from_bytes
 
 T = TypeVar("T")
-# Reading and extracting one plan, the process's start included: a 100-page plan takes a few seconds; any
-# upload is answered within about this long.
-READ_SECONDS = 10.0
+# Reading and extracting one plan, the process's start included: a 30-page plan takes about a second, so
+# any upload is answered within 5 s (the limit, then the kill).
+READ_SECONDS = 4.5
 
 
 def text_and_proposal(data: bytes, name: str) -> tuple[PlanText, PlanProposal]:
