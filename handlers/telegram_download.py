@@ -8,6 +8,7 @@ tests' fakes), and then the cap is checked on what came back.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -17,6 +18,7 @@ from telegram.request import HTTPXRequest
 
 CHUNK = 64 * 1024
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+DOWNLOAD_SECONDS = 120.0  # one whole file, however slowly it arrives
 
 
 class DownloadTooLargeError(Exception):
@@ -48,8 +50,10 @@ async def download_capped(bot: Bot, file_id: str, max_bytes: int, *,
 
 
 async def stream_capped(url: str, max_bytes: int, *, transport: httpx.AsyncBaseTransport | None = None) -> bytes:
-    """GET `url`, refusing it as soon as its Content-Length or the bytes received pass `max_bytes`."""
-    async with httpx.AsyncClient(timeout=TIMEOUT, transport=transport) as client, client.stream("GET", url) as response:
+    """GET `url`, refusing it as soon as its Content-Length or the bytes received pass `max_bytes`. The
+    client's timeouts are per read; DOWNLOAD_SECONDS bounds the whole (TimeoutError)."""
+    async with (asyncio.timeout(DOWNLOAD_SECONDS), httpx.AsyncClient(timeout=TIMEOUT, transport=transport) as client,
+                client.stream("GET", url) as response):
         response.raise_for_status()
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > max_bytes:

@@ -109,6 +109,20 @@ async def test_a_download_whose_stated_length_is_over_the_cap_is_not_read() -> N
     assert served == []
 
 
+async def test_a_download_that_drips_below_the_cap_is_given_up_as_a_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    from handlers import telegram_download
+
+    async def drip() -> AsyncIterator[bytes]:
+        while True:  # every read arrives well within the per-read timeout; the whole never ends
+            await asyncio.sleep(0.01)
+            yield b"\0"
+
+    monkeypatch.setattr(telegram_download, "DOWNLOAD_SECONDS", 0.2)
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=drip()))
+    with pytest.raises(TimeoutError):
+        await stream_capped("https://files.example/x", MB, transport=transport)
+
+
 async def test_a_download_within_the_cap_is_returned_whole() -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(200, content=b"%PDF-1.4 small"))
     assert await stream_capped("https://files.example/x", MB, transport=transport) == b"%PDF-1.4 small"
