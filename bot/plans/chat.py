@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,11 @@ __all__ = ["MAX_PLAN_BYTES", "PlanDraft", "apply_edit", "problems_of", "publish"
 EDIT_DUE = re.compile(r"^\s*(?:hạn|han|due)\s+(?P<key>[a-z0-9-]+)\s+(?P<date>\S+)\s*$", re.IGNORECASE)
 EDIT_TARGET = re.compile(r"^\s*(?:chỉ tiêu|chi tieu|target)\s+(?P<key>[a-z0-9-]+)\s+(?P<value>\S+)\s*$",
                          re.IGNORECASE)
+
+
+# Plans read at once: each may take a core and a few hundred MB; more staff sending plans wait their turn
+# (in the worker thread, never on the event loop).
+_READERS = threading.BoundedSemaphore(2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +53,13 @@ async def read_plan_off_loop(data: bytes, name: str) -> tuple[PlanDraft, list[st
     in a worker thread; a PDF or .docx is read in a process killed at a time limit (bot.plans.worker), since
     one hostile page can keep pypdf busy for minutes and python-docx is slow on every element."""
     def work() -> tuple[PlanDraft, list[str]]:
-        if data.startswith((b"%PDF", b"PK\x03\x04")):
-            _, proposal = run_bounded(text_and_proposal, data, name, name=name, seconds=worker.READ_SECONDS)
-            found = PlanDraft(proposal, draft_campaign(proposal, source=name, name=name))
-        else:
-            found = read_plan(data, name)
-        return found, problems_of(found.draft.toml, found.draft.campaign_id)
+        with _READERS:
+            if data.startswith((b"%PDF", b"PK\x03\x04")):
+                _, proposal = run_bounded(text_and_proposal, data, name, name=name, seconds=worker.READ_SECONDS)
+                found = PlanDraft(proposal, draft_campaign(proposal, source=name, name=name))
+            else:
+                found = read_plan(data, name)
+            return found, problems_of(found.draft.toml, found.draft.campaign_id)
 
     return await asyncio.to_thread(work)
 
