@@ -795,11 +795,10 @@ class Conversation:
         if state.get("mode") == "form" or not _is_staff(await people_store.memberships_of(self.db, person_id)):
             return self._keep(state, [Reply(self.unexpected_file_text(t))])
         try:
-            found = plan_chat.read_plan(event.data, event.name)
+            found, problems = await plan_chat.read_plan_off_loop(event.data, event.name)
         except PlanError as exc:
-            return _Turn(dict(IDLE), [Reply(t(exc.msgid, **exc.params))])
+            return _Turn(dict(IDLE), [Reply(exc.render(t))])
         draft = found.draft
-        problems = plan_chat.problems_of(draft.toml, draft.campaign_id)
         year = found.proposal.periods[0].due_date.year if found.proposal.periods else self.clock.now().year
         new_state = {"mode": "plan_review", "toml": draft.toml, "campaign_id": draft.campaign_id, "year": year}
         return _menu(new_state, Reply(plan_chat.review_text(t, found, problems), title=t("Draft campaign from {name}",

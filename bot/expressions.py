@@ -8,12 +8,15 @@ the vocabulary Kobo/ODK users know. The text is rewritten into a Python expressi
 from __future__ import annotations
 
 import ast
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
+
+from bot.i18n import N_
 
 _FIELD_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # A lone "." is the current answer; it must not eat the point of "1.5" or of a name.
@@ -50,8 +53,43 @@ _ALLOWED_NODES = (
 )
 
 
+# Bounds a campaign's expression must keep: the longest in the seed campaigns has about 100 characters
+# and a depth of 4. Beyond them the text is refused with a named error, never MemoryError/RecursionError.
+MAX_CHARS = 1000
+MAX_DEPTH = 100  # nesting of the syntax tree: brackets, operators, calls (a sum of n fields is n deep)
+MAX_NODES = 600
+MAX_NUMBER = Decimal(10) ** 15  # a constant written in the expression
+
+
 class ExpressionError(ValueError):
     """The expression text is not one this module accepts."""
+
+
+class ExpressionLimitError(ExpressionError):
+    """An expression past one of the bounds above. `msgid` is an English message id, `params` its values."""
+
+    msgid = N_("the expression is too large")
+
+    def __init__(self, source: str, **params: object) -> None:
+        self.params: dict[str, object] = params
+        shown = source if len(source) <= 60 else source[:57] + "..."
+        super().__init__(f"{shown!r}: " + self.msgid.format(**params))
+
+
+class ExpressionTooLongError(ExpressionLimitError):
+    msgid = N_("the expression has {chars} characters; at most {limit} are allowed")
+
+
+class ExpressionTooDeepError(ExpressionLimitError):
+    msgid = N_("the expression is nested more than {limit} levels deep (brackets or operators)")
+
+
+class ExpressionTooComplexError(ExpressionLimitError):
+    msgid = N_("the expression has more than {limit} parts; split it or simplify it")
+
+
+class ExpressionNumberTooLargeError(ExpressionLimitError):
+    msgid = N_("the number {number} is too large for an expression; at most {limit} is allowed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +128,8 @@ class Expression:
 def compile_expression(source: str) -> Expression:
     """Parse an expression; raise ExpressionError naming what is wrong. Cached: a dialog step asks for the
     same few skip rules and constraints many times."""
+    if len(source) > MAX_CHARS:
+        raise ExpressionTooLongError(source, chars=len(source), limit=MAX_CHARS)
     fields = frozenset(_FIELD_REF.findall(source))
     text = _FIELD_REF.sub(lambda m: f"f_{m.group(1)}", source)
     uses_self = bool(_SELF_REF.search(text))
@@ -98,10 +138,15 @@ def compile_expression(source: str) -> Expression:
     text = text.replace("count-selected", "count_selected")
     text = re.sub(r"\btrue\b", "True", text)
     text = re.sub(r"\bfalse\b", "False", text)
+    if _bracket_depth(text) > MAX_DEPTH:
+        raise ExpressionTooDeepError(source, limit=MAX_DEPTH)
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"cannot parse {source!r}: {exc.msg}") from None
+    except (RecursionError, MemoryError):  # the parser's own limits, before ours could count
+        raise ExpressionTooDeepError(source, limit=MAX_DEPTH) from None
+    _check_size(tree, source)
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
             raise ExpressionError(f"{source!r}: {type(node).__name__} is not allowed")
@@ -117,6 +162,38 @@ def compile_expression(source: str) -> Expression:
         ):
             raise ExpressionError(f"{source!r}: unknown name {node.id!r} (fields are written ${{name}})")
     return Expression(source, fields, uses_self, compile(tree, "<expression>", "eval"))
+
+
+def _bracket_depth(text: str) -> int:
+    depth = deepest = 0
+    for c in text:
+        if c in "([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in ")]":
+            depth -= 1
+    return deepest
+
+
+def _check_size(tree: ast.AST, source: str) -> None:
+    """Depth, node count and constants of the tree, walked without recursion (compile() recurses)."""
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    nodes = 0
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise ExpressionTooComplexError(source, limit=MAX_NODES)
+        if depth > MAX_DEPTH:
+            raise ExpressionTooDeepError(source, limit=MAX_DEPTH)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(
+            node.value, bool
+        ):
+            value = node.value
+            if not (isinstance(value, int) or math.isfinite(value)) or abs(Decimal(value)) > MAX_NUMBER:
+                shown = str(value) if isinstance(value, float) or value.bit_length() < 200 else "9…9"
+                raise ExpressionNumberTooLargeError(source, number=shown, limit="10^15")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 class _Value:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import re
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,11 +58,38 @@ def wrong_type(t: Translator, types: tuple[str, ...]) -> str:
     return t("Files of this type are not accepted. Please send {types}.", types=", ".join(types))
 
 
+MAX_NAME = 120  # characters of a client's file name kept and shown
+MAX_STEM = 100  # characters of a kept file's stem
+_SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")  # what of a client's suffix may go into a kept file's name
+
+
+def safe_suffix(name: str | None) -> str:
+    """The suffix of a client's file name when it is a short, plain one (".pdf"), else "": a name ending
+    in 300 letters, a space or a path separator never reaches the file system."""
+    suffix = Path(name or "").suffix.lower()
+    return suffix if _SUFFIX.fullmatch(suffix) else ""
+
+
+def client_name(name: str | None) -> str | None:
+    """A client's file name fit to keep and show: no folders, no control characters, at most MAX_NAME
+    characters (the middle of a long stem is cut, the suffix kept). None when nothing is left."""
+    if not name:
+        return None
+    name = re.split(r"[/\\]", name)[-1]
+    name = " ".join("".join(c for c in name if unicodedata.category(c)[0] != "C").split())
+    if len(name) > MAX_NAME:
+        suffix = safe_suffix(name)
+        name = name[: MAX_NAME - len(suffix) - 1].rstrip() + "…" + suffix
+    return name or None
+
+
 def kept_path(data_dir: Path, unit_id: int, stem: str, suffix: str) -> Path:
-    """Where a unit's file is kept: data/uploads/<unit id>/<stem><suffix> (the folder is created)."""
+    """Where a unit's file is kept: data/uploads/<unit id>/<stem><suffix> (the folder is created). The stem
+    and suffix are bounded here too, so no caller can make a name the file system refuses."""
     folder = data_dir / "uploads" / str(unit_id)
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{stem}{suffix.lower() or '.bin'}"
+    stem = _SAFE.sub("", stem)[:MAX_STEM] or "file"
+    return folder / f"{stem}{safe_suffix('x' + suffix) or '.bin'}"
 
 
 class NotAnImageError(ValueError):
@@ -78,13 +106,14 @@ async def keep(db: Database, expected: ExpectedFile, content: bytes, *, channel:
     picture and the question (or, `photos_only`, the channel) wants one: nothing is stored then. The file
     is kept as data/uploads/<unit id>/<channel>-<unique id or start of its SHA-256><suffix>; `name` (None
     when the channel gives none) is the name shown, by default the kept file's."""
+    name = client_name(name)
     image = image_kind(content[:16])
     if image is None and (photos_only or expected.type == "photo"):
         raise NotAnImageError(name or "")
     if image is not None:
         kind, (suffix, mime) = "photo", image
     else:
-        kind, suffix, mime = "document", Path(name or "").suffix, _document_mime(declared_mime, name)
+        kind, suffix, mime = "document", safe_suffix(name), _document_mime(declared_mime, name)
     digest = hashlib.sha256(content).hexdigest()
     stem = f"{channel.value}-{_SAFE.sub('', unique or '')[:64] or digest[:24]}"
     local = kept_path(data_dir, expected.unit_id, stem, suffix)

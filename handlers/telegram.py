@@ -43,7 +43,9 @@ from bot.dialog.model import Reply, TextInput
 from bot.domain import Channel
 from bot.i18n import Translator, translator
 from bot.ids import parse_id
+from bot.plans.text import MAX_PLAN_BYTES
 from bot.text_split import split_text
+from handlers.telegram_download import DownloadTooLargeError, download_capped
 from storage import people as people_store
 
 log = logging.getLogger(__name__)
@@ -272,8 +274,9 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         sent, limit = message.photo[-1], uploads.limit_mb(rules, "photo")  # the largest size
     elif message.document:
         doc = sent = message.document
-        limit, name, mime = uploads.limit_mb(rules, "document"), doc.file_name or doc.file_unique_id, doc.mime_type
-        if Path(name).suffix.lower() not in rules.document_types:
+        limit, mime = uploads.limit_mb(rules, "document"), doc.mime_type
+        name = uploads.client_name(doc.file_name) or uploads.client_name(doc.file_unique_id) or "file"
+        if uploads.safe_suffix(name) not in rules.document_types:
             await message.reply_text(uploads.wrong_type(t, rules.document_types))
             return
     else:
@@ -281,8 +284,11 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if uploads.over_limit(sent.file_size, limit):
         await message.reply_text(uploads.too_large(t, sent.file_size or 0, limit))
         return
-    tg_file = await context.bot.get_file(sent.file_id)
-    content = bytes(await tg_file.download_as_bytearray())
+    try:  # the size above may be missing: the download itself stops at the limit
+        content = await download_capped(context.bot, sent.file_id, int(limit * uploads.MB))
+    except DownloadTooLargeError as exc:
+        await message.reply_text(uploads.too_large(t, exc.size, limit))
+        return
     try:
         # A photo sent as a file (uncompressed) is a photo too: the bytes say so, not the stated MIME type.
         file = await uploads.keep(conversation.db, expected, content, channel=Channel.TELEGRAM, name=name,
@@ -303,16 +309,19 @@ async def _on_plan_document(update: Update, context: ContextTypes.DEFAULT_TYPE, 
     deps, sender, message = incoming
     doc = message.document
     assert doc is not None
-    name = doc.file_name or "plan"
-    limit = uploads.limit_mb(deps.config.uploads, "document")
-    if Path(name).suffix.lower() not in PLAN_SUFFIXES:
+    name = uploads.client_name(doc.file_name) or "plan"
+    limit = min(uploads.limit_mb(deps.config.uploads, "document"), MAX_PLAN_BYTES / uploads.MB)
+    if uploads.safe_suffix(name) not in PLAN_SUFFIXES:
         await message.reply_text(uploads.wrong_type(t, PLAN_SUFFIXES))
         return
     if uploads.over_limit(doc.file_size, limit):
         await message.reply_text(uploads.too_large(t, doc.file_size or 0, limit))
         return
-    tg_file = await context.bot.get_file(doc.file_id)
-    data = bytes(await tg_file.download_as_bytearray())
+    try:
+        data = await download_capped(context.bot, doc.file_id, int(limit * uploads.MB))
+    except DownloadTooLargeError as exc:
+        await message.reply_text(uploads.too_large(t, exc.size, limit))
+        return
     response = await deps.conversation.handle(sender, PlanFile(name, data), str(update.update_id))
     await _reply(update, response)
 

@@ -105,6 +105,10 @@ def test_on_or_before_wording_is_due_at_the_end_of_the_day(tmp_path: Path) -> No
         ('name = "participants"', 'name = "members_total"', "", "duplicate names members_total"),
         ('constraint = ". <= ${members_total}"', 'constraint = "__import__(\'os\')"', "fields[1](participants)",
          "only selected()"),
+        ('constraint = ". <= ${members_total}"', 'constraint = "' + "(" * 5000 + "." + ")" * 5000 + '"',
+         "fields[1](participants)", "at most 1000 are allowed"),
+        ('constraint = ". <= ${members_total}"', 'constraint = "' + "-" * 500 + '. < 0"',
+         "fields[1](participants)", "nested more than"),
     ],
 )
 def test_a_broken_file_names_the_path_the_key_and_the_problem(

@@ -61,3 +61,82 @@ def test_fields_and_self_are_reported() -> None:
 def test_anything_beyond_the_vocabulary_is_refused(source: str) -> None:
     with pytest.raises(ExpressionError):
         compile_expression(source)
+
+
+# --- hostile expressions: a named error, never MemoryError / RecursionError (issue 11, item 17) ---------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from bot.expressions import (  # noqa: E402
+    MAX_CHARS,
+    Expression,
+    ExpressionLimitError,
+    ExpressionNumberTooLargeError,
+    ExpressionTooComplexError,
+    ExpressionTooDeepError,
+    ExpressionTooLongError,
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [
+        ("(" * 10_000 + "1" + ")" * 10_000, ExpressionTooLongError),
+        ("1+" * 100_000 + "1", ExpressionTooLongError),
+        ("-" * 100_000 + "1", ExpressionTooLongError),
+        ("(" * 150 + ". > 0" + ")" * 150, ExpressionTooDeepError),  # short, but deeper than the parser allows
+        ("1+" * 150 + ". > 0", ExpressionTooDeepError),
+        ("not " * 150 + "True", ExpressionTooDeepError),
+        ("-" * 300 + ". > 0", ExpressionTooDeepError),
+        (". < " + "9" * 400, ExpressionNumberTooLargeError),
+        (". < 1e999", ExpressionNumberTooLargeError),
+        (". < 10000000000000000", ExpressionNumberTooLargeError),
+        (". < " + "<".join(["1"] * ((MAX_CHARS - 4) // 2)), ExpressionTooComplexError),  # flat, but many parts
+    ],
+)
+def test_hostile_expression_is_refused_with_a_named_error(source: str, error: type[ExpressionLimitError]) -> None:
+    with pytest.raises(error) as info:
+        compile_expression(source)
+    assert info.value.msgid  # an English message id for the catalog, with its values
+    assert str(info.value)
+
+
+def test_power_towers_are_refused_before_they_are_computed() -> None:
+    with pytest.raises(ExpressionError, match="Pow is not allowed"):
+        compile_expression("9**9**9 > .")
+
+
+def test_long_sums_of_fields_within_the_bounds_still_compile() -> None:
+    source = " + ".join(f"${{f{i}}}" for i in range(60)) + " = ."
+    expr = compile_expression(source)
+    assert expr.evaluate({f"f{i}": Decimal(1) for i in range(60)}, Decimal(60)) is True
+
+
+def outcome(source: str) -> Expression | ExpressionError:
+    try:
+        return compile_expression(source)
+    except ExpressionError as exc:
+        return exc
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet="()+-*/.<>=!0123456789 e$}{abnotrd", max_size=3000))
+def test_any_text_gives_an_expression_or_an_expression_error(source: str) -> None:
+    result = outcome(source)  # anything but an ExpressionError (MemoryError, RecursionError, ...) fails here
+    if isinstance(result, ExpressionError):
+        assert str(result)
+    else:
+        assert len(source) <= MAX_CHARS
+        assert result.source == source
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=1, max_value=20_000), st.sampled_from(["(", "-", "not ", "1+", "[", "${a}*"]))
+def test_deep_nesting_of_any_kind_gives_a_named_error(depth: int, piece: str) -> None:
+    source = piece * depth + "1" + (")" if piece == "(" else "]" if piece == "[" else "") * depth
+    if len(source) > MAX_CHARS:
+        with pytest.raises(ExpressionTooLongError):
+            compile_expression(source)
+        return
+    result = outcome(source)
+    assert not isinstance(result, ExpressionError) or str(result)  # too deep, or a list: named either way

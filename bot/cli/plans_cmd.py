@@ -12,9 +12,11 @@ from bot.campaign_model import KEY_RE
 from bot.cli.common import config, err, fail, out, translator
 from bot.cli.help_text import LocalGroup, gettext
 from bot.i18n import Translator
+from bot.plans import worker
 from bot.plans.draft import Draft, DraftItem, check_draft, draft_campaign, suggest_campaign_id, write_campaign_file
-from bot.plans.extract import ZONE, Evidence, PlanProposal, extract_plan
-from bot.plans.text import PlanError, read_plan_file
+from bot.plans.extract import ZONE, Evidence, PlanProposal
+from bot.plans.text import PlanError, read_plan_bytes
+from bot.plans.worker import run_bounded, text_and_proposal
 
 app = typer.Typer(cls=LocalGroup, help=gettext("Plans (kế hoạch): draft a campaign from the plan document "
                                                "itself."), no_args_is_help=True)
@@ -142,11 +144,12 @@ def import_cmd(
         if out_path.exists() and not force:
             fail(t("{path} already exists; choose another --out or add --force.", path=out_path))
     try:
-        plan = read_plan_file(file)
-        proposal = extract_plan(plan.text)
+        # In a process killed at a time limit: a hostile PDF must not hold the terminal for minutes.
+        plan, proposal = run_bounded(text_and_proposal, read_plan_bytes(file), file.name, name=file.name,
+                                     seconds=worker.READ_SECONDS)
         draft = draft_campaign(proposal, campaign_id=campaign_id, source=file.name, name=file.name)
     except PlanError as exc:
-        fail(t(exc.msgid, **exc.params))
+        fail(exc.render(t))
     problems = check_draft(draft)
     if out_path is not None:
         write_campaign_file(out_path, draft.toml)

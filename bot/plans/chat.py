@@ -6,7 +6,9 @@ the dialog state, so a restart between "here is what I found" and "publish" lose
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,14 +16,22 @@ from pathlib import Path
 from bot.campaign_model import Comparator
 from bot.i18n import Translator
 from bot.parsing import ParseError, parse_date, parse_number
+from bot.plans import worker
 from bot.plans.draft import Draft, check_draft, draft_campaign, write_campaign_file
 from bot.plans.extract import PlanProposal, extract_plan
-from bot.plans.text import plan_text_from_bytes
+from bot.plans.text import MAX_PLAN_BYTES, plan_text_from_bytes
+from bot.plans.worker import run_bounded, text_and_proposal
 
-MAX_PLAN_BYTES = 20 * 1024 * 1024
+__all__ = ["MAX_PLAN_BYTES", "PlanDraft", "apply_edit", "problems_of", "publish", "read_plan", "read_plan_off_loop",
+           "review_text"]
 EDIT_DUE = re.compile(r"^\s*(?:hạn|han|due)\s+(?P<key>[a-z0-9-]+)\s+(?P<date>\S+)\s*$", re.IGNORECASE)
 EDIT_TARGET = re.compile(r"^\s*(?:chỉ tiêu|chi tieu|target)\s+(?P<key>[a-z0-9-]+)\s+(?P<value>\S+)\s*$",
                          re.IGNORECASE)
+
+
+# Plans read at once: each may take a core and a few hundred MB; more staff sending plans wait their turn
+# (in the worker thread, never on the event loop).
+_READERS = threading.BoundedSemaphore(2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +45,23 @@ def read_plan(data: bytes, name: str) -> PlanDraft:
     text = plan_text_from_bytes(data, name)
     proposal = extract_plan(text.text)
     return PlanDraft(proposal, draft_campaign(proposal, source=name, name=name))
+
+
+async def read_plan_off_loop(data: bytes, name: str) -> tuple[PlanDraft, list[str]]:
+    """read_plan and the draft's problems, off the event loop: every other person's dialog must keep
+    answering meanwhile. Text is bounded by the limits in bot.plans.text and a linear extractor, and is read
+    in a worker thread; a PDF or .docx is read in a process killed at a time limit (bot.plans.worker), since
+    one hostile page can keep pypdf busy for minutes and python-docx is slow on every element."""
+    def work() -> tuple[PlanDraft, list[str]]:
+        with _READERS:
+            if data.startswith((b"%PDF", b"PK\x03\x04")):
+                _, proposal = run_bounded(text_and_proposal, data, name, name=name, seconds=worker.READ_SECONDS)
+                found = PlanDraft(proposal, draft_campaign(proposal, source=name, name=name))
+            else:
+                found = read_plan(data, name)
+            return found, problems_of(found.draft.toml, found.draft.campaign_id)
+
+    return await asyncio.to_thread(work)
 
 
 def review_text(t: Translator, found: PlanDraft, problems: list[str]) -> str:

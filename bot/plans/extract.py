@@ -455,6 +455,9 @@ _ROMAN = re.compile(r"^\s*(?P<mark>[IVX]{1,4})\s*[.)]\s*(?P<title>\S.*)$")
 _SENTENCE_END = re.compile(r"[.!?…]+\s+")
 _LIST_MARK = re.compile(r"\s*(?:[-+•*]\s*)?(?:[IVX]{1,4}|\d{1,2}(?:\.\d{1,2}){0,3}|[a-zđ])?\s*")
 _TARGETS_HEADING = _vi(r"chỉ\s+tiêu")
+# The longest sentence of the seed plans has about 900 characters; a longer one is cut (see _Document._add).
+MAX_SENTENCE = 2000
+MAX_HEADINGS = 16  # headings kept above a sentence within its section; the seed plans have at most 7
 
 
 def _mask(folded: str) -> str:
@@ -501,21 +504,30 @@ class _Document:
             elif numbered:
                 title = _heading_title(line[numbered.start("title") :])
                 if title is not None:
-                    headings = [*headings, _clean(title)]
+                    # The nearest few are what a sentence looks up; keeping all would copy O(n²) on a plan
+                    # of thousands of numbered lines.
+                    headings = [*headings[1 - MAX_HEADINGS :], _clean(title)]
                     in_targets = bool(_TARGETS_HEADING.search(fold(title)))
                     self.headings.append((no, title))
             start = 0
             for m in _SENTENCE_END.finditer(line):
                 nxt = line[m.end() : m.end() + 1]
-                if _LIST_MARK.fullmatch(line[start : m.start()]):
+                # pos/endpos, not a slice: the piece since `start` can grow long on a line of lower-case sentences.
+                if _LIST_MARK.fullmatch(line, start, m.start()):
                     continue  # "I. MỤC ĐÍCH", "2.1. Thi đua": a marker, not a sentence
-                if nxt and (nxt.isupper() or nxt in "“\"("):
+                if (nxt and (nxt.isupper() or nxt in "“\"(")) or m.end() - start >= MAX_SENTENCE:
                     self._add(line[start : m.end()], folded_line[start : m.end()], no, headings, section, in_targets)
                     start = m.end()
             self._add(line[start:], folded_line[start:], no, headings, section, in_targets)
             offset += len(line) + 1
 
     def _add(self, raw: str, folded: str, no: int, headings: list[str], section: str, in_targets: bool) -> None:
+        # Every sentence is searched several times per deadline it holds: a bound on its length keeps the
+        # whole extraction linear in the size of the plan. A longer "sentence" is cut at a space.
+        while len(raw) > MAX_SENTENCE:
+            cut = raw.rfind(" ", MAX_SENTENCE // 2, MAX_SENTENCE) + 1 or MAX_SENTENCE
+            self._add(raw[:cut], folded[:cut], no, headings, section, in_targets)
+            raw, folded = raw[cut:], folded[cut:]
         if raw.strip():
             self.sentences.append(_Sentence(raw, folded, no, tuple(headings), section, in_targets))
 
@@ -861,7 +873,10 @@ def _segment(folded: str, deadlines: list[tuple[re.Match[str], DueWording]], i: 
     start = folded.rfind(";", 0, m.start()) + 1
     end = folded.find(";", m.end())
     end = len(folded) if end < 0 else end
-    if any(start <= other.start() < end for j, (other, _) in enumerate(deadlines) if j != i):
+    # The deadlines are in order, so another one lies in the clause when a neighbour does.
+    if (i > 0 and deadlines[i - 1][0].start() >= start) or (
+        i + 1 < len(deadlines) and deadlines[i + 1][0].start() < end
+    ):
         start = deadlines[i - 1][0].end() if i > 0 else 0
         end = deadlines[i + 1][0].start() if i + 1 < len(deadlines) else len(folded)
     return start, end
@@ -1295,11 +1310,25 @@ def _proposed_due(end: date) -> date:
     return end + timedelta(days=PROPOSED_DAYS_AFTER_END)
 
 
+class UsedKeys(set[str]):
+    """The keys given so far, and for each key the next number to try: a plan with thousands of
+    periods of one name stays linear (a plain set works too, but rescans the numbers)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.next_number: dict[str, int] = {}
+
+
 def unique_key(key: str, used: set[str], sep: str = "-") -> str:
-    out, n = key, 2
-    while out in used:
+    numbers = used.next_number if isinstance(used, UsedKeys) else {}
+    out, n = key, numbers.get(key, 2)
+    if out in used:
         out = f"{key}{sep}{n}"
+    while out in used:
         n += 1
+        out = f"{key}{sep}{n}"
+    if out != key:
+        numbers[key] = n + 1
     used.add(out)
     return out
 
@@ -1307,7 +1336,7 @@ def unique_key(key: str, used: set[str], sep: str = "-") -> str:
 def _periods(identity: Identity, duties: list[Duty], rounds: list[Round], window: Coverage | None,
              years: _Years) -> list[PeriodProposal]:
     periods: list[PeriodProposal] = []
-    used: set[str] = set()
+    used: set[str] = UsedKeys()
     by_number = {r.number: r for r in rounds}
     dated = sorted((d for d in duties if d.date and d.wording), key=lambda d: (d.date, d.kind != "plan"))
     prev_end: date | None = None

@@ -10,12 +10,26 @@ from __future__ import annotations
 import io
 import logging
 import re
+import time
 import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.i18n import N_
+from bot.i18n import N_, Translator
+
+# Bounds on what a plan file may cost to read; a real plan is far inside each (the seed plans: under
+# 15.000 characters, a few pages, a document.xml of a few hundred KB).
+MAX_PLAN_BYTES = 20 * 1024 * 1024  # the upload itself
+MAX_PLAN_CHARS = 300_000  # text characters, about 100 pages
+MAX_DOCX_ENTRIES = 1000  # parts in the .docx package
+MAX_DOCX_BYTES = 64 * 1024 * 1024  # all parts unpacked (pictures included)
+MAX_DOCX_XML_BYTES = 16 * 1024 * 1024  # the XML parts unpacked: what python-docx parses
+MAX_DOCX_BLOCKS = 20_000  # paragraphs and table cells: python-docx spends ~50 µs on each, even an empty one
+MAX_PDF_PAGES = 300
+MAX_PDF_SECONDS = 4.0  # reading the pages of one PDF; checked between pages (bot.plans.worker kills at 4,5 s)
+_PDF_TAIL = 64 * 1024  # where a PDF's "startxref" must be: the spec says the last 1 KB; allow trailing junk
+_CHUNK = 1024 * 1024
 
 # A PDF page whose extracted text has fewer letters than this has no usable text layer (scan).
 MIN_LETTERS_PER_DOCUMENT = 40
@@ -40,6 +54,40 @@ class PlanError(Exception):
     def __init__(self, name: str, **params: object) -> None:
         self.params: dict[str, object] = {"name": name, **params}
         super().__init__(self.msgid.format(**self.params))
+
+    def render(self, t: Translator) -> str:
+        """The message in the person's language, numbers written the locale's way (300.000)."""
+        return t(self.msgid, **{k: t.number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+                                for k, v in self.params.items()})
+
+
+class TooLargePlanError(PlanError):
+    msgid = N_("{name}: the file is larger than {limit} MB, the most a plan may be. "
+               "Send the plan alone, e.g. the .docx without pictures, or a PDF exported from Word.")
+
+
+class TooLongPlanError(PlanError):
+    msgid = N_("{name}: the text is too long for one plan (more than {limit} characters). "
+               "Send only the plan itself, without annexes or other documents.")
+
+
+class TooManyBlocksPlanError(PlanError):
+    msgid = N_("{name}: the document has more than {limit} paragraphs and table cells; a plan has far fewer. "
+               "Send only the plan itself.")
+
+
+class PackedPlanError(PlanError):
+    msgid = N_("{name}: this .docx unpacks to more than {limit} MB or has more than {entries} parts; it is not "
+               "a normal Word plan. Open it in Word and save it again as .docx, or send a PDF.")
+
+
+class TooManyPagesError(PlanError):
+    msgid = N_("{name}: the PDF has {pages} pages; a plan may have at most {limit}. Send only the plan itself.")
+
+
+class SlowPlanError(PlanError):
+    msgid = N_("{name}: reading this file takes too long (more than {seconds} seconds). "
+               "Send the .docx, or a PDF exported again from Word.")
 
 
 class EmptyPlanError(PlanError):
@@ -102,18 +150,28 @@ def _has_text(text: str) -> bool:
 
 def read_plan_file(path: Path) -> PlanText:
     """Read a plan file from disk; raise a PlanError naming what is wrong."""
+    return plan_text_from_bytes(read_plan_bytes(path), path.name)
+
+
+def read_plan_bytes(path: Path) -> bytes:
+    """The bytes of a plan file, refused from its size before it is read."""
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
+        if size > MAX_PLAN_BYTES:  # not even read into memory
+            raise TooLargePlanError(path.name, limit=MAX_PLAN_BYTES // _CHUNK)
+        return path.read_bytes()
     except FileNotFoundError:
         raise UnreadablePlanError(path.name, detail="file not found") from None
     except OSError as exc:
         raise UnreadablePlanError(path.name, detail=exc.strerror or type(exc).__name__) from None
-    return plan_text_from_bytes(data, path.name)
 
 
 def plan_text_from_bytes(data: bytes, name: str) -> PlanText:
     """The text of a plan sent as bytes (a chat attachment or a file). The content decides the
-    reader, not the file name: a .txt that is really a PDF is read as a PDF."""
+    reader, not the file name: a .txt that is really a PDF is read as a PDF. Every limit above is
+    checked before the work it bounds, so any file is answered within seconds."""
+    if len(data) > MAX_PLAN_BYTES:
+        raise TooLargePlanError(name, limit=MAX_PLAN_BYTES // _CHUNK)
     if not data.strip():
         raise EmptyPlanError(name)
     if data.startswith(b"%PDF"):
@@ -128,14 +186,23 @@ def plan_text_from_bytes(data: bytes, name: str) -> PlanText:
         raise ImagePlanError(name)
     else:
         text, kind = _plain_text(data, name), "txt"
+    _check_length(text, name)
     text = normalise(text)
+    _check_length(text, name)
     if not _has_text(text):
         raise EmptyPlanError(name)
     return PlanText(text=text, kind=kind, name=name)
 
 
+def _check_length(text: str, name: str) -> None:
+    if len(text) > MAX_PLAN_CHARS:
+        raise TooLongPlanError(name, limit=MAX_PLAN_CHARS)
+
+
 # ---------------------------------------------------------------- plain text
 def _plain_text(data: bytes, name: str) -> str:
+    if len(data) > 4 * MAX_PLAN_CHARS:  # UTF-8 has at most 4 bytes a character: too long before decoding
+        raise TooLongPlanError(name, limit=MAX_PLAN_CHARS)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
@@ -164,8 +231,11 @@ def _docx_text(data: bytes, name: str) -> str:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             if "word/document.xml" not in zf.namelist():
                 raise BinaryPlanError(name)
+            _check_package(zf, name)
     except zipfile.BadZipFile:
         raise UnreadablePlanError(name, detail="broken .docx") from None
+    except (zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, OSError, ValueError) as exc:
+        raise UnreadablePlanError(name, detail=type(exc).__name__) from None
     import docx  # python-docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -176,6 +246,13 @@ def _docx_text(data: bytes, name: str) -> str:
         raise UnreadablePlanError(name, detail=type(exc).__name__) from None
 
     lines: list[str] = []
+    blocks = 0
+
+    def count_block() -> None:
+        nonlocal blocks
+        blocks += 1
+        if blocks > MAX_DOCX_BLOCKS:  # a few KB of empty cells would otherwise cost minutes
+            raise TooManyBlocksPlanError(name, limit=MAX_DOCX_BLOCKS)
 
     def add_table(table: Table) -> None:
         for row in table.rows:
@@ -183,6 +260,7 @@ def _docx_text(data: bytes, name: str) -> str:
             multi = False
             seen: set[int] = set()
             for cell in row.cells:
+                count_block()
                 if id(cell._tc) in seen:  # a merged cell is repeated across the row
                     continue
                 seen.add(id(cell._tc))
@@ -203,18 +281,49 @@ def _docx_text(data: bytes, name: str) -> str:
                     lines.append(row_text)
         lines.append("")
 
+    size = 0
     for block in document.iter_inner_content():
+        count_block()
         if isinstance(block, Paragraph):
             lines.append(block.text)
         elif isinstance(block, Table):
             add_table(block)
+        size += len(lines[-1]) if lines else 0
+        if size > MAX_PLAN_CHARS:
+            raise TooLongPlanError(name, limit=MAX_PLAN_CHARS)
     return "\n".join(lines)
+
+
+def _check_package(zf: zipfile.ZipFile, name: str) -> None:
+    """Refuse a zip bomb before python-docx inflates it. The sizes the package declares are checked
+    first (no inflating at all); the parts are then inflated chunk by chunk, counting, since a
+    declared size can lie, and the count stops at the limit."""
+    entries = zf.infolist()
+    refuse = PackedPlanError(name, limit=MAX_DOCX_BYTES // _CHUNK, entries=MAX_DOCX_ENTRIES)
+    if len(entries) > MAX_DOCX_ENTRIES:
+        raise refuse
+    xml = [e for e in entries if e.filename.endswith((".xml", ".rels"))]
+    if sum(e.file_size for e in entries) > MAX_DOCX_BYTES or sum(e.file_size for e in xml) > MAX_DOCX_XML_BYTES:
+        raise refuse
+    total = xml_total = 0
+    for entry in entries:
+        is_xml = entry in xml
+        with zf.open(entry) as part:
+            while chunk := part.read(_CHUNK):
+                total += len(chunk)
+                xml_total += len(chunk) if is_xml else 0
+                if total > MAX_DOCX_BYTES or xml_total > MAX_DOCX_XML_BYTES:
+                    raise refuse
 
 
 # ---------------------------------------------------------------- .pdf
 def _pdf_text(data: bytes, name: str) -> str:
     from pypdf import PdfReader
 
+    if b"startxref" not in data[-_PDF_TAIL:]:
+        # Every PDF ends with a pointer to its table of objects. Without one, pypdf rebuilds the table by
+        # scanning the whole file, which takes seconds on 20 MB of anything that merely starts with "%PDF".
+        raise UnreadablePlanError(name, detail="damaged PDF: no cross-reference table")
     pypdf_log = logging.getLogger("pypdf")
     level = pypdf_log.level
     pypdf_log.setLevel(logging.ERROR)  # its warnings about a broken file would reach the user's terminal
@@ -222,8 +331,20 @@ def _pdf_text(data: bytes, name: str) -> str:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise UnreadablePlanError(name, detail="password-protected PDF")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except UnreadablePlanError:
+        count = len(reader.pages)
+        if count > MAX_PDF_PAGES:
+            raise TooManyPagesError(name, pages=count, limit=MAX_PDF_PAGES)
+        started = time.monotonic()
+        pages: list[str] = []
+        size = 0
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            size += len(pages[-1])
+            if size > MAX_PLAN_CHARS:
+                raise TooLongPlanError(name, limit=MAX_PLAN_CHARS)
+            if time.monotonic() - started > MAX_PDF_SECONDS:
+                raise SlowPlanError(name, seconds=int(MAX_PDF_SECONDS))
+    except PlanError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged PDF can fail in many ways; all mean "cannot be read"
         raise UnreadablePlanError(name, detail=type(exc).__name__) from None

@@ -10,6 +10,7 @@ own web endpoint (the chart as a photo by such a link).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 FILES_PATH = "/zalo/files"  # the signed-file endpoint, under the bot's public base URL
 TEXT_EVENT = "message.text.received"
 IMAGE_EVENT = "message.image.received"
+PHOTO_DOWNLOAD_SECONDS = 60.0  # a whole photo download, however slowly it arrives
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -328,11 +330,13 @@ class ZaloAdapter:
         try:
             if not message.photo_url:
                 raise DownloadFailedError("no URL in the update")
-            content = await self.client.download(message.photo_url, int(limit * uploads.MB))
+            # The client's timeout is per read: a server dripping a byte at a time is cut off here.
+            content = await asyncio.wait_for(self.client.download(message.photo_url, int(limit * uploads.MB)),
+                                             PHOTO_DOWNLOAD_SECONDS)
         except DownloadTooLargeError as exc:
             await self.replier.send_text(sender.chat_id, uploads.too_large(t, exc.size, limit))
             return
-        except DownloadFailedError as exc:
+        except (DownloadFailedError, TimeoutError) as exc:
             log.warning("a Zalo photo could not be fetched: %s", exc)
             await self.replier.send_text(sender.chat_id, t("I could not fetch this photo. Please send it again."))
             return
