@@ -451,10 +451,16 @@ def _context_words(context: Iterable[str]) -> frozenset[str]:
     return frozenset(w for w in words if len(w) > 1 and w not in _NUMBER_WORDS and w not in _MONEY_MULTIPLIERS)
 
 
+def is_none_answer(text: str) -> bool:
+    """ "không", "ko", "không có", "chưa có", "0" ...: there is nothing to give. A count reads it as 0; a
+    question that asks for something else (a file) takes it as skipping, where skipping is allowed."""
+    return _fold(_clean(text)) in _ZERO_ANSWERS
+
+
 def _read(text: str, *, money: bool, percent: bool = False, context: Iterable[str] = ()) -> _Reading:
-    cleaned = _clean(text)
-    if _fold(cleaned) in _ZERO_ANSWERS:
+    if is_none_answer(text):
         return _Reading(Decimal(0))
+    cleaned = _clean(text)
     cleaned = _SPACE_GROUPS.sub(lambda m: m[0].replace(" ", ""), cleaned)
     with localcontext() as ctx:
         ctx.prec = 60

@@ -24,7 +24,16 @@ from bot.campaign_model import Campaign, FieldType, FormField, Period
 from bot.dialog.model import ActionInput, Button, FileInput, Input, Outcome, Reply, TextInput
 from bot.domain import UnitKind
 from bot.i18n import Translator
-from bot.parsing import ParseError, parse_date, parse_money, parse_number, parse_percent, parse_yes_no, spell_amount
+from bot.parsing import (
+    ParseError,
+    is_none_answer,
+    parse_date,
+    parse_money,
+    parse_number,
+    parse_percent,
+    parse_yes_no,
+    spell_amount,
+)
 
 SHORT_TEXT_MAX = 300
 LONG_TEXT_MAX = 3000
@@ -397,15 +406,17 @@ def _read_value(ctx: FormContext, f: FormField, inp: Input) -> Any:
         raise ParseError("Please choose one of the answers offered.")
     assert isinstance(inp, TextInput)
     text = inp.text.strip()
+    # The question's own words may stand beside a number ("15 suất" when it asks for suất); nothing else may.
+    context = [w.vi + " " + (w.en or "") for w in (f.label, f.unit) if w is not None]
     match f.type:
         case FieldType.INTEGER:
-            return int(parse_number(text, integer=True))
+            return int(parse_number(text, integer=True, context=context))
         case FieldType.DECIMAL:
-            return str(parse_number(text))
+            return str(parse_number(text, context=context))
         case FieldType.MONEY:
-            return parse_money(text)
+            return parse_money(text, context=context)
         case FieldType.PERCENT:
-            return str(parse_percent(text))
+            return str(parse_percent(text, context=context))
         case FieldType.YES_NO:
             return parse_yes_no(text)
         case FieldType.SELECT_ONE:
@@ -512,6 +523,9 @@ def _on_attachment(ctx: FormContext, state: FormState, f: FormField, inp: Input)
                 return [Reply(t("Please send at least one file first.")), question_reply(ctx, state, f)]
             return _on_answer(ctx, state, ActionInput(SKIP))
         return _accept(ctx, state, f, files)
+    if isinstance(inp, TextInput) and not files and is_none_answer(inp.text):
+        # "ko", "không có", "chưa có": no file to send, the same words that mean none on a count.
+        return _on_answer(ctx, state, ActionInput(SKIP))
     kind = t("a photo") if f.type is FieldType.PHOTO else t("a file (PDF, Word, Excel or a photo)")
     return [Reply(t("Please send {kind} here as a photo or file message.", kind=kind)),
             question_reply(ctx, state, f, short=True)]
