@@ -115,10 +115,10 @@ _COMMA_DECIMAL = re.compile(r"([1-9][0-9]{0,2}(?:\.[0-9]{3})+|[0-9]+),([0-9]+)")
 _DOT_DECIMAL = re.compile(r"([1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+)\.([0-9]+)")
 
 _THOUSAND, _MILLION, _BILLION = Decimal(1000), Decimal(10**6), Decimal(10**9)
-_MULTIPLIERS = {
-    **dict.fromkeys(_folded_set("nghìn", "ngàn", "k"), _THOUSAND),
-    **dict.fromkeys(_folded_set("triệu", "tr"), _MILLION),
-    **dict.fromkeys(_folded_set("tỷ", "tỉ"), _BILLION),
+_MULTIPLIERS = {  # the English words too: the English hints say "3 million"
+    **dict.fromkeys(_folded_set("nghìn", "ngàn", "k", "thousand"), _THOUSAND),
+    **dict.fromkeys(_folded_set("triệu", "tr", "million"), _MILLION),
+    **dict.fromkeys(_folded_set("tỷ", "tỉ", "billion"), _BILLION),
 }
 _MONEY_MULTIPLIERS = {**_MULTIPLIERS, "cu": _MILLION}  # "2 củ" is money slang only
 _HUNDRED = "tram"

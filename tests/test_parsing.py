@@ -158,6 +158,11 @@ MONEY = [
     ("hai triệu 500", 2_500_000),
     ("2 triệu năm", 2_500_000),
     ("2 triệu năm trăm", 2_500_000),
+    # What the English hints offer.
+    ("3 million", 3_000_000),
+    ("12.5 million", 12_500_000),
+    ("500 thousand", 500_000),
+    ("1 billion", 1_000_000_000),
 ]
 
 
