@@ -496,3 +496,13 @@ def test_an_accepted_answer_was_understood_in_full(text: str) -> None:
         except ParseError:
             continue
         _understood_in_full(text)
+
+
+def test_a_plan_target_typed_in_chat_takes_a_percentage_and_refuses_a_letter_for_a_digit() -> None:
+    from bot.plans.chat import apply_edit
+
+    toml = '[[targets]]\nkey = "tham-gia"\nthreshold = 100\nunit = "%"\n'
+    assert "threshold = 90" in apply_edit(toml, "chỉ tiêu tham-gia 90%", 2024)
+    assert "threshold = 85" in apply_edit(toml, "chỉ tiêu tham-gia 85", 2024)
+    with pytest.raises(ParseError):
+        apply_edit(toml, "chỉ tiêu tham-gia 9O", 2024)
