@@ -478,6 +478,8 @@ PIECES = [
 
 def _understood_in_full(text: str) -> None:
     """Every word of the answer is one the reader knows and every other character a plain mark."""
+    if parsing.is_none_answer(text):
+        return  # "ko", "không có ai": a whole answer meaning none
     cleaned = parsing._clean(text)
     known = _reader_words()
     for run in re.findall(r"[^\W\d_]+", cleaned):
