@@ -147,9 +147,9 @@ _SPELLINGS = frozenset(
 )  # fmt: skip
 _CURRENCY_GLUED = re.compile(r"(.+?)(?:đồng|dong|vnđ|vnd|đ|d)")
 _NUMBER_WORDS = frozenset({*_UNIT_WORDS, *_WORD_DIGITS, _TEN, *_LINH, *_PERCENT, "khong"})
+_CURRENCY = _folded_set("đồng", "đ", "vnd", "vnđ")
 # Number words are only read when the rest of the answer is one of these, since "năm" is also
 # "year", "ba" "father" and "tư" "private".
-_CURRENCY = _folded_set("đồng", "đ", "vnd", "vnđ")
 _WORD_FILLERS = _folded_set(
     "khoảng", "chừng", "có", "là", "được", "người", "đoàn", "viên", "tổng", "cộng", "tất", "cả",
 ) | _CURRENCY  # fmt: skip
