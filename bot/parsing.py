@@ -15,12 +15,18 @@ the few readings phones force on us:
   money reads it as 1500 đồng (there is no such thing as 1,5 đồng).
 * Digits typed right after a unit continue it: "1tr5" is 1,5 triệu, "2 triệu 500" is 2,5 triệu,
   "2tr05" is 2.050.000 — the digits are read as the decimals of the unit.
+
+Nothing typed is silently dropped: every word must be one the reader knows (a unit, a number word, a
+filler such as "khoảng" or "người", or a word of the question itself) and every other character a
+plain separator, or the answer is refused. "l5" for 15, "5O" for 50, "=1+1" or "<b>7</b>" are asked
+again, never kept as 5, 1 or 7.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
@@ -109,10 +115,10 @@ _COMMA_DECIMAL = re.compile(r"([1-9][0-9]{0,2}(?:\.[0-9]{3})+|[0-9]+),([0-9]+)")
 _DOT_DECIMAL = re.compile(r"([1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+)\.([0-9]+)")
 
 _THOUSAND, _MILLION, _BILLION = Decimal(1000), Decimal(10**6), Decimal(10**9)
-_MULTIPLIERS = {
-    **dict.fromkeys(_folded_set("nghìn", "ngàn", "k"), _THOUSAND),
-    **dict.fromkeys(_folded_set("triệu", "tr"), _MILLION),
-    **dict.fromkeys(_folded_set("tỷ", "tỉ"), _BILLION),
+_MULTIPLIERS = {  # the English words too: the English hints say "3 million"
+    **dict.fromkeys(_folded_set("nghìn", "ngàn", "k", "thousand"), _THOUSAND),
+    **dict.fromkeys(_folded_set("triệu", "tr", "million"), _MILLION),
+    **dict.fromkeys(_folded_set("tỷ", "tỉ", "billion"), _BILLION),
 }
 _MONEY_MULTIPLIERS = {**_MULTIPLIERS, "cu": _MILLION}  # "2 củ" is money slang only
 _HUNDRED = "tram"
@@ -141,12 +147,30 @@ _SPELLINGS = frozenset(
 )  # fmt: skip
 _CURRENCY_GLUED = re.compile(r"(.+?)(?:đồng|dong|vnđ|vnd|đ|d)")
 _NUMBER_WORDS = frozenset({*_UNIT_WORDS, *_WORD_DIGITS, _TEN, *_LINH, *_PERCENT, "khong"})
+_CURRENCY = _folded_set("đồng", "đ", "vnd", "vnđ")
 # Number words are only read when the rest of the answer is one of these, since "năm" is also
 # "year", "ba" "father" and "tư" "private".
 _WORD_FILLERS = _folded_set(
     "khoảng", "chừng", "có", "là", "được", "người", "đoàn", "viên", "tổng", "cộng", "tất", "cả",
-    "đồng", "đ", "vnd", "vnđ",
+) | _CURRENCY  # fmt: skip
+# Words that may stand next to a number typed in digits ("tôi có 2tr", "15 người lao động"). Anything
+# else there, above all a letter glued to digits ("l5", "5O", "12a"), is refused, never dropped.
+_COMPANION_WORDS = (
+    "khoảng", "chừng", "tầm", "có", "là", "được", "tổng", "cộng", "tất", "cả", "số", "lượng", "gồm",
+    "tôi", "em", "mình", "chúng", "ta", "bên", "dạ", "vâng", "ừ", "nhé", "nha", "rồi", "thôi", "chỉ", "đã",
+    "và", "với", "hoặc", "hay", "từ", "người", "ng", "nam", "nữ", "đoàn", "viên", "đv", "mới", "cán", "bộ",
+    "công", "nhân", "lao", "động", "nlđ", "cnlđ", "clđ", "cnvclđ", "cnvc", "cđcs", "cơ", "sở", "thành", "đơn",
+    "vị", "hộ", "nhà", "căn", "cháu", "học", "sinh", "lượt", "buổi", "cuộc", "lần", "đợt", "hoạt", "tin", "bài",
+    "suất", "xuất", "phần", "quà", "mâm", "bữa", "trình", "sáng", "kiến", "cái", "chiếc", "ngày", "tháng", "giờ",
+    "tiếng",
 )  # fmt: skip
+# Compared without marks, as typed; a word whose bare form is a number or currency word ("từ" is "tư",
+# four; "động" is "đồng") only with its marks right.
+_COMPANIONS = frozenset(_fold(w) for w in _COMPANION_WORDS) - _NUMBER_WORDS - _CURRENCY
+_MARKED_COMPANIONS = frozenset(w for w in _COMPANION_WORDS if _fold(w) in _NUMBER_WORDS | _CURRENCY)
+# Between the words and numbers of an answer; "%" only in a percentage. Everything else ("=", "+",
+# "<", "#", "/", a dash after a number) makes the answer something other than a plain number.
+_SEPARATORS = frozenset(" ,.;:()[]\"'“”‘’«»…")
 
 
 class _Problem(Enum):
@@ -169,6 +193,7 @@ class _Tok:
     alternative: Decimal | None = None  # "1,500" read as English grouping
     negative: bool = False
     word: str = ""
+    raw: str = ""  # a word as typed, marks and all: "động" (moving) is not "đồng" (money)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,14 +245,23 @@ def _word(word: str, *, after_number: bool) -> _Tok:
         # mistyped "2 triêu" could be off by a factor of a million either way, so ask again.
         if after_number and folded in _UNIT_WORDS:
             raise _Refused(_Problem.NOT_A_NUMBER)
-        return _Tok("word", word="?")
-    return _Tok("word", word=folded)
+        return _Tok("word", word="?", raw=word)
+    return _Tok("word", word=folded, raw=word)
 
 
-def _tokenise(text: str, *, money: bool) -> list[_Tok]:
+def _tokenise(text: str, *, money: bool, percent: bool) -> list[_Tok]:
     multipliers = _MONEY_MULTIPLIERS if money else _MULTIPLIERS
+    separators = _SEPARATORS | {"%"} if percent else _SEPARATORS
     raw: list[_Tok] = []
-    for m in _TOKEN.finditer(text):
+    end = 0
+    for m in [*_TOKEN.finditer(text), None]:
+        # What lies between the tokens must be separators only: nothing the reader skips may matter.
+        gap = text[end : m.start() if m else len(text)]
+        if not set(gap) <= separators:
+            raise _Refused(_Problem.NOT_A_NUMBER)
+        if m is None:
+            break
+        end = m.end()
         if m["num"]:
             raw.append(_literal(m["num"]))
         else:
@@ -256,18 +290,32 @@ def _tokenise(text: str, *, money: bool) -> list[_Tok]:
     return tokens
 
 
-def _number_words(tokens: list[_Tok]) -> list[_Tok]:
-    """Turn runs of number words ("hai mươi lăm", "năm trăm") into number tokens."""
+def _number_words(tokens: list[_Tok], *, digits: bool, money: bool, context: frozenset[str]) -> list[_Tok]:
+    """Turn runs of number words ("hai mươi lăm", "năm trăm") into number tokens, and refuse any other word
+    the reader does not know. Alongside digits (`digits`), the words read must agree with them ("15 (mười
+    lăm)"), and more words may stand there: the companions, and the words of the question (`context`)."""
     out: list[_Tok] = []
     group: list[str] = []
 
+    def known(tok: _Tok) -> bool:
+        if tok.word == "%" or (tok.word in _WORD_FILLERS and (money or tok.word not in _CURRENCY)):
+            return True
+        if not digits:
+            return False
+        return tok.raw in _MARKED_COMPANIONS or (tok.word != "?" and (tok.word in _COMPANIONS or tok.word in context))
+
     def close() -> None:
+        if digits and group == ["nam"] and not (out and out[-1].kind in ("mult", "hundred")):
+            # Beside digits a lone "nam"/"năm" is "male" or "year" ("15 nam"), not five, unless it
+            # continues a unit ("2 triệu năm").
+            out.append(_Tok("word", word="nam"))
+            group.clear()
         if group:
             value = _word_group(group)
             # A lone digit word after a unit is a decimal of it ("hai triệu năm" is 2,5 triệu);
             # anything longer ("không trăm linh năm", "hai mươi") counts exactly.
-            digits = str(value) if len(group) == 1 else f"{value:03d}"
-            out.append(_Tok("num", Decimal(value), digits=digits))
+            typed = str(value) if len(group) == 1 else f"{value:03d}"
+            out.append(_Tok("num", Decimal(value), digits=typed))
             group.clear()
 
     for i, tok in enumerate(tokens):
@@ -277,7 +325,7 @@ def _number_words(tokens: list[_Tok]) -> list[_Tok]:
             group.append(tok.word)
             continue
         close()
-        if tok.kind == "word" and tok.word not in _WORD_FILLERS and tok.word != "%":
+        if tok.kind == "word" and not known(tok):
             raise _Refused(_Problem.NOT_A_NUMBER)
         out.append(tok)
     close()
@@ -321,19 +369,21 @@ def _word_group(words: list[str]) -> int:
     return hundreds + (below or 0)
 
 
-def _demote_strays(tokens: list[_Tok]) -> list[_Tok]:
-    """A unit word counts only right after a number: "k", "tr" or "trăm" elsewhere are just words."""
-    out: list[_Tok] = []
+def _check_units(tokens: list[_Tok], *, percent: bool) -> None:
+    """A unit word counts only right after a number; elsewhere ("hai triệu 500" once read as 500, "triệu 5")
+    it would be dropped, so the answer is refused. So is "%" outside a percentage."""
+    before = ""
     for tok in tokens:
-        before = out[-1].kind if out else ""
         fits = (
             (tok.kind == "mult" and before in ("num", "hundred", "mult"))
             or (tok.kind == "hundred" and before == "num")
             or (tok.kind == "half" and before == "mult")
-            or tok.kind in ("num", "word")
+            or tok.kind == "num"
+            or (tok.kind == "word" and (percent or tok.word != "%"))
         )
-        out.append(tok if fits else _Tok("word", word=tok.word))
-    return out
+        if not fits:
+            raise _Refused(_Problem.NOT_A_NUMBER)
+        before = tok.kind
 
 
 def _tail(tok: _Tok, unit: Decimal) -> Decimal:
@@ -394,17 +444,31 @@ def _evaluate(run: list[_Tok]) -> _Reading:
     return _Reading(-total if negative else total)
 
 
-def _read(text: str, *, money: bool) -> _Reading:
-    cleaned = _clean(text)
-    if _fold(cleaned) in _ZERO_ANSWERS:
+def _context_words(context: Iterable[str]) -> frozenset[str]:
+    """The words of the question that may stand beside a number ("15 tin bài" when it asks for "tin, bài"):
+    two letters or more, and none the reader gives a meaning of its own."""
+    words = {_fold(w) for text in context for w in re.findall(r"[^\W\d_]+", _clean(text))}
+    return frozenset(w for w in words if len(w) > 1 and w not in _NUMBER_WORDS and w not in _MONEY_MULTIPLIERS)
+
+
+def is_none_answer(text: str) -> bool:
+    """ "không", "ko", "không có", "chưa có", "0" ...: there is nothing to give. A count reads it as 0; a
+    question that asks for something else (a file) takes it as skipping, where skipping is allowed."""
+    return _fold(_clean(text)) in _ZERO_ANSWERS
+
+
+def _read(text: str, *, money: bool, percent: bool = False, context: Iterable[str] = ()) -> _Reading:
+    if is_none_answer(text):
         return _Reading(Decimal(0))
+    cleaned = _clean(text)
     cleaned = _SPACE_GROUPS.sub(lambda m: m[0].replace(" ", ""), cleaned)
     with localcontext() as ctx:
         ctx.prec = 60
-        tokens = _tokenise(cleaned, money=money)
-        if not any(tok.kind == "num" for tok in tokens):
-            tokens = _number_words(tokens)
-        tokens = _demote_strays(tokens)
+        tokens = _tokenise(cleaned, money=money, percent=percent)
+        digits = any(tok.kind == "num" for tok in tokens)
+        words = _context_words(context) if digits else frozenset()
+        tokens = _number_words(tokens, digits=digits, money=money, context=words)
+        _check_units(tokens, percent=percent)
         readings: list[_Reading] = []
         run: list[_Tok] = []
         for tok in [*tokens, _Tok("word")]:
@@ -444,10 +508,13 @@ def _refusal(refused: _Refused, *, one: str, large: str, otherwise: ParseError) 
     return otherwise
 
 
-def parse_number(text: str, *, allow_negative: bool = False, integer: bool = False) -> Decimal:
-    """A count or measure: "1.500", "1,5", "15 người", "khoảng 15", "không" (0), "2 nghìn"."""
+def parse_number(
+    text: str, *, allow_negative: bool = False, integer: bool = False, context: Iterable[str] = ()
+) -> Decimal:
+    """A count or measure: "1.500", "1,5", "15 người", "khoảng 15", "không" (0), "2 nghìn". `context`: texts
+    (the question, its unit) whose words may stand beside the number."""
     try:
-        reading = _read(text, money=False)
+        reading = _read(text, money=False, context=context)
     except _Refused as refused:
         otherwise = ParseError("Please type a number, for example {example}.", example="15")
         raise _refusal(refused, one="15", large="1.500", otherwise=otherwise) from None
@@ -465,10 +532,10 @@ def parse_number(text: str, *, allow_negative: bool = False, integer: bool = Fal
     return _tidy(value)
 
 
-def parse_money(text: str) -> int:
+def parse_money(text: str, *, context: Iterable[str] = ()) -> int:
     """Whole đồng: "2.000.000đ", "2tr", "1tr5", "2 triệu rưỡi", "500k", "1 tỷ", "2 triệu 500 nghìn"."""
     try:
-        reading = _read(text, money=True)
+        reading = _read(text, money=True, context=context)
     except _Refused as refused:
         otherwise = ParseError("Please type the amount in đồng, for example {example} or {example_short}.",
                                example="2.000.000", example_short="2 triệu")
@@ -485,10 +552,10 @@ def parse_money(text: str) -> int:
     return int(value)
 
 
-def parse_percent(text: str) -> Decimal:
+def parse_percent(text: str, *, context: Iterable[str] = ()) -> Decimal:
     """ "12,5%", "12.5", "12,5 phần trăm" -> Decimal("12.5"); 0 to 100."""
     try:
-        value = _read(text, money=False).value
+        value = _read(text, money=False, percent=True, context=context).value
     except _Refused:
         value = None
     if value is None or not 0 <= value <= 100:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Callable
 from datetime import date
@@ -13,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import parsing
 from bot.i18n import Translator
 from bot.parsing import (
     ParseError,
@@ -70,6 +72,10 @@ NUMBERS = [
     ("15,0", 15),
     ("từ 15", 15),
     ("15 nam", 15),
+    ("15 người lao động", 15),
+    ("dạ 15 người ạ", 15),
+    ("15 (mười lăm)", 15),
+    ("15 năm", 15),
 ]
 
 
@@ -148,6 +154,15 @@ MONEY = [
     ("500kđ", 500_000),
     ("2trđ", 2_000_000),
     ("2 triệuđ", 2_000_000),
+    # Number words beside digits are read, not skipped: these were 500, 2.000.000 and 2.000.000.
+    ("hai triệu 500", 2_500_000),
+    ("2 triệu năm", 2_500_000),
+    ("2 triệu năm trăm", 2_500_000),
+    # What the English hints offer.
+    ("3 million", 3_000_000),
+    ("12.5 million", 12_500_000),
+    ("500 thousand", 500_000),
+    ("1 billion", 1_000_000_000),
 ]
 
 
@@ -383,3 +398,113 @@ def test_round_trip_through_the_vietnamese_format(n: int) -> None:
     assert parse_number(VI.number(n)) == n
     assert parse_money(f"{n}đ") == n
     assert parse_money(VI.money(n)) == n
+
+
+# --- nothing typed is silently dropped ----------------------------------------------------------
+
+# Each of these was once kept as another number: "l5" and "5O" as 5, "=1+1" as 1, "<b>7</b>" as 7.
+NOT_SHORTENED = [
+    "l5", "5O", "5o", "I5", "S0", "1O0", "l0l", "12a", "a12", "1 5O", "x15", "15x", "2 triệu rưỡi x",
+    "=1+1", "1+1", "=SUM(A1)", "=15", "<b>7</b>", "#5", "5#", "5-", "- 5", "5/7", "15 * 2", "1..5", "@15",
+    "15 abc", "abc 15", "15 đơn vị x", "2tr l", "15 👍", "1_500", "15&", "15 %", "hai triệu x",
+    "15 phần trăm",  # a percentage is not a count
+    "triệu 5", "k 15",  # a unit with no number before it
+    "15 (mười sáu)",  # the words say another number
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", NOT_SHORTENED)
+def test_an_answer_with_something_not_understood_is_refused_not_shortened(text: str) -> None:
+    for parse in (parse_number, parse_money, _count):
+        with pytest.raises(ParseError) as caught:
+            parse(text)
+        assert re.search(r"\d", str(caught.value)), caught.value  # the refusal shows an example
+
+
+@pytest.mark.parametrize("text", ["15 đồng", "15 vnđ", "12,5 đ"])
+def test_a_count_is_not_an_amount_of_money(text: str) -> None:
+    with pytest.raises(ParseError):
+        parse_number(text)
+    parse_money(text.replace("12,5", "12.500"))
+
+
+@pytest.mark.parametrize(("text", "expected"), [("15%", 15), ("12,5 %", Decimal("12.5")), ("(12,5%)", Decimal("12.5"))])
+def test_the_percent_sign_belongs_to_percentages_only(text: str, expected: Decimal) -> None:
+    assert parse_percent(text) == expected
+    with pytest.raises(ParseError):
+        parse_number(text)
+
+
+@pytest.mark.parametrize("text", ["12%a", "=12%", "12,5% x", "l2%"])
+def test_a_percentage_with_something_not_understood_is_refused(text: str) -> None:
+    with pytest.raises(ParseError, match="12,5%"):
+        parse_percent(text)
+
+
+def test_the_words_of_the_question_may_stand_beside_the_number() -> None:
+    question = ["Bao nhiêu suất ăn đã phát?", "suất"]
+    assert parse_number("15 suất ăn", context=question) == 15
+    assert parse_money("2 triệu tiền ăn", context=["Tiền ăn bao nhiêu?"]) == 2_000_000
+    with pytest.raises(ParseError):
+        parse_number("15 suất ăn")
+    # One letter of the question ("o", "l") never excuses a letter typed for a digit.
+    with pytest.raises(ParseError):
+        parse_number("5o", context=["o l I a"])
+
+
+def test_a_date_with_something_not_understood_is_refused() -> None:
+    for text in ("l5/8", "5/8x", "=5/8", "5/8/2024+1", "<b>5/8</b>"):
+        with pytest.raises(ParseError, match="05/08/2024"):
+            parse_date(text, default_year=2024)
+
+
+@functools.cache
+def _reader_words() -> frozenset[str]:
+    """The reader's own vocabulary: what it may accept beside digits."""
+    return frozenset(
+        {
+            *parsing._WORD_FILLERS, *parsing._COMPANIONS, *parsing._NUMBER_WORDS, *parsing._MONEY_MULTIPLIERS,
+            *(parsing._fold(w) for w in parsing._MARKED_COMPANIONS), *parsing._PARTICLES,
+        }
+    )  # fmt: skip
+
+
+PIECES = [
+    "0", "1", "5", "15", "500", ".", ",", " ", "  ", "l", "o", "O", "I", "a", "x", "b", "k", "tr", "triệu", "rưỡi",
+    "người", "=", "+", "-", "<", ">", "#", "%", "(", ")", "/", "*", "_", "đ", "đồng", "năm", "mười", "hai", "lăm",
+    "từ", "nam", "khoảng", "²", "\u200b", "abc", "SUM", "ạ", "phần trăm", "tỷ", "nghìn",
+]  # fmt: skip
+
+
+def _understood_in_full(text: str) -> None:
+    """Every word of the answer is one the reader knows and every other character a plain mark."""
+    if parsing.is_none_answer(text):
+        return  # "ko", "không có ai": a whole answer meaning none
+    cleaned = parsing._clean(text)
+    known = _reader_words()
+    for run in re.findall(r"[^\W\d_]+", cleaned):
+        folded = parsing._fold(run)
+        glued = any(folded[:i] in known and folded[i:] in known for i in range(1, len(folded)))
+        assert folded in known or glued, (text, run)
+    assert set(re.sub(r"[^\W_]", "", cleaned)) <= set(parsing._SEPARATORS) | set("+-%"), text
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(max_size=20), st.lists(st.sampled_from(PIECES), max_size=8).map("".join)))
+def test_an_accepted_answer_was_understood_in_full(text: str) -> None:
+    for parse in (parse_number, parse_money, parse_percent):
+        try:
+            parse(text)
+        except ParseError:
+            continue
+        _understood_in_full(text)
+
+
+def test_a_plan_target_typed_in_chat_takes_a_percentage_and_refuses_a_letter_for_a_digit() -> None:
+    from bot.plans.chat import apply_edit
+
+    toml = '[[targets]]\nkey = "tham-gia"\nthreshold = 100\nunit = "%"\n'
+    assert "threshold = 90" in apply_edit(toml, "chỉ tiêu tham-gia 90%", 2024)
+    assert "threshold = 85" in apply_edit(toml, "chỉ tiêu tham-gia 85", 2024)
+    with pytest.raises(ParseError):
+        apply_edit(toml, "chỉ tiêu tham-gia 9O", 2024)

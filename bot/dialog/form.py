@@ -26,7 +26,16 @@ from bot.dialog.model import ActionInput, Button, FileInput, Input, Outcome, Rep
 from bot.domain import UnitKind
 from bot.i18n import Translator
 from bot.ids import parse_id
-from bot.parsing import ParseError, parse_date, parse_money, parse_number, parse_percent, parse_yes_no, spell_amount
+from bot.parsing import (
+    ParseError,
+    is_none_answer,
+    parse_date,
+    parse_money,
+    parse_number,
+    parse_percent,
+    parse_yes_no,
+    spell_amount,
+)
 
 SHORT_TEXT_MAX = 300
 LONG_TEXT_MAX = 3000
@@ -499,15 +508,17 @@ def _read_value(ctx: FormContext, f: FormField, inp: Input) -> Any:
         raise ParseError("Please choose one of the answers offered.")
     assert isinstance(inp, TextInput)
     text = inp.text.strip()
+    # The question's own words may stand beside a number ("15 suất" when it asks for suất); nothing else may.
+    context = [w.vi + " " + (w.en or "") for w in (f.label, f.unit) if w is not None]
     match f.type:
         case FieldType.INTEGER:
-            return int(parse_number(text, integer=True))
+            return int(parse_number(text, integer=True, context=context))
         case FieldType.DECIMAL:
-            return str(parse_number(text))
+            return str(parse_number(text, context=context))
         case FieldType.MONEY:
-            return parse_money(text)
+            return parse_money(text, context=context)
         case FieldType.PERCENT:
-            return str(parse_percent(text))
+            return str(parse_percent(text, context=context))
         case FieldType.YES_NO:
             return parse_yes_no(text)
         case FieldType.SELECT_ONE:
@@ -619,6 +630,9 @@ def _on_attachment(ctx: FormContext, state: FormState, f: FormField, inp: Input)
                 return [Reply(t("Please send at least one file first.")), question_reply(ctx, state, f)]
             return _on_answer(ctx, state, ActionInput(SKIP))
         return _accept(ctx, state, f, files)
+    if isinstance(inp, TextInput) and not files and is_none_answer(inp.text):
+        # "ko", "không có", "chưa có": no file to send, the same words that mean none on a count.
+        return _on_answer(ctx, state, ActionInput(SKIP))
     kind = t("a photo") if f.type is FieldType.PHOTO else t("a file (PDF, Word, Excel or a photo)")
     return [Reply(t("Please send {kind} here as a photo or file message.", kind=kind)),
             question_reply(ctx, state, f, short=True)]
@@ -800,17 +814,11 @@ def question_reply(ctx: FormContext, state: FormState, f: FormField, *, short: b
         case FieldType.DOCUMENT:
             lines.append(t("Send the file here: PDF, Word, Excel or a photo."))
             choices = _done_move(ctx, lines) if state.pending else ()
-        case FieldType.MONEY:
-            if not short:
-                lines.append(t("Type the amount in đồng, for example 2.000.000 or 2 triệu."))
-        case FieldType.DATE:
-            if not short:
-                lines.append(t("Type a date as day/month, for example 05/08/2024 or 5/8."))
         case FieldType.LONG_TEXT | FieldType.TEXT:
             pass
         case _:
             if not short:
-                lines.append(t("Type a number, for example 15. Type 0 if none."))
+                lines.append(typing_hint(ctx, state, f))
     nav = [Button(t("◀️ Back"), BACK)] if any(n != f.name for n in state.stack) else []
     if not f.required:
         nav.append(Button(t("Skip ⏭"), SKIP))
@@ -823,6 +831,53 @@ def _done_move(ctx: FormContext, lines: list[str]) -> tuple[Button, ...]:
         return (Button(ctx.t("Done"), DONE),)
     lines.append(ctx.t('Type "done" when you have sent them all.'))
     return ()
+
+
+# Examples a hint may offer, most natural first; the first one the field's rules take is shown.
+_NUMBER_EXAMPLES = ("15", "5", "3", "2", "1", "10", "100", "1.000", "0")
+_MONEY_EXAMPLES = (("2.000.000", "2 triệu"), ("500.000", "500 nghìn"), ("200.000", "200 nghìn"),
+                   ("50.000.000", "50 triệu"), ("10.000", "10 nghìn"))
+
+
+def _takes(ctx: FormContext, state: FormState, f: FormField, text: str) -> bool:
+    """Whether typing `text` now would be taken: read by the field's reader and within its constraint."""
+    try:
+        value = _read_value(ctx, f, TextInput(text))
+    except ParseError:
+        return False
+    return constraint_problem(ctx, f, value, state.answers) is None
+
+
+def typing_hint(ctx: FormContext, state: FormState, f: FormField) -> str:
+    """How to type a number, amount or date, with an example the field's rules take given the answers so far,
+    and "type 0 if none" only where 0 is taken: a hint never offers what the question then refuses."""
+    t = ctx.t
+
+    def takes(text: str) -> bool:
+        return _takes(ctx, state, f, text)
+
+    if f.type is FieldType.MONEY:
+        for example, short in _MONEY_EXAMPLES:
+            if takes(example) and takes(short):
+                return t("Type the amount in đồng, for example {example} or {example_short}.",
+                         example=example, example_short=short)
+        return t("Type the amount in đồng.")
+    if f.type is FieldType.DATE:
+        covers = ctx.period.covers
+        for day in (dt.date(covers.end.year, 8, 5), covers.end, covers.start):
+            long, short = day.strftime("%d/%m/%Y"), f"{day.day}/{day.month}"
+            if day.year == covers.end.year and takes(long) and takes(short):
+                return t("Type a date as day/month, for example {example} or {example_short}.",
+                         example=long, example_short=short)
+        return t("Type a date as day/month/year.")
+    example = next((e for e in _NUMBER_EXAMPLES if takes(e)), None)
+    if example is None:
+        return t("Type a number.")
+    if example != "0" and takes("0"):
+        return t("Type a number, for example {example}. Type 0 if none.", example=example)
+    if takes("1" if f.type is FieldType.INTEGER else "0,5"):
+        return t("Type a number greater than 0, for example {example}.", example=example)
+    return t("Type a number, for example {example}.", example=example)
 
 
 def confirm_value_reply(ctx: FormContext, f: FormField, value: Any) -> Reply:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.campaign_model import Comparator
 from bot.i18n import Translator
-from bot.parsing import ParseError, parse_date, parse_number
+from bot.parsing import ParseError, parse_date, parse_number, parse_percent
 from bot.plans import worker
 from bot.plans.draft import Draft, check_draft, draft_campaign, write_campaign_file
 from bot.plans.extract import PlanProposal, extract_plan
@@ -124,7 +124,8 @@ def apply_edit(toml: str, text: str, default_year: int) -> str:
         return edited
     target = EDIT_TARGET.match(text)
     if target:
-        value = parse_number(target.group("value"))
+        typed = target.group("value")  # "90%" for a share: the sign belongs to percentages only
+        value = parse_percent(typed) if typed.endswith("%") else parse_number(typed)
         edited = _block_edit(toml, target.group("key"), re.compile(r"^threshold = .*$"), f"threshold = {value}")
         if edited is None:
             raise ParseError("There is no target {key} in the draft.", key=target.group("key"))
