@@ -170,7 +170,8 @@ def test_the_period_sheet_has_one_typed_row_per_unit(workbook) -> None:
     odd = rows["DL-A-002"]
     assert odd[col["Unit"]].value == ODD_NAME
     assert odd[col["Status"]].value == "Late"
-    assert odd[col["Names of the works with a plaque?"]].value == "'" + HYPERLINK
+    works = odd[col["Names of the works with a plaque?"]]
+    assert (works.value, works.data_type) == (HYPERLINK, "s")  # exactly as typed, a string: never a formula
     b1 = rows["DL-B-001"]
     money = b1[col["Total value of visits and gifts (VND)?"]]
     assert (money.value, money.number_format) == (12_500_000, "#,##0")
@@ -199,8 +200,25 @@ def test_no_cell_of_the_workbook_can_run_as_a_formula(workbook) -> None:
     for sheet in workbook.worksheets:
         for c in cells(sheet):
             assert c.data_type != "f", (sheet.title, c.coordinate, c.value)
-            if isinstance(c.value, str):
-                assert not c.value.startswith(("=", "+", "-", "@")), (sheet.title, c.coordinate, c.value)
+
+
+FORMULA_LIKE = ["+84 912 345 678", "-2+3", "=1+1", "@SUM(A1)"]
+
+
+def test_formula_like_text_is_kept_exactly_as_a_string_cell(repo: Path, tmp_path: Path, en: Translator) -> None:
+    summary = fixed_summary(repo)
+    units = [dataclasses.replace(u, name=value, answers={**u.answers, "works_names": value})
+             for u, value in zip(summary.units, FORMULA_LIKE, strict=False)]
+    path = tmp_path / "exact.xlsx"
+    write_summary_xlsx(path, dataclasses.replace(summary, units=units + summary.units[len(units):]), en, VN)
+
+    sheet = load_workbook(path)["dot-1"]
+    header = [c.value for c in sheet[1]]
+    works = header.index("Names of the works with a plaque?")
+    rows = list(sheet.iter_rows(min_row=2, max_row=len(FORMULA_LIKE) + 1))
+    for row, value in zip(rows, FORMULA_LIKE, strict=True):
+        for cell in (row[1], row[works]):  # the unit's name and a typed answer
+            assert (cell.value, cell.data_type) == (value, "s")
 
 
 def test_decimals_percentages_and_dates_are_typed_cells(repo: Path, tmp_path: Path, en: Translator) -> None:

@@ -3,8 +3,8 @@
 Three sheets: the summary (header, completeness, per-upper breakdown, totals, answers counted,
 targets), one row per unit for the period (every answer as a typed cell), and the units that have
 not reported with whom to call. Written with XlsxWriter: 10,000 units x 30 questions take about three
-seconds. Every text cell goes through ``safe_cell`` and is written with ``write_string``, never
-``write``, so that nothing a user typed can become a formula.
+seconds. Every text cell goes through ``text`` and is written with ``write_string``, never ``write``: a
+string cell is never a formula, so what a user typed is kept exactly ("=1+1", "+84 …") and stays harmless.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from xlsxwriter.worksheet import Worksheet
 from bot.campaign_model import FieldType, FormField
 from bot.gc_pause import cyclic_gc_paused
 from bot.i18n import Translator
-from bot.spreadsheet import safe_cell
 from bot.summary.compute import to_decimal
 from bot.summary.model import Summary, UnitRow
 from bot.summary.wording import target_threshold, unit_label, verdict
@@ -44,11 +43,11 @@ _SHEET_NAME_BAD = str.maketrans({c: " " for c in "[]:*?/\\"})
 
 
 def text(value: Any) -> str | None:
-    """A text cell: no character Excel refuses, within Excel's length, never a formula."""
+    """A text cell's content: no character Excel refuses, within Excel's length. Written with write_string,
+    it is never a formula, so nothing else is changed (no guarding apostrophe: that would alter the data)."""
     if value is None:
         return None
-    s = ILLEGAL_CHARACTERS_RE.sub("", str(value))[:EXCEL_TEXT_MAX]
-    return safe_cell(s)
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))[:EXCEL_TEXT_MAX]
 
 
 def _excel_number(value: Decimal) -> int | float:
