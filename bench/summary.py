@@ -212,16 +212,19 @@ label = {{ vi = {_toml_text(label)} }}
 name = "union_meal_held"
 type = "yes_no"
 label = { vi = "Đơn vị có tổ chức “Bữa cơm công đoàn” không?" }
+report_label = { vi = "Tổ chức “Bữa cơm công đoàn”" }
 
 [[fields]]
 name = "held_dialogue"
 type = "yes_no"
 label = { vi = "Đơn vị có tổ chức đối thoại định kỳ với người sử dụng lao động không?" }
+report_label = { vi = "Đối thoại định kỳ" }
 
 [[fields]]
 name = "agreement_status"
 type = "select_one"
 label = { vi = "Thỏa ước lao động tập thể của đơn vị?" }
+report_label = { vi = "Thỏa ước lao động tập thể" }
 choices = [
   { value = "signed", label = { vi = "Đã ký, còn hiệu lực" } },
   { value = "renewing", label = { vi = "Đang sửa đổi, ký lại" } },
@@ -232,6 +235,7 @@ choices = [
 name = "safety_rating"
 type = "select_one"
 label = { vi = "Tự đánh giá công tác an toàn, vệ sinh lao động?" }
+report_label = { vi = "Tự đánh giá an toàn, vệ sinh lao động" }
 choices = [
   { value = "good", label = { vi = "Tốt" } },
   { value = "fair", label = { vi = "Khá" } },
@@ -242,11 +246,13 @@ choices = [
 name = "main_event_date"
 type = "date"
 label = { vi = "Ngày tổ chức hoạt động chính của đợt?" }
+report_label = { vi = "Ngày tổ chức hoạt động chính" }
 
 [[fields]]
 name = "highlights"
 type = "long_text"
 label = { vi = "Kết quả nổi bật, cách làm hay của đơn vị" }
+report_label = { vi = "Kết quả nổi bật, cách làm hay" }
 
 [[fields]]
 name = "proposals"

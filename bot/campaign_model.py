@@ -24,6 +24,7 @@ NAME_RE = r"^[a-z][a-z0-9_]{0,39}$"
 KEY_RE = r"^[a-z0-9][a-z0-9-]{0,39}$"
 DEFAULT_CLOSE_AFTER_DAYS = 30
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+REPORT_LABEL_MAX = 60  # an indicator's name must fit a table row or a line of a báo cáo
 
 
 class _Model(BaseModel):
@@ -71,7 +72,8 @@ class Choice(_Model):
 class FormField(_Model):
     name: str = Field(pattern=NAME_RE)
     type: FieldType
-    label: Text
+    label: Text  # the question the dialog asks
+    report_label: Text | None = None  # the indicator's short name in every output ("Số đoàn viên mới kết nạp")
     hint: Text | None = None
     unit: Text | None = None  # what the number counts: người, tin bài, đồng ...
     required: bool = True
@@ -93,6 +95,10 @@ class FormField(_Model):
         values = [c.value for c in self.choices]
         if len(set(values)) != len(values):
             raise ValueError("choice values must be unique")
+        for text in (self.report_label.vi, self.report_label.en) if self.report_label else ():
+            if text is not None and (len(text) > REPORT_LABEL_MAX or text.rstrip().endswith("?")):
+                raise ValueError(f"report_label {text!r}: a short name for reports, at most {REPORT_LABEL_MAX} "
+                                 'characters and not a question (no "?"), e.g. "Số đoàn viên mới kết nạp"')
         if self.constraint and not self.constraint_message:
             raise ValueError("a constraint needs a constraint_message telling the user what is expected")
         for attr in ("constraint", "relevant"):
@@ -111,6 +117,13 @@ class FormField(_Model):
     @property
     def relevant_expr(self) -> Expression | None:
         return compile_expression(self.relevant) if self.relevant else None
+
+    def indicator(self, locale: str) -> str:
+        """The field's name in a summary, a workbook or a báo cáo: its report label; without one, the question
+        without its question mark (the dialog keeps asking the question)."""
+        if self.report_label is not None:
+            return self.report_label.get(locale)
+        return self.label.get(locale).strip().rstrip("?").rstrip()
 
     def asked_in(self, period_key: str) -> bool:
         return not self.periods or period_key in self.periods

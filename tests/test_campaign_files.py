@@ -37,11 +37,13 @@ due = { date = 2024-08-05, wording = "before", text = "trước ngày 5/8/2024" 
 name = "members_total"
 type = "integer"
 label = { vi = "Tổng số đoàn viên?" }
+report_label = { vi = "Tổng số đoàn viên" }
 
 [[fields]]
 name = "participants"
 type = "integer"
 label = { vi = "Số đoàn viên tham gia?" }
+report_label = { vi = "Số đoàn viên tham gia" }
 constraint = ". <= ${members_total}"
 constraint_message = { vi = "Không được lớn hơn tổng số đoàn viên." }
 
@@ -105,6 +107,11 @@ def test_on_or_before_wording_is_due_at_the_end_of_the_day(tmp_path: Path) -> No
         ('name = "participants"', 'name = "members_total"', "", "duplicate names members_total"),
         ('constraint = ". <= ${members_total}"', 'constraint = "__import__(\'os\')"', "fields[1](participants)",
          "only selected()"),
+        ('report_label = { vi = "Tổng số đoàn viên" }', 'report_label = { vi = "Tổng số đoàn viên?" }',
+         "fields[0](members_total)", "not a question"),
+        ('report_label = { vi = "Số đoàn viên tham gia" }',
+         'report_label = { vi = "Số đoàn viên", en = "' + "Members who took part in every activity of the " * 2 + '" }',
+         "fields[1](participants)", "at most 60 characters"),
     ],
 )
 def test_a_broken_file_names_the_path_the_key_and_the_problem(
