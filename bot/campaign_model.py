@@ -85,6 +85,15 @@ class FormField(_Model):
     scope: Scope | None = None  # only units of these kinds are asked; None: every reporting unit
     max_files: int = Field(default=1, ge=1, le=10)
 
+    @field_validator("report_label")
+    @classmethod
+    def _short_label(cls, value: Text | None) -> Text | None:
+        for text in (value.vi, value.en) if value is not None else ():
+            if text is not None and (len(text) > REPORT_LABEL_MAX or text.rstrip().endswith("?")):
+                raise ValueError(f"{text!r}: a short name for reports, at most {REPORT_LABEL_MAX} characters and "
+                                 'not a question (no "?"), e.g. "Số đoàn viên mới kết nạp"')
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> FormField:
         selects = (FieldType.SELECT_ONE, FieldType.SELECT_MULTIPLE)
@@ -95,10 +104,6 @@ class FormField(_Model):
         values = [c.value for c in self.choices]
         if len(set(values)) != len(values):
             raise ValueError("choice values must be unique")
-        for text in (self.report_label.vi, self.report_label.en) if self.report_label else ():
-            if text is not None and (len(text) > REPORT_LABEL_MAX or text.rstrip().endswith("?")):
-                raise ValueError(f"report_label {text!r}: a short name for reports, at most {REPORT_LABEL_MAX} "
-                                 'characters and not a question (no "?"), e.g. "Số đoàn viên mới kết nạp"')
         if self.constraint and not self.constraint_message:
             raise ValueError("a constraint needs a constraint_message telling the user what is expected")
         for attr in ("constraint", "relevant"):

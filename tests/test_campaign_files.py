@@ -173,3 +173,24 @@ def test_cli_check_fails_on_a_broken_file_and_names_it(tmp_path: Path, campaigns
     result = CliRunner().invoke(app, ["--config", str(cfg), "campaigns", "check"])
     assert result.exit_code == 1
     assert f"{broken}: periods[0](dot-1).due.wording" in result.output
+
+
+def test_cli_check_refuses_a_question_as_report_label_and_notes_a_missing_one(tmp_path: Path) -> None:
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    write(folder, MINIMAL.replace('report_label = { vi = "Số đoàn viên tham gia" }\n', ""))
+    cfg = config_with_campaigns(tmp_path, folder)
+
+    noted = CliRunner().invoke(app, ["--config", str(cfg), "campaigns", "check"])
+
+    assert noted.exit_code == 0, noted.output
+    assert "participants" in noted.stderr
+    assert "report_label" in noted.stderr
+
+    write(folder, MINIMAL.replace('report_label = { vi = "Tổng số đoàn viên" }',
+                                  'report_label = { vi = "Đơn vị hiện có bao nhiêu đoàn viên?" }'))
+    refused = CliRunner().invoke(app, ["--config", str(cfg), "campaigns", "check"])
+
+    assert refused.exit_code == 1
+    assert "fields[0](members_total).report_label" in refused.stderr
+    assert "not a question" in refused.stderr
