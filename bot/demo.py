@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -45,6 +46,7 @@ NARRATIVES = [
 ]
 TEXTS = ["Sân bóng chuyền cơ quan", "Nhà ăn ca công nhân", "Hội thao công nhân viên chức", "Tủ sách công đoàn"]
 DEMO_CHAT_BASE = 7_000_000_000
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,10 +174,12 @@ def _keeps_relevant(ctx: FormContext, answers: dict[str, Any], fixed: dict[str, 
     return True
 
 
-def believable_answers(rng: random.Random, ctx: FormContext, fixed: dict[str, Any] | None = None) -> dict[str, Any]:
+def believable_answers(rng: random.Random, ctx: FormContext,
+                       fixed: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """Answers a dialog could have stored: each one read by the form engine's reader and checked against its
     constraint and skip logic. `fixed` answers (an upper level's sums of its units) are kept as they are, and the
-    other answers are chosen so that they stay asked."""
+    other answers are chosen so that they stay asked. None when the form admits no such answers (the unit is then
+    left without a report rather than given one the form would refuse)."""
     fixed = fixed or {}
     answers: dict[str, Any] = {}
     members = rng.choice([18, 25, 40, 65, 120, 240, 560])
@@ -196,10 +200,12 @@ def believable_answers(rng: random.Random, ctx: FormContext, fixed: dict[str, An
                 break
         else:
             if f.required or f.name in fixed:
-                raise ValueError(f"demo: no acceptable answer for {ctx.campaign.id}/{f.name} from {candidates!r}")
+                log.warning("demo: no acceptable answer for %s/%s among %r", ctx.campaign.id, f.name, candidates)
+                return None
     problems = form_problems(ctx, answers)
-    if problems:  # a bug of the demo, not of the data: never store what a dialog would refuse
-        raise ValueError(f"demo answers for {ctx.campaign.id}/{ctx.period.key}: {'; '.join(problems)}")
+    if problems:  # never store what a dialog would refuse
+        log.warning("demo: answers for %s/%s refused: %s", ctx.campaign.id, ctx.period.key, "; ".join(problems))
+        return None
     return answers
 
 
@@ -295,6 +301,9 @@ async def fill_demo(db: Database, now: datetime, locales_dir: Any, seed: int = 2
                             submitted_at = max(submitted_at, max(below) + timedelta(hours=rng.randint(2, 20)))
                 is_late = submitted_at >= row.due_at
                 answers = believable_answers(rng, ctx, fixed)
+                if answers is None:
+                    missing += 1
+                    continue
                 photo_fields = [f for f in ctx.fields if f.type is FieldType.PHOTO
                                 and form.relevant(ctx, f, answers)]
                 if uploads is not None and photo_fields and rng.random() < 0.17:
