@@ -186,7 +186,7 @@ def _counted(summary: Summary) -> list:
             and (u.kind is UnitKind.UPPER or u.upper_code not in reported_uppers)]
 
 
-async def test_demo_summary_totals_agree_with_the_per_unit_rows_in_text_and_workbook(
+async def test_demo_summary_totals_agree_with_the_per_unit_rows_in_text_workbook_and_report(
         demo: Demo, vi: Translator, tmp_path: Path) -> None:
     for campaign, key, _period_id in demo.periods:
         summary = await build_summary(demo.db, campaign.id, key, scope_roots=None, scope_name="Toàn tỉnh", now=NOW)
@@ -201,6 +201,10 @@ async def test_demo_summary_totals_agree_with_the_per_unit_rows_in_text_and_work
         assert sorted(r["Mã đơn vị"] for r in in_totals) == sorted(u.code for u in counted)
         sums = {r[0]: r[3] for r in book["Tổng hợp"].iter_rows(values_only=True) if r and r[0]}
         text = summary_text(summary, vi, VN)
+        docx = tmp_path / f"{campaign.id}-{key}.docx"
+        write_summary_docx(docx, summary, vi, VN)
+        totals_table = next(t for t in Document(str(docx)).tables if t.rows[0].cells[1].text == "Nội dung")
+        docx_totals = {row.cells[1].text: row.cells[4].text for row in totals_table.rows[1:]}
         for total in summary.totals:
             f = total.field
             if not f.type.is_numeric or f.type is FieldType.PERCENT:
@@ -214,6 +218,7 @@ async def test_demo_summary_totals_agree_with_the_per_unit_rows_in_text_and_work
             assert Decimal(str(sums[label])) == column == expected, (campaign.id, key, f.name)
             if f"• {label}:" in text:
                 assert f"• {label}: {vi.number(total.sum)}" in text
+            assert docx_totals[label.rstrip(" ?:")] == vi.number(total.sum), (campaign.id, key, f.name)
 
 
 def _docx_text(path: Path) -> str:
