@@ -140,7 +140,9 @@ def answer_problem(ctx: FormContext, f: FormField, value: Any, answers: dict[str
             read = form._read_value(ctx, f, TextInput(typed(f, value)))  # the dialog's own reader
         except ParseError as err:
             return f"{f.name}: {value!r} is refused: {err.render(ctx.t)}"
-        if read != value or type(read) is not type(value):
+        same = Decimal(str(read)) == Decimal(str(value)) if f.type in (FieldType.DECIMAL, FieldType.PERCENT) \
+            else read == value  # "3.0" (a sum of decimals) is the 3 a person types
+        if not same or type(read) is not type(value):
             return f"{f.name}: {value!r} would be read as {read!r}"
     return form.constraint_problem(ctx, f, value, answers)
 

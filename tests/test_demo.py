@@ -150,7 +150,7 @@ def test_demo_answers_pass_the_form_engine_for_any_rules(kind: UnitKind, vi: Tra
 def test_demo_keeps_rolled_up_figures_and_keeps_them_asked(vi: Translator) -> None:
     campaign = strict_campaign()
     ctx = FormContext(campaign, campaign.period("dot-1"), UnitKind.UPPER, vi, campaign.zone)
-    fixed = {"members": 30, "participants": 12, "gifts_money": 2_500_000}
+    fixed = {"members": 30, "participants": 12, "gifts_money": 2_500_000, "hours": "3.0"}  # "3.0": 1.5 + 1.5
     for seed in range(50):
         answers = believable_answers(random.Random(seed), ctx, fixed)
         assert answers is not None, seed

@@ -345,8 +345,8 @@ def read_sheet(path: Path) -> list[tuple[object, ...]]:
 
 
 def test_codes_never_start_with_a_character_a_spreadsheet_or_shell_would_take_as_special() -> None:
-    # A code starting with "-" would be neutralised as a formula in the export ("'-…") and read as an
-    # option on a command line, so the chair would type a code that is not the stored one.
+    # A code starting with "-" would be read as an option on a command line, and a spreadsheet user typing it
+    # into a cell would get a formula, so the chair would type a code that is not the stored one.
     assert all(new_code()[0].isalnum() for _ in range(5_000))
 
 
