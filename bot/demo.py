@@ -74,9 +74,13 @@ def _candidates(rng: random.Random, f: FormField, answers: dict[str, Any], membe
             elif refs:  # "at most ${other}": a share of the smallest bound
                 first = rng.randint(0, min(refs))
             else:
-                people = f.unit is not None and any(w in f.unit.vi for w in ("người", "đoàn viên", "lượt"))
-                choices = [0, 8, 15, 24, 40, 65, 120, 210] if people or "participants" in f.name else \
-                    [0, 1, 1, 2, 2, 3, 4, 5, 6, 8, 10]
+                unit = f.unit.vi if f.unit is not None else ""
+                if "người" in unit or "lượt" in unit or "participants" in f.name:  # attendances, recipients
+                    choices = [0, 8, 15, 24, 40, 65, 120, 210]
+                elif "đoàn viên" in unit:  # members admitted, recommended: a few per union
+                    choices = [0, 1, 2, 3, 5, 8, 12, 20]
+                else:  # sessions, works, dialogues ...
+                    choices = [0, 1, 1, 2, 2, 3, 4, 5, 6, 8, 10]
                 first = rng.choice(choices)
             return [first, *([min(refs)] if refs else []), 1, 2, 5, 0, 12, 40]
         case FieldType.DECIMAL:
