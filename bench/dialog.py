@@ -123,6 +123,7 @@ due = { date = 2024-10-05, wording = "before", text = "trước ngày 5/10/2024"
 name = "members_total"
 type = "integer"
 label = { vi = "Tổng số đoàn viên của đơn vị?", en = "How many members does your union have?" }
+report_label = { vi = "Tổng số đoàn viên", en = "Members" }
 unit = { vi = "người", en = "people" }
 constraint = ". >= 0"
 constraint_message = { vi = "Nhập số đoàn viên, từ 0 trở lên, ví dụ: 120", en = "Enter 0 or more, e.g. 120" }
@@ -131,6 +132,7 @@ constraint_message = { vi = "Nhập số đoàn viên, từ 0 trở lên, ví d�
 name = "members_female"
 type = "integer"
 label = { vi = "Trong đó, bao nhiêu đoàn viên nữ?", en = "Of those, how many are women?" }
+report_label = { vi = "Số đoàn viên nữ", en = "Women members" }
 unit = { vi = "người", en = "people" }
 constraint = ". >= 0 and . <= ${members_total}"
 constraint_message.vi = "Số đoàn viên nữ không được lớn hơn tổng số đoàn viên"
@@ -140,6 +142,7 @@ constraint_message.en = "Cannot exceed the number of members"
 name = "new_members"
 type = "integer"
 label = { vi = "Số đoàn viên kết nạp mới trong quý?", en = "New members this quarter?" }
+report_label = { vi = "Số đoàn viên kết nạp mới", en = "New members" }
 hint = { vi = "Không có thì nhập 0.", en = "Enter 0 if none." }
 unit = { vi = "người", en = "people" }
 
@@ -147,46 +150,54 @@ unit = { vi = "người", en = "people" }
 name = "activities"
 type = "integer"
 label = { vi = "Số hoạt động đã tổ chức?", en = "How many activities were held?" }
+report_label = { vi = "Số hoạt động", en = "Activities held" }
 unit = { vi = "hoạt động", en = "activities" }
 
 [[fields]]
 name = "news_items"
 type = "integer"
 label = { vi = "Số tin, bài đã gửi đăng?", en = "How many news items were submitted?" }
+report_label = { vi = "Số tin, bài gửi đăng", en = "News items submitted" }
 unit = { vi = "tin, bài", en = "items" }
 
 [[fields]]
 name = "budget_spent"
 type = "money"
 label = { vi = "Kinh phí đã chi cho hoạt động?", en = "Money spent on activities?" }
+report_label = { vi = "Kinh phí đã chi", en = "Money spent" }
 
 [[fields]]
 name = "gifts_value"
 type = "money"
 label = { vi = "Giá trị quà tặng đoàn viên, người lao động?", en = "Value of gifts to members and workers?" }
+report_label = { vi = "Giá trị quà tặng", en = "Value of gifts" }
 
 [[fields]]
 name = "held_dialogue"
 type = "yes_no"
 label.vi = "Đơn vị có tổ chức đối thoại với người sử dụng lao động không?"
 label.en = "Did your union hold a dialogue with the employer?"
+report_label = { vi = "Tổ chức đối thoại", en = "Dialogue held" }
 
 [[fields]]
 name = "dialogue_date"
 type = "date"
 label = { vi = "Đối thoại vào ngày nào?", en = "On what date?" }
+report_label = { vi = "Ngày đối thoại", en = "Dialogue date" }
 relevant = "${held_dialogue} = true"
 
 [[fields]]
 name = "dialogue_participants"
 type = "integer"
 label = { vi = "Số người lao động tham gia đối thoại?", en = "How many workers took part in dialogues?" }
+report_label = { vi = "Số người lao động dự đối thoại", en = "Workers in dialogues" }
 unit = { vi = "người", en = "people" }
 
 [[fields]]
 name = "agreement_status"
 type = "select_one"
 label = { vi = "Thỏa ước lao động tập thể của đơn vị?", en = "Your collective agreement?" }
+report_label = { vi = "Thỏa ước lao động tập thể", en = "Collective agreement" }
 choices = [
   { value = "signed", label = { vi = "Đã ký, còn hiệu lực", en = "Signed, in force" } },
   { value = "renewing", label = { vi = "Đang sửa đổi, ký lại", en = "Being renewed" } },
@@ -197,6 +208,7 @@ choices = [
 name = "safety_rating"
 type = "select_one"
 label = { vi = "Tự đánh giá công tác an toàn, vệ sinh lao động?", en = "Self-assessment of occupational safety?" }
+report_label = { vi = "Tự đánh giá an toàn, vệ sinh lao động", en = "Occupational safety self-assessment" }
 choices = [
   { value = "good", label = { vi = "Tốt", en = "Good" } },
   { value = "fair", label = { vi = "Khá", en = "Fair" } },
@@ -207,16 +219,19 @@ choices = [
 name = "had_accident"
 type = "yes_no"
 label = { vi = "Trong quý có xảy ra tai nạn lao động không?", en = "Was there a work accident this quarter?" }
+report_label = { vi = "Có tai nạn lao động", en = "Work accident" }
 
 [[fields]]
 name = "highlight"
 type = "text"
 label = { vi = "Hoạt động nổi bật nhất?", en = "The most notable activity?" }
+report_label = { vi = "Hoạt động nổi bật nhất", en = "Most notable activity" }
 
 [[fields]]
 name = "summary"
 type = "long_text"
 label = { vi = "Tóm tắt kết quả, khó khăn và kiến nghị", en = "Results, difficulties and requests, in short" }
+report_label = { vi = "Kết quả, khó khăn, kiến nghị", en = "Results, difficulties, requests" }
 required = false
 """
 

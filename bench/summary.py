@@ -134,6 +134,40 @@ MONEY: list[tuple[str, str, int, int]] = [
     ("welfare_money", "Kinh phí trợ cấp đoàn viên ốm đau, khó khăn (đồng)?", 0, 20_000_000),
 ]
 FIXED_FIELDS = 7  # 2 yes/no, 2 select_one, 1 date, 2 long_text
+# The indicators' short names in the summaries (the questions above are what the dialog asks).
+REPORT_LABELS = {
+    "members_total": "Tổng số đoàn viên",
+    "members_female": "Số đoàn viên nữ",
+    "workers_total": "Tổng số người lao động",
+    "new_members": "Số đoàn viên kết nạp mới",
+    "propaganda_sessions": "Số buổi tuyên truyền",
+    "propaganda_participants": "Số lượt người dự tuyên truyền",
+    "contest_participants": "Số đoàn viên dự thi trực tuyến",
+    "news_items": "Số tin, bài gửi đăng",
+    "dialogues": "Số cuộc đối thoại",
+    "dialogue_participants": "Số người lao động dự đối thoại",
+    "care_activities": "Số hoạt động chăm lo",
+    "gifts_people": "Số người khó khăn được tặng quà",
+    "mai_am_houses": "Số nhà “Mái ấm Công đoàn”",
+    "ao_dai_given": "Số bộ áo dài được tặng",
+    "members_to_party": "Số đoàn viên ưu tú giới thiệu cho Đảng",
+    "initiatives": "Số sáng kiến được công nhận",
+    "agreements_expiring": "Số TƯLĐTT hết hạn",
+    "agreements_resigned": "Số TƯLĐTT sửa đổi, ký lại, ký mới",
+    "accidents": "Số vụ tai nạn lao động",
+    "safety_checks": "Số cuộc kiểm tra ATVSLĐ",
+    "gifts_money": "Giá trị quà tặng",
+    "meal_money": "Kinh phí “Bữa cơm công đoàn”",
+    "mai_am_money": "Kinh phí “Mái ấm Công đoàn”",
+    "budget_spent": "Tổng kinh phí đã chi",
+    "sponsor_money": "Kinh phí xã hội hóa",
+    "bonus_money": "Tiền thưởng",
+    "welfare_money": "Kinh phí trợ cấp",
+}
+
+
+def report_label(name: str, question: str) -> str:
+    return REPORT_LABELS.get(name) or question.rstrip("?").removesuffix(" (đồng)")
 
 
 def field_plan(n_fields: int) -> tuple[list[tuple[str, str, str, int, int]], list[tuple[str, str, int, int]]]:
@@ -196,6 +230,7 @@ due = {{ date = 2025-01-05, wording = "before", text = "đợt 2 trước ngày 
 name = "{name}"
 type = "integer"
 label = {{ vi = {_toml_text(label)} }}
+report_label = {{ vi = {_toml_text(report_label(name, label))} }}
 unit = {{ vi = {_toml_text(unit)} }}
 constraint = ". >= 0"
 constraint_message = {{ vi = "Nhập số từ 0 trở lên" }}
@@ -206,22 +241,26 @@ constraint_message = {{ vi = "Nhập số từ 0 trở lên" }}
 name = "{name}"
 type = "money"
 label = {{ vi = {_toml_text(label)} }}
+report_label = {{ vi = {_toml_text(report_label(name, label))} }}
 """)
     out.append("""
 [[fields]]
 name = "union_meal_held"
 type = "yes_no"
 label = { vi = "Đơn vị có tổ chức “Bữa cơm công đoàn” không?" }
+report_label = { vi = "Tổ chức “Bữa cơm công đoàn”" }
 
 [[fields]]
 name = "held_dialogue"
 type = "yes_no"
 label = { vi = "Đơn vị có tổ chức đối thoại định kỳ với người sử dụng lao động không?" }
+report_label = { vi = "Đối thoại định kỳ" }
 
 [[fields]]
 name = "agreement_status"
 type = "select_one"
 label = { vi = "Thỏa ước lao động tập thể của đơn vị?" }
+report_label = { vi = "Thỏa ước lao động tập thể" }
 choices = [
   { value = "signed", label = { vi = "Đã ký, còn hiệu lực" } },
   { value = "renewing", label = { vi = "Đang sửa đổi, ký lại" } },
@@ -232,6 +271,7 @@ choices = [
 name = "safety_rating"
 type = "select_one"
 label = { vi = "Tự đánh giá công tác an toàn, vệ sinh lao động?" }
+report_label = { vi = "Tự đánh giá an toàn, vệ sinh lao động" }
 choices = [
   { value = "good", label = { vi = "Tốt" } },
   { value = "fair", label = { vi = "Khá" } },
@@ -242,16 +282,19 @@ choices = [
 name = "main_event_date"
 type = "date"
 label = { vi = "Ngày tổ chức hoạt động chính của đợt?" }
+report_label = { vi = "Ngày tổ chức hoạt động chính" }
 
 [[fields]]
 name = "highlights"
 type = "long_text"
 label = { vi = "Kết quả nổi bật, cách làm hay của đơn vị" }
+report_label = { vi = "Kết quả nổi bật, cách làm hay" }
 
 [[fields]]
 name = "proposals"
 type = "long_text"
 label = { vi = "Khó khăn, vướng mắc và kiến nghị, đề xuất" }
+report_label = { vi = "Khó khăn, kiến nghị" }
 required = false
 
 [[targets]]

@@ -24,6 +24,7 @@ NAME_RE = r"^[a-z][a-z0-9_]{0,39}$"
 KEY_RE = r"^[a-z0-9][a-z0-9-]{0,39}$"
 DEFAULT_CLOSE_AFTER_DAYS = 30
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+REPORT_LABEL_MAX = 60  # an indicator's name must fit a table row or a line of a báo cáo
 
 
 class _Model(BaseModel):
@@ -71,7 +72,8 @@ class Choice(_Model):
 class FormField(_Model):
     name: str = Field(pattern=NAME_RE)
     type: FieldType
-    label: Text
+    label: Text  # the question the dialog asks
+    report_label: Text | None = None  # the indicator's short name in every output ("Số đoàn viên mới kết nạp")
     hint: Text | None = None
     unit: Text | None = None  # what the number counts: người, tin bài, đồng ...
     required: bool = True
@@ -82,6 +84,15 @@ class FormField(_Model):
     periods: tuple[str, ...] = ()  # empty: asked in every period
     scope: Scope | None = None  # only units of these kinds are asked; None: every reporting unit
     max_files: int = Field(default=1, ge=1, le=10)
+
+    @field_validator("report_label")
+    @classmethod
+    def _short_label(cls, value: Text | None) -> Text | None:
+        for text in (value.vi, value.en) if value is not None else ():
+            if text is not None and (len(text) > REPORT_LABEL_MAX or text.rstrip().endswith("?")):
+                raise ValueError(f"{text!r}: a short name for reports, at most {REPORT_LABEL_MAX} characters and "
+                                 'not a question (no "?"), e.g. "Số đoàn viên mới kết nạp"')
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> FormField:
@@ -111,6 +122,13 @@ class FormField(_Model):
     @property
     def relevant_expr(self) -> Expression | None:
         return compile_expression(self.relevant) if self.relevant else None
+
+    def indicator(self, locale: str) -> str:
+        """The field's name in a summary, a workbook or a báo cáo: its report label; without one, the question
+        without its question mark (the dialog keeps asking the question)."""
+        if self.report_label is not None:
+            return self.report_label.get(locale)
+        return self.label.get(locale).strip().rstrip("?").rstrip()
 
     def asked_in(self, period_key: str) -> bool:
         return not self.periods or period_key in self.periods

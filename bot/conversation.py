@@ -17,12 +17,11 @@ import time
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.campaign_model import Campaign, FieldType, Period, last_day
+from bot.campaign_model import Campaign, Period, last_day
 from bot.campaigns import load_campaign_file
 from bot.clock import Clock
 from bot.commands import help_lines
@@ -43,12 +42,12 @@ from bot.reminder_text import OPEN_ACTION
 from bot.scope import bind_within, campaign_reaches, root_of, staff_units, subtree_ids
 from bot.summary import files as summary_files
 from bot.summary import service as summary_service
+from bot.summary.rollup import subtree_answers
 from bot.summary.text import summary_text
 from storage import campaigns as campaign_store
 from storage import drafts as draft_store
 from storage import people as people_store
 from storage import submissions as submission_store
-from storage import summaries as summary_store
 from storage import units as unit_store
 from storage.db import Database
 from storage.people import Identity, InviteRefusedError
@@ -638,13 +637,7 @@ class Conversation:
 
     async def _rollup_answers(self, ctx: FormContext, period_id: int, unit: Unit) -> tuple[dict[str, Any], int]:
         """An upper level's report starts from the totals of its subtree's latest submissions."""
-        numeric = {f.name: f for f in ctx.fields if f.type.is_numeric and f.type is not FieldType.PERCENT}
-        sums, from_units = await summary_store.subtree_sums(self.db, period_id, unit.id, list(numeric))
-        answers: dict[str, Any] = {}
-        for name, text in sums.items():
-            f = numeric[name]
-            answers[name] = text if f.type is FieldType.DECIMAL else int(Decimal(text))
-        return answers, from_units
+        return await subtree_answers(self.db, ctx.fields, period_id, unit.id)
 
     # --- the form -------------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""Excel output. Any text a user or an import supplied is neutralised so that it can never run
-as a formula when the department opens the file."""
+"""Excel output. Text is stored as a string cell, exactly as given: a cell typed as a string is never a
+formula, so "=1+1" or a "+84 …" phone number stays harmless data and nothing is altered."""
 
 from __future__ import annotations
 
@@ -11,16 +11,17 @@ from zoneinfo import ZoneInfo
 from bot.i18n import Translator
 
 if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
     from bot.invites import IssuedInvite
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
-
-def safe_cell(value: Any) -> Any:
-    """Text that Excel or LibreOffice would read as a formula gets a leading apostrophe-like guard."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+def _put_row(sheet: Worksheet, row: int, values: Sequence[Any]) -> None:
+    """One row; text is typed as a string (openpyxl would make "=…" a formula), nothing else is changed."""
+    for col, value in enumerate(values, start=1):
+        cell = sheet.cell(row, col, value)
+        if isinstance(value, str):
+            cell.data_type = "s"
 
 
 def write_table(
@@ -38,11 +39,11 @@ def write_table(
     book = Workbook()
     sheet = book.active
     sheet.title = sheet_title[:31]
-    sheet.append([safe_cell(h) for h in header])
+    _put_row(sheet, 1, header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([safe_cell(v) for v in row])
+    for i, row in enumerate(rows, start=2):
+        _put_row(sheet, i, row)
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
     for i, width in enumerate(widths or [], start=1):

@@ -37,11 +37,13 @@ due = { date = 2024-08-05, wording = "before", text = "trước ngày 5/8/2024" 
 name = "members_total"
 type = "integer"
 label = { vi = "Tổng số đoàn viên?" }
+report_label = { vi = "Tổng số đoàn viên" }
 
 [[fields]]
 name = "participants"
 type = "integer"
 label = { vi = "Số đoàn viên tham gia?" }
+report_label = { vi = "Số đoàn viên tham gia" }
 constraint = ". <= ${members_total}"
 constraint_message = { vi = "Không được lớn hơn tổng số đoàn viên." }
 
@@ -109,6 +111,11 @@ def test_on_or_before_wording_is_due_at_the_end_of_the_day(tmp_path: Path) -> No
          "fields[1](participants)", "at most 1000 are allowed"),
         ('constraint = ". <= ${members_total}"', 'constraint = "' + "-" * 500 + '. < 0"',
          "fields[1](participants)", "nested more than"),
+        ('report_label = { vi = "Tổng số đoàn viên" }', 'report_label = { vi = "Tổng số đoàn viên?" }',
+         "fields[0](members_total)", "not a question"),
+        ('report_label = { vi = "Số đoàn viên tham gia" }',
+         'report_label = { vi = "Số đoàn viên", en = "' + "Members who took part in every activity of the " * 2 + '" }',
+         "fields[1](participants)", "at most 60 characters"),
     ],
 )
 def test_a_broken_file_names_the_path_the_key_and_the_problem(
@@ -170,3 +177,24 @@ def test_cli_check_fails_on_a_broken_file_and_names_it(tmp_path: Path, campaigns
     result = CliRunner().invoke(app, ["--config", str(cfg), "campaigns", "check"])
     assert result.exit_code == 1
     assert f"{broken}: periods[0](dot-1).due.wording" in result.output
+
+
+def test_cli_check_refuses_a_question_as_report_label_and_notes_a_missing_one(tmp_path: Path) -> None:
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    write(folder, MINIMAL.replace('report_label = { vi = "Số đoàn viên tham gia" }\n', ""))
+    cfg = config_with_campaigns(tmp_path, folder)
+
+    noted = CliRunner().invoke(app, ["--config", str(cfg), "campaigns", "check"])
+
+    assert noted.exit_code == 0, noted.output
+    assert "participants" in noted.stderr
+    assert "report_label" in noted.stderr
+
+    write(folder, MINIMAL.replace('report_label = { vi = "Tổng số đoàn viên" }',
+                                  'report_label = { vi = "Đơn vị hiện có bao nhiêu đoàn viên?" }'))
+    refused = CliRunner().invoke(app, ["--config", str(cfg), "campaigns", "check"])
+
+    assert refused.exit_code == 1
+    assert "fields[0](members_total).report_label" in refused.stderr
+    assert "not a question" in refused.stderr

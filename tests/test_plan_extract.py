@@ -23,10 +23,10 @@ from pypdf import PdfWriter
 from typer.testing import CliRunner
 
 from bot.campaign_model import Scope
-from bot.campaigns import campaign_to_json, load_campaign_file
+from bot.campaigns import campaign_to_json, load_campaign_bytes, load_campaign_file
 from bot.cli.common import state
 from bot.cli.plans_cmd import app as plans_app
-from bot.plans.draft import NoReportingDutyError, check_draft, draft_campaign
+from bot.plans.draft import NoReportingDutyError, check_draft, draft_campaign, report_label_of
 from bot.plans.extract import PlanProposal, extract_plan, fold
 from bot.plans.text import (
     BinaryPlanError,
@@ -509,6 +509,26 @@ def test_a_plan_without_a_reporting_duty_is_refused() -> None:
 
 
 # ================================================================ drafts
+@pytest.mark.parametrize(("question", "label"), [
+    ("Đơn vị có bao nhiêu hoạt động chăm lo?", "Số hoạt động chăm lo"),
+    ("Đơn vị hiện có bao nhiêu đoàn viên?", "Tổng số đoàn viên"),
+    ("Bao nhiêu đoàn viên của đơn vị tham gia cuộc thi trực tuyến?", "Số đoàn viên tham gia cuộc thi trực tuyến"),
+    ("Trong đó, số CĐCS đã ký thỏa ước?", "Số CĐCS đã ký thỏa ước"),
+    ("Số CĐCS trực thuộc?", "Số CĐCS trực thuộc"),
+    ("Đơn vị đã xây dựng kế hoạch chưa?", "Đã xây dựng kế hoạch"),
+    ("Gửi file báo cáo của đơn vị (nếu có)", "File báo cáo"),
+])
+def test_a_proposed_question_gets_a_short_report_label(question: str, label: str) -> None:
+    assert report_label_of(question) == label
+
+
+def test_a_long_proposed_question_gets_a_label_within_the_limit() -> None:
+    label = report_label_of("Đơn vị có bao nhiêu " + "hoạt động chăm lo đời sống " * 6 + "?")
+    assert label.startswith("Số hoạt động chăm lo")
+    assert len(label) <= 60
+    assert not label.endswith("?")
+
+
 @needs_seeds
 @pytest.mark.parametrize(("seed_name", "campaign_id"), sorted(SEED_CAMPAIGNS.items()))
 def test_the_draft_of_every_seed_loads_and_lists_what_to_confirm(seed_name: str, campaign_id: str) -> None:
@@ -525,6 +545,10 @@ def test_the_draft_of_every_seed_loads_and_lists_what_to_confirm(seed_name: str,
     # The form: what the targets need, and the free text for good models.
     labels = [f.label for f in draft.fields]
     assert "Mô hình hay, cách làm hiệu quả của đơn vị (nếu có)?" in labels
+    # Every proposed question has a short indicator name for the summaries, never the question itself.
+    campaign = load_campaign_bytes(draft.toml.encode(), Path(f"{draft.campaign_id}.toml"))
+    assert [f.report_label for f in campaign.fields if f.report_label is None] == []
+    assert not any(f.indicator("vi").endswith("?") for f in campaign.fields)
 
 
 @needs_seeds

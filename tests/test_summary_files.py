@@ -136,11 +136,11 @@ def test_the_summary_sheet_has_header_completeness_breakdown_totals_and_targets(
     assert row_of(s, "Liên đoàn Lao động huyện Ea Súp")[1:7] == [3, 2, 1, 1, 1, pytest.approx(66.7)]
     assert row_of(s, "Công đoàn ngành Giáo dục & Đào tạo")[1:7] == [3, 3, 2, 1, 0, 100]
     # Totals: label, counted in, reports counted, sum, average, min, max.
-    members = row_of(s, "How many new members did your unit admit?")
+    members = row_of(s, "New members admitted")
     assert members[1:7] == ["members", 5, 1234, pytest.approx(246.8), 0, 1000]
-    assert row_of(s, "Total value of visits and gifts (VND)?")[1:4] == ["VND", 1, 12_500_000]
+    assert row_of(s, "Value of visits and gifts")[1:4] == ["VND", 1, 12_500_000]
     # Yes/no and choices are counted.
-    meal = [r for r in s.iter_rows(values_only=True) if r[0] == "Did your unit hold a “Trade Union Meal” (22–28 Jul 2024)?"]
+    meal = [r for r in s.iter_rows(values_only=True) if r[0] == "Held a “Trade Union Meal”"]
     assert [r[1:4] for r in meal] == [("Yes", 1, 5), ("No", 4, 5)]
     # The target: 3 of the 6 grassroots unions in scope had a welfare activity: 50% against "≥ 100%".
     target = row_of(s, "Grassroots unions with at least 1 welfare activity")
@@ -165,21 +165,22 @@ def test_the_period_sheet_has_one_typed_row_per_unit(workbook) -> None:
     assert first[col["Submitted at"]].number_format == "dd/mm/yyyy hh:mm"
     assert first[col["Revision"]].value == 1
     assert first[col["Receipt number"]].value == "BC-DL-A-001"
-    members = first[col["How many new members did your unit admit?"]]
+    members = first[col["New members admitted"]]
     assert (members.value, members.data_type, members.number_format) == (1000, "n", "#,##0")
     odd = rows["DL-A-002"]
     assert odd[col["Unit"]].value == ODD_NAME
     assert odd[col["Status"]].value == "Late"
-    assert odd[col["Names of the works with a plaque?"]].value == "'" + HYPERLINK
+    works = odd[col["Names of the works with a plaque"]]
+    assert (works.value, works.data_type) == (HYPERLINK, "s")  # exactly as typed, a string: never a formula
     b1 = rows["DL-B-001"]
-    money = b1[col["Total value of visits and gifts (VND)?"]]
+    money = b1[col["Value of visits and gifts"]]
     assert (money.value, money.number_format) == (12_500_000, "#,##0")
-    assert b1[col["Did your unit hold a “Trade Union Meal” (22–28 Jul 2024)?"]].value == "Yes"
-    assert b1[col["Which forms of awareness-raising did your unit use?"]].value == (
+    assert b1[col["Held a “Trade Union Meal”"]].value == "Yes"
+    assert b1[col["Forms of awareness-raising"]].value == (
         "Meetings, talks, Social networks (Facebook, Fanpage, Zalo)")
-    assert b1[col["Send photos of the activities (if any)"]].value == "2 photos"
-    assert rows["DL-B-002"][col["Send your unit's report file (if any)"]].value == "1 file"
-    assert rows["DL-B-003"][col["Names of the works with a plaque?"]].value == "Sânbóng"  # no control character
+    assert b1[col["Activity photos"]].value == "2 photos"
+    assert rows["DL-B-002"][col["Unit's report file"]].value == "1 file"
+    assert rows["DL-B-003"][col["Names of the works with a plaque"]].value == "Sânbóng"  # no control character
     missing = rows["DL-A-003"]
     assert missing[col["Status"]].value == "Not reported"
     assert missing[col["Submitted at"]].value is None
@@ -199,8 +200,25 @@ def test_no_cell_of_the_workbook_can_run_as_a_formula(workbook) -> None:
     for sheet in workbook.worksheets:
         for c in cells(sheet):
             assert c.data_type != "f", (sheet.title, c.coordinate, c.value)
-            if isinstance(c.value, str):
-                assert not c.value.startswith(("=", "+", "-", "@")), (sheet.title, c.coordinate, c.value)
+
+
+FORMULA_LIKE = ["+84 912 345 678", "-2+3", "=1+1", "@SUM(A1)"]
+
+
+def test_formula_like_text_is_kept_exactly_as_a_string_cell(repo: Path, tmp_path: Path, en: Translator) -> None:
+    summary = fixed_summary(repo)
+    units = [dataclasses.replace(u, name=value, answers={**u.answers, "works_names": value})
+             for u, value in zip(summary.units, FORMULA_LIKE, strict=False)]
+    path = tmp_path / "exact.xlsx"
+    write_summary_xlsx(path, dataclasses.replace(summary, units=units + summary.units[len(units):]), en, VN)
+
+    sheet = load_workbook(path)["dot-1"]
+    header = [c.value for c in sheet[1]]
+    works = header.index("Names of the works with a plaque")
+    rows = list(sheet.iter_rows(min_row=2, max_row=len(FORMULA_LIKE) + 1))
+    for row, value in zip(rows, FORMULA_LIKE, strict=True):
+        for cell in (row[1], row[works]):  # the unit's name and a typed answer
+            assert (cell.value, cell.data_type) == (value, "s")
 
 
 def test_decimals_percentages_and_dates_are_typed_cells(repo: Path, tmp_path: Path, en: Translator) -> None:
@@ -225,11 +243,11 @@ def test_decimals_percentages_and_dates_are_typed_cells(repo: Path, tmp_path: Pa
     sheet = load_workbook(path)["dot-1"]
     header = [c.value for c in sheet[1]]
     row = {header[i]: c for i, c in enumerate(sheet[2])}
-    assert (row["Tỷ lệ nữ?"].value, row["Tỷ lệ nữ?"].number_format) == (12.5, '0.0"%"')
-    assert (row["Số giờ?"].value, row["Số giờ?"].number_format) == (2.5, "0.0")
-    assert row["Ngày tổ chức?"].value == datetime(2024, 7, 28)
-    assert row["Ngày tổ chức?"].number_format == "dd/mm/yyyy"
-    assert row["Quy mô?"].value == "Big"
+    assert (row["Tỷ lệ nữ"].value, row["Tỷ lệ nữ"].number_format) == (12.5, '0.0"%"')
+    assert (row["Số giờ"].value, row["Số giờ"].number_format) == (2.5, "0.0")
+    assert row["Ngày tổ chức"].value == datetime(2024, 7, 28)
+    assert row["Ngày tổ chức"].number_format == "dd/mm/yyyy"
+    assert row["Quy mô"].value == "Big"
 
 
 def test_only_true_and_false_read_as_yes_and_no(repo: Path, tmp_path: Path, en: Translator) -> None:
@@ -240,7 +258,7 @@ def test_only_true_and_false_read_as_yes_and_no(repo: Path, tmp_path: Path, en: 
     write_summary_xlsx(path, dataclasses.replace(summary, units=units), en, VN)
     sheet = load_workbook(path)["dot-1"]
     header = [c.value for c in sheet[1]]
-    meal = header.index("Did your unit hold a “Trade Union Meal” (22–28 Jul 2024)?")
+    meal = header.index("Held a “Trade Union Meal”")
     assert [r[meal].value for r in sheet.iter_rows(min_row=2, max_row=5)] == ["1", "No", None, "Yes"]
 
 
@@ -255,11 +273,11 @@ def test_a_percentage_total_is_its_average_in_every_format(repo: Path, tmp_path:
              for u, share in zip(summary.units, ("12.5", 40.5, None, None, None, None), strict=True)]
     summary = compute_summary(campaign=campaign, period=summary.period, period_id=1, due_at=summary.due_at,
                               closes_at=summary.closes_at, as_of=AS_OF, scope_name="x", units=units)
-    assert "• Tỷ lệ nữ?: bình quân 26,5% (2 đơn vị)" in summary_text(summary, vi, VN)
+    assert "• Tỷ lệ nữ: bình quân 26,5% (2 đơn vị)" in summary_text(summary, vi, VN)
     row = next(r for r in report_context(summary, vi, VN)["totals"] if r["label"] == "Tỷ lệ nữ")
     assert (row["unit"], row["value"]) == ("%", "bình quân 26,5%")
     write_summary_xlsx(tmp_path / "pct.xlsx", summary, vi, VN)
-    assert row_of(load_workbook(tmp_path / "pct.xlsx")["Tổng hợp"], "Tỷ lệ nữ?")[1:3] == ["%", 2]
+    assert row_of(load_workbook(tmp_path / "pct.xlsx")["Tổng hợp"], "Tỷ lệ nữ")[1:3] == ["%", 2]
 
 
 def test_sheet_names_are_valid_and_unique() -> None:
@@ -342,9 +360,9 @@ def test_the_totals_table_is_in_vietnamese_number_format(report) -> None:
     _paragraphs, tables = report
     totals = next(t for t in tables if t[0][1] == "Nội dung")
     by_label = {r[1]: r for r in totals[1:]}
-    assert by_label["Đơn vị đã kết nạp bao nhiêu đoàn viên mới"][2:] == ["đoàn viên", "5", "1.234"]
-    assert by_label["Tổng số tiền thăm hỏi, tặng quà (đồng)"][4] == "12.500.000"
-    meal = by_label["Đơn vị có tổ chức “Bữa cơm công đoàn” (22 – 28/7/2024) không"]
+    assert by_label["Số đoàn viên mới kết nạp"][2:] == ["đoàn viên", "5", "1.234"]
+    assert by_label["Số tiền thăm hỏi, tặng quà"][4] == "12.500.000"
+    meal = by_label["Tổ chức “Bữa cơm công đoàn”"]
     assert meal[4] == "1/5 đơn vị trả lời có"
     # A choice question: the question, then one row per answer.
     assert by_label["- Hội nghị, buổi nói chuyện chuyên đề"][4] == "1"

@@ -31,6 +31,11 @@ def check_cmd(
     for problem in problems:
         err.print(str(problem), markup=False)
     _warn_about_audiences(cfg, t, [c.campaign for c in loaded])
+    for item in loaded:
+        unlabelled = [f.name for f in item.campaign.fields if f.report_label is None]
+        if unlabelled:  # a note, not an error: the summaries fall back to the question without its "?"
+            err.print(t("{path}: no report_label for {fields}; summaries will name them by their question.",
+                        path=item.path, fields=", ".join(unlabelled)), markup=False)
     if as_json:
         print(json.dumps([campaign_to_json(c.campaign) for c in loaded], ensure_ascii=False, indent=2))
     else:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.campaign_model import KEY_RE, NAME_RE, Scope
+from bot.campaign_model import KEY_RE, NAME_RE, REPORT_LABEL_MAX, Scope
 from bot.campaigns import CampaignFileError, load_campaign_bytes
 from bot.i18n import N_
 from bot.plans.extract import ZONE, Need, PlanProposal, TargetProposal, fold, slug, unique_key
@@ -65,7 +65,8 @@ class FieldSpec:
     for_targets: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "type": self.type, "label": self.label}
+        out: dict[str, Any] = {"name": self.name, "type": self.type, "label": self.label,
+                               "report_label": report_label_of(self.label)}
         for key in ("unit", "constraint", "relevant"):
             if getattr(self, key):
                 out[key] = getattr(self, key)
@@ -233,6 +234,33 @@ def propose_form(proposal: PlanProposal) -> tuple[list[FieldSpec], dict[str, Tar
     fields.append(FieldSpec(_name("file bao cao", used), "document", "Gửi file báo cáo của đơn vị (nếu có)",
                             required=False, periods=target_periods))
     return fields, bindings
+
+
+# How a proposed question reads as an indicator's name: (question pattern, label pattern).
+_LABEL_RULES = [
+    (re.compile(r"^Đơn vị hiện có bao nhiêu (.+)$"), r"Tổng số \1"),
+    (re.compile(r"^Đơn vị (?:có|đã \w+) bao nhiêu (.+)$"), r"Số \1"),
+    (re.compile(r"^Trong (?:số )?đó, (?:số )?(.+)$"), r"Số \1"),
+    (re.compile(r"^Bao nhiêu (.+?) của đơn vị (.+)$"), r"Số \1 \2"),
+    (re.compile(r"^Đơn vị đã (.+) chưa$"), r"Đã \1"),
+    (re.compile(r"^Đơn vị có (.+) không$"), r"Có \1"),
+    (re.compile(r"^Gửi (.+?)(?: của đơn vị)?$"), r"\1"),
+]
+
+
+def report_label_of(question: str) -> str:
+    """A proposed question as a short indicator name for the summaries: "Đơn vị có bao nhiêu hoạt động
+    chăm lo?" -> "Số hoạt động chăm lo"; at most REPORT_LABEL_MAX characters, never a question."""
+    text = " ".join(question.split())
+    text = re.sub(r"\s*\(nếu có\)", "", text).rstrip(" ?:")
+    for pattern, replacement in _LABEL_RULES:
+        if pattern.match(text):
+            text = pattern.sub(replacement, text, count=1)
+            break
+    text = text[:1].upper() + text[1:]
+    if len(text) > REPORT_LABEL_MAX:
+        text = text[: REPORT_LABEL_MAX - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+    return text or question[:REPORT_LABEL_MAX].rstrip(" ?")
 
 
 # ================================================================ TOML
@@ -423,6 +451,7 @@ def draft_campaign(proposal: PlanProposal, *, campaign_id: str | None = None, so
             w(f"scope = {_v({'kinds': list(f.scope)})}")
         w(f"type = {_s(f.type)}")
         w(f"label = {_v({'vi': f.label})}")
+        w(f"report_label = {_v({'vi': report_label_of(f.label)})}")
         if f.unit:
             w(f"unit = {_v({'vi': f.unit})}")
         if not f.required:

@@ -40,11 +40,6 @@ def clean(value: Any) -> str:
     return " ".join(_XML_ILLEGAL.sub("", str(value)).split())
 
 
-def _label(text: str) -> str:
-    """A question as a row label: 'Số CĐCS mới được thành lập?' -> 'Số CĐCS mới được thành lập'."""
-    return clean(text).rstrip(" ?:")
-
-
 # --- who issues the report ---------------------------------------------------------------------------------------
 
 
@@ -128,7 +123,7 @@ def _total_rows(x: FieldTotal, t: Translator) -> list[dict[str, str]]:
     question, the question and then one row per answer with the units that chose it."""
     f = x.field
     loc = t.locale
-    label = _label(f.label.get(loc))
+    label = clean(f.indicator(loc)).rstrip(" ?:")
     answered = t.number(x.answered)
     if f.type.is_numeric:
         return [{"label": label, "unit": clean(unit_label(t, f)), "answered": answered, "value": total_value(t, x)}]

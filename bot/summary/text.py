@@ -71,11 +71,11 @@ def _totals(s: Summary, t: Translator) -> list[str]:
         # A percentage's average already carries its "%".
         unit = "" if tot.field.type is FieldType.PERCENT else unit_label(t, tot.field)
         value = f"{total_value(t, tot)} {unit}" if unit else total_value(t, tot)
-        lines.append(f"• {tot.field.label.get(t.locale)}: {value} " + t("({n} units)", n=tot.answered))
+        lines.append(f"• {tot.field.indicator(t.locale)}: {value} " + t("({n} units)", n=tot.answered))
     if len(numeric) > MAX_TOTALS:
         lines.append(t("… {n} more in the Excel file.", n=len(numeric) - MAX_TOTALS))
     for tot in yes_no:
-        lines.append(f"• {tot.field.label.get(t.locale)}: " + t("{yes}/{n} units answered yes", yes=tot.yes,
+        lines.append(f"• {tot.field.indicator(t.locale)}: " + t("{yes}/{n} units answered yes", yes=tot.yes,
                                                                   n=tot.answered))
     return lines
 

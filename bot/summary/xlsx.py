@@ -3,8 +3,8 @@
 Three sheets: the summary (header, completeness, per-upper breakdown, totals, answers counted,
 targets), one row per unit for the period (every answer as a typed cell), and the units that have
 not reported with whom to call. Written with XlsxWriter: 10,000 units x 30 questions take about three
-seconds. Every text cell goes through ``safe_cell`` and is written with ``write_string``, never
-``write``, so that nothing a user typed can become a formula.
+seconds. Every text cell goes through ``text`` and is written with ``write_string``, never ``write``: a
+string cell is never a formula, so what a user typed is kept exactly ("=1+1", "+84 …") and stays harmless.
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from xlsxwriter.worksheet import Worksheet
 from bot.campaign_model import FieldType, FormField
 from bot.gc_pause import cyclic_gc_paused
 from bot.i18n import Translator
-from bot.spreadsheet import safe_cell
-from bot.summary.compute import to_decimal
+from bot.summary.compute import rollup_rows, to_decimal
 from bot.summary.model import Summary, UnitRow
 from bot.summary.wording import target_threshold, unit_label, verdict
 
@@ -44,11 +43,11 @@ _SHEET_NAME_BAD = str.maketrans({c: " " for c in "[]:*?/\\"})
 
 
 def text(value: Any) -> str | None:
-    """A text cell: no character Excel refuses, within Excel's length, never a formula."""
+    """A text cell's content: no character Excel refuses, within Excel's length. Written with write_string,
+    it is never a formula, so nothing else is changed (no guarding apostrophe: that would alter the data)."""
     if value is None:
         return None
-    s = ILLEGAL_CHARACTERS_RE.sub("", str(value))[:EXCEL_TEXT_MAX]
-    return safe_cell(s)
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))[:EXCEL_TEXT_MAX]
 
 
 def _excel_number(value: Decimal) -> int | float:
@@ -260,10 +259,10 @@ def _summary_sheet(w: _Writer, summary: Summary, t: Translator, zone: ZoneInfo) 
             fmt = number_format_of(f)
             unit = unit_label(t, f)
             values = [x.sum, x.average, x.minimum, x.maximum]
-            rows.append([s.cell(text(f.label.get(loc)), wrap=True), text(unit), s.cell(x.answered, integer),
+            rows.append([s.cell(text(f.indicator(loc)), wrap=True), text(unit), s.cell(x.answered, integer),
                          *(s.cell(_excel_number(v), AVERAGE_FORMAT if i == 1 and fmt == integer else fmt)
                            if v is not None else None for i, v in enumerate(values))])
-        w.table("Totals", [t("Question"), t("Counted in"), t("Reports counted"), t("Sum"), t("Average"),
+        w.table("Totals", [t("Indicator"), t("Counted in"), t("Reports counted"), t("Sum"), t("Average"),
                            t("Minimum"), t("Maximum")], rows)
         w.append([text(t("An upper-level union's own report stands for its grassroots unions in these totals, "
                          "so nothing is counted twice."))])
@@ -275,7 +274,7 @@ def _summary_sheet(w: _Writer, summary: Summary, t: Translator, zone: ZoneInfo) 
         rows = []
         for x in counted:
             f = x.field
-            label = text(f.label.get(loc))
+            label = text(f.indicator(loc))
             first = True
             if f.type is FieldType.YES_NO:
                 yes = x.yes or 0
@@ -286,7 +285,7 @@ def _summary_sheet(w: _Writer, summary: Summary, t: Translator, zone: ZoneInfo) 
                 rows.append([s.cell(label, wrap=True) if first else label, text(answer), s.cell(n, integer),
                              s.cell(x.answered, integer)])
                 first = False
-        w.table("Answers", [t("Question"), t("Answer"), t("Units"), t("Reports counted")], rows)
+        w.table("Answers", [t("Indicator"), t("Answer"), t("Units"), t("Reports counted")], rows)
         w.blank()
 
     w.heading(t("Targets of the plan"))
@@ -409,10 +408,10 @@ def _units_sheet(w: _Writer, summary: Summary, t: Translator, zone: ZoneInfo) ->
     sheet = w.sheet
     fields = summary.campaign.fields_for(summary.period.key)
     fixed = [t("Unit code"), t("Unit"), t("Upper level"), t("Status"), t("Submitted at"), t("Revision"),
-             t("Receipt number")]
-    labels = [f.label.get(loc) for f in fields]
+             t("Receipt number"), t("Counted in the totals")]
+    labels = [f.indicator(loc) for f in fields]
     field_width = 22
-    _widths(sheet, [14, 44, 32, 13, 17, 9, 13, *([field_width] * len(fields))])
+    _widths(sheet, [14, 44, 32, 13, 17, 9, 13, 16, *([field_width] * len(fields))])
     sheet.set_row(0, _header_height(labels, field_width))
     sheet.freeze_panes(1, 2)
     names = w.header([*fixed, *labels])
@@ -424,6 +423,9 @@ def _units_sheet(w: _Writer, summary: Summary, t: Translator, zone: ZoneInfo) ->
     write_string, write_number, write_datetime = sheet.write_string, sheet.write_number, sheet.write_datetime
     datetime_format = s.format(DATETIME_FORMAT)
     uppers = {name: text(name) for name in {u.upper_name for u in summary.units}}  # each on many rows
+    # Which rows make the totals of the summary sheet: an upper level's report stands for its units.
+    counted = {u.unit_id for u in rollup_rows([u for u in summary.units if u.status != "missing"])}
+    in_totals, through_upper = text(t("Yes")), text(t("No: in its upper level's report"))
     row = w.row
     for u in summary.units:
         put_text(row, 0, u.code)
@@ -441,6 +443,8 @@ def _units_sheet(w: _Writer, summary: Summary, t: Translator, zone: ZoneInfo) ->
         if u.revision:
             write_number(row, 5, u.revision)
         put_text(row, 6, u.reference)
+        if u.status != "missing":
+            put_text(row, 7, in_totals if u.unit_id in counted else through_upper)
         answers = u.answers
         for col, name, integer, put in columns:
             value = answers.get(name)
