@@ -727,7 +727,7 @@ async def main(args: argparse.Namespace) -> int:
         t_setup = time.perf_counter()
         env = await setup(tmp)
         db = env.conversation.db
-        await db.set_synchronous(args.synchronous)  # the shipped level is FULL; NORMAL shows what it costs
+        await db.set_synchronous(args.synchronous)  # shipped: NORMAL, the submit FULL; FULL everywhere for comparison
         try:
             n, k = args.chairs, args.shipped_chairs
             units = await add_units(env, "BENCH", n + k)
@@ -884,9 +884,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="updates processed at once, for different people (default 1: one after another)")
     p.add_argument("--watchdog", type=int, default=600, metavar="SECONDS",
                    help="stop the whole run after this long, printing every thread's stack (default 600; 0: never)")
-    p.add_argument("--synchronous", choices=("FULL", "NORMAL"), default="FULL",
-                   help="SQLite durability: FULL (shipped: every commit, so every receipt, synced to disk) or "
-                        "NORMAL (synced at checkpoints only), to measure what FULL costs")
+    p.add_argument("--synchronous", choices=("FULL", "NORMAL"), default="NORMAL",
+                   help="SQLite durability of ordinary commits: NORMAL (shipped: a draft step syncs at checkpoints; "
+                        "the commit before a receipt is always synced) or FULL (every step synced), to compare")
     p.add_argument("--profile", metavar="FILE", help="cProfile the dialog phase, save to FILE and print the top")
     return p.parse_args(argv)
 

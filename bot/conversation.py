@@ -293,7 +293,7 @@ class Conversation:
             await self.db.write(writes)  # the common step: one trip to the database
             return version + 1
         sub = turn.submit
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(durable=True) as tx:  # a receipt follows: synced to disk
             for w in writes:  # a duplicate or stale update stops here, before anything is recorded
                 await tx.apply(w)
             row = await submission_store.record(

@@ -19,10 +19,11 @@ from typing import Any
 import aiosqlite
 
 # A receipt promises that the report is kept. In WAL mode NORMAL syncs the log only at checkpoints, which survives
-# a killed process but not a power cut: the last receipts could vanish. FULL syncs the log at every commit, so the
-# commit that precedes a receipt is on disk before the receipt is sent.
+# a killed process but not a power cut: the last commits could vanish. FULL syncs the log at every commit. Ordinary
+# commits (a dialog step's draft) run at NORMAL; a transaction opened with durable=True (the one before a receipt)
+# runs at FULL, and its sync of the log also makes every earlier commit in the log durable.
 SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")  # PRAGMA synchronous reads back their index
-DEFAULT_SYNCHRONOUS = "FULL"
+DEFAULT_SYNCHRONOUS = "NORMAL"
 
 
 def _synchronous_level(level: str) -> str:
@@ -70,10 +71,12 @@ class Database:
         self.path = path
         self._lock = asyncio.Lock()
         self._in_tx: asyncio.Task[Any] | None = None
+        self._level = DEFAULT_SYNCHRONOUS  # of ordinary commits; a durable transaction raises it to FULL
 
     @classmethod
     async def open(cls, path: Path, busy_timeout_ms: int = 5000, synchronous: str = DEFAULT_SYNCHRONOUS) -> Database:
-        """`synchronous` other than FULL is for measuring what durability costs (bench/dialog.py)."""
+        """`synchronous` is the level of ordinary commits; durable transactions are always FULL. FULL everywhere
+        is for measuring what that would cost (bench/dialog.py)."""
         level = _synchronous_level(synchronous)
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, isolation_level=None)  # explicit BEGIN/COMMIT only
@@ -82,7 +85,9 @@ class Database:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute(f"PRAGMA synchronous = {level}")
         await conn.execute("PRAGMA foreign_keys = ON")
-        return cls(conn, path)
+        db = cls(conn, path)
+        db._level = level
+        return db
 
     async def close(self) -> None:
         await self._conn.close()
@@ -94,12 +99,17 @@ class Database:
         await self.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
+    async def transaction(self, *, durable: bool = False) -> AsyncIterator[Transaction]:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (a failing COMMIT included).
+
+        `durable=True`: the COMMIT is synced to disk before this returns (synchronous = FULL for this transaction;
+        SQLite reads the level at COMMIT and cannot change it inside a transaction, so it is set before BEGIN and
+        put back after). Use it for a commit the bot then promises, such as the one before a receipt.
 
         Not re-entrant: inside it, use the Transaction's own methods; another write() or transaction() from
         the same task raises RuntimeError instead of waiting for itself forever."""
         self._refuse_nested("transaction()")
+        raise_level = durable and SYNCHRONOUS_LEVELS.index(self._level) < SYNCHRONOUS_LEVELS.index("FULL")
         async with self._lock:
             self._in_tx = asyncio.current_task()
             try:
@@ -107,6 +117,8 @@ class Database:
                 # start from a clean connection rather than fail on "cannot start a transaction within a transaction".
                 if self._conn.in_transaction:
                     await asyncio.shield(self._rollback())
+                if raise_level:
+                    await asyncio.shield(self._conn.execute("PRAGMA synchronous = FULL"))
                 # A task cancelled while BEGIN is queued in aiosqlite's thread must still roll back once BEGIN has
                 # run, or the one connection would stay inside a transaction for everyone after it.
                 begin = asyncio.ensure_future(self._begin())
@@ -125,6 +137,9 @@ class Database:
                     await self._settle(commit)
                     raise
             finally:
+                if raise_level:
+                    with contextlib.suppress(Exception):
+                        await asyncio.shield(self._conn.execute(f"PRAGMA synchronous = {self._level}"))
                 self._in_tx = None
 
     async def _settle(self, step: asyncio.Future[None]) -> None:
@@ -194,11 +209,12 @@ class Database:
         return SYNCHRONOUS_LEVELS[int(await self.fetchval("PRAGMA synchronous"))]
 
     async def set_synchronous(self, level: str) -> None:
-        """Change the durability level of the connection (SQLite ignores it inside a transaction, so not there)."""
+        """Change the level of ordinary commits (SQLite ignores it inside a transaction, so not there)."""
         self._refuse_nested("set_synchronous()")
         level = _synchronous_level(level)
         async with self._lock:
             await self._conn.execute(f"PRAGMA synchronous = {level}")
+            self._level = level
 
     async def backup_to(self, target: Path) -> None:
         """A consistent copy through SQLite's online backup, while the bot keeps running."""

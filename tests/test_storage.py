@@ -349,20 +349,29 @@ async def test_outbox_add_counts_only_the_new_keys(db: Database) -> None:
     assert [r.key for r in await outbox.all_rows(db)] == ["a", "b", "c"]
 
 
-async def test_the_database_syncs_every_commit_unless_asked_otherwise(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "full.sqlite3")
+async def test_a_durable_transaction_commits_at_full_and_ordinary_commits_stay_normal(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "db.sqlite3")
     try:
-        assert await db.synchronous() == "FULL"
-        await db.set_synchronous("NORMAL")  # what bench/dialog.py compares against
         assert await db.synchronous() == "NORMAL"
+        async with db.transaction(durable=True) as tx:
+            assert int(await tx.fetchval("PRAGMA synchronous")) == 2  # FULL at this transaction's COMMIT
+        assert await db.synchronous() == "NORMAL"
+        with pytest.raises(RuntimeError, match="boom"):
+            async with db.transaction(durable=True):
+                raise RuntimeError("boom")
+        assert await db.synchronous() == "NORMAL"  # put back after a rollback too
+        await db.set_synchronous("FULL")  # every commit synced: what bench/dialog.py compares against
+        async with db.transaction(durable=True) as tx:
+            assert int(await tx.fetchval("PRAGMA synchronous")) == 2
+        assert await db.synchronous() == "FULL"
         with pytest.raises(ValueError, match="expected NORMAL, FULL or EXTRA"):
             await db.set_synchronous("OFF; DROP TABLE people")
     finally:
         await db.close()
-    normal = await Database.open(tmp_path / "normal.sqlite3", synchronous="NORMAL")
+    full = await Database.open(tmp_path / "full.sqlite3", synchronous="FULL")
     try:
-        assert await normal.synchronous() == "NORMAL"
+        assert await full.synchronous() == "FULL"
     finally:
-        await normal.close()
+        await full.close()
     with pytest.raises(ValueError, match="synchronous='OFF'"):
         await Database.open(tmp_path / "off.sqlite3", synchronous="OFF")
