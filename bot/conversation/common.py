@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+from zoneinfo import ZoneInfo
 
 from bot.campaign_model import Campaign, Period
+from bot.clock import Clock
 from bot.commands import help_lines
 from bot.dialog import form
 from bot.dialog.form import FormContext, FormState
@@ -15,12 +18,36 @@ from bot.dialog.model import Input, Reply
 from bot.domain import UnitKind
 from bot.i18n import Translator
 from storage import campaigns as campaign_store
+from storage.db import Database
 
 from .events import Command, Sender
 from .state import Mode, State, Turn, keep
 
 if TYPE_CHECKING:
-    from .core import Conversation
+    from scheduler.service import ReminderPlanner
+
+
+class Services(Protocol):
+    """What a flow may use of the conversation (the core's Conversation is one): the database, the clock
+    and the other services, and the core's writing of a turn for replies outside the dialog."""
+
+    @property
+    def db(self) -> Database: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def zone(self) -> ZoneInfo: ...
+    @property
+    def reminders(self) -> ReminderPlanner | None: ...
+    @property
+    def files_dir(self) -> Path | None: ...
+    @property
+    def campaigns_dir(self) -> Path | None: ...
+
+    def translator(self, locale: str) -> Translator: ...
+
+    async def write_turn(self, person_id: int, sender: Sender, turn: Turn, version: int, update_key: str | None,
+                         now: datetime, *, t: Translator | None = None, touch: bool = True) -> int: ...
 
 
 @dataclass(slots=True)
@@ -28,7 +55,7 @@ class Step:
     """One update of one registered person, as a flow sees it: the services (through `conv`), who, in
     which language, on which channel, and the state the update found."""
 
-    conv: Conversation
+    conv: Services
     person_id: int
     t: Translator
     state: State

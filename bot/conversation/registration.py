@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from bot.dialog.model import Reply
 from bot.domain import Person, Role
@@ -14,17 +13,14 @@ from storage import drafts as draft_store
 from storage import people as people_store
 from storage.people import Identity, InviteRefusedError
 
-from .common import Step, help_reply
+from .common import Services, Step, help_reply
 from .events import Command, Response, Sender
 from .state import State, Turn, keep
-
-if TYPE_CHECKING:
-    from .core import Conversation
 
 LINK_CODE_LIFETIME = timedelta(minutes=30)
 
 
-async def register(conv: Conversation, sender: Sender, code: str, person: Person | None, update_key: str | None,
+async def register(conv: Services, sender: Sender, code: str, person: Person | None, update_key: str | None,
                    now: datetime) -> Response:
     """An invite code (the deep link's argument, or typed): the account becomes a person with a role."""
     locale = person.locale if person else normalise_locale(sender.language_code)
@@ -57,7 +53,7 @@ async def register(conv: Conversation, sender: Sender, code: str, person: Person
     return await _reply_in_place(conv, new_person.id, new_person.locale, sender, replies, update_key, now)
 
 
-async def _link(conv: Conversation, sender: Sender, identity: Identity, code: str, update_key: str | None,
+async def _link(conv: Services, sender: Sender, identity: Identity, code: str, update_key: str | None,
                 now: datetime) -> Response | None:
     """A link code made with /lienket on another channel: this account joins that person."""
     try:
@@ -78,7 +74,7 @@ async def _link(conv: Conversation, sender: Sender, identity: Identity, code: st
     return await _reply_in_place(conv, person.id, person.locale, sender, replies, update_key, now)
 
 
-async def _reply_in_place(conv: Conversation, person_id: int, locale: str, sender: Sender, replies: list[Reply],
+async def _reply_in_place(conv: Services, person_id: int, locale: str, sender: Sender, replies: list[Reply],
                           update_key: str | None, now: datetime) -> Response:
     """Replies outside the dialog (registering, linking): the person's draft stays where it was."""
     draft = await draft_store.load(conv.db, person_id)

@@ -26,14 +26,13 @@ from storage import submissions as submission_store
 from storage import units as unit_store
 from storage.db import Database
 
-from .common import Step, choose_again, form_context, period_label, resume
+from .common import Services, Step, choose_again, form_context, period_label, resume
 from .events import Command, ExpectedFile, Sender
 from .state import Mode, PendingSubmission, State, Turn, keep, menu, to_idle
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from .core import Conversation
 
 
 # --- who reports for what ---------------------------------------------------------------------------
@@ -59,7 +58,7 @@ async def may_report_for(db: Database, person_id: int, unit: Unit) -> bool:
     return False
 
 
-async def expected_attachment(conv: Conversation, sender: Sender) -> ExpectedFile | None:
+async def expected_attachment(conv: Services, sender: Sender) -> ExpectedFile | None:
     """The photo or document question the person is at, if any (the adapter then takes the file)."""
     person = await people_store.person_by_identity(conv.db, sender.channel, sender.external_id)
     draft = await draft_store.load(conv.db, person.id) if person else None

@@ -5,7 +5,6 @@ membership may be gone since the menu was shown."""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from bot.campaigns import load_campaign_file
 from bot.dialog.model import ActionInput, Button, Input, Reply, TextInput
@@ -24,13 +23,9 @@ from storage import drafts as draft_store
 from storage import people as people_store
 from storage.db import Database
 
-from .common import Step, choose_again, menu_again, period_label
+from .common import Services, Step, choose_again, menu_again, period_label
 from .events import Command, PlanFile, Sender
 from .state import Mode, State, Turn, keep, menu, to_idle
-
-if TYPE_CHECKING:
-    from .core import Conversation
-
 
 # --- summaries ----------------------------------------------------------------------------------------------
 
@@ -168,7 +163,7 @@ async def _is_staff(db: Database, person_id: int) -> bool:
     return any(v.membership.role in (Role.DEPARTMENT, Role.ADMIN) for v in views)
 
 
-async def accepts_plan(conv: Conversation, sender: Sender) -> bool:
+async def accepts_plan(conv: Services, sender: Sender) -> bool:
     """Department staff and admins, when no report is open, may send a plan to draft a campaign."""
     person = await people_store.person_by_identity(conv.db, sender.channel, sender.external_id)
     if person is None or conv.campaigns_dir is None:
