@@ -61,7 +61,11 @@ def layout_of(campaign: Campaign, period_key: str, kind: UnitKind) -> FormLayout
     if hit is not None and hit[0]() is campaign:
         return hit[1]
     layout = FormLayout(campaign, period_key, kind)
-    _layouts[key] = (weakref.ref(campaign, lambda _ref, key=key: _layouts.pop(key, None)), layout)
+
+    def forget(_ref: weakref.ref[Campaign]) -> None:
+        _layouts.pop(key, None)
+
+    _layouts[key] = (weakref.ref(campaign, forget), layout)
     return layout
 
 

@@ -120,14 +120,14 @@ def typing_hint(ctx: FormContext, state: FormState, f: FormField) -> str:
                 return t("Type a date as day/month, for example {example} or {example_short}.",
                          example=long, example_short=short)
         return t("Type a date as day/month/year.")
-    example = next((e for e in _NUMBER_EXAMPLES if takes(e)), None)
-    if example is None:
+    number = next((e for e in _NUMBER_EXAMPLES if takes(e)), None)
+    if number is None:
         return t("Type a number.")
-    if example != "0" and takes("0"):
-        return t("Type a number, for example {example}. Type 0 if none.", example=example)
+    if number != "0" and takes("0"):
+        return t("Type a number, for example {example}. Type 0 if none.", example=number)
     if takes("1" if f.type is FieldType.INTEGER else "0,5"):
-        return t("Type a number greater than 0, for example {example}.", example=example)
-    return t("Type a number, for example {example}.", example=example)
+        return t("Type a number greater than 0, for example {example}.", example=number)
+    return t("Type a number, for example {example}.", example=number)
 
 
 def confirm_value_reply(ctx: FormContext, f: FormField, value: Any) -> Reply:

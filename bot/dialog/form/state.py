@@ -42,4 +42,11 @@ class FormState:
 
     def copy(self) -> FormState:
         """A state that shares nothing changeable with this one: a step works on a copy, never on its input."""
-        return FormState.from_json(self.to_json())
+        # Field by field, as in to_json: this runs on every step. Answers are JSON values; only lists change.
+        return FormState(
+            self.campaign_id, self.period_key, self.unit_id, self.unit_kind,
+            {k: (list(v) if isinstance(v, list) else v) for k, v in self.answers.items()},
+            list(self.skipped), list(self.stack), self.current, self.phase,
+            list(self.pending) if isinstance(self.pending, list) else self.pending,
+            self.before_cancel, self.revision_of, list(self.recheck),
+        )
