@@ -382,3 +382,147 @@ def test_a_menu_saved_before_titles_were_kept_still_loads() -> None:
     assert Reply.from_json(old) == Reply("Chọn ngôn ngữ:", columns=2,
                                          choices=(Button("Tiếng Việt", "lang:vi"), Button("English", "lang:en")))
     assert Reply.from_json({"text": "x"}) == Reply("x")
+
+
+class UntouchedRunner(Runner):
+    """Checks, at every step, that the state handed to the engine comes back exactly as it was given."""
+
+    def send(self, inp: TextInput | ActionInput | FileInput) -> list[Reply]:
+        given = self.state
+        before = given.to_json()
+        state, self.replies, self.outcome = form.step(self.ctx, given, inp)
+        assert given.to_json() == before, inp
+        self.state_json = json.dumps(state.to_json())
+        return self.replies
+
+
+def test_step_leaves_the_state_it_is_given_unchanged(ctx: FormContext) -> None:
+    r = UntouchedRunner(ctx)
+    r.text("120")
+    r.text("quay lại")  # back
+    r.text("120")
+    r.text("60")
+    r.press("skip")
+    r.text("abc")  # refused
+    r.text("45,5%")
+    r.press("yes")
+    r.text("2 triệu")  # read back
+    r.press("no")
+    r.text("2 triệu")
+    r.press("yes")
+    r.press("c:b")
+    r.press("t:online")  # a toggle keeps a pending list
+    r.press("t:meeting")
+    r.press("done")
+    r.text("15/7")
+    r.text("Hội thao")
+    r.text("Bữa cơm công đoàn")
+    r.send(FileInput("photo", 7, "a.jpg"))
+    r.press("done")
+    r.press("skip")
+    assert r.state.phase == "review"
+    r.press("edit")
+    r.press("e:1")
+    r.text("10")  # members now below the participants: submitting asks again
+    r.press("submit")
+    assert r.outcome is not None
+    assert not r.outcome.submit
+    assert r.current == "participants"
+    r.text("5")
+    r.press("submit")
+    assert r.outcome is not None
+    assert r.outcome.submit
+    assert (r.state.answers["members"], r.state.answers["participants"]) == (10, 5)
+
+
+def test_start_and_cancel_leave_the_state_they_are_given_unchanged(ctx: FormContext) -> None:
+    fresh = FormState("every-type", "dot-1", 1, "enterprise_state")
+    state, _ = form.start(ctx, fresh)
+    assert fresh == FormState("every-type", "dot-1", 1, "enterprise_state")
+    assert state.current == "members"
+    before = state.to_json()
+    cancelling, _ = form.request_cancel(ctx, state)
+    assert state.to_json() == before
+    assert cancelling.phase == "confirm_cancel"
+    # A correction whose answer the campaign can no longer hold: the new state drops it, the given one keeps it.
+    correction = FormState("every-type", "dot-1", 1, "enterprise_state", answers={"members": 5, "rating": "z"},
+                           revision_of=3)
+    before = correction.to_json()
+    state, replies = form.start(ctx, correction)
+    assert correction.to_json() == before
+    assert "rating" not in state.answers
+    assert "rating" in state.recheck
+    assert "Xếp loại thỏa ước" in replies[0].text
+
+
+def test_a_step_that_drops_an_answer_leaves_the_given_state_unchanged(ctx: FormContext) -> None:
+    given = FormState("every-type", "dot-1", 1, "enterprise_state", answers={"members": 120, "rating": "z"},
+                      stack=["members", "rating"], current="participants")
+    before = given.to_json()
+    state, replies, _ = form.step(ctx, given, TextInput("60"))
+    assert given.to_json() == before
+    assert "rating" not in state.answers
+    assert "Xin trả lời lại" in replies[0].text
+    assert "Xếp loại thỏa ước" in replies[0].text
+
+
+@pytest.mark.parametrize("word", ["quay lại", "Quay lai", "QUAY LẠI.", "lùi", "Lui", "back", "quay la\u0323i"])
+def test_back_is_understood_with_or_without_marks(ctx: FormContext, word: str) -> None:
+    r = Runner(ctx)
+    r.text("120")
+    r.text(word)
+    assert r.current == "members"
+
+
+@pytest.mark.parametrize("word", ["bỏ qua", "Bo qua", "bỏ", "BO", "skip!"])
+def test_skip_is_understood_with_or_without_marks(ctx: FormContext, word: str) -> None:
+    r = Runner(ctx)
+    r.text("120")
+    r.text("60")
+    assert r.current == "hours"
+    r.text(word)
+    assert r.current == "share"
+    assert r.state.skipped == ["hours"]
+
+
+@pytest.mark.parametrize("word", ["xong", "Xong!", "hết", "HET.", "done"])
+def test_done_is_understood_with_or_without_marks(ctx: FormContext, word: str) -> None:
+    r = Runner(ctx)
+    fill_to_review(r)
+    r.press("edit")
+    r.press("e:8")
+    r.press("t:online")
+    r.text(word)
+    assert r.state.phase == "review"
+    assert r.state.answers["forms"] == ["meeting", "online", "banner"]  # in the order offered
+    r.press("edit")
+    r.press("e:12")
+    r.send(FileInput("photo", 7, "a.jpg"))
+    r.text(word)
+    assert r.state.answers["photos"] == [7]
+
+
+@pytest.mark.parametrize("word", ["gửi", "Gui", "NỘP", "nop.", "gửi báo cáo", "Gui bao cao", "gui ban sua", "send"])
+def test_send_at_the_review_is_understood_with_or_without_marks(ctx: FormContext, word: str) -> None:
+    r = Runner(ctx)
+    fill_to_review(r)
+    r.text(word)
+    assert r.outcome is not None
+    assert r.outcome.submit
+
+
+@pytest.mark.parametrize("words", ["sửa 3", "Sua cau 3", "SỬA CÂU 3", "sửa số 3", "sua so 3", "edit 3", "3"])
+def test_an_answer_to_change_is_named_with_or_without_marks(ctx: FormContext, words: str) -> None:
+    r = Runner(ctx)
+    fill_to_review(r)
+    r.text(words)
+    assert r.current == "hours"  # question 3 of the review
+    assert r.state.phase == "ask"
+
+
+@pytest.mark.parametrize("word", ["sửa", "Sua", "SỬA!", "edit"])
+def test_change_at_the_review_is_understood_with_or_without_marks(ctx: FormContext, word: str) -> None:
+    r = Runner(ctx)
+    fill_to_review(r)
+    r.text(word)
+    assert r.state.phase == "pick_edit"

@@ -18,6 +18,7 @@ from bot import parsing
 from bot.i18n import Translator
 from bot.parsing import (
     ParseError,
+    numbers,
     parse_date,
     parse_money,
     parse_number,
@@ -25,6 +26,8 @@ from bot.parsing import (
     parse_yes_no,
     spell_amount,
 )
+from bot.parsing import text as text_module
+from bot.vi_text import fold
 
 NUMBERS = [
     ("15", 15),
@@ -342,9 +345,8 @@ def test_every_message_is_a_literal_msgid_babel_can_extract(repo: Path) -> None:
 
     found = {
         message
-        for _line, message, _comments, _context in extract_from_file(
-            "python", repo / "bot" / "parsing.py", keywords={"ParseError": None}
-        )
+        for path in sorted((repo / "bot" / "parsing").glob("*.py"))
+        for _line, message, _comments, _context in extract_from_file("python", path, keywords={"ParseError": None})
     }
     assert 8 <= len(found) <= 12
     assert all("example" in m or "có" in m for m in found)
@@ -463,8 +465,8 @@ def _reader_words() -> frozenset[str]:
     """The reader's own vocabulary: what it may accept beside digits."""
     return frozenset(
         {
-            *parsing._WORD_FILLERS, *parsing._COMPANIONS, *parsing._NUMBER_WORDS, *parsing._MONEY_MULTIPLIERS,
-            *(parsing._fold(w) for w in parsing._MARKED_COMPANIONS), *parsing._PARTICLES,
+            *numbers._WORD_FILLERS, *numbers._COMPANIONS, *numbers._NUMBER_WORDS, *numbers._MONEY_MULTIPLIERS,
+            *(fold(w) for w in numbers._MARKED_COMPANIONS), *text_module._PARTICLES,
         }
     )  # fmt: skip
 
@@ -480,13 +482,13 @@ def _understood_in_full(text: str) -> None:
     """Every word of the answer is one the reader knows and every other character a plain mark."""
     if parsing.is_none_answer(text):
         return  # "ko", "không có ai": a whole answer meaning none
-    cleaned = parsing._clean(text)
+    cleaned = text_module._clean(text)
     known = _reader_words()
     for run in re.findall(r"[^\W\d_]+", cleaned):
-        folded = parsing._fold(run)
+        folded = fold(run)
         glued = any(folded[:i] in known and folded[i:] in known for i in range(1, len(folded)))
         assert folded in known or glued, (text, run)
-    assert set(re.sub(r"[^\W_]", "", cleaned)) <= set(parsing._SEPARATORS) | set("+-%"), text
+    assert set(re.sub(r"[^\W_]", "", cleaned)) <= set(numbers._SEPARATORS) | set("+-%"), text
 
 
 @settings(max_examples=500, deadline=None)

@@ -26,43 +26,24 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from calendar import monthrange
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from bot.campaign_model import DEFAULT_TIMEZONE, DueWording, due_instant
 from bot.campaign_model import last_day as last_moment
 from bot.plans.text import is_capitals
+from bot.vi_text import fold_char as _fold_char
+from bot.vi_text import fold_chars as fold  # one character for one: offsets found in it stay valid
 
 ZONE = ZoneInfo(DEFAULT_TIMEZONE)  # the zone the draft campaign is written in
 # A round or rhythm without a deadline in the plan: propose "before (end of the period + this)".
 PROPOSED_DAYS_AFTER_END = 10
-
-
-# ================================================================ folding
-@lru_cache(maxsize=4096)
-def _fold_char(c: str) -> str:
-    if c in "đĐðÐ":  # Ð (U+00D0) stands in for Đ in text typed with old Vietnamese keyboards
-        return "d"
-    if c.isascii():
-        return c.lower()
-    base = unicodedata.normalize("NFD", c)[0]
-    if base.isascii():
-        return base.lower()
-    low = c.lower()
-    return low if len(low) == 1 else c
-
-
-def fold(text: str) -> str:
-    """Lower case without tone marks, one character for one character (offsets stay valid)."""
-    return "".join(_fold_char(c) for c in text)
 
 
 def _vi(pattern: str) -> re.Pattern[str]:
