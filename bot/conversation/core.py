@@ -38,6 +38,7 @@ from bot.i18n import Translator, normalise_locale, translator
 from bot.invites import looks_like_code
 from bot.keyed_locks import KeyedLocks
 from bot.reminder_text import OPEN_ACTION
+from bot.vi_text import fold
 from storage import drafts as draft_store
 from storage import people as people_store
 from storage import submissions as submission_store
@@ -257,7 +258,7 @@ class Conversation:
     async def _dispatch(self, step: Step, version: int, event: Event) -> Turn:
         t, state = step.t, step.state
         if isinstance(event, TextInput):
-            word = " ".join(event.text.lower().split()).strip(".!?")
+            word = fold(event.text).strip(".!?")
             if word in COMMAND_WORDS:  # a lone command word is never an answer worth keeping
                 event = Command(COMMAND_WORDS[word])
             elif not word:  # spaces or line breaks only: say so, and show where the person is

@@ -11,20 +11,23 @@ from dataclasses import dataclass
 from bot.dialog.model import ActionInput, FileInput, Input, Reply, TextInput
 from bot.domain import Channel
 from bot.ids import parse_id
+from bot.vi_text import fold
 
-# Plain words work as well as slash commands.
-COMMAND_WORDS = {
-    "báo cáo": "baocao", "bao cao": "baocao", "baocao": "baocao", "nộp báo cáo": "baocao",
-    "hạn nộp": "hannop", "han nop": "hannop", "hannop": "hannop",
-    "đã nộp": "danop", "da nop": "danop", "danop": "danop",
-    "hủy": "huy", "huỷ": "huy", "huy": "huy", "thôi": "huy",
-    "trợ giúp": "trogiup", "tro giup": "trogiup", "giúp": "trogiup", "help": "trogiup", "trogiup": "trogiup",
-    "ngôn ngữ": "ngonngu", "ngon ngu": "ngonngu", "language": "ngonngu", "ngonngu": "ngonngu",
-    "nhắc nhở": "nhacnho", "nhac nho": "nhacnho", "nhacnho": "nhacnho",
-    "tổng hợp": "tonghop", "tong hop": "tonghop", "tonghop": "tonghop",
-    "liên kết": "lienket", "lien ket": "lienket", "lienket": "lienket",
-    "kênh": "kenh", "kenh": "kenh", "kênh nhắc": "kenh",
+# Plain words work as well as slash commands: each written once with its marks, matched after folding
+# ("bao cao", "BÁO CÁO" and "báo cáo" are one word).
+_COMMAND_SPELLINGS = {
+    "baocao": ("báo cáo", "baocao", "nộp báo cáo"),
+    "hannop": ("hạn nộp", "hannop"),
+    "danop": ("đã nộp", "danop"),
+    "huy": ("hủy", "huỷ", "thôi"),
+    "trogiup": ("trợ giúp", "trogiup", "giúp", "help"),
+    "ngonngu": ("ngôn ngữ", "ngonngu", "language"),
+    "nhacnho": ("nhắc nhở", "nhacnho"),
+    "tonghop": ("tổng hợp", "tonghop"),
+    "lienket": ("liên kết", "lienket"),
+    "kenh": ("kênh", "kênh nhắc"),
 }
+COMMAND_WORDS = {fold(w): name for name, spellings in _COMMAND_SPELLINGS.items() for w in spellings}
 # Commands that open a menu of their own, which would take the place of an open report's state: refused
 # until the report is finished or cancelled.
 NOT_DURING_A_REPORT = frozenset({"ngonngu", "kenh", "tonghop", "nhacnho"})
