@@ -306,7 +306,7 @@ class Conversation:
     # --- dispatch -------------------------------------------------------------------------------
 
     async def _dispatch(self, person_id: int, locale: str, t: Translator, state: dict[str, Any], version: int,
-                        event: Event, numbered: bool, sender: Sender) -> _Turn:
+                        event: Event | ActionInput, numbered: bool, sender: Sender) -> _Turn:
         if isinstance(event, TextInput):
             word = " ".join(event.text.lower().split()).strip(".!?")
             if word in COMMAND_WORDS:  # a lone command word is never an answer worth keeping

@@ -127,7 +127,10 @@ def layout_of(campaign: Campaign, period_key: str, kind: UnitKind) -> FormLayout
     if hit is not None and hit[0]() is campaign:
         return hit[1]
     layout = FormLayout(campaign, period_key, kind)
-    _layouts[key] = (weakref.ref(campaign, lambda _ref, key=key: _layouts.pop(key, None)), layout)
+    def forget(_ref: object, key: tuple[int, str, str] = key) -> None:
+        _layouts.pop(key, None)
+
+    _layouts[key] = (weakref.ref(campaign, forget), layout)
     return layout
 
 
@@ -870,8 +873,8 @@ def typing_hint(ctx: FormContext, state: FormState, f: FormField) -> str:
                 return t("Type a date as day/month, for example {example} or {example_short}.",
                          example=long, example_short=short)
         return t("Type a date as day/month/year.")
-    example = next((e for e in _NUMBER_EXAMPLES if takes(e)), None)
-    if example is None:
+    example = next((e for e in _NUMBER_EXAMPLES if takes(e)), "")
+    if not example:
         return t("Type a number.")
     if example != "0" and takes("0"):
         return t("Type a number, for example {example}. Type 0 if none.", example=example)
