@@ -5,7 +5,7 @@
     python -m bench.plans --profile /tmp/plans.prof --shape seed
 
 A script, not a test: it prints figures and asserts nothing about timing. Shapes:
-  seed        the seed plans (tests/plans, /work/shared/seeds if present) repeated
+  seed        the seed plans (tests/plans, ../shared/seeds or $PLAN_SEEDS_DIR if present) repeated
   one-line    the same text with every line end replaced by a space (a PDF without line breaks)
   sentences   short lower-case sentences "báo cáo trước ngày 15/6. " without a line end
   dates       a line of dates and deadline words only
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import random
 import sys
@@ -38,7 +39,7 @@ KIB = 1024
 
 def _seed_text() -> str:
     files = sorted((REPO / "tests" / "plans").glob("*.txt"))
-    shared = Path("/work/shared/seeds")
+    shared = Path(os.environ.get("PLAN_SEEDS_DIR") or REPO.parent / "shared" / "seeds")  # as tests/test_plan_extract.py
     if shared.is_dir():
         files += sorted(shared.glob("*.txt"))
     return "\n".join(f.read_text(encoding="utf-8") for f in files)

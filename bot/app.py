@@ -47,9 +47,9 @@ async def prepare(config: Config, now: datetime, *, load_sample: bool = True) ->
         sample = 0
         if load_sample and await unit_store.count(db) == 0:
             path = config.resolve(config.app.sample_units)
-            rows, problems = check_units(read_units_file(path), [])
-            if problems:
-                raise UnitsFileError(path, problems)
+            rows, unit_problems = check_units(read_units_file(path), [])
+            if unit_problems:
+                raise UnitsFileError(path, unit_problems)
             result = await unit_store.apply_import(db, rows, actor="setup:sample", now=now)
             sample = result.created
         synced = await campaign_store.sync_campaigns(

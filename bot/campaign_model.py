@@ -350,6 +350,14 @@ class Campaign(_Model):
 
     @model_validator(mode="after")
     def _cross_check(self) -> Campaign:
+        problems = [*self._field_problems(), *self._target_problems()]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _field_problems(self) -> list[str]:
+        """Unique keys and names; every reference of a field to a period or another field resolves (and a
+        relevance rule only looks back)."""
         problems: list[str] = []
         period_keys = [p.key for p in self.periods]
         if len(set(period_keys)) != len(period_keys):
@@ -358,7 +366,6 @@ class Campaign(_Model):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             problems.append(f"fields: duplicate names {', '.join(dupes)}")
-        by_name = {f.name: f for f in self.fields}
         for i, f in enumerate(self.fields):
             for key in f.periods:
                 if key not in period_keys:
@@ -368,10 +375,18 @@ class Campaign(_Model):
                 if expr is None:
                     continue
                 for ref in expr.fields:
-                    if ref not in by_name:
+                    if ref not in names:
                         problems.append(f"fields[{i}] {f.name}: {attr[:-5]} refers to unknown field ${{{ref}}}")
                     elif attr == "relevant_expr" and names.index(ref) >= i:
                         problems.append(f"fields[{i}] {f.name}: relevant refers to ${{{ref}}}, which is asked later")
+        return problems
+
+    def _target_problems(self) -> list[str]:
+        """Unique keys; a target counts known fields, numeric ones for a ratio or total, asked of every kind of
+        unit it covers, in known periods."""
+        problems: list[str] = []
+        period_keys = [p.key for p in self.periods]
+        by_name = {f.name: f for f in self.fields}
         target_keys = [t.key for t in self.targets]
         if len(set(target_keys)) != len(target_keys):
             problems.append("targets: keys must be unique")
@@ -392,9 +407,7 @@ class Campaign(_Model):
             for key in t.periods:
                 if key not in period_keys:
                     problems.append(f"targets[{i}] {t.key}: unknown period {key!r}")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+        return problems
 
     @property
     def zone(self) -> ZoneInfo:

@@ -62,7 +62,7 @@ def _name(rng: random.Random) -> str:
     return f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
 
 
-def _candidates(rng: random.Random, f: FormField, answers: dict[str, Any], members: int) -> list[Any]:
+def _candidates(rng: random.Random, f: FormField, answers: dict[str, Any], members: int) -> list[Any]:  # noqa: C901 - one case per field type
     """Values for one question, the believable pick first and then plainer ones; the first that the form engine
     accepts is kept (see answer_problem)."""
     match f.type:
@@ -173,7 +173,7 @@ def _keeps_relevant(ctx: FormContext, answers: dict[str, Any], fixed: dict[str, 
     for name, value in fixed.items():
         f = ctx.layout.by_name.get(name)
         expr = f.relevant_expr if f is not None else None
-        if expr is None or not value or not expr.fields <= answers.keys():
+        if f is None or expr is None or not value or not expr.fields <= answers.keys():
             continue
         if not form.relevant(ctx, f, answers):
             return False
@@ -259,6 +259,21 @@ def _depth(unit: Unit, by_id: dict[int, Unit]) -> int:
     return depth
 
 
+async def _add_photos(db: Database, rng: random.Random, ctx: FormContext, answers: dict[str, Any], uploads: Path | None,
+                      person_id: int, unit_id: int, period_id: int, submitted_at: datetime) -> None:
+    """About one report in six gets one to three photos for its first relevant photo question (none without
+    `uploads`)."""
+    if uploads is None:
+        return
+    photo_fields = [f for f in ctx.fields if f.type is FieldType.PHOTO and form.relevant(ctx, f, answers)]
+    if photo_fields and rng.random() < 0.17:
+        count = rng.randint(1, min(3, photo_fields[0].max_files))
+        answers[photo_fields[0].name] = [
+            await _demo_photo(db, uploads, person_id, unit_id, period_id, photo_fields[0].name, submitted_at, n)
+            for n in range(count)
+        ]
+
+
 async def fill_demo(db: Database, now: datetime, locales_dir: Any, seed: int = 2024,
                     uploads: Path | None = None) -> DemoResult:
     """People for every unit and, for every period already due, submissions from most expected units:
@@ -310,14 +325,7 @@ async def fill_demo(db: Database, now: datetime, locales_dir: Any, seed: int = 2
                 if answers is None:
                     missing += 1
                     continue
-                photo_fields = [f for f in ctx.fields if f.type is FieldType.PHOTO
-                                and form.relevant(ctx, f, answers)]
-                if uploads is not None and photo_fields and rng.random() < 0.17:
-                    count = rng.randint(1, min(3, photo_fields[0].max_files))
-                    answers[photo_fields[0].name] = [
-                        await _demo_photo(db, uploads, person_id, unit.id, row.id, photo_fields[0].name,
-                                          submitted_at, n) for n in range(count)
-                    ]
+                await _add_photos(db, rng, ctx, answers, uploads, person_id, unit.id, row.id, submitted_at)
                 async with db.transaction() as tx:
                     await submission_store.record(tx, period_id=row.id, unit_id=unit.id, person_id=person_id,
                                                   channel=Channel.TELEGRAM.value, answers=answers, now=submitted_at,

@@ -114,7 +114,7 @@ class Expression:
                 return bool(_Value.unwrap(result))
             except (TypeError, ZeroDivisionError, ArithmeticError):
                 pass  # e.g. a number compared with text: the wrapper says False where Python would raise
-        env = {f"f_{name}": _Value.wrap(answers.get(name)) for name in self.fields}
+        env: dict[str, object] = {f"f_{name}": _Value.wrap(answers.get(name)) for name in self.fields}
         env[_SELF_NAME] = _Value.wrap(current)
         env.update(_BUILTINS)
         try:

@@ -21,6 +21,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 
+_Date = date  # inside Translator, `date` names its method
 LOCALES = ("vi", "en")
 DEFAULT_LOCALE = "vi"
 DOMAIN = "messages"
@@ -84,7 +85,7 @@ class Translator:
             value = value.astimezone(zone).date() if zone else value.date()
         return value.strftime("%d/%m/%Y")
 
-    def weekday_date(self, value: date | datetime, zone: ZoneInfo | None = None) -> str:
+    def weekday_date(self, value: _Date | datetime, zone: ZoneInfo | None = None) -> str:
         """'Thứ Hai, 05/08/2024' / 'Monday, 05/08/2024'."""
         if isinstance(value, datetime):
             value = value.astimezone(zone).date() if zone else value.date()

@@ -151,7 +151,7 @@ def _read_xlsx(path: Path) -> list[tuple[int, list[str]]]:
         book.close()
 
 
-def check_units(
+def check_units(  # noqa: C901 - every check of a row, in the order a user fixes them
     records: Iterable[tuple[int, dict[str, str]]], existing: Sequence[Unit]
 ) -> tuple[list[UnitRow], list[ImportProblem]]:
     """Validate rows against each other and the stored tree; return the rows or every problem."""

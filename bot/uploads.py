@@ -110,6 +110,7 @@ async def keep(db: Database, expected: ExpectedFile, content: bytes, *, channel:
     image = image_kind(content[:16])
     if image is None and (photos_only or expected.type == "photo"):
         raise NotAnImageError(name or "")
+    mime: str | None
     if image is not None:
         kind, (suffix, mime) = "photo", image
     else:

@@ -129,7 +129,8 @@ async def _start_telegram(config: Config, running: Running, *, updates: bool) ->
         await application.start()
         running.closers.append(application.stop)
         try:
-            await application.post_init(application)  # the command menu
+            if application.post_init is not None:
+                await application.post_init(application)  # the command menu
             running.closers.append(await start_updates(application, config))
         except OSError as exc:  # the webhook server's port is taken or the address is not this machine's
             listen = f"{cfg.webhook_listen}:{cfg.webhook_port}"

@@ -225,7 +225,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     deps, sender, message = incoming
     # "/baocao@Bot arg" and plain words alike: the conversation reads commands out of the text.
-    response = await deps.conversation.handle(sender, TextInput(message.text), update_key=str(update.update_id))
+    response = await deps.conversation.handle(sender, TextInput(message.text or ""), update_key=str(update.update_id))
     await _reply(update, response)
 
 

@@ -1,6 +1,6 @@
 """The clock's side of the product: gather what the planner needs, record its plan in the outbox, and
-let the sender drain it. Every minute (APScheduler through python-telegram-bot's JobQueue) or once
-from the command line; the database, not the job queue, remembers what was planned and sent."""
+let the sender drain it. Every minute (a plain APScheduler job that handlers/serve.py adds to the bot's event
+loop) or once from the command line; the database, not the scheduler, remembers what was planned and sent."""
 
 from __future__ import annotations
 

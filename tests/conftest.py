@@ -15,6 +15,26 @@ from tests.fakes import FakeClock
 
 REPO = Path(__file__).resolve().parent.parent
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
+SKIP_SLOW = "--skip-slow"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(SKIP_SLOW, action="store_true", default=False,
+                     help="skip the tests marked slow (they run by default; CI runs them)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: a long test (many ticks, fuzzing); skipped only with --skip-slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow tests run unless the run asks otherwise, and then each skip says why (`-rs` prints it)."""
+    if not config.getoption(SKIP_SLOW):
+        return
+    skip = pytest.mark.skip(reason=f"marked slow and the run was started with {SKIP_SLOW}")
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture

@@ -379,6 +379,7 @@ def test_spell_amount(value: int | Decimal, locale: str, expected: str) -> None:
 VI = Translator("vi")
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.text())
 def test_parse_number_only_ever_refuses_with_parse_error(text: str) -> None:
@@ -491,6 +492,7 @@ def _understood_in_full(text: str) -> None:
     assert set(re.sub(r"[^\W_]", "", cleaned)) <= set(numbers._SEPARATORS) | set("+-%"), text
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(st.one_of(st.text(max_size=20), st.lists(st.sampled_from(PIECES), max_size=8).map("".join)))
 def test_an_accepted_answer_was_understood_in_full(text: str) -> None:

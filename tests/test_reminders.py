@@ -663,7 +663,7 @@ async def test_cancelling_the_drain_task_while_it_waits_loses_nothing(world: Wor
 async def test_regression_a_cancelled_outbox_write_wedges_the_database(world: World) -> None:
     """Regression, fixed: Database.transaction() awaits BEGIN IMMEDIATE outside its try block. aiosqlite runs the BEGIN in
     its worker thread even when the awaiting task is cancelled, so a reminder job cancelled while an outbox
-    write waits for its BEGIN (the job queue shutting down, a timeout around the tick) leaves the one shared
+    write waits for its BEGIN (the scheduler shutting down, a timeout around the tick) leaves the one shared
     connection inside an open transaction with the lock released: every later transaction of the process
     — recover(), the next wave, every conversation turn — fails with "cannot start a transaction within a
     transaction" (storage/db.py, transaction()). Fix: issue BEGIN inside the try and, on any BaseException,
@@ -825,7 +825,7 @@ async def test_regression_an_unexpected_error_strands_the_claimed_batch_in_sendi
     """Regression, fixed: OutboxSender.drain() only handles SendError; any other exception from a channel (an unmapped
     library error, a bug in an adapter) escapes drain() and leaves every row of the claimed batch in
     'sending'. Only recover() at the next process start puts them back, so in the running bot (the
-    JobQueue calls drain() every minute) up to 200 reminders wait for a restart
+    APScheduler job calls drain() every minute) up to 200 reminders wait for a restart
     (scheduler/sender.py, _send_one()/drain(): no `except Exception`). Fix: treat any other Exception
     like a SendError for that row (retry with backoff, record the reason) and keep draining."""
     await world.staff_everyone()
@@ -912,6 +912,7 @@ async def test_pacing_never_writes_to_one_chat_twice_within_a_second(world: Worl
 # ---------------------------------------------------------------- 12. a whole campaign, 1,000 ticks
 
 
+@pytest.mark.slow
 async def test_a_thousand_ticks_over_a_whole_campaign_deliver_each_slot_exactly_once(world: World) -> None:
     await world.staff_everyone()
     await world.add_member("DL-KP-002")  # a unit with two chairs

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -287,17 +286,15 @@ def test_sheet_names_are_valid_and_unique() -> None:
     assert len(sheet_name("x" * 40, [])) == 31
 
 
-def test_a_large_workbook_is_written_quickly(repo: Path, tmp_path: Path, vi: Translator) -> None:
-    """3,000 units x all the questions of the period: well under the time a chat user waits."""
+def test_a_large_workbook_holds_one_row_per_unit(repo: Path, tmp_path: Path, vi: Translator) -> None:
+    """3,000 units x all the questions of the period: every unit gets its row (how long it takes: bench/workbook.py)."""
     summary = fixed_summary(repo)
     template = summary.units[0]
     rows = [UnitRow(i, f"U{i:05d}", f"Công đoàn cơ sở số {i}", template.kind, f"UP{i % 30:02d}", f"LĐLĐ huyện {i % 30}",
                     template.status, template.submitted_at, 1, f"BC-{i}", template.answers, True) for i in range(3000)]
     big = compute_summary(campaign=summary.campaign, period=summary.period, period_id=1, due_at=summary.due_at,
                           closes_at=summary.closes_at, as_of=AS_OF, scope_name="x", units=rows)
-    started = time.perf_counter()
     write_summary_xlsx(tmp_path / "big.xlsx", big, vi, VN)
-    assert time.perf_counter() - started < 20
     book = load_workbook(tmp_path / "big.xlsx", read_only=True)
     assert sum(1 for _row in book["dot-1"].iter_rows(values_only=True)) == 3001
     book.close()

@@ -77,7 +77,7 @@ def _localise_framework() -> None:
 def _local_context(base: type) -> type:
     """The command's context class, with a help formatter that heads the usage line in the language."""
 
-    class LocalFormatter(base.formatter_class):  # type: ignore[name-defined,misc]
+    class LocalFormatter(base.formatter_class):  # type: ignore[name-defined]
         def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
             super().write_usage(prog, args, f"{HELP(USAGE)} " if prefix is None else prefix)
 
@@ -101,7 +101,8 @@ class LocalGroup(TyperGroup):
         _localise_framework()  # a subcommand's help screen and its usage errors pass here first
         command = super().get_command(ctx, cmd_name)
         if command is not None and not isinstance(command, LocalGroup):
-            command.context_class = _local_context(type(ctx))
+            context_type: type = type(ctx)
+            command.context_class = _local_context(context_type)
             option = command.get_help_option(ctx)
             if option is not None:
                 option.help = HELP(HELP_OPTION)

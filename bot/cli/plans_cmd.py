@@ -40,7 +40,7 @@ def _items(t: Translator, items: tuple[DraftItem, ...]) -> list[str]:
     return ["  - " + t(i.msgid, **i.params) for i in items]
 
 
-def _report(t: Translator, proposal: PlanProposal, draft: Draft) -> None:
+def _report(t: Translator, proposal: PlanProposal, draft: Draft) -> None:  # noqa: C901 - a straight printout: each branch only prints a part of the plan when the plan has it
     ident = proposal.identity
     if ident.title:
         _say(t("Plan: {title}", title=ident.title))

@@ -145,7 +145,7 @@ def _short_title(proposal: PlanProposal) -> str | None:
 
 # ================================================================ the form
 def _expand(kinds: tuple[str, ...] | None) -> frozenset[str]:
-    return frozenset(k.value for k in Scope(kinds=list(kinds)).kinds) if kinds else frozenset()
+    return frozenset(k.value for k in Scope.model_validate({"kinds": kinds}).kinds) if kinds else frozenset()
 
 
 def _groups(kinds: frozenset[str]) -> tuple[str, ...]:

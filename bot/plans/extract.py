@@ -28,7 +28,7 @@ import itertools
 import re
 from calendar import monthrange
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -42,6 +42,7 @@ from bot.vi_text import fold_char as _fold_char
 from bot.vi_text import fold_chars as fold  # one character for one: offsets found in it stay valid
 
 ZONE = ZoneInfo(DEFAULT_TIMEZONE)  # the zone the draft campaign is written in
+_Date = date  # inside Duty, `date` names a field
 # A round or rhythm without a deadline in the plan: propose "before (end of the period + this)".
 PROPOSED_DAYS_AFTER_END = 10
 
@@ -205,7 +206,7 @@ class Duty:
         return due_instant(self.date, self.wording, ZONE) if self.date and self.wording else None
 
     @property
-    def last_day(self) -> date | None:
+    def last_day(self) -> _Date | None:
         """The last day to report on: the day before a "before" date, the date itself for "on or before"."""
         return last_moment(self.due_at).date() if self.due_at else None
 
@@ -659,7 +660,7 @@ _BASIS_START = _vi(r"^\s*(?:thực\s+hiện|căn\s+cứ)\b")
 # "Thực hiện Kế hoạch số 17/KH-TLĐ ...; Nghị quyết số ..., Ban Thường vụ ... ban hành": up to the issuer.
 _BASIS_ITEM = _vi(DOCUMENT_KIND + r"\s+số\s*[^;]{3,400}?(?=;|\.\s|\.$|$|,\s+(?:" + _ISSUING_COMMITTEE + r")\s)")
 # Lower-case words inside an organisation's name once the header's capitals are undone.
-_NAME_CASE = [
+_NAME_CASE: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\bLiên Đoàn Lao Động\b"), "Liên đoàn Lao động"),
     (re.compile(r"\bCông Đoàn\b"), "Công đoàn"),
     (re.compile(r"\bViên Chức\b"), "Viên chức"),
@@ -867,6 +868,7 @@ def _coverage_in(s: _Sentence, start: int, end: int, ctx: _Context, skip: tuple[
                  ) -> tuple[Coverage | None, str | None]:
     """What a report covers, when its own words say so."""
     seg = s.folded[start:end]
+    m: re.Match[str] | None
     for m in RANGE.finditer(seg):
         if skip and start + m.start() <= skip[0] < start + m.end():
             continue
@@ -900,7 +902,7 @@ def _duties(doc: _Document, ctx: _Context) -> list[Duty]:
         sender_kinds, sender_text = _sender(s, verb.start(), ctx)
         recipient, via = _recipient(s)
         channels = _channels_in(s.raw)
-        common = {"evidence": s.evidence, "sender_kinds": sender_kinds, "sender_text": sender_text,
+        common: dict[str, Any] = {"evidence": s.evidence, "sender_kinds": sender_kinds, "sender_text": sender_text,
                   "recipient": recipient, "via": via, "channels": channels}
         for i, (m, wording) in enumerate(deadlines):
             start, end = _segment(s.folded, deadlines, i)
@@ -998,7 +1000,7 @@ _LEADING = re.compile(r"^[\s\-+•*–]+")
 
 def _units_at(folded: str, pos: int) -> int:
     """Where the units named at `pos` end ("các CĐCS khối doanh nghiệp| tổ chức ..."); 0: none there."""
-    at = _ARTICLE.match(folded, pos).end()
+    at = _ARTICLE.match(folded, pos).end()  # type: ignore[union-attr]  # every part is optional: it always matches
     m = _GRASSROOTS.match(folded, at) or _UPPER.match(folded, at)
     return m.end() if m else 0
 
@@ -1089,7 +1091,8 @@ def _percent_targets(b: _TargetBuilder, s: _Sentence, start: int, end: int, m: r
         per_unit = False
         scope = before_kinds
         if o := _OF_UNIT.match(tail_f):
-            np_end = _units_at(tail_f, o.end()) or _UNIT_WORD.match(tail_f, o.end()).end()
+            # _OF_UNIT looks ahead for the unit word, so it is there when _units_at finds no unit
+            np_end = _units_at(tail_f, o.end()) or _UNIT_WORD.match(tail_f, o.end()).end()  # type: ignore[union-attr]
             scope = _kinds_in(tail_f[o.start() : np_end], ctx) or scope
             per_unit = True
             tail_r = tail_r[np_end:]

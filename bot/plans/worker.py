@@ -59,6 +59,6 @@ def run_bounded(fn: Callable[..., T], *args: Any, name: str, seconds: float = RE
         process.join(5)
         receiver.close()
     if ok:
-        return payload  # type: ignore[no-any-return]
+        return payload
     error_class, params = payload
     raise error_class(**params)

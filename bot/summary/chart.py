@@ -11,9 +11,11 @@ import textwrap
 import warnings
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import matplotlib
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -22,6 +24,9 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from bot.i18n import Translator
 from bot.summary.model import Summary, TargetResult
 from bot.summary.wording import target_threshold, target_value, verdict
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 matplotlib.use("Agg")
 
@@ -34,7 +39,7 @@ MIN_ROWS = 4  # a few upper levels still get bars of a normal thickness
 TARGET_SLOTS = 4
 # Names as they are usually shortened, so that a label fits beside its bar.
 SHORT_NAMES = (("Liên đoàn Lao động", "LĐLĐ"), ("Công đoàn", "CĐ"))
-FONT = {"font.family": "DejaVu Sans", "font.size": 10, "axes.titlesize": 11}
+FONT: dict[RcKeyType, Any] = {"font.family": "DejaVu Sans", "font.size": 10, "axes.titlesize": 11}
 
 
 def _wrap(text: str, width: int, lines: int = 2) -> str:
@@ -82,7 +87,7 @@ def _completeness_panel(fig: Figure, summary: Summary, t: Translator) -> None:
     fig.suptitle(t("Reports by upper-level union"), x=0.02, ha="left", fontsize=12, fontweight="bold")
 
 
-def _target_axis(ax, r: TargetResult, t: Translator) -> None:
+def _target_axis(ax: Axes, r: TargetResult, t: Translator) -> None:
     g = r.target
     percent = g.unit == "%"
     value = float(r.value) if r.value is not None else 0.0
@@ -140,7 +145,7 @@ def write_summary_png(path: Path, summary: Summary, t: Translator, zone: ZoneInf
         fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
         title = summary.campaign.title.get(t.locale) + " — " + summary.period.name.get(t.locale)
         fig.suptitle(_wrap(title, 120), fontsize=15, fontweight="bold")
-        left, right = fig.subfigures(1, 2, width_ratios=[1.25, 1], wspace=0.04)
+        left, right = fig.subfigures(1, 2, squeeze=False, width_ratios=[1.25, 1], wspace=0.04)[0]
         _completeness_panel(left, summary, t)
         _targets_panel(right, summary, t)
         fig.supxlabel(t("Scope: {scope}", scope=summary.scope_name) + " · "

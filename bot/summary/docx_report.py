@@ -118,7 +118,7 @@ def _missing_groups(missing: Sequence[UnitRow], t: Translator) -> list[dict[str,
     return out
 
 
-def _total_rows(x: FieldTotal, t: Translator) -> list[dict[str, str]]:
+def _total_rows(x: FieldTotal, t: Translator) -> list[dict[str, Any]]:
     """The rows of one question in the totals table: one for a number or a yes/no question; for a choice
     question, the question and then one row per answer with the units that chose it."""
     f = x.field
@@ -132,7 +132,7 @@ def _total_rows(x: FieldTotal, t: Translator) -> list[dict[str, str]]:
         value = t("{yes}/{n} units answered yes", yes=t.number(yes), n=answered)
         return [{"label": label, "unit": t("units"), "answered": answered, "value": value}]
     if f.type in (FieldType.SELECT_ONE, FieldType.SELECT_MULTIPLE):
-        rows = [{"label": label, "unit": "", "answered": answered, "value": ""}]
+        rows: list[dict[str, Any]] = [{"label": label, "unit": "", "answered": answered, "value": ""}]
         units = t("units")
         rows += [{"label": "- " + clean(c.label.get(loc)), "unit": units, "answered": "",
                   "value": t.number(x.choices.get(c.value, 0)), "sub": True} for c in f.choices]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -46,7 +47,7 @@ class FieldTotal:
     minimum: Decimal | None = None
     maximum: Decimal | None = None
     yes: int | None = None  # yes/no fields
-    choices: dict[str, int] = field(default_factory=dict)  # select fields: value -> units
+    choices: dict[str, int] = dataclasses.field(default_factory=dict)  # select fields: value -> units
 
 
 @dataclass(frozen=True, slots=True)

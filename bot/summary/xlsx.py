@@ -215,6 +215,8 @@ def _summary_sheet(w: _Writer, summary: Summary, t: Translator, zone: ZoneInfo) 
     s = w.styles
     pct = PERCENT_FORMAT
     integer = INTEGER_FORMAT
+    label: str | None  # the tables below reuse these names for texts, numbers and cells
+    value: Any
     _widths(w.sheet, [52, 26, 16, 16, 16, 16, 16, 16])
     w.sheet.freeze_panes(1, 0)
     w.append([s.cell(text(summary.campaign.title.get(loc)), bold=True, size=14)])

@@ -93,12 +93,14 @@ def parse_update(body: Any) -> ZaloMessage | None:
     """Either `{ok, result: {event_name, message}}` or bare `{event_name, message}`; None if unusable."""
     if not isinstance(body, dict):
         return None
-    event = body.get("result") if isinstance(body.get("result"), dict) else body
+    result = body.get("result")
+    event = result if isinstance(result, dict) else body
     message = event.get("message")
     if not isinstance(message, dict):
         return None
-    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
-    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    sender, chat = message.get("from"), message.get("chat")
+    sender = sender if isinstance(sender, dict) else {}
+    chat = chat if isinstance(chat, dict) else {}
     user_id = _str(sender.get("id")) or _str(chat.get("id"))
     chat_id = _str(chat.get("id")) or user_id
     if not user_id or not chat_id:

@@ -324,6 +324,8 @@ def _retry_after(response: httpx.Response, body: dict[str, Any]) -> float | None
     parameters = body.get("parameters")
     for raw in (response.headers.get("Retry-After"), body.get("retry_after"),
                 parameters.get("retry_after") if isinstance(parameters, dict) else None):
+        if raw is None:
+            continue
         try:
             seconds = float(raw)
         except (TypeError, ValueError):
