@@ -26,9 +26,9 @@ from bot.clock import Clock
 from bot.config import TOKEN_ENV, ZALO_TOKEN_ENV, Config
 from bot.conversation import Conversation
 from bot.i18n import Translator
+from bot.port import Port
 from scheduler.sender import OutboxSender, SendStats
 from scheduler.service import PlanResult, ReminderPlanner
-from storage.db import Database
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60
@@ -74,9 +74,10 @@ def _reason(exc: BaseException, *secrets: str) -> str:
 
 @dataclass
 class Running:
-    db: Database
+    db: Any  # the open storage.db.Database: the wiring hands it to the outbox sender, no adapter sees it
     conversation: Conversation
     planner: ReminderPlanner
+    port: Port  # what the adapters talk to
     channels: dict[str, OutboundChannel] = field(default_factory=dict)
     closers: list[Any] = field(default_factory=list)  # async callables, run in reverse on stop
 
@@ -92,7 +93,7 @@ async def open_running(config: Config, clock: Clock) -> Running:
     prepared = await prepare(config, clock.now())
     conversation = build_conversation(config, prepared.db, clock)
     assert conversation.reminders is not None
-    running = Running(prepared.db, conversation, conversation.reminders)
+    running = Running(prepared.db, conversation, conversation.reminders, Port(conversation, config))
     running.closers.append(prepared.db.close)
     return running
 
@@ -110,13 +111,13 @@ async def start_channels(config: Config, running: Running, *, updates: bool = Tr
 async def _start_telegram(config: Config, running: Running, *, updates: bool) -> None:
     from telegram.error import InvalidToken, TelegramError
 
-    from handlers.telegram import TelegramDeps, TelegramOutbound, build_application, start_updates
+    from handlers.telegram import TelegramChannel, TelegramDeps, build_application, start_updates
 
     cfg = config.telegram
     assert cfg.token is not None
     token = cfg.token.get_secret_value()
     address = cfg.base_url or TELEGRAM_PUBLIC_API
-    application = build_application(config, TelegramDeps(running.conversation, config))
+    application = build_application(config, TelegramDeps(running.port, config))
     try:
         await application.initialize()  # getMe: the first call to the Bot API
     except TelegramError as exc:
@@ -136,7 +137,7 @@ async def _start_telegram(config: Config, running: Running, *, updates: bool) ->
             raise ChannelStartError("Telegram", CANNOT_LISTEN, listen, _reason(exc, token)) from None
         except TelegramError as exc:
             raise ChannelStartError("Telegram", UNREACHABLE, address, _reason(exc, token)) from None
-    running.channels["telegram"] = TelegramOutbound(application.bot)
+    running.channels["telegram"] = TelegramChannel(application.bot)
 
 
 async def _start_zalo(config: Config, running: Running, *, updates: bool) -> None:
@@ -144,7 +145,7 @@ async def _start_zalo(config: Config, running: Running, *, updates: bool) -> Non
     from handlers.zalo.server import ZaloService, ZaloSettings
 
     settings = ZaloSettings.from_config(config.zalo)
-    service = ZaloService(settings, running.conversation, config)
+    service = ZaloService(settings, running.port, config)
     running.closers.append(service.stop)  # safe before start: it closes what was opened
     if updates:
         try:
@@ -156,7 +157,7 @@ async def _start_zalo(config: Config, running: Running, *, updates: bool) -> Non
         except OSError as exc:
             raise ChannelStartError("Zalo", CANNOT_LISTEN, f"{settings.listen}:{settings.port}",
                                     _reason(exc, settings.token)) from None
-    running.channels["zalo"] = service.outbound()
+    running.channels["zalo"] = service.channel
 
 
 async def close(running: Running) -> None:

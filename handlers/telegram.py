@@ -8,20 +8,19 @@ and messages split below Telegram's 4096-character limit.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import logging
 import os
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import NamedTuple
 
-from telegram import Bot, BotCommand, Document, Message, PhotoSize, Update
+from telegram import Bot, BotCommand, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -34,19 +33,17 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
-from bot import uploads
-from bot.channels import BlockedError, RetryAfterError, SendError, TransientError
+from bot.channels import DOCUMENT, PHOTO, BlockedError, IncomingFile, RetryAfterError, SendError, TransientError
 from bot.commands import menu
 from bot.config import Config
-from bot.conversation import Conversation, PlanFile, Press, Response, Sender
+from bot.conversation import Press, Response, Sender
 from bot.dialog.model import Reply, TextInput
 from bot.domain import Channel
-from bot.i18n import Translator, translator
+from bot.i18n import translator
 from bot.ids import parse_id
-from bot.plans.text import MAX_PLAN_BYTES
+from bot.port import Port
 from bot.text_split import split_text
-from handlers.telegram_download import DownloadTooLargeError, download_capped
-from storage import people as people_store
+from handlers.telegram_download import download_capped
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +57,7 @@ MAX_CALLBACK_BYTES = 64
 
 @dataclass(frozen=True, slots=True)
 class TelegramDeps:
-    conversation: Conversation
+    port: Port
     config: Config
 
 
@@ -160,17 +157,25 @@ def sender_of(update: Update) -> Sender | None:
     return Sender(Channel.TELEGRAM, str(user.id), str(chat.id), user.full_name, user.username, user.language_code)
 
 
-async def _reply(update: Update, response: Response) -> None:
-    chat = update.effective_chat
-    if chat is None:
+async def _reply(update: Update, deps: TelegramDeps, sender: Sender, response: Response) -> None:
+    """The response through the channel; a person who blocked the bot is told to the core, and what the
+    bot expects and handles (flood control, a network fault) is one warning line."""
+    if response.duplicate or not response.replies:
         return
-    bot = update.get_bot()
-    for reply in response.replies:
-        if reply.file_path:
-            await send_file(bot, chat.id, reply)
-            continue
-        for text, keyboard in render(reply, response.version):
-            await send_html(bot, chat.id, text, keyboard)
+    await _answer(deps, sender, TelegramChannel(update.get_bot()).send(
+        sender.chat_id, response.replies, version=response.version, locale=response.locale))
+
+
+async def _answer(deps: TelegramDeps, sender: Sender, sending: Awaitable[None]) -> bool:
+    """Await one call to the channel; False when the person blocked the bot (the core is told)."""
+    try:
+        await sending
+    except BlockedError:
+        await deps.port.blocked(sender)
+        return False
+    except (RetryAfterError, TransientError) as exc:
+        log.warning("answering an update failed: %s", handled_condition(exc.__cause__) or exc)
+    return True
 
 
 MAX_CAPTION = 1024
@@ -215,18 +220,14 @@ def _incoming(update: Update, context: ContextTypes.DEFAULT_TYPE) -> _Incoming |
     return _Incoming(context.bot_data["deps"], sender, message)
 
 
-async def _translator(conversation: Conversation, sender: Sender) -> Translator:
-    return conversation.translator(await conversation.locale_of(sender))
-
-
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     incoming = _incoming(update, context)
     if incoming is None or incoming.message.text is None:
         return
     deps, sender, message = incoming
     # "/baocao@Bot arg" and plain words alike: the conversation reads commands out of the text.
-    response = await deps.conversation.handle(sender, TextInput(message.text), update_key=str(update.update_id))
-    await _reply(update, response)
+    response = await deps.port.handle(sender, TextInput(message.text), update_key=str(update.update_id))
+    await _reply(update, deps, sender, response)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -239,14 +240,36 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if press is None:
         # Not one of ours: send a version no dialog has, so the conversation explains and re-asks.
         press = Press(-1, "forged")
-    response = await deps.conversation.handle(sender, press, update_key=str(update.update_id))
+    response = await deps.port.handle(sender, press, update_key=str(update.update_id))
     if response.duplicate:
         return
     if isinstance(query.message, Message):
         # The buttons of an answered question go away, so they cannot be tapped twice.
-        with contextlib.suppress(BadRequest):
-            await remove_keyboard(update.get_bot(), query.message.chat_id, query.message.message_id)
-    await _reply(update, response)
+        removing = TelegramChannel(update.get_bot()).remove_choices(str(query.message.chat_id),
+                                                                    str(query.message.message_id))
+        if not await _answer(deps, sender, removing):
+            return
+    await _reply(update, deps, sender, response)
+
+
+def incoming_file(bot: Bot, message: Message) -> IncomingFile | None:
+    """A photo (its largest size) or a document as the core's IncomingFile, fetched with a hard cap only
+    when the core asks; None for anything else."""
+    if message.photo:
+        photo = message.photo[-1]
+        sent, kind, name, mime = photo, PHOTO, None, None  # a photo has no name: named after where it is kept
+    elif message.document:
+        doc = message.document
+        sent, kind, name, mime = doc, DOCUMENT, doc.file_name, doc.mime_type
+    else:
+        return None
+    file_id = sent.file_id
+
+    async def fetch(cap: int) -> bytes:  # the size Telegram states may be missing: the download stops at cap
+        return await download_capped(bot, file_id, cap)
+
+    return IncomingFile(kind, fetch, name=name, size=sent.file_size, file_id=file_id, unique=sent.file_unique_id,
+                        mime=mime)
 
 
 async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -254,83 +277,18 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if incoming is None:
         return
     deps, sender, message = incoming
-    conversation, key = deps.conversation, str(update.update_id)
-    if await conversation.already_handled(sender, key):
-        return  # a re-delivered file: downloaded and stored the first time
-    expected = await conversation.expected_attachment(sender)
-    t = await _translator(conversation, sender)
-    if expected is None:
-        if message.document and await conversation.accepts_plan(sender):
-            await _on_plan_document(update, context, incoming, t)
-            return
-        await message.reply_text(conversation.unexpected_file_text(t))
+    file = incoming_file(context.bot, message)
+    if file is None:
         return
-    # What can be checked before downloading: the size Telegram states, and a document's name.
-    rules = deps.config.uploads
-    sent: PhotoSize | Document
-    name: str | None = None  # a photo has none: it is named after where it is kept
-    mime: str | None = None
-    if message.photo:
-        sent, limit = message.photo[-1], uploads.limit_mb(rules, "photo")  # the largest size
-    elif message.document:
-        doc = sent = message.document
-        limit, mime = uploads.limit_mb(rules, "document"), doc.mime_type
-        name = uploads.client_name(doc.file_name) or uploads.client_name(doc.file_unique_id) or "file"
-        if uploads.safe_suffix(name) not in rules.document_types:
-            await message.reply_text(uploads.wrong_type(t, rules.document_types))
-            return
-    else:
-        return
-    if uploads.over_limit(sent.file_size, limit):
-        await message.reply_text(uploads.too_large(t, sent.file_size or 0, limit))
-        return
-    try:  # the size above may be missing: the download itself stops at the limit
-        content = await download_capped(context.bot, sent.file_id, int(limit * uploads.MB))
-    except DownloadTooLargeError as exc:
-        await message.reply_text(uploads.too_large(t, exc.size, limit))
-        return
-    try:
-        # A photo sent as a file (uncompressed) is a photo too: the bytes say so, not the stated MIME type.
-        file = await uploads.keep(conversation.db, expected, content, channel=Channel.TELEGRAM, name=name,
-                                  data_dir=deps.config.data_dir, now=conversation.clock.now(),
-                                  file_id=sent.file_id, unique=sent.file_unique_id, declared_mime=mime)
-    except uploads.NotAnImageError:
-        await message.reply_text(uploads.wrong_type(t, uploads.PHOTO_TYPES))
-        return
-    await _reply(update, await conversation.handle(sender, file, key))
-
-
-PLAN_SUFFIXES = (".docx", ".pdf", ".txt")
-
-
-async def _on_plan_document(update: Update, context: ContextTypes.DEFAULT_TYPE, incoming: _Incoming,
-                            t: Translator) -> None:
-    """A plan (kế hoạch) from the department: read it into a draft campaign to check and publish."""
-    deps, sender, message = incoming
-    doc = message.document
-    assert doc is not None
-    name = uploads.client_name(doc.file_name) or "plan"
-    limit = min(uploads.limit_mb(deps.config.uploads, "document"), MAX_PLAN_BYTES / uploads.MB)
-    if uploads.safe_suffix(name) not in PLAN_SUFFIXES:
-        await message.reply_text(uploads.wrong_type(t, PLAN_SUFFIXES))
-        return
-    if uploads.over_limit(doc.file_size, limit):
-        await message.reply_text(uploads.too_large(t, doc.file_size or 0, limit))
-        return
-    try:
-        data = await download_capped(context.bot, doc.file_id, int(limit * uploads.MB))
-    except DownloadTooLargeError as exc:
-        await message.reply_text(uploads.too_large(t, exc.size, limit))
-        return
-    response = await deps.conversation.handle(sender, PlanFile(name, data), str(update.update_id))
-    await _reply(update, response)
+    # The core checks, fetches, keeps and links the file, or says why not (a plan from staff, too).
+    await _reply(update, deps, sender, await deps.port.handle(sender, file, str(update.update_id)))
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     incoming = _incoming(update, context)
     if incoming is None:
         return
-    t = await _translator(incoming.deps.conversation, incoming.sender)
+    t = await incoming.deps.port.translator_for(incoming.sender)
     await incoming.message.reply_text(t("I can read text, photos and files. Type /trogiup for help."))
 
 
@@ -339,8 +297,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(context.error, Forbidden) and isinstance(update, Update):
         sender = sender_of(update)
         if sender is not None:  # the person blocked the bot: stop writing to them, show it to superiors
-            await people_store.mark_blocked(deps.conversation.db, sender.channel, sender.external_id,
-                                            deps.conversation.clock.now())
+            await deps.port.blocked(sender)
         return
     handled = handled_condition(context.error)
     if handled is not None:  # Telegram or the network said no; nothing in our code is wrong: one line
@@ -384,29 +341,55 @@ def _polling_error(error: Exception) -> None:
 # --- the clock's messages ------------------------------------------------------------------------
 
 
-class TelegramOutbound:
-    """The outbound port for reminders: PTB's errors become the named errors the sender handles."""
+def _named(exc: Exception) -> SendError:
+    """PTB's error as one of the named errors every caller of a channel handles (bot/channels.py)."""
+    if isinstance(exc, RetryAfter):
+        wait = exc.retry_after
+        return RetryAfterError(wait.total_seconds() if isinstance(wait, timedelta) else float(wait))
+    if isinstance(exc, Forbidden) or (isinstance(exc, BadRequest) and "chat not found" in str(exc).lower()):
+        return BlockedError(str(exc))
+    if isinstance(exc, (NetworkError, TimedOut)) and not isinstance(exc, BadRequest):
+        return TransientError(str(exc))
+    return SendError(str(exc))
+
+
+class TelegramChannel:
+    """The outbound channel on Telegram, for dialog replies and the clock's messages alike: HTML with every
+    piece of text escaped, buttons as inline keyboards, summary files as a photo or a document. PTB's
+    errors become the named errors its callers handle."""
 
     name = Channel.TELEGRAM.value
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
+    async def send(self, chat_id: str, replies: Sequence[Reply], *, version: int | None = None,
+                   locale: str | None = None) -> None:
         try:
-            for text, keyboard in render(reply, 0):  # version 0: reminder buttons are checked like commands
-                await send_html(self.bot, int(chat_id), text, keyboard)
-        except RetryAfter as exc:
-            wait = exc.retry_after
-            raise RetryAfterError(wait.total_seconds() if isinstance(wait, timedelta) else float(wait)) from exc
-        except Forbidden as exc:
-            raise BlockedError(str(exc)) from exc
-        except BadRequest as exc:
-            if "chat not found" in str(exc).lower():
-                raise BlockedError(str(exc)) from exc
-            raise SendError(str(exc)) from exc
-        except (NetworkError, TimedOut) as exc:
-            raise TransientError(str(exc)) from exc
+            for reply in replies:
+                if reply.file_path:
+                    await send_file(self.bot, int(chat_id), reply)
+                    continue
+                # Version 0 for the clock's messages: their buttons are checked like commands.
+                for text, keyboard in render(reply, version or 0):
+                    await send_html(self.bot, int(chat_id), text, keyboard)
+        except TelegramError as exc:
+            raise _named(exc) from exc
+
+    async def send_file(self, chat_id: str, reply: Reply, *, locale: str | None = None) -> None:
+        try:
+            await send_file(self.bot, int(chat_id), reply)
+        except TelegramError as exc:
+            raise _named(exc) from exc
+
+    async def remove_choices(self, chat_id: str, message_id: str) -> None:
+        try:
+            await remove_keyboard(self.bot, int(chat_id), int(message_id))
+        except TelegramError as exc:
+            named = _named(exc)
+            if type(named) is SendError:  # Telegram refused the edit (already gone, too old): nothing to take off
+                return
+            raise named from exc
 
 
 # --- wiring ---------------------------------------------------------------------------------------
