@@ -111,7 +111,8 @@ async def start_channels(config: Config, running: Running, *, updates: bool = Tr
 async def _start_telegram(config: Config, running: Running, *, updates: bool) -> None:
     from telegram.error import InvalidToken, TelegramError
 
-    from handlers.telegram import TelegramChannel, TelegramDeps, build_application, start_updates
+    from handlers.telegram import TelegramDeps, build_application, start_updates
+    from handlers.telegram_channel import TelegramChannel
 
     cfg = config.telegram
     assert cfg.token is not None

@@ -18,7 +18,8 @@ from telegram.error import BadRequest, RetryAfter, TimedOut
 from bot.config import Config, load_config
 from bot.dialog.model import Reply
 from handlers.serve import Running, close, open_running
-from handlers.telegram import TelegramChannel, TelegramDeps, build_application, on_error
+from handlers.telegram import TelegramDeps, build_application, on_error
+from handlers.telegram_channel import TelegramChannel
 from handlers.zalo.adapter import ZaloAdapter
 from handlers.zalo.client import ZaloClient
 from handlers.zalo.server import Dispatcher, Poller

@@ -35,7 +35,8 @@ from bot.domain import Channel, Role, UnitKind
 from bot.invites import IssuedInvite, issue_invite
 from bot.port import Port
 from bot.text_split import split_text
-from handlers.telegram import TelegramDeps, build_application, caption_html, parse_callback, render, send_file
+from handlers.telegram import TelegramDeps, build_application
+from handlers.telegram_channel import caption_html, parse_callback, render, send_file
 from storage import campaigns as campaign_store
 from storage import drafts as draft_store
 from storage import people as people_store
