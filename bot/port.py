@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.channels import IncomingFile
 from bot.config import Config
 from bot.conversation import Command, Conversation, ExpectedFile, Press, Response, Sender
 from bot.deadline_text import deadlines_text
@@ -18,7 +19,7 @@ from bot.deadlines import deadlines_for_unit
 from bot.dialog.model import TextInput
 from bot.domain import Channel, Role, Unit, UnitKind
 from bot.i18n import Translator
-from bot.intake import FileIntake, IncomingFile
+from bot.intake import FileIntake
 from storage import people as people_store
 from storage import units as unit_store
 
@@ -101,4 +102,6 @@ class LocalDesk:
         return Sender(Channel.TERMINAL, external_id, external_id, user, None, locale)
 
 
-__all__ = ["InboundEvent", "LocalDesk", "Port"]
+# The port's vocabulary, for the adapters: who speaks, what they send, what comes back.
+__all__ = ["Command", "ExpectedFile", "InboundEvent", "IncomingFile", "LocalDesk", "Port", "Press", "Response",
+           "Sender"]

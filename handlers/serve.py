@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -179,6 +180,24 @@ async def tick(running: Running, sender: OutboxSender, *, max_seconds: float | N
     return result, stats
 
 
+def schedule_reminders(scheduler: AsyncIOScheduler, config: Config, running: Running,
+                       sender: OutboxSender) -> Job | None:
+    """The clock: a plain APScheduler job that plans and sends every TICK_SECONDS in the configured zone,
+    the first at once. None when reminders are off or no channel is open."""
+    if not (config.reminders.enabled and running.channels):
+        return None
+
+    async def reminder_job() -> None:
+        try:
+            await tick(running, sender, max_seconds=SEND_SECONDS_PER_TICK)
+        except Exception:
+            log.exception("reminder tick failed")  # the clock keeps ticking; the outbox keeps the state
+
+    # One run at a time, missed runs folded into one: a long wave never stacks ticks.
+    return scheduler.add_job(reminder_job, IntervalTrigger(seconds=TICK_SECONDS, timezone=config.app.zone),
+                             id="reminders", max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+
+
 async def serve(config: Config, clock: Clock, stop: asyncio.Event | None = None) -> None:
     """Until SIGINT/SIGTERM (or `stop`): the channels answer people; every minute the clock plans and sends."""
     stop = stop or asyncio.Event()
@@ -193,17 +212,7 @@ async def serve(config: Config, clock: Clock, stop: asyncio.Event | None = None)
         await sender.recover()
         log.info("running: %s", ", ".join(running.channels) or "no channel")
         scheduler = AsyncIOScheduler(timezone=config.app.zone)
-        if config.reminders.enabled and running.channels:
-
-            async def reminder_job() -> None:
-                try:
-                    await tick(running, sender, max_seconds=SEND_SECONDS_PER_TICK)
-                except Exception:
-                    log.exception("reminder tick failed")  # the clock keeps ticking; the outbox keeps the state
-
-            # One run at a time, missed runs folded into one: a long wave never stacks ticks.
-            scheduler.add_job(reminder_job, IntervalTrigger(seconds=TICK_SECONDS, timezone=config.app.zone),
-                              id="reminders", max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+        schedule_reminders(scheduler, config, running, sender)
         scheduler.start()
         try:
             await stop.wait()

@@ -31,11 +31,10 @@ from telegram.request import BaseRequest
 from bot.channels import DOCUMENT, PHOTO, BlockedError, IncomingFile, RetryAfterError, TransientError
 from bot.commands import menu
 from bot.config import Config
-from bot.conversation import Press, Response, Sender
 from bot.dialog.model import TextInput
 from bot.domain import Channel
 from bot.i18n import translator
-from bot.port import Port
+from bot.port import Port, Press, Response, Sender
 from handlers.telegram_channel import TelegramChannel, parse_callback
 from handlers.telegram_download import download_capped
 

@@ -18,10 +18,10 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.warnings import PTBUserWarning
 
 from bot.channels import BlockedError, RetryAfterError, SendError, TransientError
-from bot.conversation import Press
 from bot.dialog.model import Reply
 from bot.domain import Channel
 from bot.ids import parse_id
+from bot.port import Press
 from bot.text_split import split_text
 
 MAX_MESSAGE = 4096

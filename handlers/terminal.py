@@ -12,13 +12,12 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from bot import uploads
-from bot.conversation import Command, ExpectedFile, Sender
+from bot.channels import DOCUMENT, PHOTO, IncomingFile
 from bot.dialog.model import Reply, TextInput
 from bot.domain import Channel, Unit, UnitKind
 from bot.i18n import Translator
 from bot.ids import parse_id
-from bot.intake import DOCUMENT, PHOTO, IncomingFile
-from bot.port import Port
+from bot.port import Command, ExpectedFile, Port, Sender
 from bot.render_text import render_plain
 
 ReadLine = Callable[[str], str]  # raises EOFError when input ends

@@ -33,11 +33,10 @@ from bot.channels import (
     TransientError,
 )
 from bot.clock import Clock
-from bot.conversation import Response, Sender
 from bot.dialog.model import Reply, TextInput
 from bot.domain import Channel
 from bot.i18n import Translator
-from bot.port import Port
+from bot.port import Port, Response, Sender
 from bot.render_text import render_plain
 from bot.text_split import split_text, utf16_length
 from handlers.zalo.client import MAX_TEXT, DownloadFailedError, ZaloClient
