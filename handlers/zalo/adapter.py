@@ -325,8 +325,8 @@ class ZaloAdapter:
             await self._reply(sender, await self.port.handle(sender, photo, message.message_id))
         else:  # stickers, unsupported content (also what protected users' messages arrive as)
             t = await self.port.translator_for(sender)
-            await self.channel.replier.send_text(sender.chat_id, t("I can read only text and photos here. "
-                                                                   "Type /trogiup for help."))
+            await self.channel.send(sender.chat_id, [Reply(t("I can read only text and photos here. "
+                                                             "Type /trogiup for help."))], locale=t.locale)
 
     async def _reply(self, sender: Sender, response: Response) -> None:
         if response.duplicate or not response.replies:
