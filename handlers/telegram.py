@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import NamedTuple
 
-from telegram import Bot, BotCommand, Message, Update
+from telegram import Bot, BotCommand, Document, Message, PhotoSize, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     AIORateLimiter,
@@ -130,12 +130,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def incoming_file(bot: Bot, message: Message) -> IncomingFile | None:
     """A photo (its largest size) or a document as the core's IncomingFile, fetched with a hard cap only
     when the core asks; None for anything else."""
+    sent: PhotoSize | Document
+    name: str | None = None  # a photo has none: it is named after where it is kept
+    mime: str | None = None
     if message.photo:
-        photo = message.photo[-1]
-        sent, kind, name, mime = photo, PHOTO, None, None  # a photo has no name: named after where it is kept
+        sent, kind = message.photo[-1], PHOTO  # the largest size
     elif message.document:
-        doc = message.document
-        sent, kind, name, mime = doc, DOCUMENT, doc.file_name, doc.mime_type
+        sent, kind = message.document, DOCUMENT
+        name, mime = message.document.file_name, message.document.mime_type
     else:
         return None
     file_id = sent.file_id

@@ -1,4 +1,6 @@
-"""The terminal: the same guided dialog as on Telegram, on the embedded database.
+"""The terminal: the same guided dialog as on Telegram, on the embedded database, through the same port
+(bot/port.py): a typed path is announced as a file like an upload, and replies go out through
+TerminalChannel.
 
 Input and output are plain callables so that tests can drive a session line by line. Whoever runs the
 shell acts for the unit they name, as its chair (grassroots) or officer (upper level): the terminal is

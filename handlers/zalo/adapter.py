@@ -1,9 +1,10 @@
-"""Zalo: the Bot Platform's events turned into plain events for the conversation, and replies back.
+"""Zalo: the Bot Platform's events turned into the core's events (bot/port.py), and replies back.
 
 Thin on purpose, like handlers/telegram.py: everything that decides anything lives in bot/. Here:
-who wrote (string ids, private chats only), what kind of input it is, photos fetched by URL, checked
-and stored in the data directory, replies rendered as plain text (Zalo has no buttons: choices are
-numbered by bot/render_text.py and the conversation maps the numbers back), packed and split below
+who wrote (string ids, private chats only), what kind of input it is, photos announced with a way to
+fetch them by URL (the core checks, fetches and keeps them), replies rendered as plain text (Zalo
+has no buttons: choices are numbered by bot/render_text.py and the conversation maps the numbers back),
+packed and split below
 Zalo's 2000-character limit, and summary files offered as expiring, HMAC-signed links to the bot's
 own web endpoint (the chart as a photo by such a link).
 """
