@@ -83,9 +83,6 @@ class LocalDesk:
     async def units(self) -> list[Unit]:
         return await unit_store.all_units(self._conversation.db)
 
-    async def unit_by_code(self, code: str) -> Unit | None:
-        return await unit_store.by_code(self._conversation.db, code)
-
     async def deadlines(self, unit: Unit, t: Translator) -> str:
         c = self._conversation
         return deadlines_text(t, unit, await deadlines_for_unit(c.db, unit, c.clock.now()), c.zone)

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 # in; this code reads both forms. Read by PTB at each use, so setting it here, before any request, is enough.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
+
 @dataclass(frozen=True, slots=True)
 class TelegramDeps:
     port: Port

@@ -93,9 +93,6 @@ class TerminalSession:
             self.write(t("Please type a number from 1 to {n} or a unit code, for example 1 or {code}.",
                          n=len(shown), code=shown[0].code))
 
-    async def unit_by_code(self, code: str) -> Unit | None:
-        return await self.desk.unit_by_code(code)
-
     async def show_unit(self, unit: Unit) -> None:
         self.write(await self.desk.deadlines(unit, self.t))
 
