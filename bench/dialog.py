@@ -76,6 +76,7 @@ from bot.conversation import Command, Conversation, Press, Response, Sender
 from bot.dialog.model import TextInput
 from bot.domain import Channel, Role, Unit, UnitKind
 from bot.invites import hash_code, issue_invite, new_code
+from bot.port import Port
 from handlers.telegram import TelegramDeps, build_application
 from storage import drafts as draft_store
 from storage import people as people_store
@@ -566,7 +567,7 @@ class Script:
 
 
 async def build_dialog_app(env: Env, api: LocalBotAPI, *, rate_limited: bool) -> Application:
-    deps = TelegramDeps(env.conversation, env.config)
+    deps = TelegramDeps(Port(env.conversation, env.config), env.config)
     app = build_application(env.config, deps=deps, request=api,
                             updates_request=LocalBotAPI())
     if not rate_limited:

@@ -48,7 +48,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -101,8 +101,15 @@ class RecordingChannel:
     name: str = "telegram"
     sent: list[tuple[float, str]] = field(default_factory=list)
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
+    async def send(self, chat_id: str, replies: Sequence[Reply], *, version: int | None = None,
+                   locale: str | None = None) -> None:
         self.sent.append((time.monotonic(), chat_id))
+
+    async def send_file(self, chat_id: str, reply: Reply, *, locale: str | None = None) -> None:
+        self.sent.append((time.monotonic(), chat_id))
+
+    async def remove_choices(self, chat_id: str, message_id: str) -> None:
+        return None
 
 
 @dataclass

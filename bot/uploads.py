@@ -1,8 +1,8 @@
 """Evidence files (photos, plans, scanned reports): what is accepted, where a kept file lives, and keeping it.
 
-The same rules on every channel: Telegram, Zalo and the terminal each get the file their own way (and
-check its size and name before fetching it), then hand its bytes to `keep`, which reads what it is from
-those bytes, stores it and gives the input for the dialog.
+The same rules on every channel: Telegram, Zalo and the terminal announce a file with a way to fetch it;
+the core's intake (bot/intake.py) checks its name and stated size, fetches it within the cap, and hands its
+bytes to `keep`, which reads what it is from those bytes, stores it and gives the input for the dialog.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -26,9 +27,9 @@ from bot.clock import Clock
 from bot.config import TOKEN_ENV, ZALO_TOKEN_ENV, Config
 from bot.conversation import Conversation
 from bot.i18n import Translator
+from bot.port import Port
 from scheduler.sender import OutboxSender, SendStats
 from scheduler.service import PlanResult, ReminderPlanner
-from storage.db import Database
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60
@@ -74,9 +75,10 @@ def _reason(exc: BaseException, *secrets: str) -> str:
 
 @dataclass
 class Running:
-    db: Database
+    db: Any  # the open storage.db.Database: the wiring hands it to the outbox sender, no adapter sees it
     conversation: Conversation
     planner: ReminderPlanner
+    port: Port  # what the adapters talk to
     channels: dict[str, OutboundChannel] = field(default_factory=dict)
     closers: list[Any] = field(default_factory=list)  # async callables, run in reverse on stop
 
@@ -92,7 +94,7 @@ async def open_running(config: Config, clock: Clock) -> Running:
     prepared = await prepare(config, clock.now())
     conversation = build_conversation(config, prepared.db, clock)
     assert conversation.reminders is not None
-    running = Running(prepared.db, conversation, conversation.reminders)
+    running = Running(prepared.db, conversation, conversation.reminders, Port(conversation, config))
     running.closers.append(prepared.db.close)
     return running
 
@@ -110,13 +112,14 @@ async def start_channels(config: Config, running: Running, *, updates: bool = Tr
 async def _start_telegram(config: Config, running: Running, *, updates: bool) -> None:
     from telegram.error import InvalidToken, TelegramError
 
-    from handlers.telegram import TelegramDeps, TelegramOutbound, build_application, start_updates
+    from handlers.telegram import TelegramDeps, build_application, start_updates
+    from handlers.telegram_channel import TelegramChannel
 
     cfg = config.telegram
     assert cfg.token is not None
     token = cfg.token.get_secret_value()
     address = cfg.base_url or TELEGRAM_PUBLIC_API
-    application = build_application(config, TelegramDeps(running.conversation, config))
+    application = build_application(config, TelegramDeps(running.port, config))
     try:
         await application.initialize()  # getMe: the first call to the Bot API
     except TelegramError as exc:
@@ -137,7 +140,7 @@ async def _start_telegram(config: Config, running: Running, *, updates: bool) ->
             raise ChannelStartError("Telegram", CANNOT_LISTEN, listen, _reason(exc, token)) from None
         except TelegramError as exc:
             raise ChannelStartError("Telegram", UNREACHABLE, address, _reason(exc, token)) from None
-    running.channels["telegram"] = TelegramOutbound(application.bot)
+    running.channels["telegram"] = TelegramChannel(application.bot)
 
 
 async def _start_zalo(config: Config, running: Running, *, updates: bool) -> None:
@@ -145,7 +148,7 @@ async def _start_zalo(config: Config, running: Running, *, updates: bool) -> Non
     from handlers.zalo.server import ZaloService, ZaloSettings
 
     settings = ZaloSettings.from_config(config.zalo)
-    service = ZaloService(settings, running.conversation, config)
+    service = ZaloService(settings, running.port, config)
     running.closers.append(service.stop)  # safe before start: it closes what was opened
     if updates:
         try:
@@ -157,7 +160,7 @@ async def _start_zalo(config: Config, running: Running, *, updates: bool) -> Non
         except OSError as exc:
             raise ChannelStartError("Zalo", CANNOT_LISTEN, f"{settings.listen}:{settings.port}",
                                     _reason(exc, settings.token)) from None
-    running.channels["zalo"] = service.outbound()
+    running.channels["zalo"] = service.channel
 
 
 async def close(running: Running) -> None:
@@ -178,6 +181,24 @@ async def tick(running: Running, sender: OutboxSender, *, max_seconds: float | N
     return result, stats
 
 
+def schedule_reminders(scheduler: AsyncIOScheduler, config: Config, running: Running,
+                       sender: OutboxSender) -> Job | None:
+    """The clock: a plain APScheduler job that plans and sends every TICK_SECONDS in the configured zone,
+    the first at once. None when reminders are off or no channel is open."""
+    if not (config.reminders.enabled and running.channels):
+        return None
+
+    async def reminder_job() -> None:
+        try:
+            await tick(running, sender, max_seconds=SEND_SECONDS_PER_TICK)
+        except Exception:
+            log.exception("reminder tick failed")  # the clock keeps ticking; the outbox keeps the state
+
+    # One run at a time, missed runs folded into one: a long wave never stacks ticks.
+    return scheduler.add_job(reminder_job, IntervalTrigger(seconds=TICK_SECONDS, timezone=config.app.zone),
+                             id="reminders", max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+
+
 async def serve(config: Config, clock: Clock, stop: asyncio.Event | None = None) -> None:
     """Until SIGINT/SIGTERM (or `stop`): the channels answer people; every minute the clock plans and sends."""
     stop = stop or asyncio.Event()
@@ -192,17 +213,7 @@ async def serve(config: Config, clock: Clock, stop: asyncio.Event | None = None)
         await sender.recover()
         log.info("running: %s", ", ".join(running.channels) or "no channel")
         scheduler = AsyncIOScheduler(timezone=config.app.zone)
-        if config.reminders.enabled and running.channels:
-
-            async def reminder_job() -> None:
-                try:
-                    await tick(running, sender, max_seconds=SEND_SECONDS_PER_TICK)
-                except Exception:
-                    log.exception("reminder tick failed")  # the clock keeps ticking; the outbox keeps the state
-
-            # One run at a time, missed runs folded into one: a long wave never stacks ticks.
-            scheduler.add_job(reminder_job, IntervalTrigger(seconds=TICK_SECONDS, timezone=config.app.zone),
-                              id="reminders", max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+        schedule_reminders(scheduler, config, running, sender)
         scheduler.start()
         try:
             await stop.wait()

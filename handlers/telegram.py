@@ -1,26 +1,21 @@
-"""Telegram: python-telegram-bot turned into plain events for the conversation, and its replies back.
+"""Telegram: python-telegram-bot's updates turned into the core's events (bot/port.py), and its replies
+sent back through TelegramChannel (handlers/telegram_channel.py).
 
-Thin on purpose. Everything that decides anything lives in bot/; here: who sent the update, what
-kind of input it is, files checked and downloaded, replies rendered as HTML with every piece of text
-escaped, buttons whose callback data is "<version>|<action>" (re-authorised by the conversation),
-and messages split below Telegram's 4096-character limit.
+Thin on purpose. Everything that decides anything lives in bot/; here: who sent the update, what kind
+of input it is (a file is announced with a way to download it under a cap, which the core calls after
+its own checks), and which handled conditions are one line in the log.
 """
 
 from __future__ import annotations
 
-import contextlib
-import html
 import logging
 import os
-import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import NamedTuple
 
 from telegram import Bot, BotCommand, Document, Message, PhotoSize, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     AIORateLimiter,
@@ -32,21 +27,16 @@ from telegram.ext import (
     filters,
 )
 from telegram.request import BaseRequest
-from telegram.warnings import PTBUserWarning
 
-from bot import uploads
-from bot.channels import BlockedError, RetryAfterError, SendError, TransientError
+from bot.channels import DOCUMENT, PHOTO, BlockedError, IncomingFile, RetryAfterError, TransientError
 from bot.commands import menu
 from bot.config import Config
-from bot.conversation import Conversation, PlanFile, Press, Response, Sender
-from bot.dialog.model import Reply, TextInput
+from bot.dialog.model import TextInput
 from bot.domain import Channel
-from bot.i18n import Translator, translator
-from bot.ids import parse_id
-from bot.plans.text import MAX_PLAN_BYTES
-from bot.text_split import split_text
-from handlers.telegram_download import DownloadTooLargeError, download_capped
-from storage import people as people_store
+from bot.i18n import translator
+from bot.port import Port, Press, Response, Sender
+from handlers.telegram_channel import TelegramChannel, parse_callback
+from handlers.telegram_download import download_capped
 
 log = logging.getLogger(__name__)
 
@@ -54,100 +44,11 @@ log = logging.getLogger(__name__)
 # in; this code reads both forms. Read by PTB at each use, so setting it here, before any request, is enough.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-MAX_MESSAGE = 4096
-MAX_CALLBACK_BYTES = 64
-
 
 @dataclass(frozen=True, slots=True)
 class TelegramDeps:
-    conversation: Conversation
+    port: Port
     config: Config
-
-
-# --- rendering ----------------------------------------------------------------------------------
-
-
-def callback_data(version: int, action: str) -> str:
-    data = f"{version}|{action}"
-    if len(data.encode()) > MAX_CALLBACK_BYTES:
-        raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
-    return data
-
-
-def parse_callback(data: str | None) -> Press | None:
-    """A forged or malformed button gives None; a well-formed one is still checked by the conversation."""
-    if not data or "|" not in data:
-        return None
-    head, _, action = data.partition("|")
-    version = parse_id(head)  # ASCII digits only: "²|submit" passes str.isdigit but not int()
-    if version is None or not action or len(data.encode()) > MAX_CALLBACK_BYTES:
-        return None
-    return Press(version, action)
-
-
-# The Bot API's InlineKeyboardMarkup as its JSON: built as plain data, since PTB's objects would only be
-# turned back into this (building and serialising them was a tenth of a dialog step).
-Keyboard = dict[str, list[list[dict[str, str]]]]
-
-
-def _button(label: str, version: int, action: str) -> dict[str, str]:
-    return {"text": label, "callback_data": callback_data(version, action)}
-
-
-def render(reply: Reply, version: int) -> list[tuple[str, Keyboard | None]]:
-    """HTML messages for one reply; only the last part carries the buttons."""
-    title = f"<b>{html.escape(reply.title, quote=False)}</b>\n" if reply.title else ""
-    chunks = _escaped_chunks(reply.text, MAX_MESSAGE - len(title))
-    chunks[0] = title + chunks[0]
-    keyboard = None
-    if reply.choices or reply.nav:
-        rows: list[list[dict[str, str]]] = []
-        columns = max(reply.columns, 1)
-        for i in range(0, len(reply.choices), columns):
-            rows.append([_button(b.label, version, b.action) for b in reply.choices[i:i + columns]])
-        if reply.nav:
-            rows.append([_button(b.label, version, b.action) for b in reply.nav])
-        keyboard = {"inline_keyboard": rows}
-    return [(chunk, keyboard if i == len(chunks) - 1 else None) for i, chunk in enumerate(chunks)]
-
-
-def _escaped_chunks(text: str, limit: int) -> list[str]:
-    """Split the plain text, then escape each part: a cut never falls inside an HTML entity."""
-    out: list[str] = []
-    for part in split_text(text, limit):
-        out.extend(_fit_escaped(part, limit))
-    return out
-
-
-def _fit_escaped(part: str, limit: int) -> list[str]:
-    escaped = html.escape(part, quote=False)
-    if len(escaped) <= limit or len(part) <= 1:
-        return [escaped]
-    # Many "&" or "<" made it longer than the limit: halve the plain text until each half fits.
-    middle = len(part) // 2
-    return _fit_escaped(part[:middle], limit) + _fit_escaped(part[middle:], limit)
-
-
-# --- calls whose answer nobody reads --------------------------------------------------------------
-
-# Bot.send_message turns Telegram's answer into a Message object, an eighth of a dialog step's time
-# (bench/dialog.py), and nothing here reads it. do_api_request sends the same call through the same
-# rate limiter and error handling without that; PTB only nudges that a named method exists.
-_LEAN_METHODS = ("sendMessage", "editMessageReplyMarkup")
-warnings.filterwarnings("ignore", category=PTBUserWarning,
-                        message=rf"Please use 'Bot\.({'|'.join(_LEAN_METHODS)})' instead of 'Bot\.do_api_request")
-
-
-async def send_html(bot: Bot, chat_id: int, text: str, keyboard: Keyboard | None) -> None:
-    params: dict[str, object] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML.value,
-                                 "link_preview_options": {"is_disabled": True}}
-    if keyboard is not None:
-        params["reply_markup"] = keyboard
-    await bot.do_api_request("sendMessage", api_kwargs=params)
-
-
-async def remove_keyboard(bot: Bot, chat_id: int, message_id: int) -> None:
-    await bot.do_api_request("editMessageReplyMarkup", api_kwargs={"chat_id": chat_id, "message_id": message_id})
 
 
 # --- updates -> events ----------------------------------------------------------------------------
@@ -160,45 +61,25 @@ def sender_of(update: Update) -> Sender | None:
     return Sender(Channel.TELEGRAM, str(user.id), str(chat.id), user.full_name, user.username, user.language_code)
 
 
-async def _reply(update: Update, response: Response) -> None:
-    chat = update.effective_chat
-    if chat is None:
+async def _reply(update: Update, deps: TelegramDeps, sender: Sender, response: Response) -> None:
+    """The response through the channel; a person who blocked the bot is told to the core, and what the
+    bot expects and handles (flood control, a network fault) is one warning line."""
+    if response.duplicate or not response.replies:
         return
-    bot = update.get_bot()
-    for reply in response.replies:
-        if reply.file_path:
-            await send_file(bot, chat.id, reply)
-            continue
-        for text, keyboard in render(reply, response.version):
-            await send_html(bot, chat.id, text, keyboard)
+    await _answer(deps, sender, TelegramChannel(update.get_bot()).send(
+        sender.chat_id, response.replies, version=response.version, locale=response.locale))
 
 
-MAX_CAPTION = 1024
-
-
-def caption_html(text: str, limit: int = MAX_CAPTION) -> str:
-    """The longest start of the plain text whose escaped form fits `limit`: cut before escaping, so the cut
-    never falls inside an entity such as "&amp;" (Telegram would refuse the caption)."""
-    low, high = 0, min(len(text), limit)
-    while low < high:  # escaping only lengthens, and a longer start never escapes shorter: bisect
-        middle = (low + high + 1) // 2
-        if len(html.escape(text[:middle], quote=False)) <= limit:
-            low = middle
-        else:
-            high = middle - 1
-    return html.escape(text[:low], quote=False)
-
-
-async def send_file(bot: Bot, chat_id: int | str, reply: Reply) -> None:
-    """A summary file: the chart as a photo (seen at once on a phone), workbooks and reports as documents."""
-    assert reply.file_path is not None
-    path = Path(reply.file_path)
-    caption = caption_html(reply.text)
-    with path.open("rb") as fh:
-        if path.suffix.lower() == ".png":
-            await bot.send_photo(chat_id, fh, caption=caption, parse_mode=ParseMode.HTML)
-        else:
-            await bot.send_document(chat_id, fh, filename=path.name, caption=caption, parse_mode=ParseMode.HTML)
+async def _answer(deps: TelegramDeps, sender: Sender, sending: Awaitable[None]) -> bool:
+    """Await one call to the channel; False when the person blocked the bot (the core is told)."""
+    try:
+        await sending
+    except BlockedError:
+        await deps.port.blocked(sender)
+        return False
+    except (RetryAfterError, TransientError) as exc:
+        log.warning("answering an update failed: %s", handled_condition(exc.__cause__) or exc)
+    return True
 
 
 class _Incoming(NamedTuple):
@@ -215,18 +96,14 @@ def _incoming(update: Update, context: ContextTypes.DEFAULT_TYPE) -> _Incoming |
     return _Incoming(context.bot_data["deps"], sender, message)
 
 
-async def _translator(conversation: Conversation, sender: Sender) -> Translator:
-    return conversation.translator(await conversation.locale_of(sender))
-
-
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     incoming = _incoming(update, context)
     if incoming is None or incoming.message.text is None:
         return
     deps, sender, message = incoming
     # "/baocao@Bot arg" and plain words alike: the conversation reads commands out of the text.
-    response = await deps.conversation.handle(sender, TextInput(message.text or ""), update_key=str(update.update_id))
-    await _reply(update, response)
+    response = await deps.port.handle(sender, TextInput(message.text or ""), update_key=str(update.update_id))
+    await _reply(update, deps, sender, response)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -239,14 +116,38 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if press is None:
         # Not one of ours: send a version no dialog has, so the conversation explains and re-asks.
         press = Press(-1, "forged")
-    response = await deps.conversation.handle(sender, press, update_key=str(update.update_id))
+    response = await deps.port.handle(sender, press, update_key=str(update.update_id))
     if response.duplicate:
         return
     if isinstance(query.message, Message):
         # The buttons of an answered question go away, so they cannot be tapped twice.
-        with contextlib.suppress(BadRequest):
-            await remove_keyboard(update.get_bot(), query.message.chat_id, query.message.message_id)
-    await _reply(update, response)
+        removing = TelegramChannel(update.get_bot()).remove_choices(str(query.message.chat_id),
+                                                                    str(query.message.message_id))
+        if not await _answer(deps, sender, removing):
+            return
+    await _reply(update, deps, sender, response)
+
+
+def incoming_file(bot: Bot, message: Message) -> IncomingFile | None:
+    """A photo (its largest size) or a document as the core's IncomingFile, fetched with a hard cap only
+    when the core asks; None for anything else."""
+    sent: PhotoSize | Document
+    name: str | None = None  # a photo has none: it is named after where it is kept
+    mime: str | None = None
+    if message.photo:
+        sent, kind = message.photo[-1], PHOTO  # the largest size
+    elif message.document:
+        sent, kind = message.document, DOCUMENT
+        name, mime = message.document.file_name, message.document.mime_type
+    else:
+        return None
+    file_id = sent.file_id
+
+    async def fetch(cap: int) -> bytes:  # the size Telegram states may be missing: the download stops at cap
+        return await download_capped(bot, file_id, cap)
+
+    return IncomingFile(kind, fetch, name=name, size=sent.file_size, file_id=file_id, unique=sent.file_unique_id,
+                        mime=mime)
 
 
 async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -254,83 +155,18 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if incoming is None:
         return
     deps, sender, message = incoming
-    conversation, key = deps.conversation, str(update.update_id)
-    if await conversation.already_handled(sender, key):
-        return  # a re-delivered file: downloaded and stored the first time
-    expected = await conversation.expected_attachment(sender)
-    t = await _translator(conversation, sender)
-    if expected is None:
-        if message.document and await conversation.accepts_plan(sender):
-            await _on_plan_document(update, context, incoming, t)
-            return
-        await message.reply_text(conversation.unexpected_file_text(t))
+    file = incoming_file(context.bot, message)
+    if file is None:
         return
-    # What can be checked before downloading: the size Telegram states, and a document's name.
-    rules = deps.config.uploads
-    sent: PhotoSize | Document
-    name: str | None = None  # a photo has none: it is named after where it is kept
-    mime: str | None = None
-    if message.photo:
-        sent, limit = message.photo[-1], uploads.limit_mb(rules, "photo")  # the largest size
-    elif message.document:
-        doc = sent = message.document
-        limit, mime = uploads.limit_mb(rules, "document"), doc.mime_type
-        name = uploads.client_name(doc.file_name) or uploads.client_name(doc.file_unique_id) or "file"
-        if uploads.safe_suffix(name) not in rules.document_types:
-            await message.reply_text(uploads.wrong_type(t, rules.document_types))
-            return
-    else:
-        return
-    if uploads.over_limit(sent.file_size, limit):
-        await message.reply_text(uploads.too_large(t, sent.file_size or 0, limit))
-        return
-    try:  # the size above may be missing: the download itself stops at the limit
-        content = await download_capped(context.bot, sent.file_id, int(limit * uploads.MB))
-    except DownloadTooLargeError as exc:
-        await message.reply_text(uploads.too_large(t, exc.size, limit))
-        return
-    try:
-        # A photo sent as a file (uncompressed) is a photo too: the bytes say so, not the stated MIME type.
-        file = await uploads.keep(conversation.db, expected, content, channel=Channel.TELEGRAM, name=name,
-                                  data_dir=deps.config.data_dir, now=conversation.clock.now(),
-                                  file_id=sent.file_id, unique=sent.file_unique_id, declared_mime=mime)
-    except uploads.NotAnImageError:
-        await message.reply_text(uploads.wrong_type(t, uploads.PHOTO_TYPES))
-        return
-    await _reply(update, await conversation.handle(sender, file, key))
-
-
-PLAN_SUFFIXES = (".docx", ".pdf", ".txt")
-
-
-async def _on_plan_document(update: Update, context: ContextTypes.DEFAULT_TYPE, incoming: _Incoming,
-                            t: Translator) -> None:
-    """A plan (kế hoạch) from the department: read it into a draft campaign to check and publish."""
-    deps, sender, message = incoming
-    doc = message.document
-    assert doc is not None
-    name = uploads.client_name(doc.file_name) or "plan"
-    limit = min(uploads.limit_mb(deps.config.uploads, "document"), MAX_PLAN_BYTES / uploads.MB)
-    if uploads.safe_suffix(name) not in PLAN_SUFFIXES:
-        await message.reply_text(uploads.wrong_type(t, PLAN_SUFFIXES))
-        return
-    if uploads.over_limit(doc.file_size, limit):
-        await message.reply_text(uploads.too_large(t, doc.file_size or 0, limit))
-        return
-    try:
-        data = await download_capped(context.bot, doc.file_id, int(limit * uploads.MB))
-    except DownloadTooLargeError as exc:
-        await message.reply_text(uploads.too_large(t, exc.size, limit))
-        return
-    response = await deps.conversation.handle(sender, PlanFile(name, data), str(update.update_id))
-    await _reply(update, response)
+    # The core checks, fetches, keeps and links the file, or says why not (a plan from staff, too).
+    await _reply(update, deps, sender, await deps.port.handle(sender, file, str(update.update_id)))
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     incoming = _incoming(update, context)
     if incoming is None:
         return
-    t = await _translator(incoming.deps.conversation, incoming.sender)
+    t = await incoming.deps.port.translator_for(incoming.sender)
     await incoming.message.reply_text(t("I can read text, photos and files. Type /trogiup for help."))
 
 
@@ -339,8 +175,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(context.error, Forbidden) and isinstance(update, Update):
         sender = sender_of(update)
         if sender is not None:  # the person blocked the bot: stop writing to them, show it to superiors
-            await people_store.mark_blocked(deps.conversation.db, sender.channel, sender.external_id,
-                                            deps.conversation.clock.now())
+            await deps.port.blocked(sender)
         return
     handled = handled_condition(context.error)
     if handled is not None:  # Telegram or the network said no; nothing in our code is wrong: one line
@@ -379,34 +214,6 @@ def _polling_error(error: Exception) -> None:
         log.warning("getUpdates failed (%s); python-telegram-bot tries again", handled)
     else:
         log.error("getUpdates failed", exc_info=error)
-
-
-# --- the clock's messages ------------------------------------------------------------------------
-
-
-class TelegramOutbound:
-    """The outbound port for reminders: PTB's errors become the named errors the sender handles."""
-
-    name = Channel.TELEGRAM.value
-
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
-
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        try:
-            for text, keyboard in render(reply, 0):  # version 0: reminder buttons are checked like commands
-                await send_html(self.bot, int(chat_id), text, keyboard)
-        except RetryAfter as exc:
-            wait = exc.retry_after
-            raise RetryAfterError(wait.total_seconds() if isinstance(wait, timedelta) else float(wait)) from exc
-        except Forbidden as exc:
-            raise BlockedError(str(exc)) from exc
-        except BadRequest as exc:
-            if "chat not found" in str(exc).lower():
-                raise BlockedError(str(exc)) from exc
-            raise SendError(str(exc)) from exc
-        except (NetworkError, TimedOut) as exc:
-            raise TransientError(str(exc)) from exc
 
 
 # --- wiring ---------------------------------------------------------------------------------------

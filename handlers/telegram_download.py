@@ -16,17 +16,16 @@ import httpx
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from bot.channels import FileTooLargeError
+
 CHUNK = 64 * 1024
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DOWNLOAD_SECONDS = 120.0  # one whole file, however slowly it arrives
 
 
-class DownloadTooLargeError(Exception):
+class DownloadTooLargeError(FileTooLargeError):
     """The file is over the cap; `size` is its stated size, or what had arrived when it was dropped."""
 
-    def __init__(self, size: int) -> None:
-        super().__init__(size)
-        self.size = size
 
 
 async def download_capped(bot: Bot, file_id: str, max_bytes: int, *,

@@ -1,4 +1,6 @@
-"""The terminal: the same guided dialog as on Telegram, on the embedded database.
+"""The terminal: the same guided dialog as on Telegram, on the embedded database, through the same port
+(bot/port.py): a typed path is announced as a file like an upload, and replies go out through
+TerminalChannel.
 
 Input and output are plain callables so that tests can drive a session line by line. Whoever runs the
 shell acts for the unit they name, as its chair (grassroots) or officer (upper level): the terminal is
@@ -8,45 +10,61 @@ for trying forms on a machine the administrator controls.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from bot import uploads
-from bot.clock import Clock
-from bot.config import UploadsConfig
-from bot.conversation import Command, Conversation, ExpectedFile, Sender
-from bot.deadline_text import deadlines_text
-from bot.deadlines import deadlines_for_unit
-from bot.dialog.model import FileInput, TextInput
-from bot.domain import Channel, Role, Unit, UnitKind
+from bot.channels import DOCUMENT, PHOTO, IncomingFile
+from bot.dialog.model import Reply, TextInput
+from bot.domain import Channel, Unit, UnitKind
 from bot.i18n import Translator
 from bot.ids import parse_id
+from bot.port import Command, ExpectedFile, Port, Sender
 from bot.render_text import render_plain
-from storage import people as people_store
-from storage import units as unit_store
-from storage.db import Database
 
 ReadLine = Callable[[str], str]  # raises EOFError when input ends
 Write = Callable[[str], None]
 QUIT_WORDS = {"q", "quit", "exit", "thoát", "thoat"}
 
 
-class TerminalSession:
-    def __init__(self, db: Database, conversation: Conversation, t: Translator, clock: Clock, read: ReadLine,
-                 write: Write, *, uploads: UploadsConfig, data_dir: Path, user: str | None = None) -> None:
-        self.db, self.conversation, self.t, self.clock = db, conversation, t, clock
-        self.read, self.write = read, write
-        self.uploads, self.data_dir = uploads, data_dir  # evidence files: the same rules as on Telegram
-        if not user:
-            from bot.cli.common import os_user  # the command line is what starts a terminal session
+class TerminalChannel:
+    """The outbound channel of the terminal: replies as plain text with numbered choices, files as paths."""
 
-            user = os_user()
+    name = Channel.TERMINAL.value
+
+    def __init__(self, write: Write, translate: Callable[[str], Translator], default_locale: str) -> None:
+        self.write, self.translate, self.default_locale = write, translate, default_locale
+
+    async def send(self, chat_id: str, replies: Sequence[Reply], *, version: int | None = None,
+                   locale: str | None = None) -> None:
+        t = self.translate(locale or self.default_locale)
+        for reply in replies:
+            if reply.file_path:
+                await self.send_file(chat_id, reply, locale=locale)
+                continue
+            self.write("")
+            self.write(render_plain(reply, t))
+
+    async def send_file(self, chat_id: str, reply: Reply, *, locale: str | None = None) -> None:
+        self.write("")
+        self.write(f"📎 {reply.text}: {reply.file_path}")
+
+    async def remove_choices(self, chat_id: str, message_id: str) -> None:
+        """Typed numbers: nothing to take off."""
+
+
+class TerminalSession:
+    def __init__(self, port: Port, t: Translator, read: ReadLine, write: Write, *, user: str | None = None) -> None:
+        self.port, self.desk, self.t = port, port.local_desk(), t
+        self.read, self.write = read, write
+        self.channel = TerminalChannel(write, port.translator, t.locale)
+        # Whoever started the shell (the command line passes the OS user's name); someone, always.
         self.user = user or "terminal"
 
     async def choose_unit(self) -> Unit | None:
         """Ask for a unit by number, code or part of its name; None when input ends."""
         t = self.t
-        units = await unit_store.all_units(self.db)
+        units = await self.desk.units()
         if not units:
             self.write(t("No units yet: import a file with python -m bot units import FILE."))
             return None
@@ -76,13 +94,12 @@ class TerminalSession:
                          n=len(shown), code=shown[0].code))
 
     async def show_unit(self, unit: Unit) -> None:
-        items = await deadlines_for_unit(self.db, unit, self.clock.now())
-        self.write(deadlines_text(self.t, unit, items, self.conversation.zone))
+        self.write(await self.desk.deadlines(unit, self.t))
 
     async def chat(self, unit: Unit) -> None:
         """The guided dialog for `unit` until the person quits or input ends; the draft stays saved."""
-        sender = await self._sender_for(unit)
-        suffixes = frozenset((*uploads.PHOTO_TYPES, *self.uploads.document_types))  # a file name with these
+        sender = await self.desk.act_for(unit, self.user, self.t.locale)
+        suffixes = frozenset((*uploads.PHOTO_TYPES, *self.port.document_types))  # a file name with these
         await self._send(sender, Command("trogiup"))
         await self._send(sender, Command("baocao", unit.code))
         while True:
@@ -93,7 +110,7 @@ class TerminalSession:
                 break
             if line.strip().lower() in QUIT_WORDS:
                 break
-            expected = await self.conversation.expected_attachment(sender)
+            expected = await self.port.expected_file(sender)
             path = _typed_path(line, suffixes) if expected is not None else None
             if expected is not None and path is not None:
                 await self._attach(sender, expected, path)
@@ -101,51 +118,28 @@ class TerminalSession:
             await self._send(sender, TextInput(line))
         self.write(self.t("Goodbye. Your answers are saved: run the same command again to continue."))
 
-    async def _send(self, sender: Sender, event: Command | TextInput | FileInput) -> None:
-        response = await self.conversation.handle(sender, event)
-        t = self.conversation.translator(response.locale)
-        for reply in response.replies:
-            self.write("")
-            if reply.file_path:
-                self.write(f"📎 {reply.text}: {reply.file_path}")
-                continue
-            self.write(render_plain(reply, t))
-        expected = await self.conversation.expected_attachment(sender)
+    async def _send(self, sender: Sender, event: Command | TextInput | IncomingFile) -> None:
+        response = await self.port.handle(sender, event)
+        await self.channel.send(sender.chat_id, response.replies, version=response.version, locale=response.locale)
+        expected = await self.port.expected_file(sender)
         if expected is not None:  # a photo or file question: here a file is sent by typing where it is
+            t = self.port.translator(response.locale)
             self.write(t("On this computer, type the path of the file, for example {example}. "
                          "Type 'xong' when you are done.", example=_example_path(expected.type)))
 
     async def _attach(self, sender: Sender, expected: ExpectedFile, path: Path) -> None:
-        """A file on this computer, checked like a Telegram upload, copied into the data folder."""
-        t = self.conversation.translator(await self.conversation.locale_of(sender))
+        """A file on this computer, handed to the core like an upload (the same checks), read only if they pass."""
         if not path.is_file():
+            t = await self.port.translator_for(sender)
             self.write(t("There is no file at {path}. Type the path of a file on this computer, for example "
                          "{example}.", path=str(path), example=_example_path(expected.type)))
             return
-        if expected.type != "photo" and path.suffix.lower() not in self.uploads.document_types:
-            self.write(uploads.wrong_type(t, self.uploads.document_types))
-            return
-        size = path.stat().st_size
-        limit = uploads.limit_mb(self.uploads, expected.type)
-        if uploads.over_limit(size, limit):
-            self.write(uploads.too_large(t, size, limit))
-            return
-        try:
-            file = await uploads.keep(self.db, expected, path.read_bytes(), channel=Channel.TERMINAL, name=path.name,
-                                      data_dir=self.data_dir, now=self.clock.now())
-        except uploads.NotAnImageError:
-            self.write(uploads.wrong_type(t, uploads.PHOTO_TYPES))
-            return
-        await self._send(sender, file)
 
-    async def _sender_for(self, unit: Unit) -> Sender:
-        role = Role.OFFICER if unit.kind is UnitKind.UPPER else Role.CHAIR
-        external_id = f"{self.user}@{unit.code}"
-        await people_store.ensure_local_member(
-            self.db, channel=Channel.TERMINAL, external_id=external_id, display_name=self.user, unit=unit, role=role,
-            locale=self.t.locale, now=self.clock.now(),
-        )
-        return Sender(Channel.TERMINAL, external_id, external_id, self.user, None, self.t.locale)
+        async def fetch(cap: int) -> bytes:
+            return path.read_bytes()  # its size was checked against the cap before: a local file states it
+
+        kind = PHOTO if expected.type == "photo" else DOCUMENT
+        await self._send(sender, IncomingFile(kind, fetch, name=path.name, size=path.stat().st_size))
 
 
 def _pick(shown: list[Unit], units: list[Unit], answer: str) -> list[Unit]:

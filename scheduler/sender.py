@@ -151,7 +151,7 @@ class OutboxSender:
             return
         chat_id = str(row.payload.get("chat_id"))
         try:
-            await channel.send(chat_id, Reply.from_json(row.payload))
+            await channel.send(chat_id, (Reply.from_json(row.payload),))  # outside any dialog: no version
         except RetryAfterError as exc:
             log.warning("%s asked to slow down (429): the wave pauses %.0f s and the message is sent later",
                         row.channel, exc.seconds)

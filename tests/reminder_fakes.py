@@ -4,7 +4,7 @@ monotonic clock whose sleep moves time (and the FakeClock) forward without waiti
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -79,6 +79,7 @@ class RecordingChannel:
         self.clock = clock
         self.time = time
         self.sent: list[Delivery] = []
+        self.removed: list[tuple[str, str]] = []
         self.attempts: list[Attempt] = []
         self._by_chat: dict[str, list[tuple[ErrorSpec, int | None]]] = {}
         self._by_call: dict[int, ErrorSpec] = {}
@@ -112,7 +113,18 @@ class RecordingChannel:
             return _make(error)
         return None
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
+    async def send(self, chat_id: str, replies: Sequence[Reply], *, version: int | None = None,
+                   locale: str | None = None) -> None:
+        for reply in replies:
+            await self._send_one(chat_id, reply)
+
+    async def send_file(self, chat_id: str, reply: Reply, *, locale: str | None = None) -> None:
+        await self._send_one(chat_id, reply)
+
+    async def remove_choices(self, chat_id: str, message_id: str) -> None:
+        self.removed.append((chat_id, message_id))
+
+    async def _send_one(self, chat_id: str, reply: Reply) -> None:
         call = len(self.attempts) + 1
         error = self._scripted(chat_id, call)
         self.attempts.append(Attempt(call, chat_id, error))

@@ -18,7 +18,8 @@ from telegram.error import BadRequest, RetryAfter, TimedOut
 from bot.config import Config, load_config
 from bot.dialog.model import Reply
 from handlers.serve import Running, close, open_running
-from handlers.telegram import TelegramDeps, TelegramOutbound, build_application, on_error
+from handlers.telegram import TelegramDeps, build_application, on_error
+from handlers.telegram_channel import TelegramChannel
 from handlers.zalo.adapter import ZaloAdapter
 from handlers.zalo.client import ZaloClient
 from handlers.zalo.server import Dispatcher, Poller
@@ -66,14 +67,14 @@ def tg_config(config_path: Any) -> Config:
 async def test_a_telegram_429_in_a_reminder_wave_is_one_warning_line_without_traceback(
     tg_config: Config, running: Running, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    application = build_application(tg_config, TelegramDeps(running.conversation, tg_config),
+    application = build_application(tg_config, TelegramDeps(running.port, tg_config),
                                     request=FloodedRequest(), updates_request=RecordingRequest())
     await application.initialize()
     try:
         now = clock.now()
         await outbox.add(running.db, [OutboxItem("k:1", "manual", None, None, None, "telegram", "111", now,
                                                  Reply("Nhắc nộp báo cáo").to_json())], now)
-        sender = OutboxSender(running.db, {"telegram": TelegramOutbound(application.bot)}, clock,
+        sender = OutboxSender(running.db, {"telegram": TelegramChannel(application.bot)}, clock,
                               per_chat_interval=0, sleep=no_sleep)
         with caplog.at_level(logging.DEBUG):
             stats = await sender.drain()
@@ -90,7 +91,7 @@ async def test_a_telegram_429_in_a_reminder_wave_is_one_warning_line_without_tra
 async def test_a_telegram_429_while_answering_a_person_is_one_warning_line(
     tg_config: Config, running: Running, caplog: pytest.LogCaptureFixture
 ) -> None:
-    application = build_application(tg_config, TelegramDeps(running.conversation, tg_config),
+    application = build_application(tg_config, TelegramDeps(running.port, tg_config),
                                     request=FloodedRequest(), updates_request=RecordingRequest())
     await application.initialize()
     try:
@@ -112,7 +113,7 @@ async def test_on_error_logs_handled_conditions_as_one_line(
     tg_config: Config, running: Running, caplog: pytest.LogCaptureFixture, make: Any, expected: str
 ) -> None:
     error = make()
-    context = SimpleNamespace(error=error, bot_data={"deps": TelegramDeps(running.conversation, tg_config)})
+    context = SimpleNamespace(error=error, bot_data={"deps": TelegramDeps(running.port, tg_config)})
     with caplog.at_level(logging.DEBUG, logger="handlers.telegram"):
         await on_error(None, context)  # type: ignore[arg-type]
     [record] = caplog.records
@@ -124,7 +125,7 @@ async def test_on_error_logs_handled_conditions_as_one_line(
 async def test_on_error_keeps_the_traceback_for_the_unexpected(
     tg_config: Config, running: Running, caplog: pytest.LogCaptureFixture, error: Exception
 ) -> None:
-    context = SimpleNamespace(error=error, bot_data={"deps": TelegramDeps(running.conversation, tg_config)})
+    context = SimpleNamespace(error=error, bot_data={"deps": TelegramDeps(running.port, tg_config)})
     with caplog.at_level(logging.DEBUG, logger="handlers.telegram"):
         await on_error(None, context)  # type: ignore[arg-type]
     [record] = caplog.records
@@ -145,7 +146,7 @@ async def test_zalo_flood_control_while_answering_or_polling_is_one_warning_line
 
     async with FakeZaloServer() as fake, \
             ZaloClient(FAKE_TOKEN, base_url=fake.base_url, max_retries=0, sleep=no_sleep) as client:
-        adapter = ZaloAdapter(running.conversation, config, client)
+        adapter = ZaloAdapter(running.port, client)
         fake.fail_next("sendMessage", 429, body={"parameters": {"retry_after": 2}})
         fake.fail_next("getUpdates", 429, body={"parameters": {"retry_after": 2}})
         with caplog.at_level(logging.DEBUG, logger="handlers"):

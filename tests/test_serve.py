@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -32,8 +33,15 @@ class Recording:
     def __init__(self) -> None:
         self.sent: list[tuple[str, Reply]] = []
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
+    async def send(self, chat_id: str, replies: Sequence[Reply], *, version: int | None = None,
+                   locale: str | None = None) -> None:
+        self.sent.extend((chat_id, reply) for reply in replies)
+
+    async def send_file(self, chat_id: str, reply: Reply, *, locale: str | None = None) -> None:
         self.sent.append((chat_id, reply))
+
+    async def remove_choices(self, chat_id: str, message_id: str) -> None:
+        """Nothing shown with choices here."""
 
 
 async def test_serve_with_no_channel_stops_cleanly(config: Config, clock: FakeClock) -> None:
@@ -85,7 +93,8 @@ async def test_each_channel_is_paced_by_its_own_rate(config: Config, clock: Fake
             def __init__(self, name: str) -> None:
                 self.name = name
 
-            async def send(self, chat_id: str, reply: Reply) -> None:
+            async def send(self, chat_id: str, replies: Sequence[Reply], *, version: int | None = None,
+                           locale: str | None = None) -> None:
                 sent.append((self.name, fake_time[0]))
 
         async def sleep(seconds: float) -> None:

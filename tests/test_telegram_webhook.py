@@ -23,6 +23,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.config import Config, ConfigError, load_config
 from bot.conversation import Conversation
+from bot.port import Port
 from handlers.serve import serve
 from handlers.telegram import TelegramDeps, build_application, start_updates
 from handlers.telegram_webhook import SECRET_HEADER, webhook_target
@@ -87,7 +88,7 @@ async def webhook(config_path: Path, clock: FakeClock, db: Database) -> AsyncIte
     config = webhook_config(config_path, port)
     api = RecordingRequest()
     conversation = Conversation(db, clock, config.app.zone, config.locales_dir)
-    application = build_application(config, TelegramDeps(conversation, config), request=api,
+    application = build_application(config, TelegramDeps(Port(conversation, config), config), request=api,
                                     updates_request=RecordingRequest())
     seen: list[int] = []
 

@@ -14,11 +14,12 @@ from typer.testing import CliRunner
 
 from bot.app import prepare
 from bot.cli import app
-from bot.cli.common import actor
+from bot.cli.common import actor, os_user
 from bot.config import Config
 from bot.conversation import Conversation
 from bot.deadlines import Status, deadlines_for_unit
 from bot.i18n import Translator, translator
+from bot.port import Port
 from handlers.terminal import TerminalSession
 from storage import campaigns as campaign_store
 from storage import units as unit_store
@@ -34,8 +35,8 @@ def terminal(
     db: Database, config: Config, clock: FakeClock, read: ScriptedInput, out: RecordingOutput
 ) -> TerminalSession:
     conversation = Conversation(db, clock, VN, config.locales_dir)
-    return TerminalSession(db, conversation, Translator("vi", config.locales_dir), clock, read, out,
-                           uploads=config.uploads, data_dir=config.data_dir, user="tester")
+    return TerminalSession(Port(conversation, config), Translator("vi", config.locales_dir), read, out,
+                           user="tester")
 
 
 async def submit(db: Database, unit_code: str, campaign_id: str, period_key: str, clock: FakeClock) -> None:
@@ -271,11 +272,12 @@ def test_without_an_os_user_name_the_cli_and_the_terminal_still_name_someone(
     monkeypatch.setattr(getpass, "getuser", no_user)
     assert actor() == "cli"
     conversation = Conversation(db, clock, VN, config.locales_dir)
-    session = TerminalSession(db, conversation, Translator("vi", config.locales_dir), clock, ScriptedInput([]),
-                              RecordingOutput(), uploads=config.uploads, data_dir=config.data_dir)
+    # As the command line starts it: with the OS user's name, when there is one.
+    session = TerminalSession(Port(conversation, config), Translator("vi", config.locales_dir), ScriptedInput([]),
+                              RecordingOutput(), user=os_user())
     assert session.user == "terminal"
     monkeypatch.setattr(getpass, "getuser", lambda: "hoa")
     assert actor() == "cli:hoa"
-    session = TerminalSession(db, conversation, Translator("vi", config.locales_dir), clock, ScriptedInput([]),
-                              RecordingOutput(), uploads=config.uploads, data_dir=config.data_dir)
+    session = TerminalSession(Port(conversation, config), Translator("vi", config.locales_dir), ScriptedInput([]),
+                              RecordingOutput(), user=os_user())
     assert session.user == "hoa"

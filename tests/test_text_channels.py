@@ -16,6 +16,7 @@ from bot.conversation import Command, Conversation, Response, Sender
 from bot.dialog.model import TextInput
 from bot.domain import Channel
 from bot.i18n import Translator
+from bot.port import Port
 from handlers.terminal import TerminalSession
 from scheduler.service import ReminderPlanner
 from storage import campaigns as campaign_store
@@ -246,9 +247,8 @@ async def test_an_empty_line_gets_an_answer_in_the_terminal(adapters_config: Con
     out = RecordingOutput()
     config = adapters_config
     conversation = Conversation(db, clock, VN, config.locales_dir)
-    session = TerminalSession(db, conversation, Translator("vi", config.locales_dir), clock,
-                              ScriptedInput(["   ", "\n"]), out, uploads=config.uploads, data_dir=config.data_dir,
-                              user="tester")
+    session = TerminalSession(Port(conversation, config), Translator("vi", config.locales_dir),
+                              ScriptedInput(["   ", "\n"]), out, user="tester")
     unit = await unit_store.by_code(db, "DL-BMT-001")
     assert unit is not None
     await session.chat(unit)

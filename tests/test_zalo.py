@@ -33,13 +33,14 @@ from bot.dialog.model import Reply, TextInput
 from bot.domain import Channel, Role
 from bot.i18n import Translator
 from bot.invites import IssuedInvite, issue_invite
+from bot.port import Port
 from bot.text_split import split_text
 from handlers.terminal import TerminalSession, _typed_path
 from handlers.zalo.adapter import (
     FILES_PATH,
     FileLinks,
     ZaloAdapter,
-    ZaloOutbound,
+    ZaloChannel,
     ZaloReplier,
     parse_update,
 )
@@ -263,7 +264,7 @@ class ZaloHarness:
         self.conversation = Conversation(self.db, self.clock, self.config.app.zone, self.config.locales_dir,
                                          reminders=self.planner, files_dir=self.files_dir)
         self.links = FileLinks(FileLinks.key_from_token(FAKE_TOKEN), "http://127.0.0.1", self.files_dir, self.clock)
-        self.adapter = ZaloAdapter(self.conversation, self.config, self.client, self.links)
+        self.adapter = ZaloAdapter(Port(self.conversation, self.config), self.client, self.links)
         self.dispatcher = Dispatcher(self.adapter.handle)
         self.poller = Poller(self.client, self.dispatcher, timeout=1)
         self.runner = web.AppRunner(build_web_app(dispatcher=self.dispatcher, secret=SECRET, links=self.links))
@@ -279,8 +280,8 @@ class ZaloHarness:
         await self.runner.cleanup()
         await self.client.aclose()
 
-    def outbound(self) -> ZaloOutbound:
-        return ZaloOutbound(self.client, Translator("vi", self.config.locales_dir), self.config.app.zone, self.links)
+    def outbound(self) -> ZaloChannel:
+        return self.adapter.channel
 
     # --- talking --------------------------------------------------------------------------------
 
@@ -674,7 +675,7 @@ async def test_a_403_on_send_message_is_blocked(zalo: ZaloHarness, invite: Issue
                                                 db: Database) -> None:
     fake.blocked_chats.add(STRANGER)
     with pytest.raises(BlockedError) as blocked:
-        await zalo.outbound().send(STRANGER, Reply("Nhắc nộp báo cáo"))
+        await zalo.outbound().send(STRANGER, [Reply("Nhắc nộp báo cáo")])
     assert isinstance(blocked.value, ZaloForbiddenError)
 
     # In a conversation: the person is marked unreachable on Zalo.
@@ -842,7 +843,7 @@ async def test_the_service_polls_when_configured_so(zalo_config: Config, clock: 
                                                     fake: FakeZaloServer) -> None:
     settings = ZaloSettings(token=FAKE_TOKEN, mode="polling", api_base=fake.base_url, poll_timeout=1)
     conversation = Conversation(db, clock, VN, zalo_config.locales_dir)
-    service = ZaloService(settings, conversation, zalo_config)
+    service = ZaloService(settings, Port(conversation, zalo_config), zalo_config)
     fake.webhook = {"url": "https://old.example/hook"}
     await service.start()
     try:
@@ -865,7 +866,7 @@ async def test_the_service_sets_its_webhook_and_serves_it(zalo_config: Config, c
                             secret=SECRET, listen="127.0.0.1", port=0, api_base=fake.base_url,
                             public_base_url="https://bot.example.vn")
     conversation = Conversation(db, clock, VN, zalo_config.locales_dir, files_dir=zalo_config.data_dir / "summaries")
-    service = ZaloService(settings, conversation, zalo_config)
+    service = ZaloService(settings, Port(conversation, zalo_config), zalo_config)
     await service.start()
     try:
         assert fake.webhook == {"url": "https://bot.example.vn/zalo/webhook", "secret_token": SECRET,
@@ -876,7 +877,7 @@ async def test_the_service_sets_its_webhook_and_serves_it(zalo_config: Config, c
         assert (await fake.deliver(url, text_update(STRANGER, "xin chào"), secret=SECRET)).status_code == 200
         await service.dispatcher.join()
         assert "mã mời" in fake.texts(STRANGER)[0]
-        assert isinstance(service.outbound(), ZaloOutbound)
+        assert isinstance(service.channel, ZaloChannel)
     finally:
         await service.stop()
 
@@ -969,8 +970,8 @@ async def fill_on_terminal(db: Database, clock: FakeClock, config: Config, field
         return answer
 
     conversation = Conversation(db, clock, VN, config.locales_dir)
-    session = TerminalSession(db, conversation, Translator("vi", config.locales_dir), clock, read, out,
-                              uploads=config.uploads, data_dir=config.data_dir, user="hoa")
+    session = TerminalSession(Port(conversation, config), Translator("vi", config.locales_dir), read, out,
+                              user="hoa")
     unit = await unit_store.by_code(db, UNIT_CODE)
     assert unit is not None
     await session.chat(unit)
@@ -1022,9 +1023,9 @@ async def test_on_the_terminal_a_photo_is_sent_by_typing_where_the_file_is(
         return answer
 
     rules = zalo_config.uploads.model_copy(update={"max_photo_mb": 0.01})  # 10 KB: big.png (20 KB) is over
-    session = TerminalSession(db, Conversation(db, clock, VN, zalo_config.locales_dir),
-                              Translator("vi", zalo_config.locales_dir), clock, read, out, uploads=rules,
-                              data_dir=zalo_config.data_dir, user="hoa")
+    session = TerminalSession(Port(Conversation(db, clock, VN, zalo_config.locales_dir),
+                                   zalo_config.model_copy(update={"uploads": rules})),
+                              Translator("vi", zalo_config.locales_dir), read, out, user="hoa")
     unit = await unit_store.by_code(db, UNIT_CODE)
     assert unit is not None
     await session.chat(unit)

@@ -13,6 +13,7 @@ import pytest
 
 from bot.config import ZALO_API_BASE, ConfigError, load_config
 from bot.conversation import Conversation
+from bot.port import Port
 from handlers.zalo.client import ZaloClient, ZaloQuotaExceededError
 from handlers.zalo.server import Dispatcher, Poller, ZaloService, ZaloSettings
 from storage.db import Database
@@ -65,7 +66,7 @@ async def test_the_zalo_channel_talks_to_the_configured_api_address(
                                             "BOT__ZALO__API_BASE_URL": fake.base_url + "/"})
     settings = ZaloSettings.from_config(cfg.zalo, poll_timeout=1)
     assert settings.api_base == fake.base_url
-    service = ZaloService(settings, Conversation(db, clock, VN, cfg.locales_dir), cfg)
+    service = ZaloService(settings, Port(Conversation(db, clock, VN, cfg.locales_dir), cfg), cfg)
     await service.start()
     try:
         fake.queue(text_update(STRANGER, "xin chào"))

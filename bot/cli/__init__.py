@@ -11,7 +11,7 @@ import typer
 
 from bot.campaigns import CampaignFileError
 from bot.cli import campaigns_cmd, db_cmd, invites_cmd, plans_cmd, reminders_cmd, units_cmd
-from bot.cli.common import config, fail, out, parse_instant, run, state, translator
+from bot.cli.common import config, fail, os_user, out, parse_instant, run, state, translator
 from bot.cli.help_text import LocalGroup, gettext
 from bot.clock import Clock, FixedClock
 from bot.org_import import UnitsFileError
@@ -90,6 +90,7 @@ def shell_cmd(
     at: str = typer.Option("", "--at", help=gettext("Pretend it is this instant (ISO-8601 with zone).")),
 ) -> None:
     from bot.app import build_conversation, prepare
+    from bot.port import Port
     from handlers.terminal import TerminalSession
     from storage import units as unit_store
 
@@ -122,9 +123,8 @@ def shell_cmd(
                                 "were {when}. Choose another moment with --at.",
                                 when=t.datetime(practice, cfg.app.zone)), markup=False)
             conversation = build_conversation(cfg, db, session_clock)
-            session = TerminalSession(db, conversation, t, session_clock, input,
-                                      lambda s: out.print(s, markup=False), uploads=cfg.uploads,
-                                      data_dir=cfg.data_dir)
+            session = TerminalSession(Port(conversation, cfg), t, input, lambda s: out.print(s, markup=False),
+                                      user=os_user())
             if unit:
                 chosen = await unit_store.by_code(db, unit)
                 if chosen is None:

@@ -1,11 +1,11 @@
 """Zalo: the same reporting, reminders and summaries as on Telegram, through the Zalo Bot Platform API.
 
-client.py talks to the API (httpx), adapter.py turns its events into the conversation's events and
-renders replies as plain text, server.py holds the webhook, the signed-file endpoint and the polling
+client.py talks to the API (httpx), adapter.py turns its events into the core's events (bot/port.py)
+and renders replies as plain text, server.py holds the webhook, the signed-file endpoint and the polling
 loop (aiohttp).
 """
 
-from handlers.zalo.adapter import FileLinks, ZaloAdapter, ZaloOutbound, parse_update
+from handlers.zalo.adapter import FileLinks, ZaloAdapter, ZaloChannel, parse_update
 from handlers.zalo.client import ZaloClient, ZaloError
 from handlers.zalo.server import Dispatcher, Poller, ZaloService, ZaloSettings, build_web_app
 
@@ -14,9 +14,9 @@ __all__ = [
     "FileLinks",
     "Poller",
     "ZaloAdapter",
+    "ZaloChannel",
     "ZaloClient",
     "ZaloError",
-    "ZaloOutbound",
     "ZaloService",
     "ZaloSettings",
     "build_web_app",

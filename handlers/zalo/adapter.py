@@ -1,9 +1,10 @@
-"""Zalo: the Bot Platform's events turned into plain events for the conversation, and replies back.
+"""Zalo: the Bot Platform's events turned into the core's events (bot/port.py), and replies back.
 
 Thin on purpose, like handlers/telegram.py: everything that decides anything lives in bot/. Here:
-who wrote (string ids, private chats only), what kind of input it is, photos fetched by URL, checked
-and stored in the data directory, replies rendered as plain text (Zalo has no buttons: choices are
-numbered by bot/render_text.py and the conversation maps the numbers back), packed and split below
+who wrote (string ids, private chats only), what kind of input it is, photos announced with a way to
+fetch them by URL (the core checks, fetches and keeps them), replies rendered as plain text (Zalo
+has no buttons: choices are numbered by bot/render_text.py and the conversation maps the numbers back),
+packed and split below
 Zalo's 2000-character limit, and summary files offered as expiring, HMAC-signed links to the bot's
 own web endpoint (the chart as a photo by such a link).
 """
@@ -16,30 +17,30 @@ import hashlib
 import hmac
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bot import uploads
-from bot.channels import BlockedError, RetryAfterError, SendError, TransientError
+from bot.channels import (
+    PHOTO,
+    BlockedError,
+    FetchFailedError,
+    IncomingFile,
+    RetryAfterError,
+    SendError,
+    TransientError,
+)
 from bot.clock import Clock
-from bot.config import Config
-from bot.conversation import Conversation, Response, Sender
 from bot.dialog.model import Reply, TextInput
 from bot.domain import Channel
 from bot.i18n import Translator
+from bot.port import Port, Response, Sender
 from bot.render_text import render_plain
 from bot.text_split import split_text, utf16_length
-from handlers.zalo.client import (
-    MAX_TEXT,
-    DownloadFailedError,
-    DownloadTooLargeError,
-    ZaloClient,
-)
-from storage import people as people_store
+from handlers.zalo.client import MAX_TEXT, DownloadFailedError, ZaloClient
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,8 @@ class FileLinks:
     """Expiring links to files under `root`: {base}/zalo/files/<expiry>/<signature>/<path under root>.
 
     The signature is an HMAC-SHA256 of expiry and path; the endpoint (handlers/zalo/server.py) checks it,
-    the expiry, and that the path stays under `root`, before it serves anything."""
+    the expiry, and that the path stays under `root`, before it serves anything. `clock` is whatever says
+    what time it is for the core (bot.port.Port.now in the bot)."""
 
     def __init__(self, key: bytes, base_url: str, root: Path, clock: Clock,
                  lifetime: timedelta = timedelta(hours=24)) -> None:
@@ -264,16 +266,40 @@ class ZaloReplier:
             await self.send_text(chat_id, self._link_text(reply, t, link, expires_at))
 
 
+class ZaloChannel:
+    """The outbound channel on Zalo, for dialog replies and the clock's messages alike. The client's named
+    errors already are the errors the channel's callers handle (RetryAfterError, BlockedError, TransientError)."""
+
+    name = Channel.ZALO.value
+
+    def __init__(self, client: ZaloClient, links: FileLinks | None, zone: Any,
+                 translate: Callable[[str], Translator], default_locale: str) -> None:
+        self.replier = ZaloReplier(client, links, zone)
+        self.translate, self.default_locale = translate, default_locale
+
+    async def send(self, chat_id: str, replies: Sequence[Reply], *, version: int | None = None,
+                   locale: str | None = None) -> None:
+        if version is None:
+            # A message the clock sends has no dialog behind it: numbers could not be answered, so no choices.
+            replies = [Reply(r.text, title=r.title, file_path=r.file_path) for r in replies]
+        await self.replier.send(chat_id, replies, self.translate(locale or self.default_locale))
+
+    async def send_file(self, chat_id: str, reply: Reply, *, locale: str | None = None) -> None:
+        await self.replier.send(chat_id, [reply], self.translate(locale or self.default_locale))
+
+    async def remove_choices(self, chat_id: str, message_id: str) -> None:
+        """Choices are typed numbers here: nothing to take off."""
+
+
 # --- the adapter ----------------------------------------------------------------------------------
 
 
 class ZaloAdapter:
-    """One update at a time into the conversation (the dispatcher in server.py keeps one chat in order)."""
+    """One update at a time into the core (the dispatcher in server.py keeps one chat in order)."""
 
-    def __init__(self, conversation: Conversation, config: Config, client: ZaloClient,
-                 links: FileLinks | None = None) -> None:
-        self.conversation, self.config, self.client = conversation, config, client
-        self.replier = ZaloReplier(client, links, conversation.zone)
+    def __init__(self, port: Port, client: ZaloClient, links: FileLinks | None = None) -> None:
+        self.port, self.client = port, client
+        self.channel = ZaloChannel(client, links, port.zone, port.translator, port.default_locale)
 
     async def handle(self, body: Any) -> None:
         message = parse_update(body)
@@ -286,8 +312,7 @@ class ZaloAdapter:
         try:
             await self._dispatch(sender, message)
         except BlockedError:
-            await people_store.mark_blocked(self.conversation.db, Channel.ZALO, sender.external_id,
-                                            self.conversation.clock.now())
+            await self.port.blocked(sender)
         except (RetryAfterError, TransientError) as exc:  # flood control, a network fault: expected, one line
             log.warning("a reply on Zalo could not be sent: %s", exc)
         except SendError as exc:
@@ -295,79 +320,34 @@ class ZaloAdapter:
 
     async def _dispatch(self, sender: Sender, message: ZaloMessage) -> None:
         if message.event_name == TEXT_EVENT:
-            await self._on_text(sender, message)
+            text = sanitise(message.text or "").strip()  # spaces only: the conversation says it got nothing
+            # The conversation reads "/start CODE" and other commands out of the text itself.
+            await self._reply(sender, await self.port.handle(sender, TextInput(text), message.message_id))
         elif message.event_name == IMAGE_EVENT:
-            await self._on_image(sender, message)
+            photo = self._incoming_photo(message)
+            await self._reply(sender, await self.port.handle(sender, photo, message.message_id))
         else:  # stickers, unsupported content (also what protected users' messages arrive as)
-            t = await self._translator(sender)
-            await self.replier.send_text(sender.chat_id, t("I can read only text and photos here. "
-                                                           "Type /trogiup for help."))
-
-    async def _translator(self, sender: Sender) -> Translator:
-        return self.conversation.translator(await self.conversation.locale_of(sender))
+            t = await self.port.translator_for(sender)
+            await self.channel.send(sender.chat_id, [Reply(t("I can read only text and photos here. "
+                                                             "Type /trogiup for help."))], locale=t.locale)
 
     async def _reply(self, sender: Sender, response: Response) -> None:
         if response.duplicate or not response.replies:
             return
-        t = self.conversation.translator(response.locale)
-        await self.replier.send(sender.chat_id, response.replies, t)
+        await self.channel.send(sender.chat_id, response.replies, version=response.version, locale=response.locale)
 
-    async def _on_text(self, sender: Sender, message: ZaloMessage) -> None:
-        text = sanitise(message.text or "").strip()  # spaces only: the conversation says it got nothing
-        # The conversation reads "/start CODE" and other commands out of the text itself.
-        response = await self.conversation.handle(sender, TextInput(text), update_key=message.message_id)
-        await self._reply(sender, response)
+    def _incoming_photo(self, message: ZaloMessage) -> IncomingFile:
+        """Zalo gives photos only, by URL and with no file name: fetched when the core asks, within the cap."""
+        url = message.photo_url
 
-    async def _on_image(self, sender: Sender, message: ZaloMessage) -> None:
-        conversation = self.conversation
-        key = message.message_id
-        if await conversation.already_handled(sender, key):
-            return  # a re-delivered photo: fetched and stored the first time
-        expected = await conversation.expected_attachment(sender)
-        t = await self._translator(sender)
-        if expected is None:
-            await self.replier.send_text(sender.chat_id, conversation.unexpected_file_text(t))
-            return
-        limit = uploads.limit_mb(self.config.uploads, "photo")
-        try:
-            if not message.photo_url:
-                raise DownloadFailedError("no URL in the update")
-            # The client's timeout is per read: a server dripping a byte at a time is cut off here.
-            content = await asyncio.wait_for(self.client.download(message.photo_url, int(limit * uploads.MB)),
-                                             PHOTO_DOWNLOAD_SECONDS)
-        except DownloadTooLargeError as exc:
-            await self.replier.send_text(sender.chat_id, uploads.too_large(t, exc.size, limit))
-            return
-        except (DownloadFailedError, TimeoutError) as exc:
-            log.warning("a Zalo photo could not be fetched: %s", exc)
-            await self.replier.send_text(sender.chat_id, t("I could not fetch this photo. Please send it again."))
-            return
-        try:
-            # Zalo gives photos only, with no file name: it is named after where it is kept.
-            file = await uploads.keep(conversation.db, expected, content, channel=Channel.ZALO, name=None,
-                                      data_dir=self.config.data_dir, now=conversation.clock.now(),
-                                      file_id=(message.photo_url or "")[:1000], unique=key, photos_only=True)
-        except uploads.NotAnImageError:
-            await self.replier.send_text(sender.chat_id, uploads.wrong_type(t, uploads.PHOTO_TYPES))
-            return
-        response = await conversation.handle(sender, file, update_key=key)
-        await self._reply(sender, response)
+        async def fetch(cap: int) -> bytes:
+            try:
+                if not url:
+                    raise DownloadFailedError("no URL in the update")
+                # The client's timeout is per read: a server dripping a byte at a time is cut off here.
+                return await asyncio.wait_for(self.client.download(url, cap), PHOTO_DOWNLOAD_SECONDS)
+            except (DownloadFailedError, TimeoutError) as exc:
+                log.warning("a Zalo photo could not be fetched: %s", exc)
+                raise FetchFailedError(str(exc)) from exc
 
-
-# --- the clock's messages ------------------------------------------------------------------------
-
-
-class ZaloOutbound:
-    """The outbound port for reminders and pushed summaries. The client's named errors already are the
-    errors the outbox sender handles (RetryAfterError, BlockedError, TransientError)."""
-
-    name = Channel.ZALO.value
-
-    def __init__(self, client: ZaloClient, t: Translator, zone: Any, links: FileLinks | None = None) -> None:
-        self.t = t
-        self.replier = ZaloReplier(client, links, zone)
-
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        # A message the clock sends has no dialog behind it: numbers could not be answered, so no choices.
-        plain = Reply(reply.text, title=reply.title, file_path=reply.file_path)
-        await self.replier.send(chat_id, [plain], self.t)
+        return IncomingFile(PHOTO, fetch, file_id=(url or "")[:1000], unique=message.message_id, photos_only=True)

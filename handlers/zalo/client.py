@@ -21,7 +21,14 @@ from typing import Any
 
 import httpx
 
-from bot.channels import BlockedError, RetryAfterError, SendError, TransientError
+from bot.channels import (
+    BlockedError,
+    FetchFailedError,
+    FileTooLargeError,
+    RetryAfterError,
+    SendError,
+    TransientError,
+)
 from bot.config import ZALO_API_BASE, ZALO_SECRET_MAX, ZALO_SECRET_MIN
 
 log = logging.getLogger(__name__)
@@ -141,13 +148,11 @@ class Pacer:
             self._next = max(self.monotonic(), self._next) + self.gap
 
 
-class DownloadTooLargeError(Exception):
-    def __init__(self, size: int) -> None:
-        super().__init__(f"more than the limit: {size} bytes")
-        self.size = size
+class DownloadTooLargeError(FileTooLargeError):
+    """The file is over the cap; `size` is its stated size, or what had arrived when it was dropped."""
 
 
-class DownloadFailedError(Exception):
+class DownloadFailedError(FetchFailedError):
     """The file could not be fetched (a bad URL, an error status, a network fault)."""
 
 

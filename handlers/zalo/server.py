@@ -29,9 +29,9 @@ from aiohttp import web
 
 from bot.channels import RetryAfterError, SendError
 from bot.config import ZALO_TOKEN_ENV, Config, ZaloConfig, check_api_url, check_zalo_channel
-from bot.conversation import Conversation
 from bot.i18n import N_, Translator, translator
-from handlers.zalo.adapter import FILES_PATH, FileLinks, ZaloAdapter, ZaloOutbound, parse_update
+from bot.port import Port
+from handlers.zalo.adapter import FILES_PATH, FileLinks, ZaloAdapter, parse_update
 from handlers.zalo.client import API_BASE, ZaloClient, ZaloUnauthorizedError
 
 log = logging.getLogger(__name__)
@@ -245,26 +245,24 @@ class Poller:
 class ZaloService:
     """The Zalo channel in the bot's process: the web endpoint, and the webhook or the polling loop."""
 
-    def __init__(self, settings: ZaloSettings, conversation: Conversation, config: Config, *,
+    def __init__(self, settings: ZaloSettings, port: Port, config: Config, *,
                  client: ZaloClient | None = None) -> None:
-        self.settings, self.conversation, self.config = settings, conversation, config
+        self.settings, self.port, self.config = settings, port, config
         self.client = client or ZaloClient(settings.token, base_url=settings.api_base,
                                            messages_per_second=settings.messages_per_second)
         self._owns_client = client is None
         self.links: FileLinks | None = None
-        if settings.public_base_url and conversation.files_dir is not None:
+        if settings.public_base_url and port.files_dir is not None:
             self.links = FileLinks(FileLinks.key_from_token(settings.token), settings.public_base_url,
-                                   conversation.files_dir, conversation.clock, settings.link_lifetime)
-        self.adapter = ZaloAdapter(conversation, config, self.client, self.links)
+                                   port.files_dir, port, settings.link_lifetime)
+        self.adapter = ZaloAdapter(port, self.client, self.links)
+        # Replies and the clock's messages (OutboxSender({"zalo": service.channel})) alike; the clock's in the
+        # bot's language.
+        self.channel = self.adapter.channel
         self.dispatcher = Dispatcher(self.adapter.handle)
         self.runner: web.AppRunner | None = None
         self._stop = asyncio.Event()
         self._poll_task: asyncio.Task[None] | None = None
-
-    def outbound(self) -> ZaloOutbound:
-        """For OutboxSender({"telegram": ..., "zalo": service.outbound()})."""
-        t = Translator(self.config.app.language, self.config.locales_dir)
-        return ZaloOutbound(self.client, t, self.conversation.zone, self.links)
 
     @property
     def addresses(self) -> list[Any]:
@@ -273,8 +271,8 @@ class ZaloService:
     async def start(self) -> None:
         s = self.settings
         webhook = s.mode == "webhook"
-        if self.conversation.files_dir is not None:
-            self.conversation.files_dir.mkdir(parents=True, exist_ok=True)
+        if self.port.files_dir is not None:
+            self.port.files_dir.mkdir(parents=True, exist_ok=True)
         if webhook or self.links is not None:
             app = build_web_app(dispatcher=self.dispatcher if webhook else None, secret=s.secret,
                                 webhook_path=s.webhook_path, links=self.links,
