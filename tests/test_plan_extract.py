@@ -26,8 +26,9 @@ from bot.campaign_model import Scope
 from bot.campaigns import campaign_to_json, load_campaign_bytes, load_campaign_file
 from bot.cli.common import state
 from bot.cli.plans_cmd import app as plans_app
-from bot.plans.draft import NoReportingDutyError, check_draft, draft_campaign, report_label_of
+from bot.plans.draft import NoReportingDutyError, check_draft, draft_campaign
 from bot.plans.extract import PlanProposal, extract_plan, fold
+from bot.plans.questions import report_label_of
 from bot.plans.text import (
     BinaryPlanError,
     EmptyPlanError,
