@@ -29,7 +29,8 @@ from bot.summary.compute import compute_summary
 from bot.summary.docx_report import DEFAULT_TEMPLATE, administrative_date, report_context, write_summary_docx
 from bot.summary.model import Summary, UnitRow
 from bot.summary.service import build_summary
-from bot.summary.xlsx import sheet_name, write_summary_xlsx
+from bot.summary.xlsx import write_summary_xlsx
+from bot.summary.xlsx_cells import sheet_name
 from tests.conftest import VN
 
 AS_OF = datetime(2024, 8, 12, 9, 30, tzinfo=VN)
