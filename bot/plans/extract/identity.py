@@ -13,7 +13,7 @@ from bot.plans.extract.dates import DASH, DOCUMENT_KIND, safe_date
 from bot.plans.extract.document import Document, Sentence
 from bot.plans.extract.folding import clean, fold, vi
 from bot.plans.extract.model import Evidence, Identity
-from bot.plans.text import is_capitals
+from bot.plans.readers import is_capitals
 
 _NUMBER = vi(r"\bsố\s*:\s*(?P<n>\d+[a-z]?\s*/\s*[a-z]+(?:\s*" + DASH + r"\s*[a-z]+)*)")
 _PLACE_DATE = vi(
