@@ -26,8 +26,8 @@ from bot.i18n import N_
 from bot.plans import draft_blocks as blocks
 from bot.plans.draft_blocks import DraftItem, Heading
 from bot.plans.extract import PlanProposal, fold
+from bot.plans.limits import PlanError
 from bot.plans.questions import FieldSpec, propose_form
-from bot.plans.text import PlanError
 
 __all__ = [
     "Draft",

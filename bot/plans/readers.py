@@ -1,5 +1,5 @@
 """The readers of plan files, one per kind: plain text, .docx (python-docx, tables included) and text-based
-.pdf (pypdf). Each is bounded by the limits in bot.plans.text and raises its named errors; the content of
+.pdf (pypdf). Each is bounded by the limits in bot.plans.limits and raises its named errors; the content of
 the file, not its name, chooses the reader (`bot.plans.text.plan_text_from_bytes`)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import unicodedata
 import zipfile
 from typing import TYPE_CHECKING
 
-from bot.plans.text import (
+from bot.plans.limits import (
     CHUNK_BYTES,
     MAX_DOCX_BLOCKS,
     MAX_DOCX_BYTES,

@@ -4,8 +4,8 @@ Only the text matters to the extractor. A file that has none to give — empty, 
 scanned PDF without a text layer, an old .doc — is refused with a named error whose message
 (an English msgid, translated by the caller) says what to send instead. Nothing here writes a file.
 
-This module holds the limits, the named errors and the choice of reader; the readers themselves (plain
-text, .docx, .pdf) are in bot.plans.readers.
+This module chooses the reader by the file's content and cleans the text; the limits and the named errors are
+in bot.plans.limits, the readers themselves (plain text, .docx, .pdf) in bot.plans.readers.
 """
 
 from __future__ import annotations
@@ -15,106 +15,50 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.i18n import N_, Translator
+from bot.plans.limits import (
+    CHUNK_BYTES,
+    MAX_DOCX_BLOCKS,
+    MAX_DOCX_XML_BYTES,
+    MAX_PDF_PAGES,
+    MAX_PLAN_BYTES,
+    MAX_PLAN_CHARS,
+    EmptyPlanError,
+    ImagePlanError,
+    OldWordPlanError,
+    PackedPlanError,
+    PlanError,
+    TooLargePlanError,
+    TooLongPlanError,
+    TooManyBlocksPlanError,
+    TooManyPagesError,
+    UnreadablePlanError,
+)
+from bot.plans.readers import docx_text, pdf_text, plain_text
 
-# Bounds on what a plan file may cost to read; a real plan is far inside each (the seed plans: under
-# 15.000 characters, a few pages, a document.xml of a few hundred KB).
-MAX_PLAN_BYTES = 20 * 1024 * 1024  # the upload itself
-MAX_PLAN_CHARS = 300_000  # text characters, about 100 pages
-MAX_DOCX_ENTRIES = 1000  # parts in the .docx package
-MAX_DOCX_BYTES = 64 * 1024 * 1024  # all parts unpacked (pictures included)
-MAX_DOCX_XML_BYTES = 16 * 1024 * 1024  # the XML parts unpacked: what python-docx parses
-MAX_DOCX_BLOCKS = 20_000  # paragraphs and table cells: python-docx spends ~50 µs on each, even an empty one
-MAX_PDF_PAGES = 300
-MAX_PDF_SECONDS = 4.0  # reading the pages of one PDF; checked between pages (bot.plans.worker kills at 4,5 s)
-CHUNK_BYTES = 1024 * 1024  # a megabyte: the unit of the size limits, and how much is inflated at a time
+# Imported from here by code outside bot/plans (the chat adapters, the command line, tests of the limits).
+__all__ = [
+    "MAX_DOCX_BLOCKS",
+    "MAX_DOCX_XML_BYTES",
+    "MAX_PDF_PAGES",
+    "MAX_PLAN_BYTES",
+    "MAX_PLAN_CHARS",
+    "PackedPlanError",
+    "PlanError",
+    "PlanText",
+    "TooLargePlanError",
+    "TooLongPlanError",
+    "TooManyBlocksPlanError",
+    "TooManyPagesError",
+    "normalise",
+    "plan_text_from_bytes",
+    "read_plan_bytes",
+    "read_plan_file",
+]
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 _SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u3000"), " ")
 # Leftovers of .docx -> .txt conversion, e.g. "[bookmark: _GoBack]" in the seed plans.
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
-
-
-class PlanError(Exception):
-    """A plan that cannot be drafted. `msgid` is an English message id, `params` its placeholders."""
-
-    msgid = N_("{name}: the plan cannot be read.")
-
-    def __init__(self, name: str, **params: object) -> None:
-        self.params: dict[str, object] = {"name": name, **params}
-        super().__init__(self.msgid.format(**self.params))
-
-    def render(self, t: Translator) -> str:
-        """The message in the person's language, numbers written the locale's way (300.000)."""
-        return t(self.msgid, **{k: t.number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
-                                for k, v in self.params.items()})
-
-
-class TooLargePlanError(PlanError):
-    msgid = N_("{name}: the file is larger than {limit} MB, the most a plan may be. "
-               "Send the plan alone, e.g. the .docx without pictures, or a PDF exported from Word.")
-
-
-class TooLongPlanError(PlanError):
-    msgid = N_("{name}: the text is too long for one plan (more than {limit} characters). "
-               "Send only the plan itself, without annexes or other documents.")
-
-
-class TooManyBlocksPlanError(PlanError):
-    msgid = N_("{name}: the document has more than {limit} paragraphs and table cells; a plan has far fewer. "
-               "Send only the plan itself.")
-
-
-class PackedPlanError(PlanError):
-    msgid = N_("{name}: this .docx unpacks to more than {limit} MB or has more than {entries} parts; it is not "
-               "a normal Word plan. Open it in Word and save it again as .docx, or send a PDF.")
-
-
-class TooManyPagesError(PlanError):
-    msgid = N_("{name}: the PDF has {pages} pages; a plan may have at most {limit}. Send only the plan itself.")
-
-
-class SlowPlanError(PlanError):
-    msgid = N_("{name}: reading this file takes too long (more than {seconds} seconds). "
-               "Send the .docx, or a PDF exported again from Word.")
-
-
-class EmptyPlanError(PlanError):
-    msgid = N_("{name}: the file is empty; there is no plan text to read.")
-
-
-class BinaryPlanError(PlanError):
-    msgid = N_(
-        "{name}: this is not a plan the bot can read (not text, .docx or .pdf). "
-        "Send the plan as a Word .docx, a PDF with text, or plain text."
-    )
-
-
-class EncodingPlanError(PlanError):
-    msgid = N_(
-        "{name}: the text is not in UTF-8 (perhaps an old Vietnamese encoding such as TCVN3 or VNI). "
-        "Save it again as UTF-8, or send the .docx or a PDF."
-    )
-
-
-class OldWordPlanError(PlanError):
-    msgid = N_("{name}: an old Word .doc file cannot be read. Open it in Word and save it as .docx or PDF.")
-
-
-class ImagePlanError(PlanError):
-    msgid = N_(
-        "{name}: a photo or image of a plan has no text to read. Send the .docx or a PDF exported from Word."
-    )
-
-
-class ScannedPdfError(PlanError):
-    msgid = N_(
-        "{name}: this PDF has no text layer (it looks scanned). Send the .docx, or a PDF exported from Word."
-    )
-
-
-class UnreadablePlanError(PlanError):
-    msgid = N_("{name}: the file is damaged or protected and cannot be opened ({detail}).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,12 +107,10 @@ def plan_text_from_bytes(data: bytes, name: str) -> PlanText:
         raise TooLargePlanError(name, limit=MAX_PLAN_BYTES // CHUNK_BYTES)
     if not data.strip():
         raise EmptyPlanError(name)
-    from bot.plans import readers  # the readers use this module's limits and errors
-
     if data.startswith(b"%PDF"):
-        text, kind = readers.pdf_text(data, name), "pdf"
+        text, kind = pdf_text(data, name), "pdf"
     elif data.startswith(b"PK\x03\x04"):
-        text, kind = readers.docx_text(data, name), "docx"
+        text, kind = docx_text(data, name), "docx"
     elif data.startswith(b"\xd0\xcf\x11\xe0"):
         raise OldWordPlanError(name)
     elif data.startswith((b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"II*\x00", b"MM\x00*")) or (
@@ -176,7 +118,7 @@ def plan_text_from_bytes(data: bytes, name: str) -> PlanText:
     ):
         raise ImagePlanError(name)
     else:
-        text, kind = readers.plain_text(data, name), "txt"
+        text, kind = plain_text(data, name), "txt"
     _check_length(text, name)
     text = normalise(text)
     _check_length(text, name)

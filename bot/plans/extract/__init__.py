@@ -87,7 +87,7 @@ def extract_plan(text: str) -> PlanProposal:
     """Everything the plan's text says that a campaign needs, each with its sentence."""
     doc = Document(text)
     identity = read_identity(doc)
-    years = Years(identity, doc)
+    years = Years(identity, doc.folded)
     grassroots_kind = "public_agency" if identity.issuer and CDVC.search(fold(identity.issuer)) else "grassroots"
     ctx = Context(grassroots_kind=grassroots_kind, years=years)
     duties = read_duties(doc, ctx)

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from bot.plans.extract.folding import fold, vi
 
 if TYPE_CHECKING:
-    from bot.plans.extract.document import Document
     from bot.plans.extract.model import Identity
 
 DASH = "[-‐‑‒–—−]"
@@ -71,7 +70,8 @@ def safe_date(year: int, month: int, day: int) -> date | None:
 class Years:
     """Resolves d/m dates to a year: the plan's own date first, else the plan's year."""
 
-    def __init__(self, identity: Identity, doc: Document) -> None:
+    def __init__(self, identity: Identity, folded: str) -> None:
+        """`folded`: the plan's folded text, with the dates of cited documents blanked out."""
         self.reference: date | None = identity.date or (
             date(identity.blank_day_year, identity.blank_day_month or 1, 1) if identity.blank_day_year else None
         )
@@ -81,7 +81,7 @@ class Years:
             year = int(m.group(1)) if m else None
         if year is None:  # the most common year among the plan's own (unmasked) full dates
             years = Counter(int(m.group(1)) for m in re.finditer(r"(?<![\d#])\d{1,2}\s*/\s*\d{1,2}\s*/\s*(\d{4})",
-                                                                   doc.folded))
+                                                                   folded))
             year = years.most_common(1)[0][0] if years else None
         self.year = year
 
