@@ -68,7 +68,7 @@ def _name(hint: str, used: set[str]) -> str:
 
 # ================================================================ the form
 def _expand(kinds: tuple[str, ...] | None) -> frozenset[str]:
-    return frozenset(k.value for k in Scope(kinds=list(kinds)).kinds) if kinds else frozenset()
+    return frozenset(k.value for k in Scope.model_validate({"kinds": list(kinds)}).kinds) if kinds else frozenset()
 
 
 def _groups(kinds: frozenset[str]) -> tuple[str, ...]:

@@ -6,6 +6,8 @@ Entry point: `read_duties(doc, ctx)`."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 
 from bot.campaign_model import DueWording
@@ -120,11 +122,11 @@ def _coverage_in(s: Sentence, start: int, end: int, ctx: Context, skip: tuple[in
         span = range_dates(m, ctx.years)
         if span:
             return Coverage(span[0], span[1], "plan", clean(s.raw[start + m.start() : start + m.end()])), None
-    if m := _RESULTS_NAMED_PERIOD.search(seg):
+    if named := _RESULTS_NAMED_PERIOD.search(seg):
         # "kết quả ... Tháng Công nhân năm 2024": the Workers' Month is May, every year.
-        year = int(m.group("y")) if m.group("y") else ctx.years.year
+        year = int(named.group("y")) if named.group("y") else ctx.years.year
         if year:
-            text = clean(s.raw[start + m.start() : start + m.end()])
+            text = clean(s.raw[start + named.start() : start + named.end()])
             return Coverage(date(year, 5, 1), date(year, 5, 31), "named_period", text), None
     note = None
     if skip:
@@ -134,7 +136,34 @@ def _coverage_in(s: Sentence, start: int, end: int, ctx: Context, skip: tuple[in
     return None, note
 
 
+def _dated_duties(s: Sentence, deadlines: list[tuple[re.Match[str], DueWording]], said: Duty, ctx: Context
+                  ) -> Iterator[Duty]:
+    """One duty per deadline of the sentence, each read from its own part of it. `said`: what the
+    whole sentence says (who reports, to whom, how)."""
+    for i, (m, wording) in enumerate(deadlines):
+        start, end = _segment(s.folded, deadlines, i)
+        seg = s.folded[start:end]
+        parts = date_parts(m.group("date"))
+        due = ctx.years.resolve(parts) if parts else None
+        if due is None:
+            continue
+        rounds = [r for r in _ROUND_WORD.finditer(seg) if start + r.start() < m.start()] or list(
+            _ROUND_WORD.finditer(seg)
+        )
+        covers, note = _coverage_in(s, start, end, ctx, skip=m.span())
+        half = _FIRST_HALF.search(seg)
+        if covers is None and half:  # "báo cáo 6 tháng đầu năm ... trước ngày 05/7"
+            covers = Coverage(date(due.year, 1, 1), date(due.year, 6, 30), "rhythm", clean(
+                s.raw[start + half.start() : start + half.end()]))
+        yield replace(
+            said, kind="plan" if _PLAN_SUBMISSION.search(seg) or _PLAN_SUBMISSION.search(s.folded) else "results",
+            date=due, wording=wording, wording_text=clean(s.raw[m.start() : m.end()]),
+            round=round_number(rounds[-1].group("n")) if rounds else None, covers=covers, covers_note=note,
+        )
+
+
 def read_duties(doc: Document, ctx: Context) -> list[Duty]:
+    """Every sentence with a report verb and a deadline or a rhythm: one duty per deadline, or one for the rhythm."""
     duties: list[Duty] = []
     for s in doc.sentences:
         verb = _REPORT_VERB.search(s.folded)
@@ -146,35 +175,14 @@ def read_duties(doc: Document, ctx: Context) -> list[Duty]:
             continue
         sender_kinds, sender_text = _sender(s, verb.start(), ctx)
         recipient, via = _recipient(s)
-        channels = channels_in(s.raw)
-        common = {"evidence": s.evidence, "sender_kinds": sender_kinds, "sender_text": sender_text,
-                  "recipient": recipient, "via": via, "channels": channels}
-        for i, (m, wording) in enumerate(deadlines):
-            start, end = _segment(s.folded, deadlines, i)
-            seg = s.folded[start:end]
-            parts = date_parts(m.group("date"))
-            due = ctx.years.resolve(parts) if parts else None
-            if due is None:
-                continue
-            rounds = [r for r in _ROUND_WORD.finditer(seg) if start + r.start() < m.start()] or list(
-                _ROUND_WORD.finditer(seg)
-            )
-            covers, note = _coverage_in(s, start, end, ctx, skip=m.span())
-            half = _FIRST_HALF.search(seg)
-            if covers is None and half:  # "báo cáo 6 tháng đầu năm ... trước ngày 05/7"
-                covers = Coverage(date(due.year, 1, 1), date(due.year, 6, 30), "rhythm", clean(
-                    s.raw[start + half.start() : start + half.end()]))
-            duties.append(Duty(
-                kind="plan" if _PLAN_SUBMISSION.search(seg) or _PLAN_SUBMISSION.search(s.folded) else "results",
-                date=due, wording=wording, wording_text=clean(s.raw[m.start() : m.end()]),
-                round=round_number(rounds[-1].group("n")) if rounds else None,
-                covers=covers, covers_note=note, **common,
-            ))
+        said = Duty(kind="results", evidence=s.evidence, sender_kinds=sender_kinds, sender_text=sender_text,
+                    recipient=recipient, via=via, channels=channels_in(s.raw))
+        duties.extend(_dated_duties(s, deadlines, said, ctx))
         if not deadlines and rhythm_match:
             half_and_year = bool(_HALF_AND_YEAR.search(s.folded))
             covers, _ = _coverage_in(s, 0, len(s.folded), ctx)
-            duties.append(Duty(
-                kind="results", rhythm="half_and_year" if half_and_year else "half_year",
-                rhythm_text=clean(s.raw[rhythm_match.start() : rhythm_match.end()]), covers=covers, **common,
+            duties.append(replace(
+                said, rhythm="half_and_year" if half_and_year else "half_year",
+                rhythm_text=clean(s.raw[rhythm_match.start() : rhythm_match.end()]), covers=covers,
             ))
     return duties

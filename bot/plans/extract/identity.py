@@ -5,6 +5,7 @@ Entry point: `read_identity(doc)`."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -36,7 +37,7 @@ _BASIS_START = vi(r"^\s*(?:thực\s+hiện|căn\s+cứ)\b")
 # "Thực hiện Kế hoạch số 17/KH-TLĐ ...; Nghị quyết số ..., Ban Thường vụ ... ban hành": up to the issuer.
 _BASIS_ITEM = vi(DOCUMENT_KIND + r"\s+số\s*[^;]{3,400}?(?=;|\.\s|\.$|$|,\s+(?:" + ISSUING_COMMITTEE + r")\s)")
 # Lower-case words inside an organisation's name once the header's capitals are undone.
-_NAME_CASE = [
+_NAME_CASE: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\bLiên Đoàn Lao Động\b"), "Liên đoàn Lao động"),
     (re.compile(r"\bCông Đoàn\b"), "Công đoàn"),
     (re.compile(r"\bViên Chức\b"), "Viên chức"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -96,7 +97,7 @@ class Duty:
         return due_instant(self.date, self.wording, ZONE) if self.date and self.wording else None
 
     @property
-    def last_day(self) -> date | None:
+    def last_day(self) -> dt.date | None:  # dt.: `date` is also a field here
         """The last day to report on: the day before a "before" date, the date itself for "on or before"."""
         return last_moment(self.due_at).date() if self.due_at else None
 

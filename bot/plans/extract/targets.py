@@ -46,7 +46,8 @@ _LEADING = re.compile(r"^[\s\-+•*–]+")
 
 def _units_at(folded: str, pos: int) -> int:
     """Where the units named at `pos` end ("các CĐCS khối doanh nghiệp| tổ chức ..."); 0: none there."""
-    at = _ARTICLE.match(folded, pos).end()
+    article = _ARTICLE.match(folded, pos)  # it may match nothing, so it always matches
+    at = article.end() if article else pos
     m = GRASSROOTS.match(folded, at) or UPPER.match(folded, at)
     return m.end() if m else 0
 
@@ -137,7 +138,8 @@ def _percent_targets(b: _TargetBuilder, s: Sentence, start: int, end: int, m: re
         per_unit = False
         scope = before_kinds
         if o := _OF_UNIT.match(tail_f):
-            np_end = _units_at(tail_f, o.end()) or _UNIT_WORD.match(tail_f, o.end()).end()
+            unit_word = _UNIT_WORD.match(tail_f, o.end())
+            np_end = _units_at(tail_f, o.end()) or (unit_word.end() if unit_word else o.end())
             scope = kinds_in(tail_f[o.start() : np_end], ctx) or scope
             per_unit = True
             tail_r = tail_r[np_end:]
