@@ -26,9 +26,9 @@ from bot.campaign_model import Scope
 from bot.campaigns import campaign_to_json, load_campaign_bytes, load_campaign_file
 from bot.cli.common import state
 from bot.cli.plans_cmd import app as plans_app
-from bot.plans.draft import NoReportingDutyError, check_draft, draft_campaign, report_label_of
+from bot.plans.draft import NoReportingDutyError, check_draft, draft_campaign
 from bot.plans.extract import PlanProposal, extract_plan, fold
-from bot.plans.text import (
+from bot.plans.limits import (
     BinaryPlanError,
     EmptyPlanError,
     EncodingPlanError,
@@ -37,9 +37,9 @@ from bot.plans.text import (
     PlanError,
     ScannedPdfError,
     UnreadablePlanError,
-    plan_text_from_bytes,
-    read_plan_file,
 )
+from bot.plans.questions import report_label_of
+from bot.plans.text import plan_text_from_bytes, read_plan_file
 
 REPO = Path(__file__).resolve().parent.parent
 PLANS = Path(__file__).parent / "plans"

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import importlib.util
+import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +30,8 @@ from bot.summary.compute import compute_summary
 from bot.summary.docx_report import DEFAULT_TEMPLATE, administrative_date, report_context, write_summary_docx
 from bot.summary.model import Summary, UnitRow
 from bot.summary.service import build_summary
-from bot.summary.xlsx import sheet_name, write_summary_xlsx
+from bot.summary.xlsx import write_summary_xlsx
+from bot.summary.xlsx_cells import sheet_name
 from tests.conftest import VN
 
 AS_OF = datetime(2024, 8, 12, 9, 30, tzinfo=VN)
@@ -485,3 +488,22 @@ async def test_all_three_files_from_the_demo_database(config: Config, tmp_path: 
     uppers = next(t for t in tables if t[0][1] == "Công đoàn cấp trên trực tiếp cơ sở")
     assert len(uppers) == len(summary.uppers) + 2  # header, one row per upper level, total
     assert (out / "bieu-do.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_the_template_generator_lives_outside_the_package_and_writes_the_shipped_template(
+        repo: Path, tmp_path: Path) -> None:
+    """The one-off generator is a developer tool in tools/, not shipped code; run, it gives the very template the
+    package ships (every part but the file's creation time)."""
+    assert not list((repo / "bot" / "templates").glob("*.py"))
+    spec = importlib.util.spec_from_file_location("make_bao_cao_template", repo / "tools" / "make_bao_cao_template.py")
+    assert spec is not None
+    assert spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    assert generator.OUT == DEFAULT_TEMPLATE
+    out = tmp_path / "bao_cao.docx"
+    generator.main([str(out)])
+    with zipfile.ZipFile(out) as made, zipfile.ZipFile(DEFAULT_TEMPLATE) as shipped:
+        assert sorted(made.namelist()) == sorted(shipped.namelist())
+        differing = [n for n in made.namelist() if n != "docProps/core.xml" and made.read(n) != shipped.read(n)]
+    assert differing == []

@@ -9,8 +9,9 @@ Channel-neutral: no network, no model; a chat adapter sends the file's bytes to
 plan_text_from_bytes and shows the proposal and the draft's to_fill / to_confirm lists.
 """
 
-from bot.plans.draft import Draft, DraftItem, NoReportingDutyError, check_draft, draft_campaign, propose_form
+from bot.plans.draft import Draft, DraftItem, NoReportingDutyError, check_draft, draft_campaign
 from bot.plans.extract import PlanProposal, extract_plan
+from bot.plans.questions import propose_form
 from bot.plans.text import PlanError, PlanText, plan_text_from_bytes, read_plan_file
 
 __all__ = [

@@ -19,7 +19,8 @@ from bot.parsing import ParseError, parse_date, parse_number, parse_percent
 from bot.plans import worker
 from bot.plans.draft import Draft, check_draft, draft_campaign, write_campaign_file
 from bot.plans.extract import PlanProposal, extract_plan
-from bot.plans.text import MAX_PLAN_BYTES, plan_text_from_bytes
+from bot.plans.limits import MAX_PLAN_BYTES
+from bot.plans.text import plan_text_from_bytes
 from bot.plans.worker import run_bounded, text_and_proposal
 
 __all__ = ["MAX_PLAN_BYTES", "PlanDraft", "apply_edit", "problems_of", "publish", "read_plan", "read_plan_off_loop",

@@ -15,7 +15,8 @@ from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 from bot.plans.extract import PlanProposal, extract_plan
-from bot.plans.text import PlanError, PlanText, SlowPlanError, UnreadablePlanError, plan_text_from_bytes
+from bot.plans.limits import PlanError, SlowPlanError, UnreadablePlanError
+from bot.plans.text import PlanText, plan_text_from_bytes
 
 T = TypeVar("T")
 # Reading and extracting one plan, the process's start included: a 30-page plan takes about a second, so

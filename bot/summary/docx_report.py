@@ -1,9 +1,9 @@
 """A summary as a Word báo cáo in the Vietnamese administrative style, from an editable template.
 
-bot/templates/bao_cao.docx (written by bot/templates/make_bao_cao_template.py, then the department's to
+bot/templates/bao_cao.docx (written by tools/make_bao_cao_template.py, then the department's to
 edit) is a docxtpl template: Jinja2 tags inside Word. This module only fills its context; every value is
 text already formatted the Vietnamese way (1.234.567, 12,5%, dd/mm/yyyy) and is escaped when rendered,
-so a unit called "<Công ty A&B>" comes out as written. The template's docstring lists the keys.
+so a unit called "<Công ty A&B>" comes out as written. The generator's docstring lists the keys.
 """
 
 from __future__ import annotations

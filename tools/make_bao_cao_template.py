@@ -1,6 +1,9 @@
-"""Write bao_cao.docx, the Word template of the summary report (báo cáo), with python-docx.
+"""Write bot/templates/bao_cao.docx, the Word template of the summary report (báo cáo), with python-docx.
 
-    python bot/templates/make_bao_cao_template.py
+A one-off developer tool, kept out of the installed package. From the repository root:
+
+    python tools/make_bao_cao_template.py                  # rewrites bot/templates/bao_cao.docx
+    python tools/make_bao_cao_template.py /tmp/check.docx  # writes elsewhere, to compare
 
 The result is committed; the department may open it in Word and change the wording, the layout and
 the fixed lines (Nơi nhận, signature block) as long as the {{ ... }} and {% ... %} tags stay whole.
@@ -40,6 +43,7 @@ Context keys (every value is text already formatted the Vietnamese way: 1.234.56
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from docx import Document
@@ -52,7 +56,7 @@ from docx.shared import Cm, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-OUT = Path(__file__).resolve().parent / "bao_cao.docx"
+OUT = Path(__file__).resolve().parent.parent / "bot" / "templates" / "bao_cao.docx"
 FONT = "Times New Roman"
 CENTER, LEFT, JUSTIFY = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.JUSTIFY
 
@@ -336,10 +340,11 @@ def build() -> Document:
     return doc
 
 
-def main() -> None:
-    build().save(OUT)
-    print(f"written {OUT}")
+def main(argv: list[str]) -> None:
+    out = Path(argv[0]) if argv else OUT
+    build().save(out)
+    print(f"written {out}")  # a developer tool: not translated
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
