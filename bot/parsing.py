@@ -34,23 +34,20 @@ from enum import Enum
 
 from num2words import num2words
 
-from bot.i18n import Translator, normalise_locale
+from bot.errors import TranslatableError
+from bot.i18n import normalise_locale
 
 MAX_MONEY = 10**13
 MAX_NUMBER = 10**15
 _MAX_WHOLE_DIGITS = 16
 
 
-class ParseError(ValueError):
+class ParseError(TranslatableError, ValueError):
     """Carries the message to show, as an English gettext msgid + params; render(t) gives it in the user's language."""
 
     def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message, **params)
         self.message = message
-        self.params = params
-        super().__init__(message.format(**params) if params else message)
-
-    def render(self, t: Translator) -> str:
-        return t(self.message, **self.params)
 
 
 # --- normalising what phones send ---------------------------------------------------------------
