@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.domain import GRASSROOTS_KINDS, Channel, Invite, Membership, Person, Role, Unit, UnitKind
+from bot.domain import GRASSROOTS_KINDS, Channel, Invite, Membership, Person, Role, Unit
 from bot.errors import N_, TranslatableError
 from storage import audit
 from storage.db import Database, Write
 from storage.timefmt import from_db, from_db_opt, to_db
+from storage.units import unit_from_row
 
 
 def _person(row: sqlite3.Row) -> Person:
@@ -70,7 +71,7 @@ def _member_view(r: sqlite3.Row) -> MemberView:
     return MemberView(
         Membership(r["id"], r["person_id"], r["unit_id"], Role(r["role"]), from_db(r["granted_at"])),
         Person(r["person_id"], r["full_name"], r["locale"], from_db(r["created_at"])),
-        Unit(r["unit_id"], r["code"], r["name"], UnitKind(r["kind"]), r["parent_id"], r["parent_code"]),
+        unit_from_row(r, "unit_id"),
     )
 
 
@@ -92,7 +93,7 @@ async def grassroots_without_chair(db: Database) -> list[Unit]:
            ORDER BY u.code""",
         _GRASSROOTS,
     )
-    return [Unit(r["id"], r["code"], r["name"], UnitKind(r["kind"]), r["parent_id"], r["parent_code"]) for r in rows]
+    return [unit_from_row(r) for r in rows]
 
 
 async def create_invite(

@@ -375,3 +375,21 @@ async def test_a_durable_transaction_commits_at_full_and_ordinary_commits_stay_n
         await full.close()
     with pytest.raises(ValueError, match="synchronous='OFF'"):
         await Database.open(tmp_path / "off.sqlite3", synchronous="OFF")
+
+
+async def test_aiosqlite_still_runs_a_function_on_its_thread_for_the_one_trip_write(db: Database) -> None:
+    """storage.db.on_database_thread uses aiosqlite's private `_execute` and `_conn` (the `<1` pin): a new
+    aiosqlite that renames or changes them must fail here, loudly, not somewhere in a dialog step."""
+    import threading
+
+    import aiosqlite
+
+    from storage.db import on_database_thread
+
+    assert callable(getattr(aiosqlite.Connection, "_execute", None)), "aiosqlite.Connection._execute is gone"
+    conn = db._conn
+    assert isinstance(conn._conn, sqlite3.Connection), "aiosqlite.Connection._conn is no longer the sqlite3 one"
+    thread, value = await on_database_thread(
+        conn, lambda c: (threading.get_ident(), c.execute("SELECT 41 + 1").fetchone()[0]))
+    assert value == 42
+    assert thread != threading.get_ident()  # on aiosqlite's thread, in its queue
