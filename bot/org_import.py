@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.domain import GRASSROOTS_KINDS, Unit, UnitKind, parse_unit_kind
+from bot.errors import N_, TranslatableError, Translate
 from bot.i18n import Translator
 from storage.units import UnitRow
 
@@ -61,11 +62,18 @@ def _p(line: int | None, message: str, **params: object) -> ImportProblem:
     return ImportProblem(line, message, tuple(params.items()))
 
 
-class UnitsFileError(Exception):
+class UnitsFileError(TranslatableError):
+    """An organisation file that cannot be imported, with every problem found (each one translatable)."""
+
+    msgid = N_("{path}: {problems}")
+
     def __init__(self, path: Path, problems: Sequence[ImportProblem]) -> None:
-        super().__init__(f"{path}: " + "; ".join(str(p) for p in problems))
         self.path = path
         self.problems = list(problems)
+        super().__init__(path=path, problems="; ".join(str(p) for p in self.problems))
+
+    def shown_params(self, t: Translate) -> dict[str, object]:
+        return {"path": self.path, "problems": "; ".join(p.render(t) for p in self.problems)}
 
 
 def read_units_file(path: Path) -> list[tuple[int, dict[str, str]]]:

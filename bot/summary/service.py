@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.campaign_model import Campaign
+from bot.errors import N_, TranslatableError
 from bot.gc_pause import cyclic_gc_paused
 from bot.scope import scope_units, upper_of, within
 from bot.summary.compute import compute_summary
@@ -15,19 +16,19 @@ from storage import units as unit_store
 from storage.db import Database
 
 
-class SummaryNotFoundError(LookupError):
-    pass
+class SummaryNotFoundError(TranslatableError, LookupError):
+    """A campaign, period or unit code the summary was asked for does not exist; render(t) names it."""
 
 
 async def build_summary(db: Database, campaign_id: str, period_key: str, *, scope_roots: list[int] | None,
                         scope_name: str, now: datetime) -> Summary:
     campaign = await campaign_store.campaign(db, campaign_id)
     if campaign is None:
-        raise SummaryNotFoundError(f"unknown campaign {campaign_id!r}")
+        raise SummaryNotFoundError(N_("unknown campaign {campaign}"), campaign=repr(campaign_id))
     rows = {p.key: p for p in await campaign_store.periods_of(db, campaign_id)}
     if period_key not in rows:
-        raise SummaryNotFoundError(f"unknown period {period_key!r} of {campaign_id}; expected one of "
-                                   f"{', '.join(rows)}")
+        raise SummaryNotFoundError(N_("unknown period {period} of {campaign}; expected one of {periods}"),
+                                   period=repr(period_key), campaign=campaign_id, periods=", ".join(rows))
     row = rows[period_key]
     with cyclic_gc_paused():  # ten thousand rows of answers: see bot/gc_pause.py
         units = await unit_rows(db, campaign, row.id, scope_roots)
@@ -80,5 +81,5 @@ async def scope_for_code(db: Database, code: str | None) -> tuple[list[int] | No
         return None, root[0].name if root else ""
     unit = await unit_store.by_code(db, code)
     if unit is None:
-        raise SummaryNotFoundError(f"unknown unit code {code!r}")
+        raise SummaryNotFoundError(N_("unknown unit code {code}"), code=repr(code))
     return [unit.id], unit.name
