@@ -86,33 +86,32 @@ def _kind(module: str) -> str:
     return module.split(".")[0]
 
 
+def _import_violations(module: str, kind: str, name: str) -> Iterator[tuple[str, str, str]]:
+    if kind not in ("handlers", "entry") and name.split(".")[0] in NETWORK:
+        yield ("network-only-in-handlers", module, name)
+    if kind != "entry" and (any(_within(name, e) for e in ENTRY) or name in WIRING):
+        yield ("no-entry-import", module, name)
+    top = name.split(".")[0]
+    if not _project(name):
+        return
+    if kind == "storage" and top != "storage" and (top != "bot" or (name not in LEAF and name != "bot")):
+        yield ("storage-imports-only-leaf-types", module, name)
+    if kind == "bot" and top in ("scheduler", "handlers"):
+        yield ("bot-does-not-import-scheduler-or-handlers", module, name)
+    if kind == "scheduler" and top == "handlers":
+        yield ("scheduler-does-not-import-handlers", module, name)
+    if module in LEAF and name not in (set() if module in STRICT_LEAF else LEAF):
+        yield ("leaf-imports-only-leaf", module, name)
+
+
 def _violations() -> set[tuple[str, str, str]]:
     found: set[tuple[str, str, str]] = set()
     for module, path in _modules():
         kind = _kind(module)
         for name in _imports(module, path):
-            if kind != "handlers" and kind != "entry" and name.split(".")[0] in NETWORK:
-                found.add(("network-only-in-handlers", module, name))
-            if kind != "entry" and (any(_within(name, e) for e in ENTRY) or name in WIRING):
-                found.add(("no-entry-import", module, name))
-            if not _project(name) or (name.split(".")[0] == module.split(".")[0] and kind != "bot"):
-                continue
-            top = name.split(".")[0]
-            if kind == "storage" and (top != "bot" or (name not in LEAF and name != "bot")):
-                found.add(("storage-imports-only-leaf-types", module, name))
-            if kind == "bot" and top in ("scheduler", "handlers"):
-                found.add(("bot-does-not-import-scheduler-or-handlers", module, name))
-            if kind == "scheduler" and top == "handlers":
-                found.add(("scheduler-does-not-import-handlers", module, name))
-        if module in LEAF:
-            allowed = set() if module in STRICT_LEAF else LEAF
-            for name in _imports(module, path):
-                if _project(name) and name not in allowed:
-                    found.add(("leaf-imports-only-leaf", module, name))
-        if kind != "storage":
-            for text in _strings(path):
-                if SQL.search(text):
-                    found.add(("sql-only-in-storage", module, ""))
+            found.update(_import_violations(module, kind, name))
+        if kind != "storage" and any(SQL.search(text) for text in _strings(path)):
+            found.add(("sql-only-in-storage", module, ""))
     return found
 
 
