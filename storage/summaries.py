@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.domain import UnitKind
 from storage.db import Database
@@ -19,22 +18,22 @@ from storage.timefmt import from_db
 UnitTree = dict[int, tuple[str, str, UnitKind, int | None]]  # id -> (code, name, kind, parent id)
 
 
-@dataclass(frozen=True, slots=True)
-class LatestSubmission:
-    """A unit's submission in a period as a summary reads it. The answers and the time are decoded on demand:
-    a summary within a scope reads every submission of the period but uses only those of its units."""
+class LatestSubmission(NamedTuple):
+    """A unit's submission in a period as a summary reads it. A tuple made straight from the row (ten thousand of
+    them per summary); the answers and the time are decoded on demand: a summary within a scope reads every
+    submission of the period but uses only those of its units."""
 
     reference: str
     revision: int
-    late: bool
-    _first_submitted_at: str
-    _latest_answers: str
+    late: int  # 0 or 1, as stored
+    first_submitted_at_text: str
+    latest_answers_json: str
 
     def first_submitted_at(self) -> datetime:
-        return from_db(self._first_submitted_at)
+        return from_db(self.first_submitted_at_text)
 
     def answers(self) -> dict[str, Any]:
-        answers: dict[str, Any] = json.loads(self._latest_answers)
+        answers: dict[str, Any] = json.loads(self.latest_answers_json)
         return answers
 
 
@@ -49,11 +48,11 @@ async def latest_submissions(db: Database, period_id: int) -> dict[int, LatestSu
     """unit id -> its submission in the period. The latest answers are kept as one JSON object on each
     submission: one row per unit, no join over every answer (the per-revision answers table stays the record of
     history)."""
+    make = LatestSubmission._make
     return {
-        r["unit_id"]: LatestSubmission(r["reference"], r["revision"], bool(r["late"]), r["first_submitted_at"],
-                                       r["latest_answers"])
+        r[0]: make(r[1:])  # the columns in the order of LatestSubmission's fields
         for r in await db.fetchall(
-            "SELECT unit_id, reference, revision, first_submitted_at, late, latest_answers FROM submissions "
+            "SELECT unit_id, reference, revision, late, first_submitted_at, latest_answers FROM submissions "
             "WHERE period_id = ?",
             (period_id,),
         )
