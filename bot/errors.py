@@ -17,7 +17,7 @@ from typing import Protocol
 class Translate(Protocol):
     """What render() needs of bot.i18n.Translator (not imported: this module stays a leaf)."""
 
-    def __call__(self, msgid: str, /, **params: object) -> str: ...
+    def gettext(self, message: str, **params: object) -> str: ...
 
     def number(self, value: int | float | Decimal, /) -> str: ...
 
@@ -51,7 +51,7 @@ class TranslatableError(Exception):
 
     def render(self, t: Translate) -> str:
         """The message in the reader's language."""
-        return t(self.msgid, **self.shown_params(t))
+        return t.gettext(self.msgid, **self.shown_params(t))
 
     def explain(self, t: Translate) -> str:
         """The message and what to do about it, in the reader's language."""

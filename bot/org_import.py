@@ -17,7 +17,6 @@ from pathlib import Path
 
 from bot.domain import GRASSROOTS_KINDS, Unit, UnitKind, parse_unit_kind
 from bot.errors import N_, TranslatableError, Translate
-from bot.i18n import Translator
 from storage.units import UnitRow
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -49,9 +48,9 @@ class ImportProblem:
     message: str
     params: tuple[tuple[str, object], ...] = ()
 
-    def render(self, t: Translator) -> str:
-        text = t(self.message, **dict(self.params))
-        return t("line {line}: {problem}", line=self.line, problem=text) if self.line else text
+    def render(self, t: Translate) -> str:
+        text = t.gettext(self.message, **dict(self.params))
+        return t.gettext("line {line}: {problem}", line=self.line, problem=text) if self.line else text
 
     def __str__(self) -> str:
         text = self.message.format(**dict(self.params))

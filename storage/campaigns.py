@@ -42,7 +42,10 @@ async def sync_campaigns(
     """Store each (campaign, sha256, source path); periods are upserted by key, never deleted, so drafts,
     submissions and the outbox keep pointing at them. A period whose key is no longer in the file is retired
     (left out of every live-period query); a retired key that comes back is live again, with the same row."""
-    created, updated, unchanged, retired = [], [], [], []
+    created: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    retired: list[str] = []
     async with db.transaction() as tx:
         for campaign, sha, source in loaded:
             old = await tx.fetchone("SELECT sha256 FROM campaigns WHERE id = ?", (campaign.id,))
