@@ -23,7 +23,7 @@ setup    A config like tests/conftest.py's and prepare(load_sample=False) with a
 measure  In a child process (so that ru_maxrss is that of the summary, not of the data build), with
          every renderer imported beforehand, the summary of "dot-2" for the whole organisation
          (scope_roots=None), as the department would ask for it on 10/01/2025:
-           build_summary   one real call, split into unit_rows (storage.summaries: the queries) and
+           build_summary   one real call, split into unit_rows (bot.summary.service: the queries) and
                            compute_summary (pure) by timing wrappers put around both in the child
            text            summary_text
            xlsx, docx, png bot.summary.files.write(summary, fmt, ...), each on its own
@@ -638,12 +638,11 @@ async def measure(config_path: Path, args: argparse.Namespace) -> dict[str, Any]
     from bot.summary import chart, docx_report, xlsx  # noqa: F401
     from bot.summary.files import write
     from bot.summary.text import summary_text
-    from storage import summaries as summary_store
 
     # build_summary's two parts, timed inside the real call: service reads both through names that are
-    # looked up at call time (summary_store.unit_rows, service.compute_summary).
+    # looked up at call time (service.unit_rows, service.compute_summary).
     split: dict[str, float] = {}
-    unit_rows, compute_summary = summary_store.unit_rows, service.compute_summary
+    unit_rows, compute_summary = service.unit_rows, service.compute_summary
 
     async def timed_rows(*a: Any, **k: Any) -> Any:
         t0 = time.perf_counter()
@@ -659,7 +658,7 @@ async def measure(config_path: Path, args: argparse.Namespace) -> dict[str, Any]
         finally:
             split["compute"] = time.perf_counter() - t0
 
-    summary_store.unit_rows = timed_rows  # type: ignore[assignment]
+    service.unit_rows = timed_rows  # type: ignore[assignment]
     service.compute_summary = timed_compute  # type: ignore[assignment]
 
     config: Config = load_config(config_path, environ={})

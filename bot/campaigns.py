@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.campaign_model import Campaign
+from bot.errors import N_, TranslatableError
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +37,14 @@ class LoadedCampaign:
     sha256: str
 
 
-class CampaignFileError(Exception):
+class CampaignFileError(TranslatableError):
+    """Campaign files that cannot be loaded, with every problem found. The problems are pydantic's and TOML's
+    messages, in English: they name keys and values, which read the same in every language."""
+
+    msgid = N_("{problems}")
+
     def __init__(self, problems: list[CampaignProblem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
+        super().__init__(problems="\n".join(str(p) for p in problems))
         self.problems = problems
 
 

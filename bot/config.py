@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from bot.clock import check_zone
+from bot.errors import N_, TranslatableError
 
 ENV_PREFIX = "BOT__"
 CONFIG_ENV = "BOT_CONFIG"
@@ -35,7 +36,7 @@ DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
 _SECRET_KEYS = frozenset({"token", "webhook_secret"})  # in [telegram] and [zalo], from the environment only
 
 
-class ConfigError(Exception):
+class ConfigError(TranslatableError):
     """The configuration cannot be used; the message names the key and the expectation."""
 
 
@@ -257,14 +258,14 @@ def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> set[tuple[st
             continue
         parts = name[len(ENV_PREFIX) :].lower().split("__")
         if len(parts) != 2 or not all(parts):
-            raise ConfigError(f"{name}: expected BOT__SECTION__KEY, e.g. BOT__STORAGE__PATH")
+            raise ConfigError(N_("{name}: expected BOT__SECTION__KEY, e.g. BOT__STORAGE__PATH"), name=name)
         section, key = parts
         if key in ("token", "webhook_secret"):
-            raise ConfigError(f"{name}: secrets come from {TOKEN_ENV} / {WEBHOOK_SECRET_ENV} / {ZALO_TOKEN_ENV} / "
-                              f"{ZALO_SECRET_ENV}")
+            raise ConfigError(N_("{name}: secrets come from {variables}"), name=name,
+                              variables=f"{TOKEN_ENV} / {WEBHOOK_SECRET_ENV} / {ZALO_TOKEN_ENV} / {ZALO_SECRET_ENV}")
         target = data.setdefault(section, {})
         if not isinstance(target, dict):
-            raise ConfigError(f"{name}: [{section}] is not a section")
+            raise ConfigError(N_("{name}: [{section}] is not a section"), name=name, section=section)
         target[key] = _parse_env_value(raw)
         overridden.add((section, key))
     return overridden
@@ -304,18 +305,18 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found (use --config or {CONFIG_ENV})") from None
+        raise ConfigError(N_("{path}: configuration file not found (use --config or {variable})"), path=path,
+                          variable=CONFIG_ENV) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise ConfigError(N_("{path}: not valid TOML: {reason}"), path=path, reason=exc) from None
     if "base_dir" in data:
-        raise ConfigError(f"{path}: base_dir: unknown key (paths are relative to the file's folder)")
+        raise ConfigError(N_("{path}: base_dir: unknown key (paths are relative to the file's folder)"), path=path)
     for section, token_env, secret_env in _SECRETS:
         table = data.get(section, {})
         if isinstance(table, dict) and ({"token", "webhook_secret"} & table.keys()):
-            raise ConfigError(
-                f"{path}: [{section}] token/webhook_secret: secrets belong in {token_env} / "
-                f"{secret_env}, never in the file"
-            )
+            raise ConfigError(N_("{path}: [{section}] token/webhook_secret: secrets belong in {token_env} / "
+                                 "{secret_env}, never in the file"), path=path, section=section,
+                              token_env=token_env, secret_env=secret_env)
     overridden = _apply_env(data, environ)
     for section, token_env, secret_env in _SECRETS:
         table = data.setdefault(section, {})
@@ -328,4 +329,5 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, path, overridden)) from None
+        # pydantic's own messages stay English; the keys and values they name read the same in every language.
+        raise ConfigError(N_("{problems}"), problems=_describe(exc, path, overridden)) from None

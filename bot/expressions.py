@@ -16,6 +16,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from bot.errors import TranslatableError
 from bot.i18n import N_
 
 _FIELD_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -65,15 +66,19 @@ class ExpressionError(ValueError):
     """The expression text is not one this module accepts."""
 
 
-class ExpressionLimitError(ExpressionError):
+class ExpressionLimitError(TranslatableError, ExpressionError):
     """An expression past one of the bounds above. `msgid` is an English message id, `params` its values."""
 
     msgid = N_("the expression is too large")
 
     def __init__(self, source: str, **params: object) -> None:
-        self.params: dict[str, object] = params
-        shown = source if len(source) <= 60 else source[:57] + "..."
-        super().__init__(f"{shown!r}: " + self.msgid.format(**params))
+        self.source = source
+        super().__init__(None, **params)
+
+    def english(self) -> str:
+        """Names the expression too (str() and logs); render(t) gives the message alone."""
+        shown = self.source if len(self.source) <= 60 else self.source[:57] + "..."
+        return f"{shown!r}: " + super().english()
 
 
 class ExpressionTooLongError(ExpressionLimitError):

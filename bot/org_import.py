@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.domain import GRASSROOTS_KINDS, Unit, UnitKind, parse_unit_kind
-from bot.i18n import Translator
+from bot.errors import N_, TranslatableError, Translate
 from storage.units import UnitRow
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -48,9 +48,9 @@ class ImportProblem:
     message: str
     params: tuple[tuple[str, object], ...] = ()
 
-    def render(self, t: Translator) -> str:
-        text = t(self.message, **dict(self.params))
-        return t("line {line}: {problem}", line=self.line, problem=text) if self.line else text
+    def render(self, t: Translate) -> str:
+        text = t.gettext(self.message, **dict(self.params))
+        return t.gettext("line {line}: {problem}", line=self.line, problem=text) if self.line else text
 
     def __str__(self) -> str:
         text = self.message.format(**dict(self.params))
@@ -61,11 +61,18 @@ def _p(line: int | None, message: str, **params: object) -> ImportProblem:
     return ImportProblem(line, message, tuple(params.items()))
 
 
-class UnitsFileError(Exception):
+class UnitsFileError(TranslatableError):
+    """An organisation file that cannot be imported, with every problem found (each one translatable)."""
+
+    msgid = N_("{path}: {problems}")
+
     def __init__(self, path: Path, problems: Sequence[ImportProblem]) -> None:
-        super().__init__(f"{path}: " + "; ".join(str(p) for p in problems))
         self.path = path
         self.problems = list(problems)
+        super().__init__(path=path, problems="; ".join(str(p) for p in self.problems))
+
+    def shown_params(self, t: Translate) -> dict[str, object]:
+        return {"path": self.path, "problems": "; ".join(p.render(t) for p in self.problems)}
 
 
 def read_units_file(path: Path) -> list[tuple[int, dict[str, str]]]:

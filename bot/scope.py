@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
+from collections.abc import Iterable
 
 from bot.campaign_model import Campaign
-from bot.domain import Role, Unit
+from bot.domain import Role, Unit, UnitKind
 from storage import people as people_store
 from storage import units as unit_store
 from storage.db import Database
+from storage.summaries import UnitTree
 
 # Roles that look at other units (summaries, reminders on request); chairs see only their own reports.
 SEEING_ROLES = frozenset({Role.OFFICER, Role.DEPARTMENT, Role.ADMIN})
@@ -30,6 +33,37 @@ async def staff_units(db: Database, person_id: int) -> list[Unit]:
     """The units where this person is department staff or an administrator (they may publish plans)."""
     views = await people_store.memberships_of(db, person_id)
     return list({v.unit.id: v.unit for v in views if v.membership.role in STAFF_ROLES}.values())
+
+
+def within(tree: UnitTree, roots: Iterable[int]) -> set[int]:
+    """The units of `tree` in the subtrees of `roots` (the roots included), walked in memory: a summary reads the
+    whole tree in one query and needs the scope of thousands of units."""
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for uid, (_c, _n, _k, parent) in tree.items():
+        children[parent].append(uid)
+    out: set[int] = set()
+    stack = list(roots)
+    while stack:
+        uid = stack.pop()
+        if uid in out:
+            continue
+        out.add(uid)
+        stack.extend(children.get(uid, []))
+    return out
+
+
+_UPPER_KINDS = frozenset({UnitKind.UPPER, UnitKind.PROVINCE})
+
+
+def upper_of(tree: UnitTree, uid: int, memo: dict[int, tuple[str, str]]) -> tuple[str, str]:
+    """The (code, name) of the upper-level union a unit belongs to (itself for an upper level); `memo` shares the
+    walk between units with the same parent."""
+    if uid in memo:
+        return memo[uid]
+    code, name, kind, parent = tree[uid]
+    found = (code, name) if kind in _UPPER_KINDS or parent is None else upper_of(tree, parent, memo)
+    memo[uid] = found
+    return found
 
 
 async def subtree_ids(db: Database, roots: list[int]) -> set[int]:

@@ -26,7 +26,7 @@ from bot.channels import OutboundChannel
 from bot.clock import Clock
 from bot.config import TOKEN_ENV, ZALO_TOKEN_ENV, Config
 from bot.conversation import Conversation
-from bot.i18n import Translator
+from bot.errors import N_, TranslatableError
 from bot.port import Port
 from scheduler.sender import OutboxSender, SendStats
 from scheduler.service import PlanResult, ReminderPlanner
@@ -36,27 +36,25 @@ TICK_SECONDS = 60
 SEND_SECONDS_PER_TICK = 50
 
 
-class ChannelStartError(Exception):
+class ChannelStartError(TranslatableError):
     """A channel could not start: its Bot API could not be reached, refused the token, or the webhook
-    server could not listen. Carries what the command line says (in the user's language), never a token."""
+    server could not listen. explain(t) says, in the user's language, which channel, which address and what to
+    check; never a token."""
 
     def __init__(self, channel: str, problem: str, address: str, reason: str = "") -> None:
-        super().__init__(f"{channel}: {problem} at {address}: {reason}".rstrip(": "))
+        if problem == TOKEN_REFUSED:
+            super().__init__(N_("The {channel} Bot API at {address} refused the bot token: check {variable}. "
+                                "Nothing was started."), channel=channel, address=address,
+                             variable=TOKEN_ENV if channel == "Telegram" else ZALO_TOKEN_ENV)
+        elif problem == CANNOT_LISTEN:
+            super().__init__(N_("Cannot listen for {channel} on {address} ({reason}): is the port taken, or is the "
+                                "address not this machine's? Nothing was started."), channel=channel,
+                             address=address, reason=reason)
+        else:
+            super().__init__(N_("Cannot reach the {channel} Bot API at {address} ({reason}). Check the network "
+                                "connection and the address in the configuration, then start again. Nothing was "
+                                "started."), channel=channel, address=address, reason=reason)
         self.channel, self.problem, self.address, self.reason = channel, problem, address, reason
-
-    def explain(self, t: Translator) -> str:
-        """What failed, in the user's language: which channel, which address, what to check."""
-        if self.problem == TOKEN_REFUSED:
-            variable = TOKEN_ENV if self.channel == "Telegram" else ZALO_TOKEN_ENV
-            return t("The {channel} Bot API at {address} refused the bot token: check {variable}. "
-                     "Nothing was started.", channel=self.channel, address=self.address, variable=variable)
-        if self.problem == CANNOT_LISTEN:
-            return t("Cannot listen for {channel} on {address} ({reason}): is the port taken, or is the address "
-                     "not this machine's? Nothing was started.", channel=self.channel, address=self.address,
-                     reason=self.reason)
-        return t("Cannot reach the {channel} Bot API at {address} ({reason}). Check the network connection and "
-                 "the address in the configuration, then start again. Nothing was started.",
-                 channel=self.channel, address=self.address, reason=self.reason)
 
 
 UNREACHABLE, TOKEN_REFUSED, CANNOT_LISTEN = "unreachable", "token refused", "cannot listen"

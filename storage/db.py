@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -24,6 +25,7 @@ import aiosqlite
 # runs at FULL, and its sync of the log also makes every earlier commit in the log durable.
 SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")  # PRAGMA synchronous reads back their index
 DEFAULT_SYNCHRONOUS = "NORMAL"
+T = TypeVar("T")
 
 
 def _synchronous_level(level: str) -> str:
@@ -42,7 +44,7 @@ class Write:
     refusal: Exception | None = None
 
 
-def _write_batch(conn: sqlite3.Connection, writes: Sequence[Write]) -> Exception | None:
+def _write_batch(conn: sqlite3.Connection, *, writes: Sequence[Write]) -> Exception | None:
     # Runs on the database thread: BEGIN, the statements and COMMIT without a trip back in between.
     if conn.in_transaction:  # left open by an interrupted transaction(): start clean
         conn.execute("ROLLBACK")
@@ -65,7 +67,33 @@ def _write_batch(conn: sqlite3.Connection, writes: Sequence[Write]) -> Exception
     return None
 
 
-class Database:
+async def on_database_thread(conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `fn(the sqlite3 connection)` on aiosqlite's thread, in the queue every execute goes through: the
+    one place this project uses aiosqlite's private API (`_execute`, `_conn`), hence the `<1` pin.
+
+    Why: a batch of writes (BEGIN, the statements with their refusal checks, COMMIT) in one trip to the database
+    thread. The public API would take one trip per statement plus two (a dialog step's save: six instead of
+    one), and each trip costs about as much as the statement itself. tests/test_storage.py fails loudly if a
+    new aiosqlite changes either name."""
+    return await conn._execute(fn, conn._conn)
+
+
+class _Reads:
+    """fetchone and fetchval, written once over each class's own fetchall."""
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        raise NotImplementedError
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+
+class Database(_Reads):
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
@@ -169,7 +197,7 @@ class Database:
         self._refuse_nested("write()")
         async with self._lock:
             # aiosqlite's own queue (the one every execute goes through) runs the function on its thread.
-            refusal = await self._conn._execute(_write_batch, self._conn._conn, writes)
+            refusal = await on_database_thread(self._conn, partial(_write_batch, writes=writes))
         if refusal is not None:
             raise refusal
 
@@ -186,14 +214,6 @@ class Database:
         # execute_fetchall is one trip to the database thread; a cursor takes three.
         async with self._reading():
             return list(await self._conn.execute_fetchall(sql, params))
-
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
 
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[None]:
@@ -228,7 +248,7 @@ class Database:
                 dest.close()
 
 
-class Transaction:
+class Transaction(_Reads):
     """The statements of one transaction; obtained from Database.transaction()."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -256,11 +276,3 @@ class Transaction:
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         return list(await self._conn.execute_fetchall(sql, params))  # one trip; a cursor takes three
-
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]

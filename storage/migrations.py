@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.errors import N_, TranslatableError
 from storage.db import Database
 from storage.timefmt import to_db
 
@@ -238,9 +239,11 @@ _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
 )"""
 
 
-class MigrationError(Exception):
+class MigrationError(TranslatableError):
+    msgid = N_("Migration {name} failed and was rolled back: {cause}")
+
     def __init__(self, name: str, cause: Exception) -> None:
-        super().__init__(f"migration {name} failed and was rolled back: {cause}")
+        super().__init__(name=name, cause=cause)
         self.name = name
         self.cause = cause
 

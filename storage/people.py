@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.domain import GRASSROOTS_KINDS, Channel, Invite, Membership, Person, Role, Unit, UnitKind
+from bot.domain import GRASSROOTS_KINDS, Channel, Invite, Membership, Person, Role, Unit
+from bot.errors import N_, TranslatableError
 from storage import audit
 from storage.db import Database, Write
 from storage.timefmt import from_db, from_db_opt, to_db
+from storage.units import unit_from_row
 
 
 def _person(row: sqlite3.Row) -> Person:
@@ -69,7 +71,7 @@ def _member_view(r: sqlite3.Row) -> MemberView:
     return MemberView(
         Membership(r["id"], r["person_id"], r["unit_id"], Role(r["role"]), from_db(r["granted_at"])),
         Person(r["person_id"], r["full_name"], r["locale"], from_db(r["created_at"])),
-        Unit(r["unit_id"], r["code"], r["name"], UnitKind(r["kind"]), r["parent_id"], r["parent_code"]),
+        unit_from_row(r, "unit_id"),
     )
 
 
@@ -91,7 +93,7 @@ async def grassroots_without_chair(db: Database) -> list[Unit]:
            ORDER BY u.code""",
         _GRASSROOTS,
     )
-    return [Unit(r["id"], r["code"], r["name"], UnitKind(r["kind"]), r["parent_id"], r["parent_code"]) for r in rows]
+    return [unit_from_row(r) for r in rows]
 
 
 async def create_invite(
@@ -128,12 +130,27 @@ class Identity:
     username: str | None = None
 
 
-class InviteRefusedError(Exception):
-    """The invite cannot be used: reason is 'unknown', 'used', 'expired' or 'revoked'."""
+_NOT_VALID = N_("This invite code is not valid. Ask your upper-level union for a new invite link.")
+_INVITE_REFUSALS = {
+    "used": N_("This invite link has already been used. Each link works once: ask your upper-level union for a "
+               "new one."),
+    "expired": N_("This invite link has expired. Ask your upper-level union for a new one."),
+}
+_LINK_REFUSALS = {
+    "taken": N_("This account is already registered for someone else; nothing was linked."),
+    "expired": N_("This link code has expired. Type /lienket again on your other channel."),
+    "used": N_("This link code has already been used. Type /lienket again on your other channel."),
+}
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+
+class InviteRefusedError(TranslatableError):
+    """The invite (or, with link_code=True, the link code) cannot be used: reason is 'unknown', 'used',
+    'expired', 'revoked' or 'taken'; render(t) says so in the person's language."""
+
+    def __init__(self, reason: str, *, link_code: bool = False) -> None:
+        super().__init__((_LINK_REFUSALS if link_code else _INVITE_REFUSALS).get(reason, _NOT_VALID))
         self.reason = reason
+        self.link_code = link_code
 
 
 async def redeem_invite(
@@ -290,15 +307,15 @@ async def redeem_link_code(db: Database, *, code_hash: str, identity: Identity, 
     async with db.transaction() as tx:
         row = await tx.fetchone("SELECT * FROM link_codes WHERE code_hash = ?", (code_hash,))
         if row is None:
-            raise InviteRefusedError("unknown")
+            raise InviteRefusedError("unknown", link_code=True)
         if row["used_at"] is not None:
-            raise InviteRefusedError("used")
+            raise InviteRefusedError("used", link_code=True)
         if now >= from_db(row["expires_at"]):
-            raise InviteRefusedError("expired")
+            raise InviteRefusedError("expired", link_code=True)
         owner = await tx.fetchone("SELECT person_id FROM identities WHERE channel = ? AND external_id = ?",
                                   (identity.channel.value, identity.external_id))
         if owner is not None and owner["person_id"] != row["person_id"]:
-            raise InviteRefusedError("taken")
+            raise InviteRefusedError("taken", link_code=True)
         stamp = to_db(now)
         if owner is None:
             await tx.execute(

@@ -1,93 +1,62 @@
 """The rows a summary is computed from, read in a handful of queries whatever the number of units.
 
-The scope is applied here, in the query: only units inside the requester's subtrees are read.
+Only SQL and the mapping of rows: which units are in scope, and who is whose upper level, is worked out in the
+core (bot/scope.py, bot/summary/service.py).
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
-from decimal import Decimal
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from bot.campaign_model import Campaign
 from bot.domain import UnitKind
-from bot.summary.compute import to_decimal
-from bot.summary.model import UnitRow
 from storage.db import Database
 from storage.timefmt import from_db
 
+UnitTree = dict[int, tuple[str, str, UnitKind, int | None]]  # id -> (code, name, kind, parent id)
 
-async def _tree(db: Database) -> dict[int, tuple[str, str, UnitKind, int | None]]:
+
+class LatestSubmission(NamedTuple):
+    """A unit's submission in a period as a summary reads it. A tuple made straight from the row (ten thousand of
+    them per summary); the answers and the time are decoded on demand: a summary within a scope reads every
+    submission of the period but uses only those of its units."""
+
+    reference: str
+    revision: int
+    late: int  # 0 or 1, as stored
+    first_submitted_at_text: str
+    latest_answers_json: str
+
+    def first_submitted_at(self) -> datetime:
+        return from_db(self.first_submitted_at_text)
+
+    def answers(self) -> dict[str, Any]:
+        answers: dict[str, Any] = json.loads(self.latest_answers_json)
+        return answers
+
+
+async def unit_tree(db: Database) -> UnitTree:
+    """Every active unit, in one query; the walk over it (scope, upper levels) is the core's (bot/scope.py)."""
     rows = await db.fetchall("SELECT id, code, name, kind, parent_id FROM units WHERE active = 1")
     kinds = {k.value: k for k in UnitKind}  # a dict lookup, not an Enum call per unit
     return {r["id"]: (r["code"], r["name"], kinds[r["kind"]], r["parent_id"]) for r in rows}
 
 
-def _within(tree: dict[int, tuple[str, str, UnitKind, int | None]], roots: Iterable[int]) -> set[int]:
-    children: dict[int | None, list[int]] = defaultdict(list)
-    for uid, (_c, _n, _k, parent) in tree.items():
-        children[parent].append(uid)
-    out: set[int] = set()
-    stack = list(roots)
-    while stack:
-        uid = stack.pop()
-        if uid in out:
-            continue
-        out.add(uid)
-        stack.extend(children.get(uid, []))
-    return out
-
-
-_UPPER_KINDS = frozenset({UnitKind.UPPER, UnitKind.PROVINCE})
-
-
-def _upper_of(tree: dict[int, tuple[str, str, UnitKind, int | None]], uid: int,
-              memo: dict[int, tuple[str, str]]) -> tuple[str, str]:
-    """The upper-level union a unit belongs to (itself for an upper level); `memo` shares the walk between
-    units with the same parent."""
-    if uid in memo:
-        return memo[uid]
-    code, name, kind, parent = tree[uid]
-    found = (code, name) if kind in _UPPER_KINDS or parent is None else _upper_of(tree, parent, memo)
-    memo[uid] = found
-    return found
-
-
-async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_roots: list[int] | None) -> list[UnitRow]:
-    """One row per unit expected to report in the period, within the scope (None: everything)."""
-    tree = await _tree(db)
-    allowed = set(tree) if scope_roots is None else _within(tree, scope_roots)
-    whole = len(allowed) == len(tree)  # a province's staff in a one-province database: read contacts in one query
-    if campaign.audience.within:
-        root = next((uid for uid, v in tree.items() if v[0] == campaign.audience.within), None)
-        allowed &= _within(tree, [root]) if root is not None else set()
-    expected = [uid for uid in allowed if campaign.audience.scope.includes(tree[uid][2])]
-    subs = {
-        r["unit_id"]: r
+async def latest_submissions(db: Database, period_id: int) -> dict[int, LatestSubmission]:
+    """unit id -> its submission in the period. The latest answers are kept as one JSON object on each
+    submission: one row per unit, no join over every answer (the per-revision answers table stays the record of
+    history)."""
+    make = LatestSubmission._make
+    return {
+        r[0]: make(r[1:])  # the columns in the order of LatestSubmission's fields
         for r in await db.fetchall(
-            "SELECT unit_id, reference, revision, first_submitted_at, late, latest_answers FROM submissions "
+            "SELECT unit_id, reference, revision, late, first_submitted_at, latest_answers FROM submissions "
             "WHERE period_id = ?",
             (period_id,),
         )
     }
-    contacts, reachable = await _contacts(db, expected, everything=whole)
-    rows = []
-    uppers: dict[int, tuple[str, str]] = {}
-    for uid in expected:
-        code, name, kind, _parent = tree[uid]
-        upper_code, upper_name = _upper_of(tree, uid, uppers)
-        sub = subs.get(uid)
-        status = "missing" if sub is None else ("late" if sub["late"] else "on_time")
-        rows.append(UnitRow(
-            uid, code, name, kind, upper_code, upper_name, status,
-            from_db(sub["first_submitted_at"]) if sub else None, sub["revision"] if sub else 0,
-            # The latest answers are kept as one JSON object on each submission: one row per unit, no join
-            # over every answer (the per-revision answers table stays the record of history).
-            sub["reference"] if sub else None, json.loads(sub["latest_answers"]) if sub else {}, uid in reachable,
-            tuple(contacts.get(uid, [])),
-        ))
-    return rows
 
 
 _CONTACTS = """SELECT m.unit_id, p.full_name,
@@ -97,8 +66,10 @@ _CONTACTS = """SELECT m.unit_id, p.full_name,
                WHERE m.role IN ('chair', 'officer') AND m.revoked_at IS NULL AND p.active = 1"""
 
 
-async def _contacts(db: Database, unit_ids: list[int], *, everything: bool = False
+async def contacts(db: Database, unit_ids: list[int], *, everything: bool = False
                     ) -> tuple[dict[int, list[str]], set[int]]:
+    """The chairs' and officers' names of each unit, and the units one of them can be reached at (a channel
+    other than the terminal, not blocked). `everything`: the whole organisation, in one query."""
     names: dict[int, list[str]] = defaultdict(list)
     reachable: set[int] = set()
     if everything:  # the whole organisation: one query, no list of ids
@@ -127,28 +98,13 @@ _BELOW = """WITH RECURSIVE below(id) AS (
             )"""
 
 
-async def subtree_sums(db: Database, period_id: int, root_id: int, fields: list[str]) -> tuple[dict[str, str], int]:
-    """Sums of numeric answers over the latest submissions of the units below `root_id` (not itself),
-    as exact decimal text, and how many units they come from: the upper level's report starts from them."""
-    if not fields:
-        return {}, 0
-    # One row per submitting unit of the subtree, its latest answers as one JSON object (see unit_rows).
+async def subtree_latest_answers(db: Database, period_id: int, root_id: int) -> list[dict[str, Any]]:
+    """The latest answers of every submission in the period from the units below `root_id` (not itself): what
+    an upper level's report starts from (bot/summary/rollup.py adds them up)."""
     rows = await db.fetchall(
         f"""{_BELOW}
             SELECT s.latest_answers FROM submissions s JOIN below b ON b.id = s.unit_id
             WHERE s.period_id = ? AND s.unit_id != ?""",
         (root_id, period_id, root_id),
     )
-    wanted = list(dict.fromkeys(fields))
-    sums: dict[str, Decimal] = {}
-    units = 0
-    for r in rows:
-        answers = json.loads(r["latest_answers"])
-        if not answers:  # a submission without a single answer adds nothing and is not counted
-            continue
-        units += 1
-        for name in wanted:
-            number = to_decimal(answers.get(name))
-            if number is not None:
-                sums[name] = sums.get(name, Decimal(0)) + number
-    return {k: str(v) for k, v in sums.items()}, units
+    return [json.loads(r["latest_answers"]) for r in rows]

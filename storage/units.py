@@ -16,8 +16,12 @@ _SELECT = """SELECT u.id, u.code, u.name, u.kind, u.parent_id, p.code AS parent_
              FROM units u LEFT JOIN units p ON p.id = u.parent_id"""
 
 
-def _unit(row: sqlite3.Row) -> Unit:
-    return Unit(row["id"], row["code"], row["name"], UnitKind(row["kind"]), row["parent_id"], row["parent_code"])
+def unit_from_row(row: sqlite3.Row, id_column: str = "id") -> Unit:
+    """The one mapping of a row to a Unit: columns code, name, kind, parent_id, parent_code and the unit's id
+    under `id_column` (a membership row names it unit_id)."""
+    return Unit(row[id_column], row["code"], row["name"], UnitKind(row["kind"]), row["parent_id"],
+                row["parent_code"])
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,17 +42,17 @@ class ImportResult:
 
 
 async def all_units(db: Database) -> list[Unit]:
-    return [_unit(r) for r in await db.fetchall(f"{_SELECT} WHERE u.active = 1 ORDER BY u.code")]
+    return [unit_from_row(r) for r in await db.fetchall(f"{_SELECT} WHERE u.active = 1 ORDER BY u.code")]
 
 
 async def by_code(db: Database, code: str) -> Unit | None:
     row = await db.fetchone(f"{_SELECT} WHERE u.code = ?", (code,))
-    return None if row is None else _unit(row)
+    return None if row is None else unit_from_row(row)
 
 
 async def by_id(db: Database, unit_id: int) -> Unit | None:
     row = await db.fetchone(f"{_SELECT} WHERE u.id = ?", (unit_id,))
-    return None if row is None else _unit(row)
+    return None if row is None else unit_from_row(row)
 
 
 async def count(db: Database) -> int:
@@ -65,7 +69,7 @@ async def subtree(db: Database, root_id: int) -> list[Unit]:
             {_SELECT} WHERE u.id IN (SELECT id FROM tree) AND u.active = 1 ORDER BY u.code""",
         (root_id,),
     )
-    return [_unit(r) for r in rows]
+    return [unit_from_row(r) for r in rows]
 
 
 async def ancestors(db: Database, unit_id: int) -> list[Unit]:
@@ -79,7 +83,7 @@ async def ancestors(db: Database, unit_id: int) -> list[Unit]:
             {_SELECT} JOIN up ON up.id = u.id ORDER BY up.depth""",
         (unit_id,),
     )
-    return [_unit(r) for r in rows]
+    return [unit_from_row(r) for r in rows]
 
 
 async def of_kinds(db: Database, kinds: Iterable[UnitKind], within: int | None = None) -> list[Unit]:
@@ -89,7 +93,7 @@ async def of_kinds(db: Database, kinds: Iterable[UnitKind], within: int | None =
         rows = await db.fetchall(
             f"{_SELECT} WHERE u.active = 1 AND u.kind IN ({marks}) ORDER BY u.code", [k.value for k in kinds]
         )
-        return [_unit(r) for r in rows]
+        return [unit_from_row(r) for r in rows]
     return [u for u in await subtree(db, within) if u.kind in kinds]
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from bot.campaigns import load_campaign_file
+from bot.summary import rollup
 from storage import audit, outbox
 from storage import campaigns as campaign_store
 from storage import drafts as draft_store
 from storage import submissions as submission_store
-from storage import summaries as summary_store
 from storage.db import Database, Write
 from storage.migrations import MIGRATIONS, Migration, MigrationError, applied_migrations, migrate
 
@@ -328,11 +328,11 @@ async def test_subtree_sums_add_the_latest_numeric_answers_below_the_unit(db: Da
     await _submit(db, period_id, ids["P"], ids["person"], {"n": 1000})  # the unit itself: left out
     await _submit(db, period_id, ids["X"], ids["person"], {"n": 100})  # outside the subtree
     fields = ["n", "d", "flag", "text", "nan", "absent"]
-    assert await summary_store.subtree_sums(db, period_id, ids["P"], fields) == (
+    assert await rollup.subtree_sums(db, period_id, ids["P"], fields) == (
         {"n": "5", "d": "3.75", "flag": "7"}, 3)
-    assert await summary_store.subtree_sums(db, period_id, ids["A"], fields) == ({"n": "2", "d": "1.5"}, 1)
-    assert await summary_store.subtree_sums(db, period_id, ids["B"], fields) == ({}, 0)
-    assert await summary_store.subtree_sums(db, period_id, ids["P"], []) == ({}, 0)
+    assert await rollup.subtree_sums(db, period_id, ids["A"], fields) == ({"n": "2", "d": "1.5"}, 1)
+    assert await rollup.subtree_sums(db, period_id, ids["B"], fields) == ({}, 0)
+    assert await rollup.subtree_sums(db, period_id, ids["P"], []) == ({}, 0)
     assert await submission_store.latest_answers(db, first) == {
         "n": 2, "d": "1.5", "flag": True, "text": "abc", "nan": "NaN"}
     assert await submission_store.latest_answers(db, 999) == {}
@@ -375,3 +375,21 @@ async def test_a_durable_transaction_commits_at_full_and_ordinary_commits_stay_n
         await full.close()
     with pytest.raises(ValueError, match="synchronous='OFF'"):
         await Database.open(tmp_path / "off.sqlite3", synchronous="OFF")
+
+
+async def test_aiosqlite_still_runs_a_function_on_its_thread_for_the_one_trip_write(db: Database) -> None:
+    """storage.db.on_database_thread uses aiosqlite's private `_execute` and `_conn` (the `<1` pin): a new
+    aiosqlite that renames or changes them must fail here, loudly, not somewhere in a dialog step."""
+    import threading
+
+    import aiosqlite
+
+    from storage.db import on_database_thread
+
+    assert callable(getattr(aiosqlite.Connection, "_execute", None)), "aiosqlite.Connection._execute is gone"
+    conn = db._conn
+    assert isinstance(conn._conn, sqlite3.Connection), "aiosqlite.Connection._conn is no longer the sqlite3 one"
+    thread, value = await on_database_thread(
+        conn, lambda c: (threading.get_ident(), c.execute("SELECT 41 + 1").fetchone()[0]))
+    assert value == 42
+    assert thread != threading.get_ident()  # on aiosqlite's thread, in its queue

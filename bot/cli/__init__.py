@@ -102,9 +102,9 @@ def shell_cmd(
         try:
             prepared = await prepare(cfg, clock.now())
         except CampaignFileError as exc:
-            fail(t("A campaign file is broken; nothing was started:") + "\n" + str(exc))
+            fail(t("A campaign file is broken; nothing was started:") + "\n" + exc.render(t))
         except UnitsFileError as exc:
-            fail(t("The sample organisation file is broken; nothing was started:") + "\n" + str(exc))
+            fail(t("The sample organisation file is broken; nothing was started:") + "\n" + exc.render(t))
         db = prepared.db
         try:
             if prepared.migrations_applied:
@@ -202,7 +202,7 @@ def summary_cmd(
         text, written = run(go())
     except SummaryNotFoundError as exc:
         fail(t("Not found: {what}. See python -m bot campaigns check --json for campaign and period names.",
-               what=str(exc)))
+               what=exc.render(t)))
     if text is not None:
         typer.echo(text)  # plain: unit names and answers are shown as written, never read as markup
     for path in written:

@@ -47,7 +47,7 @@ def config() -> Config:
         return load_config(state.config_path)
     except ConfigError as exc:
         t = default_translator()  # no configuration, so no language from it: the default one
-        fail(t("Configuration error:") + "\n" + str(exc), 2)
+        fail(t("Configuration error:") + "\n" + exc.render(t), 2)
 
 
 def translator(cfg: Config) -> Translator:

@@ -29,7 +29,7 @@ def migrate_cmd() -> None:
     try:
         applied = run(go())
     except MigrationError as exc:
-        fail(t("Migration {name} failed and was rolled back: {cause}", name=exc.name, cause=exc.cause))
+        fail(exc.render(t))
     if applied:
         for name in applied:
             out.print(t("Applied migration {name}", name=name), markup=False)

@@ -6,20 +6,16 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.i18n import Translator
+from bot.errors import TranslatableError
 from bot.vi_text import NONE_WORDS, fold
 
 
-class ParseError(ValueError):
+class ParseError(TranslatableError, ValueError):
     """Carries the message to show, as an English gettext msgid + params; render(t) gives it in the user's language."""
 
     def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message, **params)
         self.message = message
-        self.params = params
-        super().__init__(message.format(**params) if params else message)
-
-    def render(self, t: Translator) -> str:
-        return t(self.message, **self.params)
 
 
 # --- normalising what phones send ---------------------------------------------------------------

@@ -5,7 +5,8 @@ A leaf: the readers (bot.plans.readers) and the choice of reader (bot.plans.text
 
 from __future__ import annotations
 
-from bot.i18n import N_, Translator
+from bot.errors import TranslatableError, Translate
+from bot.i18n import N_
 
 # Bounds on what a plan file may cost to read; a real plan is far inside each (the seed plans: under
 # 15.000 characters, a few pages, a document.xml of a few hundred KB).
@@ -20,19 +21,18 @@ MAX_PDF_SECONDS = 4.0  # reading the pages of one PDF; checked between pages (bo
 CHUNK_BYTES = 1024 * 1024  # a megabyte: the unit of the size limits, and how much is inflated at a time
 
 
-class PlanError(Exception):
+class PlanError(TranslatableError):
     """A plan that cannot be drafted. `msgid` is an English message id, `params` its placeholders."""
 
     msgid = N_("{name}: the plan cannot be read.")
 
     def __init__(self, name: str, **params: object) -> None:
-        self.params: dict[str, object] = {"name": name, **params}
-        super().__init__(self.msgid.format(**self.params))
+        super().__init__(None, name=name, **params)
 
-    def render(self, t: Translator) -> str:
-        """The message in the person's language, numbers written the locale's way (300.000)."""
-        return t(self.msgid, **{k: t.number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
-                                for k, v in self.params.items()})
+    def shown_params(self, t: Translate) -> dict[str, object]:
+        """Numbers written the locale's way (300.000)."""
+        return {k: t.number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+                for k, v in self.params.items()}
 
 
 class TooLargePlanError(PlanError):

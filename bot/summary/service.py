@@ -4,35 +4,65 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.campaign_model import Campaign
+from bot.errors import N_, TranslatableError
 from bot.gc_pause import cyclic_gc_paused
-from bot.scope import scope_units
+from bot.scope import scope_units, upper_of, within
 from bot.summary.compute import compute_summary
-from bot.summary.model import Summary
+from bot.summary.model import Summary, UnitRow
 from storage import campaigns as campaign_store
 from storage import summaries as summary_store
 from storage import units as unit_store
 from storage.db import Database
 
 
-class SummaryNotFoundError(LookupError):
-    pass
+class SummaryNotFoundError(TranslatableError, LookupError):
+    """A campaign, period or unit code the summary was asked for does not exist; render(t) names it."""
 
 
 async def build_summary(db: Database, campaign_id: str, period_key: str, *, scope_roots: list[int] | None,
                         scope_name: str, now: datetime) -> Summary:
     campaign = await campaign_store.campaign(db, campaign_id)
     if campaign is None:
-        raise SummaryNotFoundError(f"unknown campaign {campaign_id!r}")
+        raise SummaryNotFoundError(N_("unknown campaign {campaign}"), campaign=repr(campaign_id))
     rows = {p.key: p for p in await campaign_store.periods_of(db, campaign_id)}
     if period_key not in rows:
-        raise SummaryNotFoundError(f"unknown period {period_key!r} of {campaign_id}; expected one of "
-                                   f"{', '.join(rows)}")
+        raise SummaryNotFoundError(N_("unknown period {period} of {campaign}; expected one of {periods}"),
+                                   period=repr(period_key), campaign=campaign_id, periods=", ".join(rows))
     row = rows[period_key]
     with cyclic_gc_paused():  # ten thousand rows of answers: see bot/gc_pause.py
-        units = await summary_store.unit_rows(db, campaign, row.id, scope_roots)
+        units = await unit_rows(db, campaign, row.id, scope_roots)
         return compute_summary(campaign=campaign, period=campaign.period(period_key), period_id=row.id,
                                due_at=row.due_at, closes_at=row.closes_at, as_of=now, scope_name=scope_name,
                                units=units)
+
+
+async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_roots: list[int] | None) -> list[UnitRow]:
+    """One row per unit expected to report in the period, within the scope (None: everything): the tree, the
+    period's submissions and the contacts in a handful of queries whatever the number of units."""
+    tree = await summary_store.unit_tree(db)
+    allowed = set(tree) if scope_roots is None else within(tree, scope_roots)
+    whole = len(allowed) == len(tree)  # a province's staff in a one-province database: read contacts in one query
+    if campaign.audience.within:
+        root = next((uid for uid, v in tree.items() if v[0] == campaign.audience.within), None)
+        allowed &= within(tree, [root]) if root is not None else set()
+    expected = [uid for uid in allowed if campaign.audience.scope.includes(tree[uid][2])]
+    subs = await summary_store.latest_submissions(db, period_id)
+    contacts, reachable = await summary_store.contacts(db, expected, everything=whole)
+    rows = []
+    uppers: dict[int, tuple[str, str]] = {}
+    for uid in expected:
+        code, name, kind, _parent = tree[uid]
+        upper_code, upper_name = upper_of(tree, uid, uppers)
+        sub = subs.get(uid)
+        status = "missing" if sub is None else ("late" if sub.late else "on_time")
+        rows.append(UnitRow(
+            uid, code, name, kind, upper_code, upper_name, status,
+            sub.first_submitted_at() if sub else None, sub.revision if sub else 0,
+            sub.reference if sub else None, sub.answers() if sub else {}, uid in reachable,
+            tuple(contacts.get(uid, [])),
+        ))
+    return rows
 
 
 async def scope_of(db: Database, person_id: int) -> tuple[list[int] | None, str] | None:
@@ -51,5 +81,5 @@ async def scope_for_code(db: Database, code: str | None) -> tuple[list[int] | No
         return None, root[0].name if root else ""
     unit = await unit_store.by_code(db, code)
     if unit is None:
-        raise SummaryNotFoundError(f"unknown unit code {code!r}")
+        raise SummaryNotFoundError(N_("unknown unit code {code}"), code=repr(code))
     return [unit.id], unit.name
