@@ -18,6 +18,7 @@ from storage.migrations import migrate
 
 if TYPE_CHECKING:  # the dialog is imported when built: every command line start imports this module
     from bot.conversation import Conversation
+    from scheduler.service import ReminderPlanner
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +62,19 @@ async def prepare(config: Config, now: datetime, *, load_sample: bool = True) ->
     return Prepared(db, applied, sample, synced.created + synced.updated)
 
 
-def build_conversation(config: Config, db: Database, clock: Clock) -> Conversation:
-    """The dialog as every channel runs it, with the reminder planner behind "remind them now"
-    (conversation.reminders) and the folders for summaries and plans published in chat."""
+def build_core(config: Config, db: Database, clock: Clock) -> tuple[Conversation, ReminderPlanner]:
+    """The dialog as every channel runs it and the reminder planner behind it ("remind them now" goes
+    through conversation.reminders; the clock's job drives the same planner), with the folders for summaries
+    and plans published in chat."""
     from bot.conversation import Conversation
     from scheduler.service import ReminderPlanner
 
     planner = ReminderPlanner(db, config.reminders, config.app.zone, config.locales_dir)
-    return Conversation(db, clock, config.app.zone, config.locales_dir, reminders=planner,
-                        files_dir=config.data_dir / "summaries", campaigns_dir=config.campaigns_dir)
+    conversation = Conversation(db, clock, config.app.zone, config.locales_dir, reminders=planner,
+                                files_dir=config.data_dir / "summaries", campaigns_dir=config.campaigns_dir)
+    return conversation, planner
+
+
+def build_conversation(config: Config, db: Database, clock: Clock) -> Conversation:
+    """The dialog alone (the terminal, tests): build_core without keeping the planner apart."""
+    return build_core(config, db, clock)[0]

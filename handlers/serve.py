@@ -21,7 +21,7 @@ from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.app import build_conversation, prepare
+from bot.app import build_core, prepare
 from bot.channels import OutboundChannel
 from bot.clock import Clock
 from bot.config import TOKEN_ENV, ZALO_TOKEN_ENV, Config
@@ -90,9 +90,8 @@ def make_sender(config: Config, running: Running) -> OutboxSender:
 
 async def open_running(config: Config, clock: Clock) -> Running:
     prepared = await prepare(config, clock.now())
-    conversation = build_conversation(config, prepared.db, clock)
-    assert conversation.reminders is not None
-    running = Running(prepared.db, conversation, conversation.reminders, Port(conversation, config))
+    conversation, planner = build_core(config, prepared.db, clock)
+    running = Running(prepared.db, conversation, planner, Port(conversation, config))
     running.closers.append(prepared.db.close)
     return running
 

@@ -4,6 +4,7 @@ loop) or once from the command line; the database, not the scheduler, remembers 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -111,8 +112,8 @@ class ReminderPlanner:
         ]
         return late, items
 
-    async def enqueue(self, items: list[OutboxItem], now: datetime) -> int:
-        return await outbox.add(self.db, items, now)
+    async def enqueue(self, items: Sequence[OutboxItem], now: datetime) -> int:
+        return await outbox.add(self.db, list(items), now)
 
     def _render(self, task: PeriodTask, slot: Slot, unit: UnitTask, person: Recipient) -> dict:
         reply = reminder_reply(

@@ -23,7 +23,8 @@ PACKAGES = ("bot", "handlers", "scheduler", "storage")
 LEAF = frozenset({"bot.domain", "bot.errors", "bot.clock", "bot.ids", "bot.i18n", "bot.vi_text",
                   "bot.campaign_model", "bot.expressions"})
 STRICT_LEAF = frozenset({"bot.domain", "bot.errors", "bot.clock", "bot.ids", "bot.i18n", "bot.vi_text"})
-# What starts the program: the command line and the wiring (channels + clock). Nothing else imports them.
+# What starts the program: the command line and the wiring (bot/app.py assembles the core on its database;
+# handlers/serve.py runs the channels and the clock around it). Nothing else imports them.
 ENTRY = ("bot.cli", "bot.__main__")
 WIRING = frozenset({"bot.app", "handlers.serve"})
 NETWORK = ("telegram", "httpx", "aiohttp")
@@ -32,11 +33,6 @@ SQL = re.compile(r"\b(?:SELECT\b[\s\S]+\bFROM|INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDA
 
 # (rule, module, imported module or "") -> why it is still there. The coordinator empties this after merging.
 KNOWN_EXCEPTIONS: dict[tuple[str, str, str], str] = {
-    ("no-entry-import", "handlers.terminal", "bot.cli.common"):
-        "the terminal asks the command line for the OS user; the adapters' work of issue 12 removes it",
-    ("bot-does-not-import-scheduler-or-handlers", "bot.conversation", "scheduler.service"):
-        "a type-only (TYPE_CHECKING) import of ReminderPlanner for remind-now; the flows' work of issue 12 passes "
-        "the planner in through a protocol of the core",
 }
 
 

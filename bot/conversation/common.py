@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.campaign_model import Campaign, Period
@@ -23,8 +23,28 @@ from storage.db import Database
 from .events import Command, Sender
 from .state import Mode, State, Turn, keep
 
-if TYPE_CHECKING:
-    from scheduler.service import ReminderPlanner
+
+class Reachable(Protocol):
+    """A person a reminder may go to: unreachable when no channel is left (blocked everywhere)."""
+
+    @property
+    def channel(self) -> str | None: ...
+
+
+class LateUnit(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def recipients(self) -> Sequence[Reachable]: ...
+
+
+class RemindNow(Protocol):
+    """"Remind them now", as the conversation needs it; the scheduler's ReminderPlanner is one. A protocol, so
+    the core does not import the scheduler (scheduler -> bot, never back)."""
+
+    async def on_request(self, period_id: int, now: datetime, within: set[int] | None
+                         ) -> tuple[Sequence[LateUnit], Sequence[Any]]: ...
+    async def enqueue(self, items: Sequence[Any], now: datetime) -> int: ...
 
 
 class Services(Protocol):
@@ -38,7 +58,7 @@ class Services(Protocol):
     @property
     def zone(self) -> ZoneInfo: ...
     @property
-    def reminders(self) -> ReminderPlanner | None: ...
+    def reminders(self) -> RemindNow | None: ...
     @property
     def files_dir(self) -> Path | None: ...
     @property

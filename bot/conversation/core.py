@@ -28,7 +28,6 @@ import random
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
@@ -45,7 +44,7 @@ from storage import submissions as submission_store
 from storage.db import Database
 
 from . import registration, reporting, settings, staff, submissions
-from .common import CommandHandler, ModeHandler, Step, choose_again, help_reply, still_open_hint
+from .common import CommandHandler, ModeHandler, RemindNow, Step, choose_again, help_reply, still_open_hint
 from .events import (
     COMMAND_WORDS,
     NOT_DURING_A_REPORT,
@@ -60,9 +59,6 @@ from .events import (
     numbered_to_action,
 )
 from .state import Mode, State, Turn, keep
-
-if TYPE_CHECKING:
-    from scheduler.service import ReminderPlanner
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +97,7 @@ COMMAND_HANDLERS: dict[str, CommandHandler] = {
 
 class Conversation:
     def __init__(self, db: Database, clock: Clock, zone: ZoneInfo, locales_dir: Path,
-                 reminders: ReminderPlanner | None = None, files_dir: Path | None = None,
+                 reminders: RemindNow | None = None, files_dir: Path | None = None,
                  campaigns_dir: Path | None = None) -> None:
         self.db, self.clock, self.zone, self.locales_dir = db, clock, zone, locales_dir
         self.reminders = reminders
