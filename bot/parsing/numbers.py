@@ -77,7 +77,7 @@ _COMPANION_WORDS = (
     "công", "nhân", "lao", "động", "nlđ", "cnlđ", "clđ", "cnvclđ", "cnvc", "cđcs", "cơ", "sở", "thành", "đơn",
     "vị", "hộ", "nhà", "căn", "cháu", "học", "sinh", "lượt", "buổi", "cuộc", "lần", "đợt", "hoạt", "tin", "bài",
     "suất", "xuất", "phần", "quà", "mâm", "bữa", "trình", "sáng", "kiến", "cái", "chiếc", "ngày", "tháng", "giờ",
-    "tiếng",
+    "tiếng", "chẵn", "tròn",
 )  # fmt: skip
 # Compared without marks, as typed; a word whose bare form is a number or currency word ("từ" is "tư",
 # four; "động" is "đồng") only with its marks right.
