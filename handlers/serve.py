@@ -28,6 +28,7 @@ from bot.config import TOKEN_ENV, ZALO_TOKEN_ENV, Config
 from bot.conversation import Conversation
 from bot.errors import N_, TranslatableError
 from bot.port import Port
+from scheduler.progress import ProgressListener
 from scheduler.sender import OutboxSender, SendStats
 from scheduler.service import PlanResult, ReminderPlanner
 
@@ -220,12 +221,15 @@ async def serve(config: Config, clock: Clock, stop: asyncio.Event | None = None)
         await close(running)
 
 
-async def send_reminders_once(config: Config, clock: Clock) -> tuple[PlanResult, SendStats]:
-    """The command line's "reminders run-once": plan and send once through the configured channels."""
+async def send_reminders_once(config: Config, clock: Clock, on_progress: ProgressListener | None = None,
+                              ) -> tuple[PlanResult, SendStats]:
+    """The command line's "reminders run-once": plan and send once through the configured channels;
+    `on_progress` is told after each message (the command line's bar)."""
     running = await open_running(config, clock)
     try:
         await start_channels(config, running, updates=False)
         sender = make_sender(config, running)
+        sender.on_progress = on_progress
         await sender.recover()
         return await tick(running, sender, max_seconds=None)
     finally:

@@ -20,6 +20,7 @@ from bot.channels import BlockedError, OutboundChannel, RetryAfterError, SendErr
 from bot.clock import Clock
 from bot.dialog.model import Reply
 from bot.domain import Channel
+from scheduler.progress import ProgressListener, WaveReporter
 from storage import outbox
 from storage import people as people_store
 from storage import reminders as reminder_store
@@ -56,6 +57,7 @@ class OutboxSender:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         batch: int = 200,
+        progress_every: float = 10.0,
     ) -> None:
         self.db, self.channels, self.clock = db, channels, clock
         rates = per_second if isinstance(per_second, Mapping) else {name: per_second for name in channels}
@@ -70,6 +72,8 @@ class OutboxSender:
         self._last_chat: dict[str, float] = {}
         self._done: list[tuple[int, str, str | None]] = []
         self._submitted: dict[int, set[int]] = {}
+        self.progress_every = progress_every  # seconds between the wave's progress lines in the log
+        self.on_progress: ProgressListener | None = None  # told after each message (the command line's bar)
 
     async def recover(self) -> int:
         """On start: messages in flight at a crash go back to pending."""
@@ -95,6 +99,7 @@ class OutboxSender:
     async def drain(self, max_seconds: float | None = None, max_messages: int | None = None) -> SendStats:
         stats = SendStats()
         started = self.monotonic()
+        reporter: WaveReporter | None = None
         while True:
             if max_seconds is not None and self.monotonic() - started >= max_seconds:
                 break
@@ -105,6 +110,9 @@ class OutboxSender:
             if not rows:
                 break
             self._submitted = {}  # per claimed batch: one query per period
+            if reporter is None:  # the first batch of a wave: counted once, an empty tick costs nothing
+                total = len(rows) + await outbox.due_count(self.db, self.clock.now())
+                reporter = WaveReporter(self.clock, total, self.progress_every, self.on_progress)
             queue = list(rows)
             try:
                 while queue:
@@ -118,6 +126,7 @@ class OutboxSender:
                         await self.sleep(wait)
                     at = self.monotonic()
                     await self._send_one(row, stats)
+                    reporter.step(stats)
                     self._next_at[row.channel] = max(self._next_at.get(row.channel, -1e18), at) + \
                         self.min_gap.get(row.channel, 0.0)
                     self._last_chat[f"{row.channel}:{row.payload.get('chat_id')}"] = at

@@ -141,3 +141,9 @@ async def counts(db: Database) -> dict[str, int]:
 
 async def all_rows(db: Database) -> list[OutboxRow]:
     return [_row(r) for r in await db.fetchall("SELECT * FROM outbox ORDER BY id")]
+
+
+async def due_count(db: Database, now: datetime) -> int:
+    """How many pending rows are due now (the rest of a wave, for its progress report)."""
+    return int(await db.fetchval("SELECT count(*) FROM outbox WHERE status = 'pending' AND next_try_at <= ?",
+                                 (to_db(now),)))

@@ -11,8 +11,9 @@ import typer
 
 from bot.campaigns import CampaignFileError
 from bot.cli import campaigns_cmd, db_cmd, invites_cmd, plans_cmd, reminders_cmd, units_cmd
-from bot.cli.common import config, fail, os_user, out, parse_instant, run, state, translator
+from bot.cli.common import config, err, fail, os_user, out, parse_instant, run, state, translator
 from bot.cli.help_text import LocalGroup, gettext
+from bot.cli.progress import CommandProgress
 from bot.clock import Clock, FixedClock
 from bot.org_import import UnitsFileError
 from storage.db import Database
@@ -188,18 +189,27 @@ def summary_cmd(
     on_screen = out_dir is None and "text" in fmt
     to_files = [f for f in fmt if not (on_screen and f == "text")]
 
-    async def go() -> tuple[str | None, list[Path]]:
+    async def go(bar: CommandProgress) -> tuple[str | None, list[Path]]:
         prepared = await prepare(cfg, now)
         try:
+            bar.step(t("Reading the answers"))
             roots, name = await scope_for_code(prepared.db, scope or None)
             summary = await build_summary(prepared.db, campaign, period, scope_roots=roots, scope_name=name, now=now)
         finally:
             await prepared.db.close()
-        text = summary_text(summary, t, cfg.app.zone) if on_screen else None
-        return text, [files.write(summary, f, out_dir or Path("."), t, cfg.app.zone) for f in to_files]
+        text = None
+        if on_screen:
+            bar.step(t("Writing the text"))
+            text = summary_text(summary, t, cfg.app.zone)
+        written = []
+        for f in to_files:
+            bar.step(t("Writing the {format} file", format=f))
+            written.append(files.write(summary, f, out_dir or Path("."), t, cfg.app.zone))
+        return text, written
 
     try:
-        text, written = run(go())
+        with CommandProgress(err, t, t("Summary"), total=1 + int(on_screen) + len(to_files)) as bar:
+            text, written = run(go(bar))
     except SummaryNotFoundError as exc:
         fail(t("Not found: {what}. See python -m bot campaigns check --json for campaign and period names.",
                what=exc.render(t)))

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import typer
 
-from bot.cli.common import actor, config, fail, migrated_database, out, run, state, translator
+from bot.cli.common import actor, config, err, fail, migrated_database, out, run, state, translator
 from bot.cli.help_text import LocalGroup, gettext
+from bot.cli.progress import CommandProgress
 from bot.config import Config
 from bot.domain import Role
 from bot.i18n import Translator
@@ -85,11 +86,13 @@ def export_cmd(
         fail(t("--out must name an .xlsx file."))
     lifetime = _lifetime(cfg, t, expires)
 
-    async def go() -> list[IssuedInvite]:
+    async def go(bar: CommandProgress) -> list[IssuedInvite]:
         async with migrated_database(cfg) as db:
             now = state.clock.now()
-            issued = []
-            for target in await people_store.grassroots_without_chair(db):
+            issued: list[IssuedInvite] = []
+            targets = await people_store.grassroots_without_chair(db)
+            bar.update(0, len(targets))
+            for target in targets:
                 issued.append(
                     await issue_invite(
                         db,
@@ -101,11 +104,14 @@ def export_cmd(
                         bot_username=cfg.telegram.username,
                     )
                 )
+                bar.update(len(issued))
             return issued
 
-    issued = run(go())
+    with CommandProgress(err, t, t("Creating invites")) as bar:
+        issued = run(go(bar))
     if not issued:
         out.print(t("Every grassroots unit has a chair; no invite was created."), markup=False)
         return
-    write_invites_xlsx(out_file, issued, t, cfg.app.zone)
+    with CommandProgress(err, t, t("Writing the workbook"), total=1):
+        write_invites_xlsx(out_file, issued, t, cfg.app.zone)
     out.print(t("{n} invites written to {path}", n=len(issued), path=out_file), markup=False)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli.common import config, fail, migrated_database, out, parse_instant, run, state, translator
+from bot.cli.common import config, err, fail, migrated_database, out, parse_instant, run, state, translator
 from bot.cli.help_text import LocalGroup, gettext
+from bot.cli.progress import CommandProgress
 from bot.dialog.model import Reply
+from scheduler.progress import WaveProgress
 from scheduler.service import ReminderPlanner
 
 app = typer.Typer(cls=LocalGroup, help=gettext("Deadline reminders: preview and run."), no_args_is_help=True)
@@ -45,7 +47,11 @@ def run_once_cmd() -> None:
                "'reminders preview' to see what would be sent."), 2)
     from handlers.serve import send_reminders_once
 
-    result, stats = run(send_reminders_once(cfg, state.clock))
+    with CommandProgress(err, t, t("Sending reminders")) as bar:
+        def shown(progress: WaveProgress) -> None:
+            bar.update(progress.done, progress.total)
+
+        result, stats = run(send_reminders_once(cfg, state.clock, on_progress=shown))
     out.print(t("Planned {planned} new reminders; sent {sent}, skipped {skipped}, failed {failed}, to retry "
                 "{retried}.", planned=result.pending, sent=stats.sent, skipped=stats.skipped,
                 failed=stats.failed + stats.blocked, retried=stats.retried), markup=False)

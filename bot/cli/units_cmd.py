@@ -8,8 +8,9 @@ import typer
 from rich.text import Text
 from rich.tree import Tree
 
-from bot.cli.common import actor, config, fail, migrated_database, out, run, state, translator
+from bot.cli.common import actor, config, err, fail, migrated_database, out, run, state, translator
 from bot.cli.help_text import LocalGroup, gettext
+from bot.cli.progress import CommandProgress
 from bot.domain import Unit
 from bot.org_import import UnitsFileError, check_units, read_units_file
 from storage import units as unit_store
@@ -24,16 +25,20 @@ def import_cmd(
     cfg = config()
     t = translator(cfg)
 
-    async def go() -> unit_store.ImportResult:
+    async def go(bar: CommandProgress) -> unit_store.ImportResult:
         async with migrated_database(cfg) as db:
+            bar.step(t("Reading {path}", path=file))
             records = read_units_file(file)
+            bar.step(t("Checking {n} rows", n=t.number(len(records))))
             rows, problems = check_units(records, await unit_store.all_units(db))
             if problems:
                 raise UnitsFileError(file, problems)
+            bar.step(t("Saving {n} units", n=t.number(len(rows))))
             return await unit_store.apply_import(db, rows, actor=actor(), now=state.clock.now())
 
     try:
-        result = run(go())
+        with CommandProgress(err, t, t("Importing units"), total=3) as bar:
+            result = run(go(bar))
     except UnitsFileError as exc:
         lines = [t("{path}: refused, nothing was imported.", path=exc.path)]
         lines += [f"  - {p.render(t)}" for p in exc.problems]
