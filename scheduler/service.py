@@ -14,10 +14,11 @@ from bot.campaign_model import Campaign
 from bot.config import RemindersConfig
 from bot.dialog.model import Reply
 from bot.domain import Role, UnitKind
+from bot.gc_pause import cyclic_gc_paused
 from bot.i18n import Translator, translator
 from bot.reminder_text import escalation_reply, reminder_reply
 from bot.summary.model import Summary
-from bot.summary.service import PeriodRead, read_period, summary_within
+from bot.summary.service import PeriodRead, completeness_within, read_period
 from bot.summary.text import completeness_text
 from scheduler.planner import PeriodTask, Planned, UnitTask, due_slot, escalation_due, plan, reminder_item, summary_key
 from scheduler.policy import Policy, Slot, allowed_moment, slots
@@ -174,7 +175,8 @@ class ReminderPlanner:
         for person, roots, scope_name in readers:
             text_key = (None if roots is None else frozenset(roots), scope_name, person.locale)
             if text_key not in texts:
-                texts[text_key] = self._completeness(read, builds, roots, scope_name, person.locale, now)
+                with cyclic_gc_paused():  # a build per scope over thousands of rows: see bot/gc_pause.py
+                    texts[text_key] = self._completeness(read, builds, roots, scope_name, person.locale, now)
             text = texts[text_key]
             if text is None or person.channel is None or person.chat_id is None:
                 continue
@@ -189,7 +191,7 @@ class ReminderPlanner:
         the same units, whatever their scope's name."""
         scope = None if roots is None else frozenset(roots)
         if scope not in builds:
-            builds[scope] = summary_within(read, roots, scope_name=scope_name, now=now)
+            builds[scope] = completeness_within(read, roots, scope_name=scope_name, now=now)
         summary = replace(builds[scope], scope_name=scope_name)
         return completeness_text(summary, self.t(locale), self.zone) if summary.units else None
 

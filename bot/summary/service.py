@@ -9,7 +9,7 @@ from bot.campaign_model import Campaign
 from bot.errors import N_, TranslatableError
 from bot.gc_pause import cyclic_gc_paused
 from bot.scope import Children, children_index, scope_units, upper_of, walk, within
-from bot.summary.compute import compute_summary
+from bot.summary.compute import compute_completeness, compute_summary
 from bot.summary.model import Summary, UnitRow
 from storage import campaigns as campaign_store
 from storage import summaries as summary_store
@@ -93,14 +93,15 @@ async def read_period(db: Database, campaign: Campaign, row: campaign_store.Peri
                       {r.unit_id: r for r in rows})
 
 
-def summary_within(read: PeriodRead, scope_roots: list[int] | None, *, scope_name: str, now: datetime) -> Summary:
-    """The summary build_summary gives for this scope (None: everything), cut from the period read in the size
-    of the scope."""
+def completeness_within(read: PeriodRead, scope_roots: list[int] | None, *, scope_name: str,
+                        now: datetime) -> Summary:
+    """Who has reported within this scope (None: everything), as build_summary gives it but without totals,
+    targets or narratives (the pushed text shows none), cut from the period read in the size of the scope."""
     units = (list(read.rows.values()) if scope_roots is None
              else [read.rows[uid] for uid in walk(read.children, scope_roots) if uid in read.rows])
-    return compute_summary(campaign=read.campaign, period=read.campaign.period(read.period_key),
-                           period_id=read.period_id, due_at=read.due_at, closes_at=read.closes_at, as_of=now,
-                           scope_name=scope_name, units=units)
+    return compute_completeness(campaign=read.campaign, period=read.campaign.period(read.period_key),
+                                period_id=read.period_id, due_at=read.due_at, closes_at=read.closes_at, as_of=now,
+                                scope_name=scope_name, units=units)
 
 
 async def scope_of(db: Database, person_id: int) -> tuple[list[int] | None, str] | None:
