@@ -1,6 +1,6 @@
 """Benchmark: the pushed completeness summary, one reminder tick at the due instant of a large campaign.
 
-    python bench/push.py [--units 10000] [--also 20000] [--repeat 3]   # ~1 minute on 2 cores
+    python bench/push.py [--units 10000] [--also 20000] [--repeat 5]   # ~1 minute on 2 cores
     python -m bench.push --units 2000 --also 4000                      # a quick run
 
 For each size N (--units, then --also; 0 skips it), in a fresh temp database built as bench/summary.py builds
@@ -114,7 +114,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--units", type=int, default=10_000, help="grassroots unions in the first data set")
     p.add_argument("--also", type=int, default=20_000, help="grassroots unions in the second data set (0: none)")
-    p.add_argument("--repeat", type=int, default=3, help="push ticks measured at each size (the median is shown)")
+    p.add_argument("--repeat", type=int, default=5, help="push ticks measured at each size (the median is shown)")
     return p.parse_args(argv)
 
 

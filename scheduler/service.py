@@ -172,17 +172,17 @@ class ReminderPlanner:
         builds: dict[frozenset[int] | None, Summary] = {}
         texts: dict[tuple[frozenset[int] | None, str, str], str | None] = {}
         out: list[OutboxItem] = []
-        for person, roots, scope_name in readers:
-            text_key = (None if roots is None else frozenset(roots), scope_name, person.locale)
-            if text_key not in texts:
-                with cyclic_gc_paused():  # a build per scope over thousands of rows: see bot/gc_pause.py
+        with cyclic_gc_paused():  # a build per scope over thousands of rows: see bot/gc_pause.py
+            for person, roots, scope_name in readers:
+                text_key = (None if roots is None else frozenset(roots), scope_name, person.locale)
+                if text_key not in texts:
                     texts[text_key] = self._completeness(read, builds, roots, scope_name, person.locale, now)
-            text = texts[text_key]
-            if text is None or person.channel is None or person.chat_id is None:
-                continue
-            reply = Reply(text, title=self.t(person.locale)("📊 Reporting status — /tonghop for the full summary"))
-            out.append(OutboxItem(keys[person.person_id], "summary", person.person_id, None, row.id, person.channel,
-                                  person.chat_id, at, reply.to_json()))
+                text = texts[text_key]
+                if text is None or person.channel is None or person.chat_id is None:
+                    continue
+                title = self.t(person.locale)("📊 Reporting status — /tonghop for the full summary")
+                out.append(OutboxItem(keys[person.person_id], "summary", person.person_id, None, row.id,
+                                      person.channel, person.chat_id, at, Reply(text, title=title).to_json()))
         return out
 
     def _completeness(self, read: PeriodRead, builds: dict[frozenset[int] | None, Summary],

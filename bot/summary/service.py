@@ -39,9 +39,10 @@ async def build_summary(db: Database, campaign_id: str, period_key: str, *, scop
 
 
 async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_roots: list[int] | None, *,
-                    tree: summary_store.UnitTree | None = None) -> list[UnitRow]:
+                    tree: summary_store.UnitTree | None = None, answers: bool = True) -> list[UnitRow]:
     """One row per unit expected to report in the period, within the scope (None: everything): the tree, the
-    period's submissions and the contacts in a handful of queries whatever the number of units."""
+    period's submissions and the contacts in a handful of queries whatever the number of units. `answers=False`:
+    the answers are not read (empty), for who-has-reported alone."""
     if tree is None:
         tree = await summary_store.unit_tree(db)
     allowed = set(tree) if scope_roots is None else within(tree, scope_roots)
@@ -50,7 +51,7 @@ async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_root
         root = next((uid for uid, v in tree.items() if v[0] == campaign.audience.within), None)
         allowed &= within(tree, [root]) if root is not None else set()
     expected = [uid for uid in allowed if campaign.audience.scope.includes(tree[uid][2])]
-    subs = await summary_store.latest_submissions(db, period_id)
+    subs = await summary_store.latest_submissions(db, period_id, answers=answers)
     contacts, reachable = await summary_store.contacts(db, expected, everything=whole)
     rows = []
     uppers: dict[int, tuple[str, str]] = {}
@@ -80,15 +81,15 @@ class PeriodRead:
     due_at: datetime
     closes_at: datetime
     children: Children
-    rows: dict[int, UnitRow]  # unit id -> its row, every unit expected to report
+    rows: dict[int, UnitRow]  # unit id -> its row, every unit expected to report; answers not read
 
 
 async def read_period(db: Database, campaign: Campaign, row: campaign_store.PeriodRow) -> PeriodRead:
     """The tree, the submissions and the contacts of one period: the same queries as one whole-organisation
-    summary, whatever the number of readers."""
-    tree = await summary_store.unit_tree(db)
+    summary, whatever the number of readers; the answers are not read (the push shows who has reported)."""
     with cyclic_gc_paused():  # see build_summary
-        rows = await unit_rows(db, campaign, row.id, None, tree=tree)
+        tree = await summary_store.unit_tree(db)
+        rows = await unit_rows(db, campaign, row.id, None, tree=tree, answers=False)
     return PeriodRead(campaign, row.key, row.id, row.due_at, row.closes_at, children_index(tree),
                       {r.unit_id: r for r in rows})
 
