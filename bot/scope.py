@@ -35,12 +35,25 @@ async def staff_units(db: Database, person_id: int) -> list[Unit]:
     return list({v.unit.id: v.unit for v in views if v.membership.role in STAFF_ROLES}.values())
 
 
+Children = dict[int | None, list[int]]  # parent id -> the ids of its units
+
+
+def children_index(tree: UnitTree) -> Children:
+    """Who is below whom, built once: the pushed summary walks one subtree per reader over the same tree."""
+    children: Children = defaultdict(list)
+    for uid, (_c, _n, _k, parent) in tree.items():
+        children[parent].append(uid)
+    return children
+
+
 def within(tree: UnitTree, roots: Iterable[int]) -> set[int]:
     """The units of `tree` in the subtrees of `roots` (the roots included), walked in memory: a summary reads the
     whole tree in one query and needs the scope of thousands of units."""
-    children: dict[int | None, list[int]] = defaultdict(list)
-    for uid, (_c, _n, _k, parent) in tree.items():
-        children[parent].append(uid)
+    return walk(children_index(tree), roots)
+
+
+def walk(children: Children, roots: Iterable[int]) -> set[int]:
+    """The subtrees of `roots` (the roots included): work in the size of the subtrees, not of the tree."""
     out: set[int] = set()
     stack = list(roots)
     while stack:

@@ -5,7 +5,7 @@ loop) or once from the command line; the database, not the scheduler, remembers 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,9 +14,11 @@ from bot.campaign_model import Campaign
 from bot.config import RemindersConfig
 from bot.dialog.model import Reply
 from bot.domain import Role, UnitKind
+from bot.gc_pause import cyclic_gc_paused
 from bot.i18n import Translator, translator
 from bot.reminder_text import escalation_reply, reminder_reply
-from bot.summary.service import build_summary
+from bot.summary.model import Summary
+from bot.summary.service import PeriodRead, completeness_within, read_period
 from bot.summary.text import completeness_text
 from scheduler.planner import PeriodTask, Planned, UnitTask, due_slot, escalation_due, plan, reminder_item, summary_key
 from scheduler.policy import Policy, Slot, allowed_moment, slots
@@ -157,24 +159,41 @@ class ReminderPlanner:
 
     async def _summary_slot(self, campaign: Campaign, row: campaign_store.PeriodRow, slot: str, at: datetime,
                             now: datetime) -> list[OutboxItem]:
+        """One read of the period, cut per reader's scope in memory; readers of the same scope share one
+        build and, in the same language, one text: the tick stays linear in the size of the province."""
+        readers = [(person, roots, name) for person, roots, name in await reminder_store.summary_readers(self.db)
+                   if person.channel is not None and person.chat_id is not None]
+        keys = {person.person_id: summary_key(row.id, person.person_id, slot) for person, _r, _n in readers}
+        known = await outbox.existing_keys(self.db, keys.values())
+        readers = [r for r in readers if keys[r[0].person_id] not in known]
+        if not readers:
+            return []
+        read = await read_period(self.db, campaign, row)
+        builds: dict[frozenset[int] | None, Summary] = {}
+        texts: dict[tuple[frozenset[int] | None, str, str], str | None] = {}
         out: list[OutboxItem] = []
-        readers = await reminder_store.summary_readers(self.db)
-        for person, scope_unit_ids, scope_name in readers:
-            if person.channel is None or person.chat_id is None:
-                continue
-            key = summary_key(row.id, person.person_id, slot)
-            if await outbox.existing_keys(self.db, [key]):
-                continue
-            summary = await build_summary(self.db, campaign.id, row.key, scope_roots=scope_unit_ids,
-                                          scope_name=scope_name, now=now)
-            if not summary.units:
-                continue
-            t = self.t(person.locale)
-            reply = Reply(completeness_text(summary, t, self.zone),
-                          title=t("📊 Reporting status — /tonghop for the full summary"))
-            out.append(OutboxItem(key, "summary", person.person_id, None, row.id, person.channel, person.chat_id,
-                                  at, reply.to_json()))
+        with cyclic_gc_paused():  # a build per scope over thousands of rows: see bot/gc_pause.py
+            for person, roots, scope_name in readers:
+                text_key = (None if roots is None else frozenset(roots), scope_name, person.locale)
+                if text_key not in texts:
+                    texts[text_key] = self._completeness(read, builds, roots, scope_name, person.locale, now)
+                text = texts[text_key]
+                if text is None or person.channel is None or person.chat_id is None:
+                    continue
+                title = self.t(person.locale)("📊 Reporting status — /tonghop for the full summary")
+                out.append(OutboxItem(keys[person.person_id], "summary", person.person_id, None, row.id,
+                                      person.channel, person.chat_id, at, Reply(text, title=title).to_json()))
         return out
+
+    def _completeness(self, read: PeriodRead, builds: dict[frozenset[int] | None, Summary],
+                      roots: list[int] | None, scope_name: str, locale: str, now: datetime) -> str | None:
+        """The pushed text for one scope (None: nothing to report there); the build is shared by every reader of
+        the same units, whatever their scope's name."""
+        scope = None if roots is None else frozenset(roots)
+        if scope not in builds:
+            builds[scope] = completeness_within(read, roots, scope_name=scope_name, now=now)
+        summary = replace(builds[scope], scope_name=scope_name)
+        return completeness_text(summary, self.t(locale), self.zone) if summary.units else None
 
     async def plan_once(self, now: datetime) -> PlanResult:
         planned = await self.preview(now)

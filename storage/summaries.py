@@ -44,15 +44,16 @@ async def unit_tree(db: Database) -> UnitTree:
     return {r["id"]: (r["code"], r["name"], kinds[r["kind"]], r["parent_id"]) for r in rows}
 
 
-async def latest_submissions(db: Database, period_id: int) -> dict[int, LatestSubmission]:
+async def latest_submissions(db: Database, period_id: int, *, answers: bool = True) -> dict[int, LatestSubmission]:
     """unit id -> its submission in the period. The latest answers are kept as one JSON object on each
     submission: one row per unit, no join over every answer (the per-revision answers table stays the record of
-    history)."""
+    history). `answers=False`: who has reported, without the answers (read as an empty object)."""
     make = LatestSubmission._make
+    column = "latest_answers" if answers else "'{}'"
     return {
         r[0]: make(r[1:])  # the columns in the order of LatestSubmission's fields
         for r in await db.fetchall(
-            "SELECT unit_id, reference, revision, late, first_submitted_at, latest_answers FROM submissions "
+            f"SELECT unit_id, reference, revision, late, first_submitted_at, {column} FROM submissions "
             "WHERE period_id = ?",
             (period_id,),
         )

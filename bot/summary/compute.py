@@ -117,6 +117,28 @@ def rollup_rows(reported: list[UnitRow]) -> list[UnitRow]:
     return [u for u in reported if u.kind is UnitKind.UPPER or u.upper_code not in covered]
 
 
+def _by_upper(units: list[UnitRow]) -> tuple[list[UnitRow], dict[str, list[UnitRow]], list[UpperBreakdown]]:
+    """The units in the order summaries list them, grouped by upper level, and each upper level's counts."""
+    units = sorted(units, key=lambda u: (u.upper_code, u.code))
+    by_upper: dict[str, list[UnitRow]] = {}
+    for u in units:
+        by_upper.setdefault(u.upper_code, []).append(u)
+    uppers = [
+        UpperBreakdown(code, rows[0].upper_name, len(rows), sum(1 for r in rows if r.status == "on_time"),
+                       sum(1 for r in rows if r.status == "late"))
+        for code, rows in sorted(by_upper.items())
+    ]
+    return units, by_upper, uppers
+
+
+def compute_completeness(*, campaign: Campaign, period: Period, period_id: int, due_at: datetime,
+                         closes_at: datetime, as_of: datetime, scope_name: str, units: list[UnitRow]) -> Summary:
+    """Who has reported, by upper level, without totals, targets or narratives: all that the pushed
+    completeness text (text.completeness_text) reads, for hundreds of readers per tick."""
+    ordered, _groups, uppers = _by_upper(units)
+    return Summary(campaign, period, period_id, due_at, closes_at, as_of, scope_name, ordered, uppers, [], [], [])
+
+
 def compute_summary(
     *,
     campaign: Campaign,
@@ -128,16 +150,8 @@ def compute_summary(
     scope_name: str,
     units: list[UnitRow],
 ) -> Summary:
-    units = sorted(units, key=lambda u: (u.upper_code, u.code))
+    units, by_upper, uppers = _by_upper(units)
     reported = [u for u in units if u.status != "missing"]
-    by_upper: dict[str, list[UnitRow]] = {}
-    for u in units:
-        by_upper.setdefault(u.upper_code, []).append(u)
-    uppers = [
-        UpperBreakdown(code, rows[0].upper_name, len(rows), sum(1 for r in rows if r.status == "on_time"),
-                       sum(1 for r in rows if r.status == "late"))
-        for code, rows in sorted(by_upper.items())
-    ]
     fields = campaign.fields_for(period.key)
     counted = rollup_rows(reported)
     summed = [f for f in fields

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.campaign_model import Campaign
 from bot.errors import N_, TranslatableError
 from bot.gc_pause import cyclic_gc_paused
-from bot.scope import scope_units, upper_of, within
-from bot.summary.compute import compute_summary
+from bot.scope import Children, children_index, scope_units, upper_of, walk, within
+from bot.summary.compute import compute_completeness, compute_summary
 from bot.summary.model import Summary, UnitRow
 from storage import campaigns as campaign_store
 from storage import summaries as summary_store
@@ -37,17 +38,20 @@ async def build_summary(db: Database, campaign_id: str, period_key: str, *, scop
                                units=units)
 
 
-async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_roots: list[int] | None) -> list[UnitRow]:
+async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_roots: list[int] | None, *,
+                    tree: summary_store.UnitTree | None = None, answers: bool = True) -> list[UnitRow]:
     """One row per unit expected to report in the period, within the scope (None: everything): the tree, the
-    period's submissions and the contacts in a handful of queries whatever the number of units."""
-    tree = await summary_store.unit_tree(db)
+    period's submissions and the contacts in a handful of queries whatever the number of units. `answers=False`:
+    the answers are not read (empty), for who-has-reported alone."""
+    if tree is None:
+        tree = await summary_store.unit_tree(db)
     allowed = set(tree) if scope_roots is None else within(tree, scope_roots)
     whole = len(allowed) == len(tree)  # a province's staff in a one-province database: read contacts in one query
     if campaign.audience.within:
         root = next((uid for uid, v in tree.items() if v[0] == campaign.audience.within), None)
         allowed &= within(tree, [root]) if root is not None else set()
     expected = [uid for uid in allowed if campaign.audience.scope.includes(tree[uid][2])]
-    subs = await summary_store.latest_submissions(db, period_id)
+    subs = await summary_store.latest_submissions(db, period_id, answers=answers)
     contacts, reachable = await summary_store.contacts(db, expected, everything=whole)
     rows = []
     uppers: dict[int, tuple[str, str]] = {}
@@ -63,6 +67,42 @@ async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_root
             tuple(contacts.get(uid, [])),
         ))
     return rows
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodRead:
+    """A period read once for the whole organisation, to be cut per reader's scope in memory: the pushed
+    summary has hundreds of readers, and a read per reader would make the tick grow with the square of the
+    province."""
+
+    campaign: Campaign
+    period_key: str
+    period_id: int
+    due_at: datetime
+    closes_at: datetime
+    children: Children
+    rows: dict[int, UnitRow]  # unit id -> its row, every unit expected to report; answers not read
+
+
+async def read_period(db: Database, campaign: Campaign, row: campaign_store.PeriodRow) -> PeriodRead:
+    """The tree, the submissions and the contacts of one period: the same queries as one whole-organisation
+    summary, whatever the number of readers; the answers are not read (the push shows who has reported)."""
+    with cyclic_gc_paused():  # see build_summary
+        tree = await summary_store.unit_tree(db)
+        rows = await unit_rows(db, campaign, row.id, None, tree=tree, answers=False)
+    return PeriodRead(campaign, row.key, row.id, row.due_at, row.closes_at, children_index(tree),
+                      {r.unit_id: r for r in rows})
+
+
+def completeness_within(read: PeriodRead, scope_roots: list[int] | None, *, scope_name: str,
+                        now: datetime) -> Summary:
+    """Who has reported within this scope (None: everything), as build_summary gives it but without totals,
+    targets or narratives (the pushed text shows none), cut from the period read in the size of the scope."""
+    units = (list(read.rows.values()) if scope_roots is None
+             else [read.rows[uid] for uid in walk(read.children, scope_roots) if uid in read.rows])
+    return compute_completeness(campaign=read.campaign, period=read.campaign.period(read.period_key),
+                                period_id=read.period_id, due_at=read.due_at, closes_at=read.closes_at, as_of=now,
+                                scope_name=scope_name, units=units)
 
 
 async def scope_of(db: Database, person_id: int) -> tuple[list[int] | None, str] | None:
