@@ -365,3 +365,23 @@ def test_a_non_finite_answer_is_left_out_of_the_totals(repo: Path) -> None:
                         as_of=AS_OF, scope_name="x", units=[upper, *s.units[1:]])
     news = next(x for x in s.totals if x.field.name == "news_items")
     assert (news.answered, news.sum) == (0, None)
+
+
+def test_units_with_equal_answers_of_other_types_are_judged_each_on_its_own(repo: Path) -> None:
+    """A share-of-units target judges units with the same answers once (bot/summary/compute.py): True, 1, 1.0
+    and "1" are equal or alike but read differently, and a list is no key at all; each unit counts as if alone."""
+    from bot.campaign_model import Measure
+    from bot.expressions import compile_expression
+    from bot.summary.compute import target_result
+
+    campaign = load_campaign_file(repo / "campaigns" / "daklak-95-nam-cdvn-2024.toml").campaign
+    target = next(t for t in campaign.targets if t.measure is Measure.SHARE_OF_UNITS)
+    assert target.condition is not None
+    (name,) = compile_expression(target.condition).fields
+    kind = campaign.target_scope(target).kinds[0]
+    answers: list[object] = [True, 1, 1.0, "1", [1], None, 2, "2.5", 0, False, 1, True, [1], "x", 1.0, 3]
+    units = [row(f"DL-{i:03d}", f"CĐ {i}", kind, "DL-A", "on_time", {name: a}) for i, a in enumerate(answers)]
+    alone = [target_result(campaign, target, [u]).units_meeting for u in units]
+    assert 0 < sum(alone) < len(units)  # the data set has units on both sides of the condition
+    assert target_result(campaign, target, units).units_meeting == sum(alone)
+    assert target_result(campaign, target, units[::-1]).units_meeting == sum(alone)

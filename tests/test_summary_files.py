@@ -303,6 +303,54 @@ def test_a_large_workbook_holds_one_row_per_unit(repo: Path, tmp_path: Path, vi:
     book.close()
 
 
+
+def _sheet_contents(sheet: Worksheet) -> dict[str, object]:
+    """What a reader of a sheet sees: every cell's value, type and look, and the sheet's settings."""
+    cells = [(c.coordinate, c.value, c.data_type, c.number_format, c.font.b, c.font.sz, c.alignment.wrap_text,
+              c.alignment.vertical) for c in cells_of(sheet)]
+    return {"cells": cells, "filter": sheet.auto_filter.ref, "panes": sheet.freeze_panes,
+            "tables": sorted((t.name, t.ref) for t in sheet.tables.values()),
+            "widths": {k: d.width for k, d in sheet.column_dimensions.items()},
+            "heights": {k: d.height for k, d in sheet.row_dimensions.items() if d.height}}
+
+
+def cells_of(sheet: Worksheet) -> Iterator:
+    for row in sheet.iter_rows():
+        yield from (c for c in row if c.value is not None or c.has_style)
+
+
+def test_the_streamed_workbook_reads_the_same_as_the_one_held_in_memory(repo: Path, tmp_path: Path,
+                                                                        vi: Translator) -> None:
+    """The sheets of one row per unit are written row by row in XlsxWriter's constant-memory mode: every cell,
+    format, filter, table and width is what the whole-sheet-in-memory writer gave (hostile text included)."""
+    summary = fixed_summary(repo)
+    more = [dataclasses.replace(u, unit_id=100 + i, code=f"{u.code}-{i}") for i, u in enumerate(summary.units * 5)]
+    bigger = compute_summary(campaign=summary.campaign, period=summary.period, period_id=1, due_at=summary.due_at,
+                             closes_at=summary.closes_at, as_of=AS_OF, scope_name="x", units=more)
+    for s in (summary, bigger):
+        write_summary_xlsx(tmp_path / "held.xlsx", s, vi, VN, stream_rows=False)
+        write_summary_xlsx(tmp_path / "streamed.xlsx", s, vi, VN)
+        held, streamed = load_workbook(tmp_path / "held.xlsx"), load_workbook(tmp_path / "streamed.xlsx")
+        assert streamed.sheetnames == held.sheetnames
+        for name in held.sheetnames:
+            assert _sheet_contents(streamed[name]) == _sheet_contents(held[name]), name
+        assert len(list(cells_of(streamed[summary.period.key]))) > 9 * len(s.units)
+
+
+def test_the_rows_of_the_units_go_to_disk_as_they_are_written(repo: Path, tmp_path: Path, en: Translator) -> None:
+    """Memory does not grow with the cells of 50,000 units: the period and missing sheets are written in
+    constant-memory mode (text stored in the cell, not in the shared table), the summary sheet keeps its tables."""
+    path = tmp_path / "tong-hop.xlsx"
+    write_summary_xlsx(path, fixed_summary(repo), en, VN)
+    with zipfile.ZipFile(path) as z:
+        summary_xml, units_xml, missing_xml = (z.read(f"xl/worksheets/sheet{i}.xml").decode() for i in (1, 2, 3))
+        assert len([n for n in z.namelist() if n.startswith("xl/tables/")]) >= 3
+    assert 't="inlineStr"' in units_xml
+    assert 't="inlineStr"' in missing_xml
+    assert 't="inlineStr"' not in summary_xml
+    assert "<tableParts" in summary_xml
+
+
 # --- Word --------------------------------------------------------------------------------------------------------
 
 

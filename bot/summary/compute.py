@@ -3,12 +3,14 @@ field, each target's value against its threshold, narrative highlights."""
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.campaign_model import Campaign, FieldType, FormField, Measure, Period, Target
+from bot.campaign_model import Campaign, Comparator, FieldType, FormField, Measure, Period, Target
 from bot.domain import UnitKind
 from bot.expressions import compile_expression
 from bot.summary.model import FieldTotal, Narrative, Summary, TargetResult, UnitRow, UpperBreakdown
@@ -51,7 +53,7 @@ def answer_columns(rows: list[UnitRow], names: list[str]) -> dict[str, list[Any]
 
 def field_total(f: FormField, values: list[Any]) -> FieldTotal:
     """The total of one question over its answers (None left out, see answer_columns)."""
-    if f.type.is_numeric and values and all(type(v) is int for v in values):
+    if f.type.is_numeric and values and set(map(type, values)) == {int}:  # bool is not int here
         # Counts and money are whole numbers: add them as ints, convert once.
         total_int = sum(values)
         count = len(values)
@@ -73,39 +75,79 @@ def field_total(f: FormField, values: list[Any]) -> FieldTotal:
     return FieldTotal(f, len(values))
 
 
+# Comparator.holds builds its answer table on every call; thousands of units compare with these instead.
+_COMPARE: dict[Comparator, Callable[[Any, Any], bool]] = {
+    Comparator.GE: operator.ge, Comparator.GT: operator.gt, Comparator.LE: operator.le, Comparator.LT: operator.lt,
+    Comparator.EQ: operator.eq,
+}
+
+
+def _units_meeting_condition(campaign: Campaign, condition: str, reported: list[UnitRow]) -> int:
+    """How many units' answers satisfy the condition. Units with the same answers to the fields it reads (most:
+    counts and yes/no take few values) share one evaluation; answers that cannot be a key are evaluated alone."""
+    expr = compile_expression(condition)
+    numeric = frozenset(f.name for f in campaign.fields if f.type.is_numeric)
+    names = sorted(expr.fields)
+    seen: dict[tuple[Any, ...], bool] = {}
+    meeting = 0
+    for u in reported:
+        answers = u.answers
+        values = tuple([answers.get(n) for n in names])
+        key = (values, tuple(map(type, values)))  # 1 == True == Decimal(1): the type keeps them apart
+        try:
+            holds = seen.get(key)
+        except TypeError:  # a list (several choices): not hashable
+            holds = expr.evaluate(_expr_answers(numeric, expr.fields, answers))
+        else:
+            if holds is None:
+                holds = seen[key] = expr.evaluate(_expr_answers(numeric, expr.fields, answers))
+        meeting += holds
+    return meeting
+
+
+def _ratio(target: Target, reported: list[UnitRow]) -> tuple[Decimal | None, int]:
+    """sum(numerator) / sum(denominator) x 100 over the units that gave both, and how many units meet the
+    threshold on their own figures."""
+    assert target.numerator is not None
+    assert target.denominator is not None
+    compare, threshold = _COMPARE[target.comparator], target.threshold
+    num = den = Decimal(0)
+    meeting = 0
+    for u in reported:
+        n, d = to_decimal(u.answers.get(target.numerator)), to_decimal(u.answers.get(target.denominator))
+        if n is None or d is None:
+            continue
+        num += n
+        den += d
+        if d > 0 and compare(n * 100 / d, threshold):
+            meeting += 1
+    return ((num * 100 / den).quantize(TWO_PLACES) if den > 0 else None), meeting
+
+
+def _total(target: Target, reported: list[UnitRow]) -> tuple[Decimal | None, int]:
+    """The sum of the field over the units that answered it, and how many units meet the threshold alone."""
+    assert target.field is not None
+    compare, threshold, name = _COMPARE[target.comparator], target.threshold, target.field
+    present = [n for n in (to_decimal(u.answers.get(name)) for u in reported) if n is not None]
+    meeting = sum(1 for n in present if compare(n, threshold))
+    return (sum(present, Decimal(0)) if present else None), meeting
+
+
 def target_result(campaign: Campaign, target: Target, units: list[UnitRow]) -> TargetResult:
-    scope = campaign.target_scope(target)
-    in_scope = [u for u in units if scope.includes(u.kind)]
+    kinds = frozenset(campaign.target_scope(target).kinds)
+    in_scope = [u for u in units if u.kind in kinds]
     reported = [u for u in in_scope if u.status != "missing"]
     value: Decimal | None = None
     meeting: int | None = None
     if target.measure is Measure.SHARE_OF_UNITS:
         assert target.condition is not None
-        expr = compile_expression(target.condition)
-        numeric = frozenset(f.name for f in campaign.fields if f.type.is_numeric)
-        meeting = sum(1 for u in reported if expr.evaluate(_expr_answers(numeric, expr.fields, u.answers)))
+        meeting = _units_meeting_condition(campaign, target.condition, reported)
         # Units that have not reported have not shown the target is met: they count in the denominator.
         value = (Decimal(meeting) * 100 / len(in_scope)).quantize(TWO_PLACES) if in_scope else None
     elif target.measure is Measure.RATIO:
-        assert target.numerator is not None
-        assert target.denominator is not None
-        num = den = Decimal(0)
-        meeting = 0
-        for u in reported:
-            n, d = to_decimal(u.answers.get(target.numerator)), to_decimal(u.answers.get(target.denominator))
-            if n is None or d is None:
-                continue
-            num += n
-            den += d
-            if d > 0 and target.comparator.holds(n * 100 / d, target.threshold):
-                meeting += 1
-        value = (num * 100 / den).quantize(TWO_PLACES) if den > 0 else None
+        value, meeting = _ratio(target, reported)
     else:
-        assert target.field is not None
-        numbers = [(u, to_decimal(u.answers.get(target.field))) for u in reported]
-        present = [n for _, n in numbers if n is not None]
-        value = sum(present, Decimal(0)) if present else None
-        meeting = sum(1 for _, n in numbers if n is not None and target.comparator.holds(n, target.threshold))
+        value, meeting = _total(target, reported)
     met = None if value is None else target.comparator.holds(value, target.threshold)
     return TargetResult(target, value, met, meeting, len(in_scope), len(reported))
 
@@ -117,17 +159,33 @@ def rollup_rows(reported: list[UnitRow]) -> list[UnitRow]:
     return [u for u in reported if u.kind is UnitKind.UPPER or u.upper_code not in covered]
 
 
+def _breakdown(code: str, rows: list[UnitRow]) -> UpperBreakdown:
+    statuses = Counter([r.status for r in rows])
+    return UpperBreakdown(code, rows[0].upper_name, len(rows), statuses["on_time"], statuses["late"])
+
+
+def _narratives(rows: list[UnitRow], long_fields: list[str]) -> list[Narrative]:
+    """The first few long answers of an upper level's units, in order; the rest are not read."""
+    out: list[Narrative] = []
+    if not long_fields:
+        return out
+    for u in rows:
+        for name in long_fields:
+            text = u.answers.get(name)
+            if isinstance(text, str) and text.strip():
+                out.append(Narrative(u.name, u.upper_name, text.strip()))
+                if len(out) == NARRATIVES_PER_UPPER:
+                    return out
+    return out
+
+
 def _by_upper(units: list[UnitRow]) -> tuple[list[UnitRow], dict[str, list[UnitRow]], list[UpperBreakdown]]:
     """The units in the order summaries list them, grouped by upper level, and each upper level's counts."""
     units = sorted(units, key=lambda u: (u.upper_code, u.code))
     by_upper: dict[str, list[UnitRow]] = {}
     for u in units:
         by_upper.setdefault(u.upper_code, []).append(u)
-    uppers = [
-        UpperBreakdown(code, rows[0].upper_name, len(rows), sum(1 for r in rows if r.status == "on_time"),
-                       sum(1 for r in rows if r.status == "late"))
-        for code, rows in sorted(by_upper.items())
-    ]
+    uppers = [_breakdown(code, rows) for code, rows in sorted(by_upper.items())]
     return units, by_upper, uppers
 
 
@@ -159,15 +217,7 @@ def compute_summary(
     columns = answer_columns(counted, [f.name for f in summed])
     totals = [field_total(f, columns[f.name]) for f in summed]
     targets = [target_result(campaign, t, units) for t in campaign.targets if not t.periods or period.key in t.periods]
-    narratives: list[Narrative] = []
-    long_fields = [f for f in fields if f.type is FieldType.LONG_TEXT]
-    for code in sorted(by_upper):
-        taken = 0
-        for u in by_upper[code]:
-            for f in long_fields:
-                text = u.answers.get(f.name)
-                if isinstance(text, str) and text.strip() and taken < NARRATIVES_PER_UPPER:
-                    narratives.append(Narrative(u.name, u.upper_name, text.strip()))
-                    taken += 1
+    long_fields = [f.name for f in fields if f.type is FieldType.LONG_TEXT]
+    narratives = [n for code in sorted(by_upper) for n in _narratives(by_upper[code], long_fields)]
     return Summary(campaign, period, period_id, due_at, closes_at, as_of, scope_name, units, uppers, totals, targets,
                    narratives)
