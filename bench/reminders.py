@@ -27,6 +27,9 @@ setup  A config like tests/conftest.py's and prepare() (migrations, campaigns, s
        Printed: the rate from the first to the last send (start-up excluded) and as % of 30/s, the
        most messages in any 1-second window, and the shortest gap between two messages to one chat.
 
+--realistic  Instead of (a) and (b): a wave through the real Telegram channel to a local fake Bot API over HTTP
+       with a round trip and Telegram's enforcement (see bench/reminders_realistic.py).
+
 No timing is asserted; the counts (N planned, N handed over) are checked and printed.
 """
 
@@ -495,11 +498,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="chairs added through ensure_local_member, the rest in bulk; -1: all (1000)")
     p.add_argument("--profile", action="store_true", help="cProfile phase (a) and print the top entries")
     p.add_argument("--profile-top", type=int, default=25)
+    p.add_argument("--realistic", action="store_true",
+                   help="only the realistic wave: the Telegram channel over HTTP to a local fake Bot API with a round "
+                        "trip and Telegram's limits (bench/reminders_realistic.py)")
+    p.add_argument("--chats", type=int, default=2_000, help="realistic: chats in the wave (2000)")
+    p.add_argument("--rtt-ms", type=float, default=150.0, help="realistic: round trip (150)")
+    p.add_argument("--jitter-ms", type=float, default=50.0, help="realistic: ± on the round trip (50)")
+    p.add_argument("--rate", type=float, default=29.0, help="realistic: the sender's messages per second (29)")
+    p.add_argument("--in-flight", type=int, default=16, help="realistic: the sender's max_in_flight (16)")
     return p.parse_args(argv)
 
 
 def cli(argv: list[str] | None = None) -> int:
-    return asyncio.run(main(parse_args(argv)))
+    args = parse_args(argv)
+    if args.realistic:
+        from bench.reminders_realistic import realistic
+        return asyncio.run(realistic(args.chats, args.rtt_ms, args.jitter_ms, args.rate, args.in_flight))
+    return asyncio.run(main(args))
 
 
 if __name__ == "__main__":

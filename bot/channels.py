@@ -37,6 +37,12 @@ class TransientError(SendError):
     """A network or server fault that may pass."""
 
 
+class UncertainDeliveryError(TransientError):
+    """The request left but no clear answer came back (a 5xx, a time-out while waiting for the answer): the
+    message may have been delivered. There is no idempotency key, so a blind retry can deliver it twice;
+    the caller decides per kind of message whether to retry (scheduler/sender.py)."""
+
+
 class OutboundChannel(Protocol):
     """What the core asks of a messenger. Every method raises only the named errors above."""
 

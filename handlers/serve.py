@@ -173,9 +173,9 @@ async def close(running: Running) -> None:
 async def tick(running: Running, sender: OutboxSender, *, max_seconds: float | None) -> tuple[PlanResult, SendStats]:
     result = await running.planner.plan_once(running.conversation.clock.now())
     stats = await sender.drain(max_seconds=max_seconds)
-    if result.pending or stats.sent or stats.failed or stats.blocked:
-        log.info("reminders: %d planned, %d sent, %d failed, %d blocked, %d to retry", result.pending, stats.sent,
-                 stats.failed, stats.blocked, stats.retried)
+    if result.pending or stats.sent or stats.failed or stats.blocked or stats.uncertain:
+        log.info("reminders: %d planned, %d sent, %d failed, %d blocked, %d uncertain, %d to retry", result.pending,
+                 stats.sent, stats.failed, stats.blocked, stats.uncertain, stats.retried)
     return result, stats
 
 

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBUserWarning
 
-from bot.channels import BlockedError, RetryAfterError, SendError, TransientError
+from bot.channels import BlockedError, RetryAfterError, SendError, TransientError, UncertainDeliveryError
 from bot.dialog.model import Reply
 from bot.domain import Channel
 from bot.ids import parse_id
@@ -153,8 +154,23 @@ def _named(exc: Exception) -> SendError:
     if isinstance(exc, Forbidden) or (isinstance(exc, BadRequest) and "chat not found" in str(exc).lower()):
         return BlockedError(str(exc))
     if isinstance(exc, (NetworkError, TimedOut)) and not isinstance(exc, BadRequest):
-        return TransientError(str(exc))
+        if _never_left(exc):
+            return TransientError(str(exc))
+        return UncertainDeliveryError(str(exc))
     return SendError(str(exc))
+
+
+# httpx's faults raised before any byte of the request went out: the message was certainly not delivered.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _never_left(exc: TelegramError) -> bool:
+    """True when the request certainly did not reach Telegram (no connection, no free connection). A time-out
+    while waiting for the answer, a broken read, or a 5xx answer (a NetworkError PTB raises from the status,
+    without an httpx cause) leave the delivery uncertain."""
+    if "was *not* sent" in str(exc):  # PTB's pool time-out
+        return True
+    return isinstance(exc.__cause__, _NOT_SENT)
 
 
 class TelegramChannel:

@@ -231,7 +231,40 @@ RETIRED_PERIODS = Migration(
     ("ALTER TABLE periods ADD COLUMN retired_at TEXT",),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (INITIAL_SCHEMA, RETIRED_PERIODS)
+# An outbox row may end "uncertain": the request left and no clear answer came back (a 5xx, a time-out),
+# so the message may or may not have been delivered and is not retried blindly (scheduler/sender.py).
+# SQLite cannot change a CHECK in place: the table is rebuilt with the same columns and rows.
+OUTBOX_UNCERTAIN = Migration(
+    "0003_outbox_uncertain",
+    (
+        """CREATE TABLE outbox_new (
+            id          INTEGER PRIMARY KEY,
+            key         TEXT NOT NULL UNIQUE,
+            kind        TEXT NOT NULL,
+            person_id   INTEGER REFERENCES people(id),
+            unit_id     INTEGER REFERENCES units(id),
+            period_id   INTEGER REFERENCES periods(id),
+            channel     TEXT,
+            payload     TEXT NOT NULL,
+            planned_for TEXT NOT NULL,
+            status      TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'superseded', 'skipped',
+                                          'uncertain')),
+            attempts    INTEGER NOT NULL DEFAULT 0,
+            next_try_at TEXT,
+            last_error  TEXT,
+            created_at  TEXT NOT NULL,
+            sent_at     TEXT
+        )""",
+        "INSERT INTO outbox_new SELECT id, key, kind, person_id, unit_id, period_id, channel, payload, planned_for, "
+        "status, attempts, next_try_at, last_error, created_at, sent_at FROM outbox",
+        "DROP TABLE outbox",
+        "ALTER TABLE outbox_new RENAME TO outbox",
+        "CREATE INDEX outbox_pending ON outbox(status, planned_for, id)",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (INITIAL_SCHEMA, RETIRED_PERIODS, OUTBOX_UNCERTAIN)
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
     name       TEXT PRIMARY KEY,

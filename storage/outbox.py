@@ -1,6 +1,7 @@
 """The outbox: every message the clock decides to send is a row under a unique key before it is sent.
 
-pending -> sending -> sent | failed | skipped; superseded rows record slots that were never sent
+pending -> sending -> sent | failed | skipped | uncertain (the request left, no clear answer: maybe
+delivered, not retried blindly); superseded rows record slots that were never sent
 because a newer one replaced them after downtime. A row left in 'sending' by a crash is put back to
 'pending' on start, so at most the messages in flight at the crash can repeat.
 """

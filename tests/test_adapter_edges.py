@@ -20,7 +20,7 @@ from telegram import Bot
 from telegram.error import TimedOut
 
 from bot.app import prepare
-from bot.channels import BlockedError, RetryAfterError, SendError, TransientError
+from bot.channels import BlockedError, RetryAfterError, SendError, UncertainDeliveryError
 from bot.config import Config, load_config
 from bot.dialog.model import Button, Reply
 from bot.domain import Channel, Role
@@ -72,8 +72,8 @@ async def _bot(request: ScriptedRequest) -> Bot:
     (403, {"description": "Forbidden: bot was blocked by the user"}, BlockedError),
     (403, {"description": "Forbidden: user is deactivated"}, BlockedError),
     (400, {"description": "Bad Request: chat not found"}, BlockedError),
-    (502, {"description": "Bad Gateway"}, TransientError),
-    (None, None, TransientError),  # the request timed out
+    (502, {"description": "Bad Gateway"}, UncertainDeliveryError),  # it may have been delivered
+    (None, None, UncertainDeliveryError),  # the request timed out after it left
     (400, {"description": "Bad Request: can't parse entities"}, SendError),
 ])
 async def test_telegram_send_errors_become_the_named_errors_the_sender_handles(

@@ -258,7 +258,7 @@ async def test_migration_0002_adds_retired_at_to_a_database_made_before_it(tmp_p
             await tx.execute("INSERT INTO periods(campaign_id, key, name, covers_start, covers_end, due_at, "
                              "closes_at, due_source) VALUES ('c', 'p', 'P', 'a', 'b', "
                              "'2024-08-05T00:00:00+00:00', '2024-09-04T00:00:00+00:00', 'plan')")
-        assert await migrate(db) == ["0002_retired_periods"]
+        assert await migrate(db, MIGRATIONS[:2]) == ["0002_retired_periods"]
         assert [p.key for p in await campaign_store.periods_of(db, "c")] == ["p"]  # existing periods stay live
 
 

@@ -1,0 +1,136 @@
+"""Realistic mode of bench/reminders.py: a wave through the real Telegram channel (python-telegram-bot over
+HTTP) to a local fake Bot API on 127.0.0.1 with a round trip and Telegram-like enforcement.
+
+    python bench/reminders.py --realistic [--chats 2000] [--rtt-ms 150] [--jitter-ms 50] [--rate 29]
+
+The fake Bot API answers sendMessage after rtt ± jitter; a request over 30 in the last sliding second, or a
+second one to a chat within 1 s, gets 429 with retry_after = 1 (and is not delivered). Printed: the wave's
+duration against the physical minimum (chats / rate), the most deliveries in any sliding second, the chats
+that received two messages within 1 s, the 429s, and the most requests in flight at once.
+No timing is asserted; the count delivered is checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+import time
+from collections import deque
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from bot.clock import FixedClock
+from handlers.telegram_channel import TelegramChannel
+from scheduler.sender import OutboxSender
+from storage import outbox
+from storage.db import Database
+from storage.migrations import migrate
+
+TOKEN = "123456:BENCH"
+NOW = datetime(2024, 8, 2, 8, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+
+
+class FakeBotApi:
+    """sendMessage with a round trip and Telegram's limits (sliding 30/s, 1/s per chat, 429 retry_after)."""
+
+    def __init__(self, rtt: float, jitter: float, limit: int = 30) -> None:
+        self.rtt, self.jitter, self.limit = rtt, jitter, limit
+        self.random = random.Random(13)
+        self.recent: deque[float] = deque()
+        self.last_chat: dict[str, float] = {}
+        self.delivered: list[tuple[float, str]] = []
+        self.refused = self.in_flight = self.most_in_flight = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        data = dict(await request.post()) if request.can_read_body else {}
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if method == "getMe":
+                return web.json_response({"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "B",
+                                                                  "username": "BenchBot"}})
+            chat, now = str(data.get("chat_id")), time.monotonic()
+            while self.recent and self.recent[0] <= now - 1.0:
+                self.recent.popleft()
+            if len(self.recent) >= self.limit or now - self.last_chat.get(chat, -1e9) < 1.0:
+                self.refused += 1
+                await asyncio.sleep(self.rtt)
+                return web.json_response({"ok": False, "error_code": 429, "description": "Too Many Requests",
+                                          "parameters": {"retry_after": 1}}, status=429)
+            self.recent.append(now)
+            self.last_chat[chat] = now
+            self.delivered.append((now, chat))
+            await asyncio.sleep(max(0.0, self.rtt + self.random.uniform(-self.jitter, self.jitter)))
+            return web.json_response({"ok": True, "result": {
+                "message_id": len(self.delivered), "date": int(time.time()), "text": "x",
+                "chat": {"id": int(chat), "type": "private"}}})
+        finally:
+            self.in_flight -= 1
+
+
+def peak_per_sliding_second(times: list[float]) -> int:
+    best, left = 0, 0
+    for right, t in enumerate(times):
+        while times[left] <= t - 1.0:
+            left += 1
+        best = max(best, right - left + 1)
+    return best
+
+
+def repeats_within_a_second(delivered: list[tuple[float, str]]) -> int:
+    last: dict[str, float] = {}
+    repeats = 0
+    for t, chat in delivered:
+        if t - last.get(chat, -1e9) < 1.0:
+            repeats += 1
+        last[chat] = t
+    return repeats
+
+
+async def realistic(chats: int, rtt_ms: float, jitter_ms: float, rate: float, in_flight: int) -> int:
+    api = FakeBotApi(rtt_ms / 1000, jitter_ms / 1000)
+    app = web.Application()
+    app.router.add_post("/bot{token}/{method}", api.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot",
+              request=HTTPXRequest(connection_pool_size=in_flight + 4))
+    await bot.initialize()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = await Database.open(Path(tmp) / "bench.sqlite3")
+        try:
+            await migrate(db)
+            items = [outbox.OutboxItem(f"wave:{i}", "reminder", None, None, None, "telegram", str(500_000 + i), NOW,
+                                       {"text": f"Nhắc nộp báo cáo {i}"}) for i in range(chats)]
+            await outbox.add(db, items, NOW)
+            sender = OutboxSender(db, {"telegram": TelegramChannel(bot)}, FixedClock(NOW), per_second=rate,
+                                  max_in_flight=in_flight)
+            start = time.monotonic()
+            stats = await sender.drain()
+            took = time.monotonic() - start
+        finally:
+            await db.close()
+    await bot.shutdown()
+    await runner.cleanup()
+    times = sorted(t for t, _ in api.delivered)
+    minimum = chats / rate
+    print(f"realistic wave: {chats:,} chats, round trip {rtt_ms:g} ± {jitter_ms:g} ms, rate {rate:g}/s, "
+          f"max_in_flight {in_flight}")
+    print(f"   duration            {took:8.2f} s   minimum {minimum:.2f} s   ratio {took / minimum:.3f}")
+    print(f"   peak / sliding 1 s  {peak_per_sliding_second(times):8d}     (Telegram allows 30)")
+    print(f"   per-chat repeats <1s{repeats_within_a_second(api.delivered):8d}")
+    print(f"   429 answered        {api.refused:8d}")
+    print(f"   most in flight      {api.most_in_flight:8d}")
+    print(f"   sent {stats.sent:,}, failed {stats.failed}, uncertain {stats.uncertain}, retried {stats.retried}  "
+          f"{'OK' if stats.sent == chats == len(api.delivered) else 'MISMATCH'}")
+    return 0 if stats.sent == chats else 1
