@@ -7,8 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import (
+    CliRunner,
+    Result,  # typer carries its own click: no separate click to import
+)
 
 from bot.cli import app
 from bot.clock import Clock
