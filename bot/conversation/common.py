@@ -14,9 +14,10 @@ from bot.clock import Clock
 from bot.commands import help_lines
 from bot.dialog import form
 from bot.dialog.form import FormContext, FormState
-from bot.dialog.model import Input, Reply
+from bot.dialog.model import ActionInput, Input, Reply
 from bot.domain import UnitKind
 from bot.i18n import Translator
+from bot.ids import parse_id
 from storage import campaigns as campaign_store
 from storage.db import Database
 
@@ -152,3 +153,11 @@ def period_label(step: Step, campaign: Campaign, period: Period, due_at: datetim
     t = step.t
     due = t("due before {date}", date=t.date(due_at, step.conv.zone))
     return f"{campaign.title.get(t.locale)} — {period.name.get(t.locale)} ({due})"
+
+
+def chosen_id(event: Input, prefix: str) -> int | None:
+    """The id a menu choice carries ("m:12" -> 12, prefix "m:"), pressed or picked by its number; None for
+    anything else. ASCII digits only (bot.ids.parse_id)."""
+    if isinstance(event, ActionInput) and event.action.startswith(prefix):
+        return parse_id(event.action[len(prefix):])
+    return None

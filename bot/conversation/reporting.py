@@ -14,7 +14,7 @@ from bot.campaign_model import last_day
 from bot.deadlines import Deadline, Status, days_left_or_late, deadlines_for_unit
 from bot.dialog import form
 from bot.dialog.form import FormContext, FormState
-from bot.dialog.model import ActionInput, Button, Input, Reply
+from bot.dialog.model import Button, Input, Reply
 from bot.domain import Role, Unit, UnitKind
 from bot.i18n import Translator
 from bot.ids import parse_id
@@ -26,7 +26,7 @@ from storage import submissions as submission_store
 from storage import units as unit_store
 from storage.db import Database
 
-from .common import Services, Step, choose_again, form_context, period_label, resume
+from .common import Services, Step, choose_again, chosen_id, form_context, period_label, resume
 from .events import Command, ExpectedFile, Sender
 from .state import Mode, PendingSubmission, State, Turn, keep, menu, to_idle
 
@@ -101,8 +101,7 @@ async def report(step: Step, cmd: Command) -> Turn:
 
 
 async def on_choose_unit(step: Step, event: Input) -> Turn:
-    unit_id = parse_id(event.action[2:]) if isinstance(event, ActionInput) and event.action.startswith("u:") \
-        else None
+    unit_id = chosen_id(event, "u:")
     if unit_id is not None:
         unit = await unit_store.by_id(step.conv.db, unit_id)
         if unit is not None and unit_id in (step.state.units or []) and \
@@ -131,8 +130,7 @@ async def _offer_reports(step: Step, unit: Unit) -> Turn:
 
 async def on_choose_report(step: Step, event: Input) -> Turn:
     t, state = step.t, step.state
-    period_id = parse_id(event.action[2:]) if isinstance(event, ActionInput) and event.action.startswith("p:") \
-        else None
+    period_id = chosen_id(event, "p:")
     if period_id is not None and state.unit_id is not None:
         unit = await unit_store.by_id(step.conv.db, state.unit_id)
         if unit is not None and period_id in (state.periods or []):

@@ -10,7 +10,6 @@ from bot.campaigns import load_campaign_file
 from bot.dialog.model import ActionInput, Button, Input, Reply, TextInput
 from bot.domain import Role, Unit
 from bot.i18n import Translator
-from bot.ids import parse_id
 from bot.parsing import ParseError
 from bot.plans import chat as plan_chat
 from bot.plans.text import PlanError
@@ -23,7 +22,7 @@ from storage import drafts as draft_store
 from storage import people as people_store
 from storage.db import Database
 
-from .common import Services, Step, choose_again, menu_again, period_label
+from .common import Services, Step, choose_again, chosen_id, menu_again, period_label
 from .events import Command, PlanFile, Sender
 from .state import Mode, State, Turn, keep, menu, to_idle
 
@@ -56,8 +55,7 @@ async def summary_menu(step: Step, _cmd: Command) -> Turn:
 
 async def on_summary_choose(step: Step, event: Input) -> Turn:
     t, conv = step.t, step.conv
-    period_id = parse_id(event.action[2:]) if isinstance(event, ActionInput) and event.action.startswith("m:") \
-        else None
+    period_id = chosen_id(event, "m:")
     if period_id is None or period_id not in (step.state.periods or []):
         return await choose_again(step, t("Please choose one of the reports offered."))
     scope = await summary_service.scope_of(conv.db, step.person_id)  # again: the membership may be gone
@@ -115,8 +113,7 @@ async def remind_menu(step: Step, _cmd: Command) -> Turn:
 
 async def on_remind_choose(step: Step, event: Input) -> Turn:
     t, conv = step.t, step.conv
-    period_id = parse_id(event.action[2:]) if isinstance(event, ActionInput) and event.action.startswith("n:") \
-        else None
+    period_id = chosen_id(event, "n:")
     if period_id is None or period_id not in (step.state.periods or []) or conv.reminders is None:
         return await choose_again(step, t("Please choose one of the reports offered."))
     scope = await remind_scope(conv.db, step.person_id)

@@ -13,14 +13,13 @@ from bot.deadline_text import deadlines_text
 from bot.deadlines import deadlines_for_unit
 from bot.dialog import form
 from bot.dialog.form import FormContext
-from bot.dialog.model import ActionInput, Button, Input, Reply
-from bot.ids import parse_id
+from bot.dialog.model import Button, Input, Reply
 from storage import campaigns as campaign_store
 from storage import submissions as submission_store
 from storage import units as unit_store
 from storage.db import Database
 
-from .common import Step, choose_again, still_open_hint
+from .common import Step, choose_again, chosen_id, still_open_hint
 from .events import Command
 from .reporting import may_report_for, open_form, reportable_units
 from .state import Mode, State, Turn, keep, menu, to_idle
@@ -88,8 +87,7 @@ async def _period_info(db: Database, period_id: int) -> tuple[Campaign, Period, 
 async def on_choose_submission(step: Step, event: Input) -> Turn:
     """A report chosen from /danop: reopened for correction while its period is open, else shown."""
     t, conv = step.t, step.conv
-    sub_id = parse_id(event.action[2:]) if isinstance(event, ActionInput) and event.action.startswith("s:") \
-        else None
+    sub_id = chosen_id(event, "s:")
     if sub_id is not None:
         row = await submission_store.by_id(conv.db, sub_id)
         unit = await unit_store.by_id(conv.db, row.unit_id) if row else None
