@@ -14,6 +14,7 @@ measurement. `utf16_length` is here for tests that want the stricter bound.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from itertools import count
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from aiohttp import web
 from telegram import Bot, Update
 from telegram.request import BaseRequest, RequestData
 
@@ -375,3 +377,48 @@ def sticker_update(update_id: int, user_id: int, first_name: str = "Nguyá»…n Thá
     message["sticker"] = {"file_id": "st", "file_unique_id": "stu", "width": 512, "height": 512, "is_animated": False,
                           "is_video": False, "type": "regular"}
     return Update.de_json({"update_id": update_id, "message": message}, bot)
+
+
+class LoopbackBotAPI:
+    """A minimal Bot API over HTTP on 127.0.0.1 (what `[telegram] base_url` would point at): getMe, getUpdates
+    (nothing new, after a short wait, for long polling), the calls made at start and stop, and sendMessage, each
+    recorded as (method, parameters). Only FAKE_TOKEN is known: another token gets 401."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, str]]] = []
+        self.runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    async def __aenter__(self) -> LoopbackBotAPI:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._call)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
+        host, port = self.runner.addresses[0][:2]
+        self.base_url = f"http://{host}:{port}/bot"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+    def methods(self) -> list[str]:
+        return [method for method, _ in self.calls]
+
+    async def _call(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != FAKE_TOKEN:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        params = {k: str(v) for k, v in (await request.post()).items()}
+        self.calls.append((method, params))
+        result: Any = True
+        if method == "getMe":
+            result = BOT_USER
+        elif method == "getUpdates":
+            await asyncio.sleep(0.05)
+            result = []
+        elif method == "sendMessage":
+            result = {"message_id": len(self.calls), "date": 1_722_560_400, "text": params.get("text", ""),
+                      "chat": {"id": int(params["chat_id"]), "type": "private"}, "from": BOT_USER}
+        return web.json_response({"ok": True, "result": result})

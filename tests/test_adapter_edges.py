@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from telegram import Bot
@@ -33,7 +32,7 @@ from storage import units as unit_store
 from tests.conftest import VN
 from tests.fakes import FakeClock
 from tests.reminder_fakes import RecordingChannel
-from tests.telegram_fakes import BOT_USER, FAKE_TOKEN, RecordingRequest
+from tests.telegram_fakes import FAKE_TOKEN, LoopbackBotAPI, RecordingRequest
 from tests.test_telegram import CHAIR, TelegramHarness, register
 from tests.zalo_fake_server import FAKE_TOKEN as ZALO_TOKEN
 from tests.zalo_fake_server import FakeZaloServer, text_update
@@ -160,50 +159,6 @@ async def test_the_report_now_button_of_a_telegram_reminder_opens_that_report(
 # --- the real channels, started by serve() --------------------------------------------------------
 
 
-class PollingBotAPI:
-    """A Bot API over HTTP on 127.0.0.1 that long polling can talk to: getMe, getUpdates (nothing new, after a
-    short wait), the calls made at start and stop, and sendMessage, each recorded as (method, parameters)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, str]]] = []
-        self.runner: web.AppRunner | None = None
-        self.base_url = ""
-
-    async def __aenter__(self) -> PollingBotAPI:
-        app = web.Application()
-        app.router.add_post("/bot{token}/{method}", self._call)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
-        host, port = self.runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}/bot"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self.runner is not None
-        await self.runner.cleanup()
-
-    def methods(self) -> list[str]:
-        return [method for method, _ in self.calls]
-
-    async def _call(self, request: web.Request) -> web.Response:
-        if request.match_info["token"] != FAKE_TOKEN:
-            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
-        method = request.match_info["method"]
-        params = {k: str(v) for k, v in (await request.post()).items()}
-        self.calls.append((method, params))
-        result: Any = True
-        if method == "getMe":
-            result = BOT_USER
-        elif method == "getUpdates":
-            await asyncio.sleep(0.05)
-            result = []
-        elif method == "sendMessage":
-            result = {"message_id": len(self.calls), "date": 1_722_560_400, "text": params.get("text", ""),
-                      "chat": {"id": int(params["chat_id"]), "type": "private"}, "from": BOT_USER}
-        return web.json_response({"ok": True, "result": result})
-
-
 async def _wait_for(condition: Any, task: asyncio.Task[None]) -> None:
     for _ in range(1000):
         if condition() or task.done():
@@ -215,7 +170,7 @@ async def test_serve_starts_telegram_and_zalo_answers_on_both_and_its_clock_send
     config_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = FakeClock(DUE)
-    async with PollingBotAPI() as api, FakeZaloServer() as zalo:
+    async with LoopbackBotAPI() as api, FakeZaloServer() as zalo:
         config = load_config(config_path, environ={
             "TELEGRAM_BOT_TOKEN": FAKE_TOKEN, "BOT__TELEGRAM__BASE_URL": api.base_url,
             "BOT__ZALO__ENABLED": "true", "ZALO_BOT_TOKEN": ZALO_TOKEN, "BOT__ZALO__API_BASE_URL": zalo.base_url})

@@ -93,7 +93,7 @@ async def test_a_zalo_token_refused_at_start_is_a_start_error_naming_the_server(
 async def test_a_telegram_token_refused_at_start_is_a_start_error_that_never_prints_the_token(
     config_path: Path, clock: FakeClock
 ) -> None:
-    from tests.test_telegram_webhook import LoopbackBotAPI
+    from tests.telegram_fakes import LoopbackBotAPI
 
     async with LoopbackBotAPI() as api:  # it knows only the fake token: ours gets 401
         cfg = load_config(config_path, environ={"TELEGRAM_BOT_TOKEN": TOKEN, "BOT__TELEGRAM__BASE_URL": api.base_url})

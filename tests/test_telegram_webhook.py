@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiohttp import web
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
@@ -29,7 +28,7 @@ from handlers.telegram import TelegramDeps, build_application, start_updates
 from handlers.telegram_webhook import SECRET_HEADER, webhook_target
 from storage.db import Database
 from tests.fakes import FakeClock
-from tests.telegram_fakes import BOT_USER, FAKE_TOKEN, RecordingRequest
+from tests.telegram_fakes import FAKE_TOKEN, LoopbackBotAPI, RecordingRequest
 
 SECRET = "tg-Webhook_secret-0123456789"
 STRANGER = 7_009_009
@@ -162,47 +161,6 @@ def test_every_secret_telegram_accepts_is_accepted(config_path: Path, secret: st
 
 
 # --- the whole process: serve() in webhook mode against a Bot API on loopback ------------------------
-
-
-class LoopbackBotAPI:
-    """A minimal Bot API over HTTP on 127.0.0.1 (what `[telegram] base_url` would point at): getMe, the
-    calls made at start and stop, and sendMessage, each recorded as (method, parameters)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, str]]] = []
-        self.runner: web.AppRunner | None = None
-        self.base_url = ""
-
-    async def __aenter__(self) -> LoopbackBotAPI:
-        app = web.Application()
-        app.router.add_post("/bot{token}/{method}", self._call)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
-        host, port = self.runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}/bot"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self.runner is not None
-        await self.runner.cleanup()
-
-    def methods(self) -> list[str]:
-        return [method for method, _ in self.calls]
-
-    async def _call(self, request: web.Request) -> web.Response:
-        if request.match_info["token"] != FAKE_TOKEN:
-            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
-        method = request.match_info["method"]
-        params = {k: str(v) for k, v in (await request.post()).items()}
-        self.calls.append((method, params))
-        result: Any = True
-        if method == "getMe":
-            result = BOT_USER
-        elif method == "sendMessage":
-            result = {"message_id": len(self.calls), "date": 1_722_560_400, "text": params.get("text", ""),
-                      "chat": {"id": int(params["chat_id"]), "type": "private"}, "from": BOT_USER}
-        return web.json_response({"ok": True, "result": result})
 
 
 async def test_the_bot_process_in_webhook_mode_starts_answers_posts_and_stops(
