@@ -4,6 +4,7 @@ import shutil
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,6 +13,9 @@ from bot.config import Config, load_config
 from storage.db import Database
 from storage.migrations import migrate
 from tests.fakes import FakeClock
+
+if TYPE_CHECKING:
+    from tests.test_conversation import World
 
 REPO = Path(__file__).resolve().parent.parent
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -89,3 +93,22 @@ def campaigns_copy(tmp_path: Path) -> Path:
     target = tmp_path / "campaigns"
     shutil.copytree(REPO / "campaigns", target)
     return target
+
+
+@pytest.fixture
+async def world(config: Config, clock: FakeClock) -> AsyncIterator[World]:
+    """The prepared sample organisation and a Conversation with the reminder planner behind "remind now", for the
+    dialog tests (their helpers are in tests/test_conversation.py)."""
+    from bot.app import prepare
+    from bot.conversation import Conversation
+    from scheduler.service import ReminderPlanner
+    from tests.test_conversation import World
+
+    prepared = await prepare(config, clock.now())
+    planner = ReminderPlanner(prepared.db, config.reminders, VN, config.locales_dir)
+    try:
+        yield World(
+            prepared.db, Conversation(prepared.db, clock, VN, config.locales_dir, reminders=planner), clock, config
+        )
+    finally:
+        await prepared.db.close()

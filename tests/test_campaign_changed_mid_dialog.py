@@ -6,16 +6,11 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from bot.app import prepare
 from bot.campaign_model import Campaign
-from bot.config import Config
-from bot.conversation import Conversation, Press
+from bot.conversation import Press
 from bot.dialog import form
 from bot.dialog.form import FormContext, FormState
 from bot.dialog.model import ActionInput, TextInput
@@ -24,21 +19,15 @@ from bot.i18n import Translator
 from storage import campaigns as campaign_store
 from storage import submissions as submission_store
 from tests.conftest import VN
-from tests.fakes import FakeClock
 from tests.form_fixture import EVERY_TYPE
-from tests.test_conversation import CHAIR, World, text_of
+from tests.test_conversation import (
+    CHAIR,
+    World,
+    text_of,
+)
 
 DAKLAK_95 = "daklak-95-nam-cdvn-2024"
 REPORT = "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1"
-
-
-@pytest.fixture
-async def world(config: Config, clock: FakeClock) -> AsyncIterator[World]:
-    prepared = await prepare(config, clock.now())
-    try:
-        yield World(prepared.db, Conversation(prepared.db, clock, VN, config.locales_dir), clock, config)
-    finally:
-        await prepared.db.close()
 
 
 async def reload_changed(world: World, change: Any) -> Campaign:

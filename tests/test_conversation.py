@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import prepare
 from bot.campaign_model import FormField
 from bot.commands import COMMANDS, menu
 from bot.config import Config
@@ -23,7 +22,6 @@ from bot.domain import Channel, Role
 from bot.i18n import Translator
 from bot.invites import issue_invite
 from bot.reminder_text import reminder_reply
-from scheduler.service import ReminderPlanner
 from storage import campaigns as campaign_store
 from storage import drafts as draft_store
 from storage import submissions as submission_store
@@ -100,18 +98,6 @@ async def press_label(conv: Conversation, sender: Sender, response: Response, pa
 
 def text_of(response: Response) -> str:
     return "\n".join(r.text for r in response.replies)
-
-
-@pytest.fixture
-async def world(config: Config, clock: FakeClock) -> AsyncIterator[World]:
-    prepared = await prepare(config, clock.now())
-    planner = ReminderPlanner(prepared.db, config.reminders, VN, config.locales_dir)
-    try:
-        yield World(
-            prepared.db, Conversation(prepared.db, clock, VN, config.locales_dir, reminders=planner), clock, config
-        )
-    finally:
-        await prepared.db.close()
 
 
 CHAIR = Sender(Channel.TELEGRAM, "1001", "1001", "Nguyễn Thị Hoa", "hoa", "vi")

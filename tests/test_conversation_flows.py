@@ -5,37 +5,26 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.app import prepare
-from bot.config import Config
-from bot.conversation import Command, Conversation, Mode, PendingSubmission, Press, Sender, State
+from bot.conversation import Command, Mode, PendingSubmission, Press, Sender, State
 from bot.conversation.core import COMMAND_HANDLERS, MODE_HANDLERS
 from bot.dialog.model import TextInput
 from bot.domain import Channel
 from bot.i18n import Translator
 from storage import drafts as draft_store
-from tests.conftest import VN
-from tests.fakes import FakeClock
-from tests.test_conversation import World, text_of
+from tests.test_conversation import (
+    World,
+    text_of,
+)
 
 REPORT = "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1"
 CHAIR = Sender(Channel.TELEGRAM, "1001", "1001", "Nguyễn Thị Hoa", None, "vi")
 ZALO_CHAIR = Sender(Channel.ZALO, "z-7", "z-7", "Phạm Thu", None, "vi")
 PACKAGE = Path(__file__).resolve().parents[1] / "bot" / "conversation"
-
-
-@pytest.fixture
-async def world(config: Config, clock: FakeClock) -> AsyncIterator[World]:
-    prepared = await prepare(config, clock.now())
-    try:
-        yield World(prepared.db, Conversation(prepared.db, clock, VN, config.locales_dir), clock, config)
-    finally:
-        await prepared.db.close()
 
 
 async def saved(world: World, who: Sender) -> draft_store.Draft:

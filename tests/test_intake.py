@@ -4,34 +4,21 @@ blocked us" is one call to the core."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from bot.app import prepare
 from bot.channels import DOCUMENT, PHOTO, FetchFailedError, FileTooLargeError, IncomingFile
-from bot.config import Config
-from bot.conversation import Conversation, Response, Sender
+from bot.conversation import Response, Sender
 from bot.domain import Channel
 from bot.port import Port
 from storage import people as people_store
-from tests.conftest import VN
-from tests.fakes import FakeClock
 from tests.telegram_fakes import JPEG_BYTES
-from tests.test_conversation import World
+from tests.test_conversation import (
+    World,
+)
 from tests.test_optional_files import _to_the_first_file_question
 
 CHAIR = Sender(Channel.TELEGRAM, "1001", "1001", "Nguyễn Thị Hoa", "hoa", "vi")
 MB = 1024 * 1024
-
-
-@pytest.fixture
-async def world(config: Config, clock: FakeClock) -> AsyncIterator[World]:
-    prepared = await prepare(config, clock.now())
-    try:
-        yield World(prepared.db, Conversation(prepared.db, clock, VN, config.locales_dir), clock, config)
-    finally:
-        await prepared.db.close()
 
 
 class Fetches:

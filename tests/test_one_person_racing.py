@@ -4,21 +4,18 @@ is applied exactly once, in some order, and every one is answered; none is dropp
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
-from bot.app import prepare
-from bot.config import Config
 from bot.conversation import Command, Conversation, Press, Response, Sender
 from bot.dialog.model import TextInput
 from bot.domain import Channel
 from storage import drafts as draft_store
 from storage.db import Database
 from tests.conftest import VN
-from tests.fakes import FakeClock
-from tests.test_conversation import World, text_of
+from tests.test_conversation import (
+    World,
+    text_of,
+)
 
 REPORT = "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1"
 CHAIR = Sender(Channel.TELEGRAM, "1001", "1001", "Nguyễn Thị Hoa", None, "vi")
@@ -28,15 +25,6 @@ TWIN_ON_ZALO = Sender(Channel.ZALO, "z-1002", "z-1002", "Mai trên Zalo", None, 
 # What the updates say: numbers, words and commands, so the order they are applied in matters.
 TEXTS = ["5", "40", "1,3", "12", "0", "bỏ qua", "quay lại", "7", "3", "/hannop", "2", "1", "có", "25", "4",
          "9", "8", "quay lại", "6", "11", "bỏ qua", "10", "15", "/danop", "20", "13", "14", "16", "17", "18"]
-
-
-@pytest.fixture
-async def world(config: Config, clock: FakeClock) -> AsyncIterator[World]:
-    prepared = await prepare(config, clock.now())
-    try:
-        yield World(prepared.db, Conversation(prepared.db, clock, VN, config.locales_dir), clock, config)
-    finally:
-        await prepared.db.close()
 
 
 async def open_report(conv: Conversation, who: Sender) -> Response:

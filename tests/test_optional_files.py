@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from bot.app import prepare
 from bot.campaign_model import Campaign, FieldType, FormField
 from bot.config import Config
-from bot.conversation import Conversation, Response, Sender
+from bot.conversation import Response, Sender
 from bot.dialog.form import FormContext
 from bot.dialog.model import TextInput
 from bot.domain import Channel, UnitKind
@@ -25,22 +24,17 @@ from tests.conftest import VN
 from tests.dialog_driver import TYPED, answer_current
 from tests.fakes import FakeClock, RecordingOutput
 from tests.form_fixture import EVERY_TYPE
-from tests.test_conversation import DAKLAK_95, World, text_of
+from tests.test_conversation import (
+    DAKLAK_95,
+    World,
+    text_of,
+)
 from tests.test_dialog_form import Runner, fill_to_review
 from tests.test_terminal import terminal
 
 CHAIR = Sender(Channel.TELEGRAM, "1001", "1001", "Nguyễn Thị Hoa", "hoa", "vi")
 NONE_WORDS = ["ko", "không có", "chưa có", "Không có ạ.", "chua co"]
 PLEASE_SEND = "Xin gửi"  # the refusal a file question gives to text it does not understand
-
-
-@pytest.fixture
-async def world(config: Config, clock: FakeClock) -> AsyncIterator[World]:
-    prepared = await prepare(config, clock.now())
-    try:
-        yield World(prepared.db, Conversation(prepared.db, clock, VN, config.locales_dir), clock, config)
-    finally:
-        await prepared.db.close()
 
 
 async def _to_the_first_file_question(world: World) -> tuple[Response, FormField]:
