@@ -18,7 +18,6 @@ from bot.domain import Channel
 from bot.i18n import Translator
 from bot.port import Port
 from handlers.terminal import TerminalSession
-from scheduler.service import ReminderPlanner
 from storage import campaigns as campaign_store
 from storage import submissions as submission_store
 from storage import units as unit_store
@@ -37,17 +36,6 @@ TERMINAL = Sender(Channel.TERMINAL, "hoa@DL-BMT-002", "hoa@DL-BMT-002", "hoa", N
 # One typed answer per type, the way a chair writes on a text channel.
 TYPED = {FieldType.INTEGER: "12", FieldType.MONEY: "500 nghìn", FieldType.YES_NO: "có", FieldType.SELECT_MULTIPLE: "1,2",
          FieldType.TEXT: "Nhà văn hóa công nhân", FieldType.LONG_TEXT: "Tổ chức 2 buổi tuyên truyền."}
-
-
-@pytest.fixture
-async def world(config: Config, clock: FakeClock) -> AsyncIterator[World]:
-    prepared = await prepare(config, clock.now())
-    planner = ReminderPlanner(prepared.db, config.reminders, VN, config.locales_dir)
-    try:
-        yield World(prepared.db, Conversation(prepared.db, clock, VN, config.locales_dir, reminders=planner), clock,
-                    config)
-    finally:
-        await prepared.db.close()
 
 
 def numbered_choice(response: Response, part: str) -> str:
