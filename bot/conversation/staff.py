@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.campaign_model import Campaign
 from bot.campaigns import load_campaign_file
 from bot.dialog.model import ActionInput, Button, Input, Reply, TextInput
 from bot.domain import Role, Unit
@@ -39,18 +40,23 @@ async def summary_menu(step: Step, _cmd: Command) -> Turn:
     if scope is None:
         return _not_for_you(t)
     units = await subtree_ids(db, scope[0] or [])
-    periods = []
-    for campaign in await campaign_store.live_campaigns(db):
-        if not await campaign_reaches(db, campaign, units):
-            continue  # another province's campaign: not even its title
-        for row in await campaign_store.periods_of(db, campaign.id):
-            periods.append((row.due_at, campaign, row))
+    periods = sorted(await _periods_reaching(db, units), key=lambda p: p[1].due_at, reverse=True)[:30]
     choices = [Button(period_label(step, campaign, campaign.period(row.key), row.due_at), f"m:{row.id}")
-               for _due, campaign, row in sorted(periods, key=lambda x: x[0], reverse=True)[:30]]
+               for campaign, row in periods]
     if not choices:  # closed periods are listed too: "none open" would be wrong here
         return to_idle([Reply(t("There is no reporting period to summarise yet."))])
     return menu(State(Mode.SUMMARY_CHOOSE, periods=[int(b.action[2:]) for b in choices]),
                 Reply(t("Summary of which period?"), choices=tuple(choices)))
+
+
+async def _periods_reaching(db: Database, units: set[int]) -> list[tuple[Campaign, campaign_store.PeriodRow]]:
+    """The periods of the live campaigns that reach some of `units`: another province's campaign is not even
+    named in a menu."""
+    out = []
+    for campaign in await campaign_store.live_campaigns(db):
+        if await campaign_reaches(db, campaign, units):
+            out += [(campaign, row) for row in await campaign_store.periods_of(db, campaign.id)]
+    return out
 
 
 async def on_summary_choose(step: Step, event: Input) -> Turn:
@@ -97,14 +103,8 @@ async def remind_menu(step: Step, _cmd: Command) -> Turn:
     if not scope or conv.reminders is None:
         return _may_not_remind(t)
     now = conv.clock.now()
-    choices = []
-    for campaign in await campaign_store.live_campaigns(conv.db):
-        if not await campaign_reaches(conv.db, campaign, scope):
-            continue  # another province's campaign
-        for row in await campaign_store.periods_of(conv.db, campaign.id):
-            if now < row.closes_at:
-                choices.append(Button(period_label(step, campaign, campaign.period(row.key), row.due_at),
-                                      f"n:{row.id}"))
+    choices = [Button(period_label(step, campaign, campaign.period(row.key), row.due_at), f"n:{row.id}")
+               for campaign, row in await _periods_reaching(conv.db, scope) if now < row.closes_at]
     if not choices:
         return to_idle([Reply(t("No reporting period is open at the moment."))])
     return menu(State(Mode.REMIND_CHOOSE, periods=[int(b.action[2:]) for b in choices]),
