@@ -181,6 +181,24 @@ def test_a_required_question_cannot_be_skipped(ctx: FormContext) -> None:
     assert r.current == "members"
 
 
+def test_a_choice_number_out_of_range_is_answered_with_the_range(ctx: FormContext) -> None:
+    r = Runner(ctx)
+    for typed in ("120", "60"):
+        r.text(typed)
+    r.press("skip")
+    for typed in ("45,5%",):
+        r.text(typed)
+    r.press("yes")
+    r.text("2 triệu")
+    r.press("yes")
+    r.press("c:b")
+    assert r.current == "forms"
+    n = len(next(f for f in ctx.campaign.fields if f.name == "forms").choices)
+    r.text(f"1,{n + 6}")
+    assert f"mỗi số từ 1 đến {n}" in r.last  # says which numbers there are, not only how to type them
+    assert r.current == "forms"
+
+
 def test_large_numbers_are_read_back_in_words(ctx: FormContext) -> None:
     r = Runner(ctx)
     for answer in ("120", "60"):

@@ -207,5 +207,6 @@ def numbers_from_text(text: str, n: int) -> list[int]:
     parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
     numbers = [parse_id(p) for p in parts]  # ASCII digits only
     if not numbers or not all(x is not None and 1 <= x <= n for x in numbers):
-        raise ParseError("Please type the numbers of your answers separated by commas, for example 1,3.")
+        raise ParseError("Please type the numbers of your answers, each from 1 to {n}, separated by commas, for "
+                         "example 1,3.", n=n)
     return sorted({x for x in numbers if x is not None})
