@@ -94,6 +94,9 @@ class TelegramConfig(_Section):
     webhook_url: str = ""
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    # Several bot processes on one database listen on the same port (SO_REUSEPORT): the kernel spreads the
+    # connections among them. Off by default, so that a second copy started by mistake fails loudly instead.
+    webhook_shared_port: bool = False
     token: SecretStr | None = None  # from TELEGRAM_BOT_TOKEN only
     webhook_secret: SecretStr | None = None  # from TELEGRAM_WEBHOOK_SECRET only
 

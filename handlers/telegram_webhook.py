@@ -94,7 +94,8 @@ class TelegramWebhook:
         self.runner = web.AppRunner(build_webhook_app(self.application, secret, self.path), access_log=None)
         await self.runner.setup()
         try:
-            await web.TCPSite(self.runner, self.cfg.webhook_listen, self.cfg.webhook_port).start()
+            await web.TCPSite(self.runner, self.cfg.webhook_listen, self.cfg.webhook_port,
+                              reuse_port=self.cfg.webhook_shared_port or None).start()
             await self.application.bot.set_webhook(self.url, secret_token=secret,
                                                    allowed_updates=Update.ALL_TYPES)
         except BaseException:

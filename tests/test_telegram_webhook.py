@@ -11,6 +11,7 @@ import socket
 import sys
 import tomllib
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,11 +41,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def webhook_config(config_path: Path, port: int, secret: str = SECRET) -> Config:
+def webhook_config(config_path: Path, port: int, secret: str = SECRET, *, shared_port: bool = False) -> Config:
     return load_config(config_path, environ={
         "TELEGRAM_BOT_TOKEN": FAKE_TOKEN, "TELEGRAM_WEBHOOK_SECRET": secret,
         "BOT__TELEGRAM__MODE": "webhook", "BOT__TELEGRAM__WEBHOOK_URL": "https://bot.example.vn/tg/hook",
-        "BOT__TELEGRAM__WEBHOOK_PORT": str(port),
+        "BOT__TELEGRAM__WEBHOOK_PORT": str(port), "BOT__TELEGRAM__WEBHOOK_SHARED_PORT": str(shared_port).lower(),
     })
 
 
@@ -81,10 +82,10 @@ class Webhook:
         raise AssertionError(f"not settled: seen {self.seen}, sent {self.api.sent_texts()}")
 
 
-@pytest.fixture
-async def webhook(config_path: Path, clock: FakeClock, db: Database) -> AsyncIterator[Webhook]:
-    port = free_port()
-    config = webhook_config(config_path, port)
+@asynccontextmanager
+async def running_webhook(config: Config, clock: FakeClock, db: Database) -> AsyncIterator[Webhook]:
+    """One bot process's Telegram side in webhook mode (the Application and its web server)."""
+    port = config.telegram.webhook_port
     api = RecordingRequest()
     conversation = Conversation(db, clock, config.app.zone, config.locales_dir)
     application = build_application(config, TelegramDeps(Port(conversation, config), config), request=api,
@@ -98,14 +99,22 @@ async def webhook(config_path: Path, clock: FakeClock, db: Database) -> AsyncIte
     application.add_handler(TypeHandler(Update, record), group=-1)  # sees every update first, changes nothing
     await application.initialize()
     await application.start()
-    stop_updates = await start_updates(application, config)  # as handlers/serve.py does
     try:
-        yield Webhook(application, api, f"http://127.0.0.1:{port}/tg/hook", seen)
+        stop_updates = await start_updates(application, config)  # as handlers/serve.py does
+        try:
+            yield Webhook(application, api, f"http://127.0.0.1:{port}/tg/hook", seen)
+        finally:
+            await stop_updates()
     finally:
-        await stop_updates()
         await application.stop()
         await application.shutdown()
     assert api.refused == []
+
+
+@pytest.fixture
+async def webhook(config_path: Path, clock: FakeClock, db: Database) -> AsyncIterator[Webhook]:
+    async with running_webhook(webhook_config(config_path, free_port()), clock, db) as hook:
+        yield hook
 
 
 async def test_webhook_mode_starts_and_answers_a_post_with_the_right_secret(webhook: Webhook) -> None:
@@ -158,6 +167,35 @@ def test_every_secret_telegram_accepts_is_accepted(config_path: Path, secret: st
     cfg = webhook_config(config_path, 8443, secret)
     assert cfg.telegram.webhook_secret is not None
     assert cfg.telegram.webhook_secret.get_secret_value() == secret
+
+
+async def test_two_bot_processes_with_a_shared_port_listen_on_one_port_and_each_update_is_answered_once(
+    config_path: Path, clock: FakeClock, db: Database
+) -> None:
+    config = webhook_config(config_path, free_port(), shared_port=True)
+    async with running_webhook(config, clock, db) as first, running_webhook(config, clock, db) as second:
+        for update_id in range(1, 41):  # a new connection each: the kernel spreads them over both listeners
+            assert (await first.post(update_body(update_id, "xin chào"))).status_code == 200
+        for _ in range(500):
+            if len(first.seen) + len(second.seen) >= 40:
+                break
+            await asyncio.sleep(0.01)
+        await first.settle()
+        await second.settle()
+    assert sorted(first.seen + second.seen) == list(range(1, 41))  # each update reached exactly one process
+    # Both answered (all 40 to one listener: odds of 1 in 2^39).
+    assert first.seen
+    assert second.seen
+
+
+async def test_without_a_shared_port_a_second_bot_process_on_the_same_port_fails_to_start(
+    config_path: Path, clock: FakeClock, db: Database
+) -> None:
+    config = webhook_config(config_path, free_port())
+    async with running_webhook(config, clock, db):
+        with pytest.raises(OSError, match="address already in use"):
+            async with running_webhook(config, clock, db):
+                pass
 
 
 # --- the whole process: serve() in webhook mode against a Bot API on loopback ------------------------
