@@ -118,6 +118,7 @@ class ZaloConfig(_Section):
     webhook_url: str = ""  # https://.../zalo/webhook
     listen: str = "127.0.0.1"
     port: int = Field(default=8444, ge=1, le=65535)
+    shared_port: bool = False  # several bot processes listen on this port together (SO_REUSEPORT)
     public_base_url: str = ""  # https://... reaching this server: summary files are links under it
     messages_per_second: float = Field(default=5.0, gt=0, le=30)  # Zalo publishes no rate: stay gentle
     link_lifetime_hours: int = Field(default=24, ge=1, le=24 * 14)

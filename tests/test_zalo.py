@@ -882,6 +882,32 @@ async def test_the_service_sets_its_webhook_and_serves_it(zalo_config: Config, c
         await service.stop()
 
 
+async def test_two_bot_processes_with_a_shared_port_serve_zalo_webhooks_on_one_port(
+        zalo_config: Config, clock: FakeClock, db: Database, fake: FakeZaloServer) -> None:
+    def service_on(port: int) -> ZaloService:
+        settings = ZaloSettings(token=FAKE_TOKEN, mode="webhook", webhook_url="https://bot.example.vn/zalo/webhook",
+                                secret=SECRET, listen="127.0.0.1", port=port, shared_port=True,
+                                api_base=fake.base_url, public_base_url="https://bot.example.vn")
+        conversation = Conversation(db, clock, VN, zalo_config.locales_dir)
+        return ZaloService(settings, Port(conversation, zalo_config), zalo_config)
+
+    first = service_on(0)
+    await first.start()
+    port = first.addresses[0][1]
+    second = service_on(port)
+    try:
+        await second.start()  # the same port: refused with "address already in use" without shared_port
+        url = f"http://127.0.0.1:{port}/zalo/webhook"
+        for _ in range(10):
+            assert (await fake.deliver(url, text_update(STRANGER, "xin chào"), secret=SECRET)).status_code == 200
+        await first.dispatcher.join()
+        await second.dispatcher.join()
+        assert len(fake.texts(STRANGER)) == 10  # every update answered once, whichever process took it
+    finally:
+        await second.stop()
+        await first.stop()
+
+
 def test_settings_refuse_a_webhook_without_https_or_a_good_secret() -> None:
     with pytest.raises(ValueError, match="https"):
         ZaloSettings(token=FAKE_TOKEN, mode="webhook", webhook_url="http://bot.example.vn/zalo/webhook", secret=SECRET)

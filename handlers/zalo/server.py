@@ -59,6 +59,7 @@ class ZaloSettings:
     secret: str | None = None  # ZALO_WEBHOOK_SECRET, 8 to 256 characters, in webhook mode
     listen: str = "127.0.0.1"
     port: int = 8444
+    shared_port: bool = False  # SO_REUSEPORT: several bot processes on one port
     public_base_url: str = ""  # https://... that reaches this server: file links start with it
     messages_per_second: float = 5.0
     link_lifetime: timedelta = timedelta(hours=24)
@@ -80,6 +81,7 @@ class ZaloSettings:
             "secret": zalo.webhook_secret.get_secret_value() if zalo.webhook_secret else None,
             "listen": zalo.listen,
             "port": zalo.port,
+            "shared_port": zalo.shared_port,
             "public_base_url": zalo.public_base_url,
             "messages_per_second": zalo.messages_per_second,
             "link_lifetime": timedelta(hours=zalo.link_lifetime_hours),
@@ -279,7 +281,7 @@ class ZaloService:
                                 t=translator(self.config.app.language, self.config.locales_dir))
             self.runner = web.AppRunner(app, access_log=None)  # file links are capabilities: keep them out of logs
             await self.runner.setup()
-            await web.TCPSite(self.runner, s.listen, s.port).start()
+            await web.TCPSite(self.runner, s.listen, s.port, reuse_port=s.shared_port or None).start()
         if webhook:
             assert s.secret is not None
             await self.client.set_webhook(s.webhook_url, s.secret)
