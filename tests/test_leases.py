@@ -6,14 +6,28 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
 
 from bot.channels import RetryAfterError
+from bot.cli import app as cli_app
+from bot.clock import Clock
+from bot.config import Config, load_config
+from bot.domain import Channel, Role
+from scheduler.progress import ProgressListener
 from scheduler.role import RENEW_EVERY_SECONDS, ROLE_TTL_SECONDS, SAFETY_MARGIN_SECONDS, SENDER_ROLE, SenderRole
-from scheduler.sender import OutboxSender
+from scheduler.sender import OutboxSender, SendStats
+from scheduler.service import PlanResult
 from storage import leases, outbox
+from storage import people as people_store
+from storage import units as unit_store
 from storage.db import Database
+from storage.migrations import migrate
 from tests.fakes import FakeClock
 from tests.reminder_fakes import FakeTime, RecordingChannel, SimulatedCrash
+from tests.telegram_fakes import FAKE_TOKEN, LoopbackBotAPI
 from tests.test_sender_pipeline import fill
 
 LEASE = outbox.OUTBOX_LEASE.total_seconds()
@@ -65,10 +79,8 @@ async def test_a_crashed_claimers_messages_go_back_only_once_its_lease_has_run_o
     time = FakeTime(clock)
     channel = RecordingChannel(clock, time)
     channel.crash_on_call(5)
-    try:
+    with pytest.raises(SimulatedCrash):
         await sender(db, clock, channel, time).drain()
-    except SimulatedCrash:
-        pass
     in_flight = (await outbox.counts(db))["sending"]
     assert in_flight == 16
     restarted = sender(db, clock, channel, FakeTime(clock))
@@ -203,8 +215,7 @@ async def test_a_released_role_is_free_at_once_and_nobody_holds_it(db: Database,
     assert await b.try_take()
 
 
-async def test_two_processes_racing_for_a_free_role_leave_one_holder(db: Database, clock: FakeClock,
-                                                                    tmp_path: object) -> None:
+async def test_two_processes_racing_for_a_free_role_leave_one_holder(db: Database, clock: FakeClock) -> None:
     other = await Database.open(db.path)
     try:
         results = [await leases.acquire(conn, SENDER_ROLE, owner, clock.now(), timedelta(seconds=6))
@@ -212,3 +223,75 @@ async def test_two_processes_racing_for_a_free_role_leave_one_holder(db: Databas
     finally:
         await other.close()
     assert [r.held for r in results] == [True, False]
+
+
+# ---------------------------------------------------------------- the wiring: the bot's tick and `reminders run-once`
+
+
+async def test_a_process_without_the_sender_role_plans_but_sends_nothing(config: Config, clock: FakeClock) -> None:
+    from handlers.serve import close, make_sender, open_running, tick, with_sender_role
+
+    running = await open_running(config, clock)
+    try:
+        unit = await unit_store.by_code(running.db, "DL-BMT-001")
+        assert unit is not None
+        await people_store.ensure_local_member(running.db, channel=Channel.TELEGRAM, external_id="c1",
+                                               display_name="Chủ tịch", unit=unit, role=Role.CHAIR, locale="vi",
+                                               now=clock.now(), chat_id="111")
+        elsewhere = role(running.db, clock, "the other process")
+        assert await elsewhere.try_take()
+        channel = RecordingChannel(clock)
+        running.channels["telegram"] = channel
+        mine = with_sender_role(running)
+        mine.monotonic = lambda: wall_seconds(clock)
+        sender = make_sender(config, running)
+        assert not await mine.try_take()
+        result, stats = await tick(running, sender, max_seconds=None)
+        assert result.pending >= 1  # planned here too: the slot keys keep it once
+        assert (stats.sent, channel.sent) == (0, [])
+        await elsewhere.release()  # the other process stops cleanly
+        assert await mine.try_take()
+        _again, stats = await tick(running, sender, max_seconds=None)
+        assert stats.sent == result.pending == len(channel.sent)
+    finally:
+        await close(running)
+
+
+async def test_run_once_sends_nothing_while_a_running_bot_holds_the_sender_role(config_path: Path,
+                                                                              clock: FakeClock) -> None:
+    from handlers.serve import send_reminders_once
+
+    async with LoopbackBotAPI() as api:
+        cfg = load_config(config_path, environ={"TELEGRAM_BOT_TOKEN": FAKE_TOKEN,
+                                                "BOT__TELEGRAM__BASE_URL": api.base_url})
+        async with await Database.open(cfg.db_path) as db:
+            await migrate(db)
+            await outbox.add(db, [outbox.OutboxItem("manual:1", "manual", None, None, None, "telegram", "4242",
+                                                    clock.now(), {"text": "Nhắc nộp báo cáo"})], clock.now())
+            assert await role(db, clock, "host:1:bot").try_take()
+            _result, stats = await send_reminders_once(cfg, clock)
+            assert stats.sender_elsewhere == "host:1:bot"
+            assert "sendMessage" not in api.methods()
+            assert await outbox.counts(db) == {"pending": 1}
+            await leases.release(db, SENDER_ROLE, "host:1:bot")
+            _result, stats = await send_reminders_once(cfg, clock)
+            assert stats.sender_elsewhere is None
+            assert [p["chat_id"] for m, p in api.calls if m == "sendMessage"] == ["4242"]
+            assert await leases.holder(db, SENDER_ROLE, clock.now()) is None  # run-once gave the role back
+
+
+@pytest.mark.parametrize(("language", "words"), [("vi", "lệnh này không gửi gì"), ("en", "nothing sent here")])
+def test_run_once_says_which_process_sends_when_it_may_not(config_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           language: str, words: str) -> None:
+    import handlers.serve
+
+    async def held_elsewhere(cfg: Config, clock: Clock, on_progress: ProgressListener | None = None,
+                             ) -> tuple[PlanResult, SendStats]:
+        return PlanResult(3, 0, []), SendStats(sender_elsewhere="host:77:ab12")
+
+    monkeypatch.setattr(handlers.serve, "send_reminders_once", held_elsewhere)
+    result = CliRunner(env={"TELEGRAM_BOT_TOKEN": FAKE_TOKEN, "BOT__APP__LANGUAGE": language}).invoke(
+        cli_app, ["--config", str(config_path), "reminders", "run-once"])
+    assert result.exit_code == 0, result.output
+    assert words in result.stdout
+    assert "host:77:ab12" in result.stdout
