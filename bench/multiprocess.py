@@ -35,7 +35,7 @@ from bot.config import load_config
 from storage import leases, outbox
 from storage.db import Database
 
-TOKEN = "123456:MULTIPROCESS-not-real"  # noqa: S105 - a fake token for the fake Bot API
+TOKEN = "123456:MULTIPROCESS-not-real"  # a fake token for the fake Bot API
 FIRST_CHAT = 700_000
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Báo cáo Công đoàn", "username": "CongDoanBaoCaoBot"}
 
@@ -109,8 +109,8 @@ class WaveResult:
         takeover = "-" if self.takeover_seconds is None else f"{self.takeover_seconds:.1f} s"
         return (f"{self.chats:,} chats in {self.duration:.1f} s: {len(self.delivered):,} deliveries, "
                 f"{len(self.missing)} missing, {repeats} repeated ({len(self.in_flight_at_kill)} in flight at the "
-                f"kill), peak {self.peak_per_second} in a sliding second (configured {self.rate:g}/s), take-over {takeover}, "
-                f"{self.late_started} started mid-wave")
+                f"kill), peak {self.peak_per_second} in a sliding second (configured {self.rate:g}/s), "
+                f"take-over {takeover}, {self.late_started} started mid-wave")
 
 
 def peak_per_sliding_second(times: list[float]) -> int:
