@@ -236,27 +236,27 @@ async def serve(config: Config, clock: Clock, stop: asyncio.Event | None = None)
         log.info("running: %s", ", ".join(running.channels) or "no channel")
         scheduler = AsyncIOScheduler(timezone=config.app.zone)
         job = schedule_reminders(scheduler, config, running, sender)
-        keeper = None
+        keeper, drains = None, set[asyncio.Task[SendStats]]()
         if job is not None:  # only a process that can send competes for the role
             await role.try_take()
-            keeper = asyncio.create_task(role.keep(on_gained=_take_over(running, sender)))
+            keeper = asyncio.create_task(role.keep(on_gained=_take_over(running, sender, drains)))
         scheduler.start()
         try:
             await stop.wait()
         finally:
             scheduler.shutdown(wait=False)
             if keeper is not None:
-                keeper.cancel()
-                await asyncio.gather(keeper, return_exceptions=True)
+                for task in (keeper, *drains):
+                    task.cancel()
+                await asyncio.gather(keeper, *drains, return_exceptions=True)
                 await role.release()
     finally:
         await close(running)
 
 
-def _take_over(running: Running, sender: OutboxSender) -> Any:
+def _take_over(running: Running, sender: OutboxSender, tasks: set[asyncio.Task[SendStats]]) -> Any:
     """What a process does when it becomes the sender: drain at once, not at the next minute's tick (the wave of
-    a holder that died goes on within seconds)."""
-    tasks: set[asyncio.Task[SendStats]] = set()
+    a holder that died goes on within seconds). The drains run in `tasks` until done (cancelled on stop)."""
 
     def gained() -> None:
         task = asyncio.create_task(send_pending(running, sender, max_seconds=SEND_SECONDS_PER_TICK))
