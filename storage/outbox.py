@@ -14,6 +14,7 @@ repeat. Every outcome clears the lease. On PostgreSQL the claim skips rows anoth
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -100,11 +101,13 @@ async def existing_keys(db: Database, keys: Iterable[str]) -> set[str]:
     return found
 
 
-async def claim(db: Database, now: datetime, limit: int, *, owner: str,
+async def claim(db: Database, now: datetime, limit: int, *, owner: str | None = None,
                 lease: timedelta = OUTBOX_LEASE) -> list[OutboxRow]:
-    """Take up to `limit` pending rows that are due, oldest first, and mark them in flight for `owner` until
-    `now + lease`. Two claims never take the same row: SQLite's write transaction runs one at a time, and on
-    PostgreSQL the rows are locked as read and rows another claim has locked are skipped."""
+    """Take up to `limit` pending rows that are due, oldest first, and mark them in flight for `owner` (None: a
+    one-off claimer that will not renew) until `now + lease`. Two claims never take the same row: SQLite's write
+    transaction runs one at a time, and on PostgreSQL the rows are locked as read and rows another claim has
+    locked are skipped."""
+    owner = owner or f"claim:{secrets.token_hex(6)}"
     lock = " FOR UPDATE SKIP LOCKED" if getattr(db, "dialect", "sqlite") == "postgresql" else ""
     async with db.transaction() as tx:
         rows = await tx.fetchall(

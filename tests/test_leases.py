@@ -4,6 +4,7 @@ time of each process (FakeTime, or the wall clock read as seconds) move only whe
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -295,3 +296,27 @@ def test_run_once_says_which_process_sends_when_it_may_not(config_path: Path, mo
     assert result.exit_code == 0, result.output
     assert words in result.stdout
     assert "host:77:ab12" in result.stdout
+
+
+async def test_keeping_the_role_renews_it_and_starts_sending_each_time_it_is_gained(
+        db: Database, clock: FakeClock) -> None:
+    gained: list[float] = []
+    turns = 0
+
+    async def sleep(seconds: float) -> None:
+        nonlocal turns
+        turns += 1
+        clock.advance(seconds=seconds)
+        if turns == 5:  # another process got in while this one hung: it must wait for the other's lease
+            await leases.release(db, SENDER_ROLE, "keeper")
+            await leases.acquire(db, SENDER_ROLE, "other", clock.now(), timedelta(seconds=ROLE_TTL_SECONDS))
+        if turns == 12:
+            raise asyncio.CancelledError
+
+    keeper = SenderRole(db, clock, "keeper", monotonic=lambda: wall_seconds(clock), sleep=sleep)
+    with pytest.raises(asyncio.CancelledError):
+        await keeper.keep(on_gained=lambda: gained.append(wall_seconds(clock)))
+    start = gained[0]
+    # Gained at once; renewed every RENEW_EVERY (never lost); lost to the other at turn 5 and gained back once
+    # the other's lease ran out without renewal.
+    assert [round(t - start, 3) for t in gained] == [0.0, 5 * RENEW_EVERY_SECONDS + ROLE_TTL_SECONDS]
