@@ -194,7 +194,8 @@ class OutboxSender:
             await self._settle()
             out_of_time = max_seconds is not None and self.monotonic() - started >= max_seconds
             if out_of_time or not self.may_send():
-                await outbox.release(self.db, [r.id for r in queue])  # the rest go next tick, or to the new holder
+                # The rest go next tick, or to the new holder.
+                await outbox.release(self.db, [r.id for r in queue], owner=self.owner)
                 return False
             await self._keep_leases(queue)
             if not queue:

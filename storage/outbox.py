@@ -145,11 +145,14 @@ async def finish_many(db: Database, results: list[tuple[int, str, str | None]], 
     ])
 
 
-async def release(db: Database, row_ids: list[int]) -> None:
-    """Claimed rows not sent this time (out of time) go back to pending, untouched."""
+async def release(db: Database, row_ids: list[int], owner: str | None = None) -> None:
+    """Claimed rows not sent this time (out of time, or the sender role lost) go back to pending, untouched;
+    with `owner`, only those it still holds (one taken back meanwhile may be another claimer's now)."""
     if not row_ids:
         return
-    await db.write([Write(f"UPDATE outbox SET status = 'pending', {_NO_LEASE} WHERE id = ?", (i,)) for i in row_ids])
+    mine = " AND status = 'sending' AND owner = ?" if owner is not None else ""
+    await db.write([Write(f"UPDATE outbox SET status = 'pending', {_NO_LEASE} WHERE id = ?{mine}",
+                          (i, owner) if owner is not None else (i,)) for i in row_ids])
 
 
 async def retry_later(db: Database, row_id: int, at: datetime, error: str, count_attempt: bool = True) -> None:

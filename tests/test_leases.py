@@ -153,6 +153,18 @@ async def test_a_sender_that_may_no_longer_send_stops_and_hands_back_its_claimed
     assert await db.fetchval("SELECT count(*) FROM outbox WHERE owner IS NOT NULL") == 0
 
 
+async def test_handing_back_leaves_alone_a_row_another_claimer_holds_now(db: Database, clock: FakeClock) -> None:
+    await fill(db, clock, chats(4))
+    first = await outbox.claim(db, clock.now(), 4, owner="first")
+    clock.advance(seconds=LEASE)  # the first hung past its lease
+    assert await outbox.reclaim_expired(db, clock.now()) == 4
+    second = await outbox.claim(db, clock.now(), 2, owner="second")
+    await outbox.release(db, [r.id for r in first], owner="first")  # the first wakes up and hands back its batch
+    rows = {r.id: r.status for r in await outbox.all_rows(db)}
+    assert [rows[r.id] for r in second] == ["sending", "sending"]  # still the second's
+    assert await outbox.renew(db, "second", clock.now()) == {r.id for r in second}
+
+
 # ---------------------------------------------------------------- the sender role
 
 
