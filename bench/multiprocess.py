@@ -96,6 +96,7 @@ class WaveResult:
     missing: set[str]
     repeated: dict[str, int]  # chat -> deliveries beyond the first
     in_flight_at_kill: set[str]  # delivered, still 'sending' for the killed process when it died
+    repeated_before_kill: int  # repeats among the deliveries before the kill (the late start's doing, if any)
     peak_per_second: int
     rate: float
     takeover_seconds: float | None  # from the kill to the next delivery
@@ -255,9 +256,11 @@ async def run_wave(folder: Path, *, processes: int = 2, late: int = 1, chats: in
     for chat in delivered:
         counts[chat] = counts.get(chat, 0) + 1
     after = [t for t, _ in api.arrivals if killed_at is not None and t > killed_at]
+    before = [chat for t, chat in api.arrivals if killed_at is None or t <= killed_at]
     return WaveResult(
         chats=chats, delivered=delivered, missing={str(FIRST_CHAT + i) for i in range(chats)} - set(delivered),
         repeated={c: n - 1 for c, n in counts.items() if n > 1}, in_flight_at_kill=in_flight,
+        repeated_before_kill=len(before) - len(set(before)),
         peak_per_second=peak_per_sliding_second(sorted(t for t, _ in api.arrivals)), rate=rate,
         takeover_seconds=(min(after) - killed_at) if after and killed_at is not None else None,
         killed_pid=killed_pid, late_started=late, duration=duration, logs=logs)

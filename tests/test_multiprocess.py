@@ -21,6 +21,7 @@ async def test_two_processes_on_one_sqlite_file_send_each_reminder_once_within_o
     logs = "\n".join(f"--- bot {pid}\n{text[-3000:]}" for pid, text in result.logs.items())
     print(result.summary())
     assert result.missing == set(), logs
+    assert result.repeated_before_kill == 0, logs  # the second process's start re-queued nothing
     # A repeat only for a message on the wire when the sender was killed: none from the second process's start.
     assert set(result.repeated) <= result.in_flight_at_kill, logs
     assert sum(result.repeated.values()) <= len(result.in_flight_at_kill)
