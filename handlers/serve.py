@@ -29,6 +29,7 @@ from bot.conversation import Conversation
 from bot.errors import N_, TranslatableError
 from bot.port import Port
 from scheduler.progress import ProgressListener
+from scheduler.role import SenderRole, new_owner_id
 from scheduler.sender import OutboxSender, SendStats
 from scheduler.service import PlanResult, ReminderPlanner
 
@@ -80,13 +81,24 @@ class Running:
     port: Port  # what the adapters talk to
     channels: dict[str, OutboundChannel] = field(default_factory=dict)
     closers: list[Any] = field(default_factory=list)  # async callables, run in reverse on stop
+    # The one-sender role of this deployment (scheduler/role.py); None: this process is alone on its database.
+    role: SenderRole | None = None
+    sending: asyncio.Lock = field(default_factory=asyncio.Lock)  # one drain at a time: the tick's or a take-over's
 
 
 def make_sender(config: Config, running: Running) -> OutboxSender:
     r = config.reminders
+    role = running.role
     return OutboxSender(running.db, running.channels, running.conversation.clock,
                         per_second={"telegram": r.messages_per_second, "zalo": config.zalo.messages_per_second},
-                        per_chat_interval=r.per_chat_interval_s, max_attempts=r.max_attempts)
+                        per_chat_interval=r.per_chat_interval_s, max_attempts=r.max_attempts,
+                        owner=role.owner if role else None, may_send=role.held if role else None)
+
+
+def with_sender_role(running: Running) -> SenderRole:
+    """This process competes for the one sender role (before make_sender, which then asks it before each start)."""
+    running.role = SenderRole(running.db, running.conversation.clock, new_owner_id())
+    return running.role
 
 
 async def open_running(config: Config, clock: Clock) -> Running:
@@ -171,12 +183,23 @@ async def close(running: Running) -> None:
 
 
 async def tick(running: Running, sender: OutboxSender, *, max_seconds: float | None) -> tuple[PlanResult, SendStats]:
+    """Plan (every process: the slot keys make it idempotent), then send if this process holds the sender role."""
     result = await running.planner.plan_once(running.conversation.clock.now())
-    stats = await sender.drain(max_seconds=max_seconds)
+    stats = await send_pending(running, sender, max_seconds=max_seconds)
     if result.pending or stats.sent or stats.failed or stats.blocked or stats.uncertain:
         log.info("reminders: %d planned, %d sent, %d failed, %d blocked, %d uncertain, %d to retry", result.pending,
                  stats.sent, stats.failed, stats.blocked, stats.uncertain, stats.retried)
     return result, stats
+
+
+async def send_pending(running: Running, sender: OutboxSender, *, max_seconds: float | None) -> SendStats:
+    """Drain the outbox if this process may send: messages of a crashed claimer (lease run out) are put back
+    first. Another process holding the sender role: nothing is sent here."""
+    async with running.sending:
+        if not sender.may_send():
+            return SendStats()
+        await sender.recover()
+        return await sender.drain(max_seconds=max_seconds)
 
 
 def schedule_reminders(scheduler: AsyncIOScheduler, config: Config, running: Running,
@@ -207,30 +230,71 @@ async def serve(config: Config, clock: Clock, stop: asyncio.Event | None = None)
     running = await open_running(config, clock)
     try:
         await start_channels(config, running)
+        role = with_sender_role(running)
         sender = make_sender(config, running)
         await sender.recover()
         log.info("running: %s", ", ".join(running.channels) or "no channel")
         scheduler = AsyncIOScheduler(timezone=config.app.zone)
-        schedule_reminders(scheduler, config, running, sender)
+        job = schedule_reminders(scheduler, config, running, sender)
+        keeper, drains = None, set[asyncio.Task[SendStats]]()
+        if job is not None:  # only a process that can send competes for the role
+            await role.try_take()
+            keeper = asyncio.create_task(role.keep(on_gained=_take_over(running, sender, drains)))
         scheduler.start()
         try:
             await stop.wait()
         finally:
             scheduler.shutdown(wait=False)
+            if keeper is not None:
+                for task in (keeper, *drains):
+                    task.cancel()
+                await asyncio.gather(keeper, *drains, return_exceptions=True)
+                await role.release()
     finally:
         await close(running)
+
+
+def _take_over(running: Running, sender: OutboxSender, tasks: set[asyncio.Task[SendStats]]) -> Any:
+    """What a process does when it becomes the sender: drain at once, not at the next minute's tick (the wave of
+    a holder that died goes on within seconds). The drains run in `tasks` until done (cancelled on stop)."""
+
+    def gained() -> None:
+        task = asyncio.create_task(send_pending(running, sender, max_seconds=SEND_SECONDS_PER_TICK))
+        tasks.add(task)  # kept until done: a task nobody references may be collected mid-run
+        task.add_done_callback(_drained(tasks))
+
+    return gained
+
+
+def _drained(tasks: set[asyncio.Task[SendStats]]) -> Any:
+    def done(task: asyncio.Task[SendStats]) -> None:
+        tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("sending after taking the sender role over failed", exc_info=task.exception())
+    return done
 
 
 async def send_reminders_once(config: Config, clock: Clock, on_progress: ProgressListener | None = None,
                               ) -> tuple[PlanResult, SendStats]:
     """The command line's "reminders run-once": plan and send once through the configured channels;
-    `on_progress` is told after each message (the command line's bar)."""
+    `on_progress` is told after each message (the command line's bar). It sends only if it can take the sender
+    role; while a running bot holds it, this plans only and the stats name the holder (`sender_elsewhere`)."""
     running = await open_running(config, clock)
     try:
         await start_channels(config, running, updates=False)
+        role = with_sender_role(running)
         sender = make_sender(config, running)
         sender.on_progress = on_progress
-        await sender.recover()
-        return await tick(running, sender, max_seconds=None)
+        if not await role.try_take():
+            result = await running.planner.plan_once(clock.now())
+            holder = await role.holder()
+            return result, SendStats(sender_elsewhere=holder.owner if holder else "?")
+        keeper = asyncio.create_task(role.keep())  # renewed while a long wave is sent
+        try:
+            return await tick(running, sender, max_seconds=None)
+        finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
+            await role.release()
     finally:
         await close(running)

@@ -30,6 +30,7 @@ from bot.clock import Clock
 from bot.dialog.model import Reply
 from bot.domain import Channel
 from scheduler.progress import ProgressListener, WaveReporter
+from scheduler.role import new_owner_id
 from storage import outbox
 from storage import people as people_store
 from storage import reminders as reminder_store
@@ -55,6 +56,7 @@ class SendStats:
     blocked: int = 0
     uncertain: int = 0  # the request left, no clear answer: maybe delivered, not sent again
     errors: list[str] = field(default_factory=list)
+    sender_elsewhere: str | None = None  # nothing sent here: this process of that id holds the sender role
 
 
 class OutboxSender:
@@ -77,8 +79,17 @@ class OutboxSender:
         batch: int = 200,
         progress_every: float = 10.0,
         max_in_flight: int = 16,
+        owner: str | None = None,
+        may_send: Callable[[], bool] | None = None,
+        lease: timedelta = outbox.OUTBOX_LEASE,
     ) -> None:
         self.db, self.channels, self.clock = db, channels, clock
+        # Whose claims these are (one random id per sender), and whether this process may send now: the holder
+        # of the sender role (scheduler/role.py); None for a sender that is alone on its database.
+        self.owner = owner or new_owner_id()
+        self.may_send = may_send or (lambda: True)
+        self.lease = lease
+        self._renewed_at = -1e18  # monotonic moment of the last claim or renewal of this sender's leases
         rates = per_second if isinstance(per_second, Mapping) else {name: per_second for name in channels}
         self.min_gap = {name: (1.0 / rate if rate > 0 else 0.0) for name, rate in rates.items()}
         self.per_chat_interval = per_chat_interval
@@ -102,8 +113,22 @@ class OutboxSender:
         self._stats = SendStats()
 
     async def recover(self) -> int:
-        """On start: messages in flight at a crash go back to pending."""
-        return await outbox.reset_in_flight(self.db)
+        """At start and every tick: messages whose claimer's lease ran out (it crashed) go back to pending; a
+        live process's messages in flight are left to it."""
+        return await outbox.reclaim_expired(self.db, self.clock.now())
+
+    async def _keep_leases(self, queue: list[OutboxRow]) -> None:
+        """Every third of the lease, extend this sender's claims; rows it no longer holds (its lease ran out
+        during a long pause and they were put back) leave the queue unsent."""
+        if self.monotonic() - self._renewed_at < self.lease.total_seconds() / 3:
+            return
+        held = await outbox.renew(self.db, self.owner, self.clock.now(), self.lease)
+        self._renewed_at = self.monotonic()
+        lost = [r.id for r in queue if r.id not in held]
+        if lost:
+            log.warning("%d claimed messages were taken back after this sender's lease ran out: not sent here",
+                        len(lost))
+            queue[:] = [r for r in queue if r.id in held]
 
     @staticmethod
     def _chat(row: OutboxRow) -> str:
@@ -138,7 +163,9 @@ class OutboxSender:
                     break
                 await self._settle()  # what came back is recorded (and counted) before claiming more
                 room = self.batch if max_messages is None else max_messages - stats.sent - len(self._in_flight)
-                rows = await outbox.claim(self.db, self.clock.now(), min(self.batch, room)) if room > 0 else []
+                if not self.may_send():  # not (or no longer) the sender role's holder: start nothing more
+                    room = 0
+                rows = await self._claim(min(self.batch, room)) if room > 0 else []
                 if not rows:
                     if not self._in_flight:
                         break
@@ -156,13 +183,23 @@ class OutboxSender:
             await self._flush()
         return stats
 
+    async def _claim(self, limit: int) -> list[OutboxRow]:
+        self._renewed_at = self.monotonic()
+        return await outbox.claim(self.db, self.clock.now(), limit, owner=self.owner, lease=self.lease)
+
     async def _run(self, queue: list[OutboxRow], stats: SendStats, started: float, max_seconds: float | None) -> bool:
-        """Start every row of a claimed batch at its moment; False when time ran out (the rest are released)."""
+        """Start every row of a claimed batch at its moment; False when time ran out or the sender role was lost
+        (the rest are released)."""
         while queue:
             await self._settle()
-            if max_seconds is not None and self.monotonic() - started >= max_seconds:
-                await outbox.release(self.db, [r.id for r in queue])  # the rest go next tick
+            out_of_time = max_seconds is not None and self.monotonic() - started >= max_seconds
+            if out_of_time or not self.may_send():
+                # The rest go next tick, or to the new holder.
+                await outbox.release(self.db, [r.id for r in queue], owner=self.owner)
                 return False
+            await self._keep_leases(queue)
+            if not queue:
+                break
             index, at = self._pick(queue)
             if at == _NEVER or len(self._in_flight) >= self.max_in_flight:
                 await self._wait_one()

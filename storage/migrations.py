@@ -264,7 +264,25 @@ OUTBOX_UNCERTAIN = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (INITIAL_SCHEMA, RETIRED_PERIODS, OUTBOX_UNCERTAIN)
+# Several processes on one database (issue 14): a claimed outbox row carries its claimer and a lease; recovery puts
+# back only rows whose lease ran out, never a live process's in-flight ones (storage/outbox.py). `leases` holds
+# named roles with one holder at a time, such as the one sender of a bot token (storage/leases.py). A row claimed
+# before this migration has no lease: it counts as expired.
+OUTBOX_LEASES = Migration(
+    "0004_outbox_leases",
+    (
+        "ALTER TABLE outbox ADD COLUMN owner TEXT",
+        "ALTER TABLE outbox ADD COLUMN lease_until TEXT",
+        """CREATE TABLE leases (
+            name        TEXT PRIMARY KEY,
+            owner       TEXT NOT NULL,
+            expires_at  TEXT NOT NULL,
+            acquired_at TEXT NOT NULL
+        )""",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (INITIAL_SCHEMA, RETIRED_PERIODS, OUTBOX_UNCERTAIN, OUTBOX_LEASES)
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
     name       TEXT PRIMARY KEY,

@@ -2,21 +2,32 @@
 
 pending -> sending -> sent | failed | skipped | uncertain (the request left, no clear answer: maybe
 delivered, not retried blindly); superseded rows record slots that were never sent
-because a newer one replaced them after downtime. A row left in 'sending' by a crash is put back to
-'pending' on start, so at most the messages in flight at the crash can repeat.
+because a newer one replaced them after downtime.
+
+Several processes may share the database. A claimed row carries its claimer (`owner`, one random id per sender)
+and a lease (`lease_until`), renewed while the claimer works through its batch. Recovery puts back to 'pending'
+only rows whose lease ran out: a process that crashed, never one still sending. So a second process, or
+`reminders run-once`, started during a wave repeats nothing; after a crash at most the messages in flight can
+repeat. Every outcome clears the lease. On PostgreSQL the claim skips rows another claim has locked.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from storage.db import Database, Write
 from storage.timefmt import from_db, to_db
+
+# How long a claim holds its rows without renewal. The sender renews every third of it while it works; a batch
+# of 200 at 30/s takes 7 s, a 429 pause or a slow send at most a few tens of seconds.
+OUTBOX_LEASE = timedelta(seconds=60)
+_NO_LEASE = "owner = NULL, lease_until = NULL"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,17 +101,35 @@ async def existing_keys(db: Database, keys: Iterable[str]) -> set[str]:
     return found
 
 
-async def claim(db: Database, now: datetime, limit: int) -> list[OutboxRow]:
-    """Take up to `limit` pending rows that are due, oldest first, and mark them in flight."""
+async def claim(db: Database, now: datetime, limit: int, *, owner: str | None = None,
+                lease: timedelta = OUTBOX_LEASE) -> list[OutboxRow]:
+    """Take up to `limit` pending rows that are due, oldest first, and mark them in flight for `owner` (None: a
+    one-off claimer that will not renew) until `now + lease`. Two claims never take the same row: SQLite's write
+    transaction runs one at a time, and on PostgreSQL the rows are locked as read and rows another claim has
+    locked are skipped."""
+    owner = owner or f"claim:{secrets.token_hex(6)}"
+    lock = " FOR UPDATE SKIP LOCKED" if getattr(db, "dialect", "sqlite") == "postgresql" else ""
     async with db.transaction() as tx:
         rows = await tx.fetchall(
-            "SELECT * FROM outbox WHERE status = 'pending' AND next_try_at <= ? ORDER BY planned_for, id LIMIT ?",
+            "SELECT * FROM outbox WHERE status = 'pending' AND next_try_at <= ? ORDER BY planned_for, id LIMIT ?"
+            + lock,
             (to_db(now), limit),
         )
         if rows:
             marks = ",".join("?" * len(rows))
-            await tx.execute(f"UPDATE outbox SET status = 'sending' WHERE id IN ({marks})", [r["id"] for r in rows])
+            await tx.execute(f"UPDATE outbox SET status = 'sending', owner = ?, lease_until = ? WHERE id IN ({marks})",
+                             [owner, to_db(now + lease), *(r["id"] for r in rows)])
     return [_row(r) for r in rows]
+
+
+async def renew(db: Database, owner: str, now: datetime, lease: timedelta = OUTBOX_LEASE) -> set[int]:
+    """Extend `owner`'s leases to `now + lease`; return the ids it still holds (a row whose lease ran out and
+    was put back is no longer there: its claimer must not send it)."""
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE outbox SET lease_until = ? WHERE status = 'sending' AND owner = ?",
+                         (to_db(now + lease), owner))
+        rows = await tx.fetchall("SELECT id FROM outbox WHERE status = 'sending' AND owner = ?", (owner,))
+    return {r["id"] for r in rows}
 
 
 async def finish_many(db: Database, results: list[tuple[int, str, str | None]], now: datetime) -> None:
@@ -109,30 +138,46 @@ async def finish_many(db: Database, results: list[tuple[int, str, str | None]], 
         return
     stamp = to_db(now)
     await db.write([
-        Write("UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, sent_at = ? WHERE id = ?",
+        Write(f"UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, sent_at = ?, {_NO_LEASE} "
+              "WHERE id = ?",
               (status, error, stamp if status == "sent" else None, row_id))
         for row_id, status, error in results
     ])
 
 
-async def release(db: Database, row_ids: list[int]) -> None:
-    """Claimed rows not sent this time (out of time) go back to pending, untouched."""
+async def release(db: Database, row_ids: list[int], owner: str | None = None) -> None:
+    """Claimed rows not sent this time (out of time, or the sender role lost) go back to pending, untouched;
+    with `owner`, only those it still holds (one taken back meanwhile may be another claimer's now)."""
     if not row_ids:
         return
-    await db.write([Write("UPDATE outbox SET status = 'pending' WHERE id = ?", (i,)) for i in row_ids])
+    mine = " AND status = 'sending' AND owner = ?" if owner is not None else ""
+    await db.write([Write(f"UPDATE outbox SET status = 'pending', {_NO_LEASE} WHERE id = ?{mine}",
+                          (i, owner) if owner is not None else (i,)) for i in row_ids])
 
 
 async def retry_later(db: Database, row_id: int, at: datetime, error: str, count_attempt: bool = True) -> None:
     await db.write([Write(
-        "UPDATE outbox SET status = 'pending', next_try_at = ?, last_error = ?, attempts = attempts + ? WHERE id = ?",
+        f"UPDATE outbox SET status = 'pending', next_try_at = ?, last_error = ?, attempts = attempts + ?, {_NO_LEASE} "
+        "WHERE id = ?",
         (to_db(at), error, 1 if count_attempt else 0, row_id),
     )])
 
 
-async def reset_in_flight(db: Database) -> int:
-    """After a crash: rows marked 'sending' go back to 'pending' (they may repeat, nothing is lost)."""
+async def reclaim_expired(db: Database, now: datetime) -> int:
+    """Rows whose claimer's lease ran out (it crashed or hung) go back to 'pending': they may repeat, nothing is
+    lost. A live claimer's rows, whose lease it keeps renewing, are left alone. Returns how many went back."""
     async with db.transaction() as tx:
-        return await tx.execute_rowcount("UPDATE outbox SET status = 'pending' WHERE status = 'sending'")
+        return await tx.execute_rowcount(
+            f"UPDATE outbox SET status = 'pending', {_NO_LEASE} "
+            "WHERE status = 'sending' AND (lease_until IS NULL OR lease_until <= ?)", (to_db(now),))
+
+
+async def reclaim_from(db: Database, owner: str) -> int:
+    """Every row still in flight for `owner` goes back to 'pending' before its lease runs out: for the one
+    that takes the sender role over from a holder whose role lease expired (dead or hung: it sends no more)."""
+    async with db.transaction() as tx:
+        return await tx.execute_rowcount(
+            f"UPDATE outbox SET status = 'pending', {_NO_LEASE} WHERE status = 'sending' AND owner = ?", (owner,))
 
 
 async def counts(db: Database) -> dict[str, int]:

@@ -627,6 +627,8 @@ async def test_a_crash_mid_wave_loses_nothing_and_repeats_at_most_the_message_in
     assert counts["sending"] == 30  # claimed, in flight or waiting, when the process died
 
     restarted = world.sender(channel, FakeTime(world.clock))  # a new process on the same database
+    assert await restarted.recover() == 0  # the dead claimer's lease still runs: maybe it is alive
+    world.clock.advance(seconds=outbox.OUTBOX_LEASE.total_seconds())
     assert await restarted.recover() == 30
     stats = await restarted.drain()
     assert stats.sent == 30
@@ -653,6 +655,7 @@ async def test_cancelling_the_drain_task_while_it_waits_loses_nothing(world: Wor
     assert (await outbox.counts(world.db)).get("sending") == 29
 
     restarted = world.sender(channel, FakeTime(world.clock))
+    world.clock.advance(seconds=outbox.OUTBOX_LEASE.total_seconds())  # the cancelled claimer's lease runs out
     assert await restarted.recover() == 29
     await restarted.drain()
     per_key = Counter(r.key for r in await delivered_rows(world.db, channel))
@@ -718,6 +721,7 @@ async def test_a_hard_kill_mid_wave_repeats_at_most_the_message_in_flight(world:
     try:
         sender = OutboxSender(revived, {"telegram": channel}, world.clock, monotonic=fake.monotonic,
                               sleep=fake.sleep)
+        world.clock.advance(seconds=outbox.OUTBOX_LEASE.total_seconds())  # the killed claimer's lease runs out
         await sender.recover()
         await sender.drain()
         assert (await outbox.counts(revived)).get("sent") == 50

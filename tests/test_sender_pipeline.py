@@ -248,6 +248,7 @@ async def test_a_crash_with_messages_on_the_wire_repeats_at_most_those(
     try:
         restart = WireChannel(vt, rtt=lambda: 0.5)
         restarted = sender(revived, restart, clock, max_in_flight=6)
+        clock.advance(seconds=outbox.OUTBOX_LEASE.total_seconds())  # the killed claimer's lease runs out
         await restarted.recover()
         await vt.run(restarted.drain())
         assert (await outbox.counts(revived)) == {"sent": 40}
@@ -332,8 +333,8 @@ async def test_migration_0003_keeps_every_outbox_row_and_allows_uncertain(tmp_pa
         await db.write([Write("UPDATE outbox SET status = 'sent' WHERE key = 'k00000'")])
         with pytest.raises(sqlite3.IntegrityError):
             await db.write([Write("UPDATE outbox SET status = 'uncertain' WHERE key = 'k00001'")])
-        assert await migrate(db) == ["0003_outbox_uncertain"]
+        assert await migrate(db) == ["0003_outbox_uncertain", "0004_outbox_leases"]
         await outbox.finish_many(db, [(2, "uncertain", "uncertain: timed out")], clock.now())
         assert [(r.key, r.status) for r in await outbox.all_rows(db)] == [("k00000", "sent"), ("k00001", "uncertain")]
-        assert await outbox.claim(db, clock.now() + timedelta(days=1), 10) == []
+        assert await outbox.claim(db, clock.now() + timedelta(days=1), 10, owner="test") == []
 

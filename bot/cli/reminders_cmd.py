@@ -52,6 +52,11 @@ def run_once_cmd() -> None:
             bar.update(progress.done, progress.total)
 
         result, stats = run(send_reminders_once(cfg, state.clock, on_progress=shown))
+    if stats.sender_elsewhere is not None:
+        out.print(t("Planned {planned} new reminders; nothing sent here: the running bot process {owner} sends them "
+                    "(one sender per bot token).", planned=result.pending, owner=stats.sender_elsewhere),
+                  markup=False)
+        return
     out.print(t("Planned {planned} new reminders; sent {sent}, skipped {skipped}, failed {failed}, to retry "
                 "{retried}.", planned=result.pending, sent=stats.sent, skipped=stats.skipped,
                 failed=stats.failed + stats.blocked, retried=stats.retried), markup=False)

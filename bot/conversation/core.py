@@ -42,6 +42,7 @@ from storage import drafts as draft_store
 from storage import people as people_store
 from storage import submissions as submission_store
 from storage.db import Database
+from storage.locks import person_step
 
 from . import registration, reporting, settings, staff, submissions
 from .common import CommandHandler, ModeHandler, RemindNow, Step, choose_again, help_reply, still_open_hint
@@ -149,7 +150,11 @@ class Conversation:
     async def handle(self, sender: Sender, event: Event, update_key: str | None = None) -> Response:
         """One update, applied exactly once: one person's updates are worked out one at a time in this
         process, and one that lost the race to another process is worked out again on the newer state."""
-        async with self._locks.hold(await self._lock_key(sender)):
+        key = await self._lock_key(sender)
+        # In this process a person's updates queue here; across processes on PostgreSQL an advisory lock takes
+        # the same key (storage/locks.py), and on SQLite the version check of the step's one write transaction
+        # makes the loser work its update out again on the winner's state.
+        async with self._locks.hold(key), person_step(self.db, key):
             deadline = time.monotonic() + self.retry_budget
             attempt = 0
             while True:
