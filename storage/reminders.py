@@ -98,3 +98,61 @@ async def summary_readers(db: Database) -> list[tuple[Recipient, list[int] | Non
             scopes[r["person_id"]] = (person, {})
         scopes[r["person_id"]][1][r["unit_id"]] = r["unit_name"]
     return [(person, list(units), "; ".join(units.values())) for person, units in scopes.values()]
+
+
+# Cheap marks of everything that decides who is reminded (units, people, memberships, identities), read in one
+# statement so the per-minute tick can tell "nothing changed" without reading a recipient list. Each table gives
+# its size, its newest id and a checksum of the ids of the rows that count (active, not revoked, not blocked), so
+# a row that appears, goes away, is revoked, blocked or unblocked changes the marks even under a frozen clock.
+# Plain SQL (scalar subqueries, CASE, sum, max), the same on SQLite and PostgreSQL.
+_MARKS = """SELECT
+    (SELECT count(*) FROM units) AS units_n,
+    (SELECT max(id) FROM units) AS units_max,
+    (SELECT max(updated_at) FROM units) AS units_updated,
+    (SELECT sum(CASE WHEN active = 1 THEN id ELSE 0 END) FROM units) AS units_active,
+    (SELECT count(*) FROM people) AS people_n,
+    (SELECT max(id) FROM people) AS people_max,
+    (SELECT sum(CASE WHEN active = 1 THEN id ELSE 0 END) FROM people) AS people_active,
+    (SELECT count(*) FROM memberships) AS memberships_n,
+    (SELECT max(id) FROM memberships) AS memberships_max,
+    (SELECT max(revoked_at) FROM memberships) AS memberships_revoked,
+    (SELECT sum(CASE WHEN revoked_at IS NULL THEN id ELSE 0 END) FROM memberships) AS memberships_live,
+    (SELECT count(*) FROM identities) AS identities_n,
+    (SELECT max(id) FROM identities) AS identities_max,
+    (SELECT max(blocked_at) FROM identities) AS identities_blocked,
+    (SELECT sum(CASE WHEN blocked_at IS NULL THEN id ELSE 0 END) FROM identities) AS identities_open"""
+
+
+async def audience_marks(db: Database) -> tuple[object, ...]:
+    """A fingerprint of the units, people, memberships and identities: equal marks, same recipients."""
+    row = await db.fetchone(_MARKS)
+    return tuple(row) if row is not None else ()
+
+
+async def submission_marks(db: Database, period_ids: Iterable[int]) -> dict[int, tuple[int, int, int]]:
+    """(how many submissions, the newest id, the sum of their unit ids) for each period; a period without any
+    is left out."""
+    ids = list(period_ids)
+    out: dict[int, tuple[int, int, int]] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = await db.fetchall(
+            f"SELECT period_id, count(*) AS n, max(id) AS newest, sum(unit_id) AS units FROM submissions "
+            f"WHERE period_id IN ({marks}) GROUP BY period_id", chunk)
+        out.update({r["period_id"]: (int(r["n"]), int(r["newest"]), int(r["units"])) for r in rows})
+    return out
+
+
+async def submissions_after(db: Database, period_id: int, after_id: int) -> tuple[int, int]:
+    """(how many, the sum of their unit ids) of the period's submissions with an id above `after_id`: to tell
+    submissions only added from any other change."""
+    row = await db.fetchone("SELECT count(*) AS n, coalesce(sum(unit_id), 0) AS units FROM submissions "
+                            "WHERE period_id = ? AND id > ?", (period_id, after_id))
+    return (0, 0) if row is None else (int(row["n"]), int(row["units"]))
+
+
+async def campaign_versions(db: Database) -> dict[str, str]:
+    """The sha256 of each live campaign's stored definition: a changed file is a new version."""
+    rows = await db.fetchall("SELECT id, sha256 FROM campaigns WHERE status = 'live'")
+    return {r["id"]: r["sha256"] for r in rows}
