@@ -14,11 +14,12 @@ setup  A config like tests/conftest.py's and prepare() (migrations, campaigns, s
        memberships, audit). --api-chairs -1 puts every chair through the storage API.
        At 2024-08-02 08:00 +07:00 the Đắk Lắk 95-year campaign's dot-1 (due before 5/8/2024) has its
        before-3 slot due, and no unit has submitted: N reminders to plan.
-(a)    Limits off. ReminderPlanner.plan_once, timed step by step (gather = tasks(), plan = the pure
+(a)    Limits off. ReminderPlanner.plan_once, timed step by step (gather = _gather(), plan = the pure
        planner with rendering, dedupe = outbox.existing_keys, record = outbox.add), then one
        OutboxSender.drain() with per_second=1e9, per_chat_interval=0 to a channel that only records.
        Also a second tick a minute later (nothing new to plan: the cost of every tick in the grace
-       window). --profile runs cProfile over (a) and prints the top entries.
+       window; wall time and CPU, time.process_time with the database thread). --profile runs cProfile
+       over (a) and prints the top entries.
 (b)    Limits on. A fresh set of --wave reminders (slots "bench-wave-a"/"-b" for the same chairs,
        recorded with outbox.add; the first 10% of chats get two messages, adjacent in the outbox, as
        when two campaigns fall on the same morning) drained by a new OutboxSender with
@@ -166,10 +167,12 @@ class patched:  # noqa: N801 - used as a context manager, reads like a statement
 
 
 def plan_steps(planner: ReminderPlanner) -> patched:
-    """gather = the planner's tasks(), plan = the pure plan() (rendering included), dedupe =
-    outbox.existing_keys, record = outbox.add."""
-    return patched([(planner, "tasks", "gather"), (service_module, "plan", "plan"),
-                    (outbox, "existing_keys", "dedupe"), (outbox, "add", "record")])
+    """gather = the planner's _gather (one period's late units and recipients), plan = the pure plan()
+    (rendering included), dedupe = outbox.existing_keys, record = outbox.add, marks = the fingerprints that let
+    a tick skip what did not change (audience and submission marks)."""
+    return patched([(planner, "_gather", "gather"), (service_module, "plan", "plan"),
+                    (outbox, "existing_keys", "dedupe"), (outbox, "add", "record"),
+                    (reminder_store, "audience_marks", "marks"), (reminder_store, "submission_marks", "marks")])
 
 
 def drain_steps(channel: RecordingChannel) -> patched:
@@ -298,7 +301,7 @@ async def run_unlimited(env: Env) -> Unlimited:
         drain_s = time.perf_counter() - t0
     assert stats.sent == len(channel.sent), (stats, len(channel.sent))
 
-    # The next minute's tick: everything is re-gathered and re-rendered, then found known.
+    # The next minute's tick: nothing changed, so every period is skipped on its fingerprint (scheduler/memory.py).
     later = NOW.replace(minute=1)
     with plan_steps(planner) as tick2_steps:
         t0, c0 = time.perf_counter(), time.process_time()
@@ -450,7 +453,7 @@ async def main(args: argparse.Namespace) -> int:
             t2 = a.tick2_steps.seconds
             print(line("next tick, nothing new (every minute in grace)",
                        f"{a.tick2_s:.3f} s  (gather {t2['gather']:.3f}, plan {t2['plan']:.3f},"
-                       f" dedupe {t2['dedupe']:.3f}; {a.tick2_new} new)"))
+                       f" dedupe {t2['dedupe']:.3f}, marks {t2['marks']:.3f}; {a.tick2_new} new)"))
             print(line("next tick, nothing new: CPU", f"{a.tick2_cpu:.3f} s  (goal <= 0.1 s)"))
             if profile:
                 print(f"\n(a) cProfile, top {args.profile_top} (profiling slows everything down):")

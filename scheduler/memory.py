@@ -2,7 +2,7 @@
 
 For each open period the planner remembers a fingerprint of everything its messages' keys depend on: the
 campaign's version, the period's dates, the names of the due slots, the marks of the audience (units, people,
-memberships, identities: storage.reminders.audience_marks) and of the period's submissions. A tick whose
+memberships, identities: storage.reminders.audience_marks) and of the submissions. A tick whose
 fingerprint is the one remembered has nothing new to plan and skips the period without reading a recipient.
 
 This is only a shortcut: the database stays the source of truth. A new planner (a restart, a second process)
@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 # The slots' names, the campaign's version and dates, the audience's marks: all but the submissions.
 Base = tuple[object, ...]
-Submitted = tuple[int, int, int]  # (how many submissions, the newest id, the sum of their unit ids)
+Submitted = tuple[int, int]  # (how many submissions there are, the newest id), over every period
 
 
 @dataclass(frozen=True, slots=True)

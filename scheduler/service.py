@@ -237,9 +237,8 @@ class ReminderPlanner:
         audience = await reminder_store.audience_marks(self.db)
         versions = await reminder_store.campaign_versions(self.db)
         due = await self._due(now)
-        submitted = await reminder_store.submission_marks(self.db, [d.row.id for d in due])
-        marks = {d.row.id: PeriodMark((versions.get(d.campaign.id), audience, *d.names()),
-                                      submitted.get(d.row.id, (0, 0, 0))) for d in due}
+        submitted = await reminder_store.submission_marks(self.db)
+        marks = {d.row.id: PeriodMark((versions.get(d.campaign.id), audience, *d.names()), submitted) for d in due}
         todo = [d for d in due if await self._needs_plan(d.row.id, marks[d.row.id], now)]
         summary_slots = await self._summary_slots(now)
         summary_marks: dict[tuple[int, str], Base] = {(row.id, slot): (versions.get(campaign.id), audience)
@@ -263,10 +262,9 @@ class ReminderPlanner:
         if verdict != "submitted":
             return verdict == "plan"
         # A submission only takes a unit off the late list (its queued reminders are skipped when sent), so
-        # submissions that were only added since the last plan leave nothing new to plan.
-        count, newest, units = self.memory.previous_submitted(period_id)
-        added = await reminder_store.submissions_after(self.db, period_id, newest)
-        return added != (mark.submitted[0] - count, mark.submitted[2] - units)
+        # submissions that were only added since the last plan leave nothing new to plan; one removed does.
+        count, newest = self.memory.previous_submitted(period_id)
+        return await reminder_store.submissions_after(self.db, newest) != mark.submitted[0] - count
 
 
 def _reports_for(person: Recipient, kind: UnitKind) -> bool:

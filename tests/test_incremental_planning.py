@@ -164,22 +164,24 @@ async def test_a_unit_submitted_since_the_last_tick_costs_no_read_and_is_not_rem
 
 async def test_a_submission_withdrawn_since_the_last_tick_is_reminded_again(
         world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No product path deletes a submission today; if one is removed by hand (and another unit submits in the
-    same minute, which SQLite may give the same id), the unit is late again and the next tick plans it."""
+    """No product path deletes a submission today; if one is removed by hand while another unit submits in the
+    same minute (the count of submissions does not move), the unit is late again and the next tick plans it."""
     await world.staff_everyone()
     period_id = await world.period_id()
     await world.submit("DL-KP-004", period_id)
+    await world.submit("DL-BMT-001", period_id)
     reads = Reads(monkeypatch)
     await planned_and_quiet(world, reads)
-    async with world.db.transaction() as tx:  # the revision rows point at it: they go first
+    withdrawn = world.units["DL-KP-004"].id
+    async with world.db.transaction() as tx:  # the revision rows and their answers point at it: they go first
         await tx.execute("DELETE FROM answers WHERE revision_id IN (SELECT r.id FROM submission_revisions r "
-                         "JOIN submissions s ON s.id = r.submission_id WHERE s.period_id = ?)", (period_id,))
+                         "JOIN submissions s ON s.id = r.submission_id WHERE s.unit_id = ?)", (withdrawn,))
         await tx.execute("DELETE FROM submission_revisions WHERE submission_id IN "
-                         "(SELECT id FROM submissions WHERE period_id = ?)", (period_id,))
-        await tx.execute("DELETE FROM submissions WHERE period_id = ?", (period_id,))
-    await world.submit("DL-BMT-001", period_id)
+                         "(SELECT id FROM submissions WHERE unit_id = ?)", (withdrawn,))
+        await tx.execute("DELETE FROM submissions WHERE unit_id = ?", (withdrawn,))
+    await world.submit("DL-BMT-002", period_id)
     result = await world.planner.plan_once(world.clock.now())
-    assert {p.item.unit_id for p in result.planned} == {world.units["DL-KP-004"].id}
+    assert {p.item.unit_id for p in result.planned} == {withdrawn}
 
 
 async def test_a_restarted_planner_plans_once_again_without_doubling_anything(
