@@ -18,7 +18,8 @@ setup  A config like tests/conftest.py's and prepare() (migrations, campaigns, s
        planner with rendering, dedupe = outbox.existing_keys, record = outbox.add), then one
        OutboxSender.drain() with per_second=1e9, per_chat_interval=0 to a channel that only records.
        Also a second tick a minute later (nothing new to plan: the cost of every tick in the grace
-       window; wall time and CPU, time.process_time with the database thread). --profile runs cProfile
+       window; wall time and CPU, time.process_time with the database thread), and the CPU of a tick
+       after one more chair registered (the period is planned again in full). --profile runs cProfile
        over (a) and prints the top entries.
 (b)    Limits on. A fresh set of --wave reminders (slots "bench-wave-a"/"-b" for the same chairs,
        recorded with outbox.add; the first 10% of chats get two messages, adjacent in the outbox, as
@@ -280,6 +281,8 @@ class Unlimited:
     tick2_new: int
     plan_once_cpu: float = 0.0  # time.process_time: the database thread included
     tick2_cpu: float = 0.0
+    tick3_cpu: float = 0.0  # a tick after one new chair registered: its period is planned again in full
+    tick3_new: int = 0
 
 
 async def run_unlimited(env: Env) -> Unlimited:
@@ -307,9 +310,19 @@ async def run_unlimited(env: Env) -> Unlimited:
         t0, c0 = time.perf_counter(), time.process_time()
         again = await planner.plan_once(later)
         tick2_s, tick2_cpu = time.perf_counter() - t0, time.process_time() - c0
+
+    # One more chair registers: the audience's marks move, the period is gathered and planned again in full.
+    unit = await unit_store.by_code(env.db, "BENCH-00001")
+    assert unit is not None
+    await people_store.ensure_local_member(
+        env.db, channel=Channel.TELEGRAM, external_id="bench-newcomer", display_name="Chủ tịch mới", unit=unit,
+        role=Role.CHAIR, locale="vi", now=NOW, chat_id=str(CHAT_BASE - 1))
+    c0 = time.process_time()
+    third = await planner.plan_once(NOW.replace(minute=2))
+    tick3_cpu = time.process_time() - c0
     return Unlimited(len(result.planned), result.pending, result.superseded, dict(by_period), steps, plan_once_s,
                      drain_s, drain_timings, stats.sent, tick2_s, tick2_steps, again.pending + again.superseded,
-                     plan_once_cpu, tick2_cpu)
+                     plan_once_cpu, tick2_cpu, tick3_cpu, third.pending)
 
 
 # ---------------------------------------------------------------------------------------- phase (b)
@@ -431,7 +444,7 @@ async def main(args: argparse.Namespace) -> int:
                        f"{a.n_pending:,} / {args.recipients:,}"
                        f"  {'OK' if a.n_pending == args.recipients else 'MISMATCH'}"
                        f"  (+{a.n_superseded:,} superseded; period ids {sorted(a.by_period)})"))
-            print(line("gather: tasks()", f"{s['gather']:.3f} s  {rate(a.n_pending, s['gather'])}"))
+            print(line("gather: _gather(), per period", f"{s['gather']:.3f} s  {rate(a.n_pending, s['gather'])}"))
             print(line("plan: pure planner incl. rendering", f"{s['plan']:.3f} s  {rate(a.n_pending, s['plan'])}"))
             print(line("dedupe: outbox.existing_keys", f"{s['dedupe']:.3f} s  {rate(a.n_pending, s['dedupe'])}"))
             print(line("= preview (gather + plan + dedupe)", f"{preview_s:.3f} s  {rate(a.n_pending, preview_s)}"))
@@ -455,6 +468,8 @@ async def main(args: argparse.Namespace) -> int:
                        f"{a.tick2_s:.3f} s  (gather {t2['gather']:.3f}, plan {t2['plan']:.3f},"
                        f" dedupe {t2['dedupe']:.3f}, marks {t2['marks']:.3f}; {a.tick2_new} new)"))
             print(line("next tick, nothing new: CPU", f"{a.tick2_cpu:.3f} s  (goal <= 0.1 s)"))
+            print(line("a tick after one new chair: CPU", f"{a.tick3_cpu:.3f} s  ({a.tick3_new} new; the period"
+                       " planned again in full)"))
             if profile:
                 print(f"\n(a) cProfile, top {args.profile_top} (profiling slows everything down):")
                 print(top_profile(profile, args.profile_top))
