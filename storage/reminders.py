@@ -104,9 +104,11 @@ async def summary_readers(db: Database) -> list[tuple[Recipient, list[int] | Non
 # statement so the per-minute tick can tell "nothing changed" without reading a recipient list. A new row moves a
 # table's size and newest id; a unit changed by an import moves its newest updated_at; what can make someone
 # reachable again (a person made active again, an identity unblocked) moves the count and the id checksum of the
-# few rows still inactive or blocked, even under a frozen clock. Every part is O(1) or O(inactive/blocked/revoked
-# rows) through the indexes of migration 0004_planning_marks; plain SQL (scalar subqueries, partial indexes), the
-# same on SQLite and PostgreSQL.
+# few rows still inactive or blocked, even under a frozen clock. A revocation or a block only ever removes someone.
+# One change is missed: a unit re-imported with another kind or parent at the very instant of the newest update
+# before it (a frozen clock); the planner's hourly full plan catches it. Every part is O(1) or O(inactive, blocked,
+# revoked rows) through the indexes of migration 0004_planning_marks; plain SQL (scalar subqueries, partial
+# indexes), the same on SQLite and PostgreSQL.
 _MARKS = """SELECT
     (SELECT count(*) FROM units) AS units_n,
     (SELECT max(id) FROM units) AS units_max,
@@ -127,7 +129,7 @@ _MARKS = """SELECT
 
 
 async def audience_marks(db: Database) -> tuple[object, ...]:
-    """A fingerprint of the units, people, memberships and identities: equal marks, same recipients."""
+    """A fingerprint of the units, people, memberships and identities: equal marks, nobody new to remind."""
     row = await db.fetchone(_MARKS)
     return tuple(row) if row is not None else ()
 
