@@ -14,11 +14,13 @@ setup  A config like tests/conftest.py's and prepare() (migrations, campaigns, s
        memberships, audit). --api-chairs -1 puts every chair through the storage API.
        At 2024-08-02 08:00 +07:00 the Đắk Lắk 95-year campaign's dot-1 (due before 5/8/2024) has its
        before-3 slot due, and no unit has submitted: N reminders to plan.
-(a)    Limits off. ReminderPlanner.plan_once, timed step by step (gather = tasks(), plan = the pure
+(a)    Limits off. ReminderPlanner.plan_once, timed step by step (gather = _gather(), plan = the pure
        planner with rendering, dedupe = outbox.existing_keys, record = outbox.add), then one
        OutboxSender.drain() with per_second=1e9, per_chat_interval=0 to a channel that only records.
        Also a second tick a minute later (nothing new to plan: the cost of every tick in the grace
-       window). --profile runs cProfile over (a) and prints the top entries.
+       window; wall time and CPU, time.process_time with the database thread), and the CPU of a tick
+       after one more chair registered (the period is planned again in full). --profile runs cProfile
+       over (a) and prints the top entries.
 (b)    Limits on. A fresh set of --wave reminders (slots "bench-wave-a"/"-b" for the same chairs,
        recorded with outbox.add; the first 10% of chats get two messages, adjacent in the outbox, as
        when two campaigns fall on the same morning) drained by a new OutboxSender with
@@ -166,10 +168,12 @@ class patched:  # noqa: N801 - used as a context manager, reads like a statement
 
 
 def plan_steps(planner: ReminderPlanner) -> patched:
-    """gather = the planner's tasks(), plan = the pure plan() (rendering included), dedupe =
-    outbox.existing_keys, record = outbox.add."""
-    return patched([(planner, "tasks", "gather"), (service_module, "plan", "plan"),
-                    (outbox, "existing_keys", "dedupe"), (outbox, "add", "record")])
+    """gather = the planner's _gather (one period's late units and recipients), plan = the pure plan()
+    (rendering included), dedupe = outbox.existing_keys, record = outbox.add, marks = the fingerprints that let
+    a tick skip what did not change (audience and submission marks)."""
+    return patched([(planner, "_gather", "gather"), (service_module, "plan", "plan"),
+                    (outbox, "existing_keys", "dedupe"), (outbox, "add", "record"),
+                    (reminder_store, "audience_marks", "marks"), (reminder_store, "submission_marks", "marks")])
 
 
 def drain_steps(channel: RecordingChannel) -> patched:
@@ -275,14 +279,18 @@ class Unlimited:
     tick2_s: float
     tick2_steps: Timings
     tick2_new: int
+    plan_once_cpu: float = 0.0  # time.process_time: the database thread included
+    tick2_cpu: float = 0.0
+    tick3_cpu: float = 0.0  # a tick after one new chair registered: its period is planned again in full
+    tick3_new: int = 0
 
 
 async def run_unlimited(env: Env) -> Unlimited:
     planner = env.planner
     with plan_steps(planner) as steps:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = await planner.plan_once(NOW)
-        plan_once_s = time.perf_counter() - t0
+        plan_once_s, plan_once_cpu = time.perf_counter() - t0, time.process_time() - c0
     by_period: dict[int, int] = defaultdict(int)
     for p in result.planned:
         by_period[p.item.period_id or 0] += 1
@@ -296,14 +304,25 @@ async def run_unlimited(env: Env) -> Unlimited:
         drain_s = time.perf_counter() - t0
     assert stats.sent == len(channel.sent), (stats, len(channel.sent))
 
-    # The next minute's tick: everything is re-gathered and re-rendered, then found known.
+    # The next minute's tick: nothing changed, so every period is skipped on its fingerprint (scheduler/memory.py).
     later = NOW.replace(minute=1)
     with plan_steps(planner) as tick2_steps:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         again = await planner.plan_once(later)
-        tick2_s = time.perf_counter() - t0
+        tick2_s, tick2_cpu = time.perf_counter() - t0, time.process_time() - c0
+
+    # One more chair registers: the audience's marks move, the period is gathered and planned again in full.
+    unit = await unit_store.by_code(env.db, "BENCH-00001")
+    assert unit is not None
+    await people_store.ensure_local_member(
+        env.db, channel=Channel.TELEGRAM, external_id="bench-newcomer", display_name="Chủ tịch mới", unit=unit,
+        role=Role.CHAIR, locale="vi", now=NOW, chat_id=str(CHAT_BASE - 1))
+    c0 = time.process_time()
+    third = await planner.plan_once(NOW.replace(minute=2))
+    tick3_cpu = time.process_time() - c0
     return Unlimited(len(result.planned), result.pending, result.superseded, dict(by_period), steps, plan_once_s,
-                     drain_s, drain_timings, stats.sent, tick2_s, tick2_steps, again.pending + again.superseded)
+                     drain_s, drain_timings, stats.sent, tick2_s, tick2_steps, again.pending + again.superseded,
+                     plan_once_cpu, tick2_cpu, tick3_cpu, third.pending)
 
 
 # ---------------------------------------------------------------------------------------- phase (b)
@@ -425,14 +444,14 @@ async def main(args: argparse.Namespace) -> int:
                        f"{a.n_pending:,} / {args.recipients:,}"
                        f"  {'OK' if a.n_pending == args.recipients else 'MISMATCH'}"
                        f"  (+{a.n_superseded:,} superseded; period ids {sorted(a.by_period)})"))
-            print(line("gather: tasks()", f"{s['gather']:.3f} s  {rate(a.n_pending, s['gather'])}"))
+            print(line("gather: _gather(), per period", f"{s['gather']:.3f} s  {rate(a.n_pending, s['gather'])}"))
             print(line("plan: pure planner incl. rendering", f"{s['plan']:.3f} s  {rate(a.n_pending, s['plan'])}"))
             print(line("dedupe: outbox.existing_keys", f"{s['dedupe']:.3f} s  {rate(a.n_pending, s['dedupe'])}"))
             print(line("= preview (gather + plan + dedupe)", f"{preview_s:.3f} s  {rate(a.n_pending, preview_s)}"))
             print(line(f"record: outbox.add x{a.steps.calls['record']}",
                        f"{record_s:.3f} s  {rate(a.n_pending, record_s)}"))
             print(line(f"plan_once total (other, summaries: {other_s:.3f} s)",
-                       f"{a.plan_once_s:.3f} s  {rate(a.n_pending, a.plan_once_s)}"))
+                       f"{a.plan_once_s:.3f} s  {rate(a.n_pending, a.plan_once_s)}  (CPU {a.plan_once_cpu:.3f} s)"))
             print(line("hand over: drain()", f"{a.drain_s:.3f} s  {rate(a.handed_over, a.drain_s)}"
                        f"  ({a.handed_over:,} handed over"
                        f" {'OK' if a.handed_over == a.n_pending else 'MISMATCH'})"))
@@ -447,7 +466,10 @@ async def main(args: argparse.Namespace) -> int:
             t2 = a.tick2_steps.seconds
             print(line("next tick, nothing new (every minute in grace)",
                        f"{a.tick2_s:.3f} s  (gather {t2['gather']:.3f}, plan {t2['plan']:.3f},"
-                       f" dedupe {t2['dedupe']:.3f}; {a.tick2_new} new)"))
+                       f" dedupe {t2['dedupe']:.3f}, marks {t2['marks']:.3f}; {a.tick2_new} new)"))
+            print(line("next tick, nothing new: CPU", f"{a.tick2_cpu:.3f} s  (goal <= 0.1 s)"))
+            print(line("a tick after one new chair: CPU", f"{a.tick3_cpu:.3f} s  ({a.tick3_new} new; the period"
+                       " planned again in full)"))
             if profile:
                 print(f"\n(a) cProfile, top {args.profile_top} (profiling slows everything down):")
                 print(top_profile(profile, args.profile_top))

@@ -20,6 +20,7 @@ from bot.reminder_text import escalation_reply, reminder_reply
 from bot.summary.model import Summary
 from bot.summary.service import PeriodRead, completeness_within, read_period
 from bot.summary.text import completeness_text
+from scheduler.memory import Base, PeriodMark, PlanMemory
 from scheduler.planner import PeriodTask, Planned, UnitTask, due_slot, escalation_due, plan, reminder_item, summary_key
 from scheduler.policy import Policy, Slot, allowed_moment, slots
 from storage import campaigns as campaign_store
@@ -41,29 +42,54 @@ class PlanResult:
     planned: list[Planned]
 
 
+@dataclass(frozen=True, slots=True)
+class _Due:
+    """An open period with a reminder or an escalation due at the moment asked, before anything is gathered."""
+    campaign: Campaign
+    policy: Policy
+    row: campaign_store.PeriodRow
+    current: Slot | None
+    stale: tuple[Slot, ...]
+    escalation: Slot | None
+
+    def names(self) -> tuple[object, ...]:
+        return (self.row.due_at, self.row.closes_at, self.current.name if self.current else None,
+                tuple(s.name for s in self.stale), self.escalation.name if self.escalation else None)
+
+
+# (campaign, period row, slot name, at): a pushed summary whose window is open now
+_SummarySlot = tuple[Campaign, campaign_store.PeriodRow, str, datetime]
+
+
 class ReminderPlanner:
     def __init__(self, db: Database, config: RemindersConfig, zone: ZoneInfo, locales_dir: Path) -> None:
         self.db, self.config, self.zone, self.locales_dir = db, config, zone, locales_dir
+        self.memory = PlanMemory()  # what plan_once last saw: a shortcut, never the truth (scheduler/memory.py)
 
     def t(self, locale: str) -> Translator:
         return translator(locale, self.locales_dir)
 
     async def tasks(self, now: datetime, period_ids: set[int] | None = None) -> list[PeriodTask]:
         """Periods with a reminder or an escalation due now, with their units that have not reported."""
+        return [await self._gather(d) for d in await self._due(now) if period_ids is None or d.row.id in period_ids]
+
+    async def _due(self, now: datetime) -> list[_Due]:
+        """The open periods with a slot or an escalation due now: campaigns and periods only, no recipient."""
         out = []
         for campaign in await campaign_store.live_campaigns(self.db):
             policy = Policy.for_campaign(self.config, campaign)
             for row in await campaign_store.periods_of(self.db, campaign.id):
-                if period_ids is not None and row.id not in period_ids:
-                    continue
                 if now >= row.closes_at:
                     continue
                 current, stale = due_slot(slots(policy, row.due_at), now, policy)
                 escalation = escalation_due(policy, row.due_at, now)
                 if current is None and escalation is None:
                     continue
-                out.append(await self._task(campaign, policy, row, current, tuple(stale), escalation))
+                out.append(_Due(campaign, policy, row, current, tuple(stale), escalation))
         return out
+
+    async def _gather(self, due: _Due) -> PeriodTask:
+        return await self._task(due.campaign, due.policy, due.row, due.current, due.stale, due.escalation)
 
     async def _task(self, campaign: Campaign, policy: Policy, row: campaign_store.PeriodRow,
                     current: Slot | None = None, stale: tuple[Slot, ...] = (), escalation: Slot | None = None
@@ -134,28 +160,38 @@ class ReminderPlanner:
 
     async def preview(self, now: datetime) -> list[Planned]:
         """What would be planned at `now` (new keys only, pushed summaries included), writing nothing."""
-        planned = plan(await self.tasks(now), now, self._render, self._render_escalation)
+        return await self._preview(now, await self._due(now), await self._summary_slots(now))
+
+    async def _preview(self, now: datetime, due: list[_Due], summary_slots: list[_SummarySlot]) -> list[Planned]:
+        planned = plan([await self._gather(d) for d in due], now, self._render, self._render_escalation)
         known = await outbox.existing_keys(self.db, [p.item.key for p in planned])
         # Only new messages are rendered: a tick inside the grace window finds most keys already known.
         out = [Planned(p.rendered(), p.status) for p in planned if p.item.key not in known]
-        if self.config.summary_days_after:
-            out.extend(Planned(item, "pending") for item in await self.summary_items(now))
+        for campaign, row, slot, at in summary_slots:
+            out.extend(Planned(item, "pending") for item in await self._summary_slot(campaign, row, slot, at, now))
         return out
 
     async def summary_items(self, now: datetime) -> list[OutboxItem]:
         """Completeness pushed without asking: at the due instant and again days later, to the department
         (everything) and to each upper-level officer (their subtree); once per slot, through the outbox."""
         items: list[OutboxItem] = []
+        for campaign, row, slot, at in await self._summary_slots(now):
+            items.extend(await self._summary_slot(campaign, row, slot, at, now))
+        return items
+
+    async def _summary_slots(self, now: datetime) -> list[_SummarySlot]:
+        out: list[_SummarySlot] = []
+        if not self.config.summary_days_after:
+            return out
         for campaign in await campaign_store.live_campaigns(self.db):
             policy = Policy.for_campaign(self.config, campaign)
             for row in await campaign_store.periods_of(self.db, campaign.id):
                 for days in self.config.summary_days_after:
                     # At the due instant (midnight) means the first waking moment after it.
                     at = allowed_moment(row.due_at + timedelta(days=days), policy)
-                    if not policy.in_grace(at, now):
-                        continue
-                    items.extend(await self._summary_slot(campaign, row, f"summary-{days}", at, now))
-        return items
+                    if policy.in_grace(at, now):
+                        out.append((campaign, row, f"summary-{days}", at))
+        return out
 
     async def _summary_slot(self, campaign: Campaign, row: campaign_store.PeriodRow, slot: str, at: datetime,
                             now: datetime) -> list[OutboxItem]:
@@ -196,11 +232,39 @@ class ReminderPlanner:
         return completeness_text(summary, self.t(locale), self.zone) if summary.units else None
 
     async def plan_once(self, now: datetime) -> PlanResult:
-        planned = await self.preview(now)
+        """Plan and record what is new at `now`. Only periods and summary slots whose fingerprint moved since
+        the last successful plan are gathered (scheduler/memory.py); the outbox's keys keep it idempotent."""
+        audience = await reminder_store.audience_marks(self.db)
+        versions = await reminder_store.campaign_versions(self.db)
+        due = await self._due(now)
+        submitted = await reminder_store.submission_marks(self.db)
+        marks = {d.row.id: PeriodMark((versions.get(d.campaign.id), audience, *d.names()), submitted) for d in due}
+        todo = [d for d in due if await self._needs_plan(d.row.id, marks[d.row.id], now)]
+        summary_slots = await self._summary_slots(now)
+        summary_marks: dict[tuple[int, str], Base] = {(row.id, slot): (versions.get(campaign.id), audience)
+                                                      for campaign, row, slot, _at in summary_slots}
+        summary_todo = [s for s in summary_slots
+                        if self.memory.summary_is_new(s[1].id, s[2], summary_marks[(s[1].id, s[2])], now)]
+        planned = await self._preview(now, todo, summary_todo)
         pending = await outbox.add(self.db, [p.item for p in planned if p.status == "pending"], now)
         superseded = await outbox.add(self.db, [p.item for p in planned if p.status == "superseded"], now,
                                       status="superseded")
+        # Remembered only now that the plan is recorded: a tick that failed half-way is planned again in full.
+        planned_ids = {d.row.id for d in todo}
+        for d in due:
+            self.memory.remember_period(d.row.id, marks[d.row.id], now, d.row.id in planned_ids)
+        self.memory.forget_periods_except(set(marks))
+        self.memory.remember_summaries(summary_marks, {(s[1].id, s[2]) for s in summary_todo}, now)
         return PlanResult(pending, superseded, planned)
+
+    async def _needs_plan(self, period_id: int, mark: PeriodMark, now: datetime) -> bool:
+        verdict = self.memory.period_verdict(period_id, mark, now)
+        if verdict != "submitted":
+            return verdict == "plan"
+        # A submission only takes a unit off the late list (its queued reminders are skipped when sent), so
+        # submissions that were only added since the last plan leave nothing new to plan; one removed does.
+        count, newest = self.memory.previous_submitted(period_id)
+        return await reminder_store.submissions_after(self.db, newest) != mark.submitted[0] - count
 
 
 def _reports_for(person: Recipient, kind: UnitKind) -> bool:

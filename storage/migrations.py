@@ -282,7 +282,22 @@ OUTBOX_LEASES = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (INITIAL_SCHEMA, RETIRED_PERIODS, OUTBOX_UNCERTAIN, OUTBOX_LEASES)
+# The marks the reminder tick reads every minute to tell that nothing changed (storage.reminders.audience_marks):
+# the newest unit update, and the few inactive people, blocked identities and revoked memberships, each read
+# through an index instead of a scan of the whole table. The partial indexes cover only those few rows, so no
+# other query is tempted to use them.
+PLANNING_MARKS = Migration(
+    "0005_planning_marks",
+    (
+        "CREATE INDEX units_updated ON units(updated_at)",
+        "CREATE INDEX people_inactive ON people(id) WHERE active = 0",
+        "CREATE INDEX identities_blocked ON identities(blocked_at, id) WHERE blocked_at IS NOT NULL",
+        "CREATE INDEX memberships_revoked ON memberships(revoked_at) WHERE revoked_at IS NOT NULL",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (INITIAL_SCHEMA, RETIRED_PERIODS, OUTBOX_UNCERTAIN, OUTBOX_LEASES,
+                                      PLANNING_MARKS)
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
     name       TEXT PRIMARY KEY,

@@ -98,3 +98,57 @@ async def summary_readers(db: Database) -> list[tuple[Recipient, list[int] | Non
             scopes[r["person_id"]] = (person, {})
         scopes[r["person_id"]][1][r["unit_id"]] = r["unit_name"]
     return [(person, list(units), "; ".join(units.values())) for person, units in scopes.values()]
+
+
+# Cheap marks of everything that decides who is reminded (units, people, memberships, identities), read in one
+# statement so the per-minute tick can tell "nothing changed" without reading a recipient list. A new row moves a
+# table's size and newest id; a unit changed by an import moves its newest updated_at; what can make someone
+# reachable again (a person made active again, an identity unblocked) moves the count and the id checksum of the
+# few rows still inactive or blocked, even under a frozen clock. A revocation or a block only ever removes someone.
+# One change is missed: a unit re-imported with another kind or parent at the very instant of the newest update
+# before it (a frozen clock); the planner's hourly full plan catches it. Every part is O(1) or O(inactive, blocked,
+# revoked rows) through the indexes of migration 0005_planning_marks; plain SQL (scalar subqueries, partial
+# indexes), the same on SQLite and PostgreSQL.
+_MARKS = """SELECT
+    (SELECT count(*) FROM units) AS units_n,
+    (SELECT max(id) FROM units) AS units_max,
+    (SELECT max(updated_at) FROM units) AS units_updated,
+    (SELECT count(*) FROM people) AS people_n,
+    (SELECT max(id) FROM people) AS people_max,
+    (SELECT count(*) FROM people WHERE active = 0) AS people_inactive_n,
+    (SELECT sum(id) FROM people WHERE active = 0) AS people_inactive_ids,
+    (SELECT count(*) FROM memberships) AS memberships_n,
+    (SELECT max(id) FROM memberships) AS memberships_max,
+    (SELECT count(*) FROM memberships WHERE revoked_at IS NOT NULL) AS memberships_revoked_n,
+    (SELECT max(revoked_at) FROM memberships WHERE revoked_at IS NOT NULL) AS memberships_revoked,
+    (SELECT count(*) FROM identities) AS identities_n,
+    (SELECT max(id) FROM identities) AS identities_max,
+    (SELECT count(*) FROM identities WHERE blocked_at IS NOT NULL) AS identities_blocked_n,
+    (SELECT sum(id) FROM identities WHERE blocked_at IS NOT NULL) AS identities_blocked_ids,
+    (SELECT max(blocked_at) FROM identities WHERE blocked_at IS NOT NULL) AS identities_blocked"""
+
+
+async def audience_marks(db: Database) -> tuple[object, ...]:
+    """A fingerprint of the units, people, memberships and identities: equal marks, nobody new to remind."""
+    row = await db.fetchone(_MARKS)
+    return tuple(row) if row is not None else ()
+
+
+async def submission_marks(db: Database) -> tuple[int, int]:
+    """(how many submissions, the newest id), over every period: both cheap (a count of the whole table and the
+    newest rowid), where a count per period would walk the period's rows every minute."""
+    row = await db.fetchone("SELECT (SELECT count(*) FROM submissions) AS n, "
+                            "(SELECT coalesce(max(id), 0) FROM submissions) AS newest")
+    return (0, 0) if row is None else (int(row["n"]), int(row["newest"]))
+
+
+async def submissions_after(db: Database, after_id: int) -> int:
+    """How many submissions have an id above `after_id` (a range of the primary key): with the count, it tells
+    submissions only added from one removed."""
+    return int(await db.fetchval("SELECT count(*) FROM submissions WHERE id > ?", (after_id,)))
+
+
+async def campaign_versions(db: Database) -> dict[str, str]:
+    """The sha256 of each live campaign's stored definition: a changed file is a new version."""
+    rows = await db.fetchall("SELECT id, sha256 FROM campaigns WHERE status = 'live'")
+    return {r["id"]: r["sha256"] for r in rows}
