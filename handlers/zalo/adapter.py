@@ -32,6 +32,7 @@ from bot.channels import (
     RetryAfterError,
     SendError,
     TransientError,
+    UncertainDeliveryError,
 )
 from bot.clock import Clock
 from bot.dialog.model import Reply, TextInput
@@ -256,8 +257,10 @@ class ZaloReplier:
     async def _photo(self, chat_id: str, url: str, reply: Reply, t: Translator) -> None:
         try:
             await self.client.send_photo(chat_id, url, caption=sanitise(reply.text)[:MAX_TEXT] or None)
-        except (BlockedError, RetryAfterError):
-            raise  # the caller's business: mark the person blocked, or wait and try again later
+        except (BlockedError, RetryAfterError, UncertainDeliveryError):
+            # The caller's business: mark the person blocked, wait and try again later, or (the picture may
+            # have arrived) decide whether to send again; a link now could deliver the chart twice.
+            raise
         except SendError as exc:  # Zalo could not take the picture: the link still works
             log.warning("sendPhoto failed (%s); sending the chart as a link", exc)
             assert self.links is not None
