@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import NamedTuple
@@ -31,10 +31,10 @@ from telegram.request import BaseRequest
 from bot.channels import DOCUMENT, PHOTO, BlockedError, IncomingFile, RetryAfterError, TransientError
 from bot.commands import menu
 from bot.config import Config
-from bot.dialog.model import TextInput
+from bot.dialog.model import Reply, TextInput
 from bot.domain import Channel
 from bot.i18n import translator
-from bot.port import Port, Press, Response, Sender
+from bot.port import EarlyReply, Port, Press, Response, Sender
 from handlers.telegram_channel import TelegramChannel, parse_callback
 from handlers.telegram_download import download_capped
 
@@ -70,6 +70,13 @@ async def _reply(update: Update, deps: TelegramDeps, sender: Sender, response: R
         sender.chat_id, response.replies, version=response.version, locale=response.locale))
 
 
+def _early(bot: Bot, sender: Sender) -> EarlyReply:
+    """How the core sends a reply at once during a long turn (the summary's "working on it")."""
+    async def send(replies: Sequence[Reply]) -> None:
+        await TelegramChannel(bot).send(sender.chat_id, replies)  # no buttons: no dialog version to carry
+    return send
+
+
 async def _answer(deps: TelegramDeps, sender: Sender, sending: Awaitable[None]) -> bool:
     """Await one call to the channel; False when the person blocked the bot (the core is told)."""
     try:
@@ -102,7 +109,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     deps, sender, message = incoming
     # "/baocao@Bot arg" and plain words alike: the conversation reads commands out of the text.
-    response = await deps.port.handle(sender, TextInput(message.text or ""), update_key=str(update.update_id))
+    response = await deps.port.handle(sender, TextInput(message.text or ""), update_key=str(update.update_id),
+                                      early=_early(context.bot, sender))
     await _reply(update, deps, sender, response)
 
 
@@ -116,7 +124,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if press is None:
         # Not one of ours: send a version no dialog has, so the conversation explains and re-asks.
         press = Press(-1, "forged")
-    response = await deps.port.handle(sender, press, update_key=str(update.update_id))
+    response = await deps.port.handle(sender, press, update_key=str(update.update_id),
+                                      early=_early(context.bot, sender))
     if response.duplicate:
         return
     if isinstance(query.message, Message):

@@ -38,7 +38,7 @@ from bot.clock import Clock
 from bot.dialog.model import Reply, TextInput
 from bot.domain import Channel
 from bot.i18n import Translator
-from bot.port import Port, Response, Sender
+from bot.port import EarlyReply, Port, Response, Sender
 from bot.render_text import render_plain
 from bot.text_split import split_text, utf16_length
 from handlers.zalo.client import MAX_TEXT, DownloadFailedError, ZaloClient
@@ -325,7 +325,8 @@ class ZaloAdapter:
         if message.event_name == TEXT_EVENT:
             text = sanitise(message.text or "").strip()  # spaces only: the conversation says it got nothing
             # The conversation reads "/start CODE" and other commands out of the text itself.
-            await self._reply(sender, await self.port.handle(sender, TextInput(text), message.message_id))
+            await self._reply(sender, await self.port.handle(sender, TextInput(text), message.message_id,
+                                                             early=self._early(sender)))
         elif message.event_name == IMAGE_EVENT:
             photo = self._incoming_photo(message)
             await self._reply(sender, await self.port.handle(sender, photo, message.message_id))
@@ -333,6 +334,12 @@ class ZaloAdapter:
             t = await self.port.translator_for(sender)
             await self.channel.send(sender.chat_id, [Reply(t("I can read only text and photos here. "
                                                              "Type /trogiup for help."))], locale=t.locale)
+
+    def _early(self, sender: Sender) -> EarlyReply:
+        """How the core sends a reply at once during a long turn (the summary's "working on it")."""
+        async def send(replies: Sequence[Reply]) -> None:
+            await self.channel.send(sender.chat_id, replies)
+        return send
 
     async def _reply(self, sender: Sender, response: Response) -> None:
         if response.duplicate or not response.replies:
