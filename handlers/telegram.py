@@ -37,6 +37,7 @@ from bot.i18n import translator
 from bot.port import EarlyReply, Port, Press, Response, Sender
 from handlers.telegram_channel import TelegramChannel, parse_callback
 from handlers.telegram_download import download_capped
+from handlers.telegram_updates import PerChatUpdates
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +258,8 @@ def build_application(
         builder = builder.request(request)
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
-    application = builder.post_init(set_menu).build()
+    # One chat's updates in order, chats side by side: a long summary does not hold up everyone else.
+    application = builder.concurrent_updates(PerChatUpdates()).post_init(set_menu).build()
     application.bot_data["deps"] = deps
     # New messages only: editing an old "2" into "5" must not answer whatever question is open now.
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
