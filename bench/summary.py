@@ -35,7 +35,8 @@ measure  In a child process (so that ru_maxrss is that of the summary, not of th
          timed one (xlsx ~5x), so by default it runs at the first N only. --profile adds a cProfile
          pass at the first N and prints the top entries of each step.
 
-Printed: a table per step with the seconds at each N and the ratio of the second N to the first,
+Printed: a table per step with the seconds at each N and the ratio of the second N to the first (and the
+CPU seconds of the text summary, every thread counted: the computing runs in a worker thread),
 the checks against the issue's targets (at 10,000 units on a 2-core machine: text summary, i.e.
 build_summary + summary_text, <= 0.5 s; all files <= 5 s; 2x the units <= 2.2x the time; peak
 memory <= 400 MB), the row counts, the database size and the file sizes. Nothing is asserted.
@@ -676,9 +677,10 @@ async def measure(config_path: Path, args: argparse.Namespace) -> dict[str, Any]
     try:
         # The measured pass: the SQLite cache of this connection is cold, the OS cache is not.
         reset_hwm()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         summary = await build()
         res["build_summary"] = time.perf_counter() - t0
+        res["build_summary_cpu"] = time.process_time() - c0  # every thread's: the computing runs in a worker
         res.update(split)
         peaks["build_summary"] = hwm_mb()
         res["expected"], res["reported"], res["late"] = summary.expected, summary.reported, summary.late
@@ -696,9 +698,10 @@ async def measure(config_path: Path, args: argparse.Namespace) -> dict[str, Any]
         del small
 
         reset_hwm()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         text = summary_text(summary, t, zone)
         res["text"] = time.perf_counter() - t0
+        res["text_total_cpu"] = res["build_summary_cpu"] + time.process_time() - c0
         peaks["text"] = hwm_mb()
         res["text_chars"] = len(text)
         files: dict[str, float] = {}
@@ -763,6 +766,7 @@ STEPS = [
     ("build_summary", "build_summary (whole call)"),
     ("text", "text: summary_text"),
     ("text_total", "text summary (build + text)"),
+    ("text_total_cpu", "text summary CPU (build + text)"),
     ("xlsx", "file: xlsx"),
     ("docx", "file: docx"),
     ("png", "file: png"),
@@ -848,6 +852,8 @@ def report(sizes: list[int], builds: list[dict[str, Any]], results: list[dict[st
     first = results[0]
     print(f"  [{mark(first['text_total'] <= TARGETS['text'])}] text summary (build_summary + summary_text) "
           f"<= {TARGETS['text']} s: {first['text_total']:.3f} s")
+    print(f"  [{mark(first['text_total_cpu'] <= TARGETS['text'])}] text summary CPU (all threads) "
+          f"<= {TARGETS['text']} s: {first['text_total_cpu']:.3f} s")
     print(f"  [{mark(first['files_total'] <= TARGETS['files'])}] all files (xlsx + docx + png) "
           f"<= {TARGETS['files']} s: {first['files_total']:.3f} s")
     if len(results) == 2:
@@ -857,9 +863,11 @@ def report(sizes: list[int], builds: list[dict[str, Any]], results: list[dict[st
               f"the time (steps over 0.05 s): worst {worst[1]} {worst[0]:.2f}x")
     for n, r in zip(sizes, results, strict=True):
         traced = max(r["tracemalloc_mb"].values()) if "tracemalloc_mb" in r else None
-        peak = max(r["maxrss_mb"], traced or 0.0)
+        # Resetting VmHWM resets ru_maxrss too (clear_refs): the run's peak is the highest step's.
+        steps_peak = max((v for v in r["hwm_mb"].values() if v is not None), default=0.0)
+        peak = max(r["maxrss_mb"], steps_peak, traced or 0.0)
         print(f"  [{mark(peak <= TARGETS['memory_mb'])}] peak memory <= {TARGETS['memory_mb']:.0f} MB at N={n:,}: "
-              f"ru_maxrss {r['maxrss_mb']:.0f} MB, tracemalloc "
+              f"highest step {steps_peak:.0f} MB, ru_maxrss {r['maxrss_mb']:.0f} MB, tracemalloc "
               + (f"{traced:.0f} MB" if traced is not None else "not run"))
     for n, r in zip(sizes, results, strict=True):
         for name, text in r.get("profiles", {}).items():

@@ -13,7 +13,16 @@ from zoneinfo import ZoneInfo
 
 from bot.channels import IncomingFile
 from bot.config import Config
-from bot.conversation import Command, Conversation, ExpectedFile, Press, Response, Sender
+from bot.conversation import (
+    Command,
+    Conversation,
+    EarlyReply,
+    ExpectedFile,
+    Press,
+    Response,
+    Sender,
+    no_early_reply,
+)
 from bot.deadline_text import deadlines_text
 from bot.deadlines import deadlines_for_unit
 from bot.dialog.model import TextInput
@@ -45,11 +54,14 @@ class Port:
         """The core's "now", for what a channel must date itself (a file link's expiry)."""
         return self._conversation.clock.now()
 
-    async def handle(self, sender: Sender, event: InboundEvent, update_key: str | None = None) -> Response:
-        """One update from one person, applied once (a re-delivered `update_key` gives a duplicate)."""
+    async def handle(self, sender: Sender, event: InboundEvent, update_key: str | None = None, *,
+                     early: EarlyReply = no_early_reply) -> Response:
+        """One update from one person, applied once (a re-delivered `update_key` gives a duplicate).
+        `early`: how the adapter sends a reply at once, before the Response, when the answer takes long
+        (the summary's "working on it"); the adapter sends it to this person through its channel."""
         if isinstance(event, IncomingFile):
             return await self._intake.receive(sender, event, update_key)
-        return await self._conversation.handle(sender, event, update_key)
+        return await self._conversation.handle(sender, event, update_key, early=early)
 
     async def blocked(self, sender: Sender) -> None:
         """The messenger said this person blocked the bot: stop writing to them there (superiors see it)."""
@@ -100,5 +112,5 @@ class LocalDesk:
 
 
 # The port's vocabulary, for the adapters: who speaks, what they send, what comes back.
-__all__ = ["Command", "ExpectedFile", "InboundEvent", "IncomingFile", "LocalDesk", "Port", "Press", "Response",
-           "Sender"]
+__all__ = ["Command", "EarlyReply", "ExpectedFile", "InboundEvent", "IncomingFile", "LocalDesk", "Port", "Press",
+           "Response", "Sender"]

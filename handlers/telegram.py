@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import NamedTuple
@@ -31,12 +31,13 @@ from telegram.request import BaseRequest
 from bot.channels import DOCUMENT, PHOTO, BlockedError, IncomingFile, RetryAfterError, TransientError
 from bot.commands import menu
 from bot.config import Config
-from bot.dialog.model import TextInput
+from bot.dialog.model import Reply, TextInput
 from bot.domain import Channel
 from bot.i18n import translator
-from bot.port import Port, Press, Response, Sender
+from bot.port import EarlyReply, Port, Press, Response, Sender
 from handlers.telegram_channel import TelegramChannel, parse_callback
 from handlers.telegram_download import download_capped
+from handlers.telegram_updates import PerChatUpdates
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,13 @@ async def _reply(update: Update, deps: TelegramDeps, sender: Sender, response: R
         return
     await _answer(deps, sender, TelegramChannel(update.get_bot()).send(
         sender.chat_id, response.replies, version=response.version, locale=response.locale))
+
+
+def _early(bot: Bot, sender: Sender) -> EarlyReply:
+    """How the core sends a reply at once during a long turn (the summary's "working on it")."""
+    async def send(replies: Sequence[Reply]) -> None:
+        await TelegramChannel(bot).send(sender.chat_id, replies)  # no buttons: no dialog version to carry
+    return send
 
 
 async def _answer(deps: TelegramDeps, sender: Sender, sending: Awaitable[None]) -> bool:
@@ -102,7 +110,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     deps, sender, message = incoming
     # "/baocao@Bot arg" and plain words alike: the conversation reads commands out of the text.
-    response = await deps.port.handle(sender, TextInput(message.text or ""), update_key=str(update.update_id))
+    response = await deps.port.handle(sender, TextInput(message.text or ""), update_key=str(update.update_id),
+                                      early=_early(context.bot, sender))
     await _reply(update, deps, sender, response)
 
 
@@ -116,7 +125,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if press is None:
         # Not one of ours: send a version no dialog has, so the conversation explains and re-asks.
         press = Press(-1, "forged")
-    response = await deps.port.handle(sender, press, update_key=str(update.update_id))
+    response = await deps.port.handle(sender, press, update_key=str(update.update_id),
+                                      early=_early(context.bot, sender))
     if response.duplicate:
         return
     if isinstance(query.message, Message):
@@ -248,7 +258,8 @@ def build_application(
         builder = builder.request(request)
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
-    application = builder.post_init(set_menu).build()
+    # One chat's updates in order, chats side by side: a long summary does not hold up everyone else.
+    application = builder.concurrent_updates(PerChatUpdates()).post_init(set_menu).build()
     application.bot_data["deps"] = deps
     # New messages only: editing an old "2" into "5" must not answer whatever question is open now.
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE

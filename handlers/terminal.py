@@ -19,7 +19,7 @@ from bot.dialog.model import Reply, TextInput
 from bot.domain import Channel, Unit, UnitKind
 from bot.i18n import Translator
 from bot.ids import parse_id
-from bot.port import Command, ExpectedFile, Port, Sender
+from bot.port import Command, EarlyReply, ExpectedFile, Port, Sender
 from bot.render_text import render_plain
 
 ReadLine = Callable[[str], str]  # raises EOFError when input ends
@@ -119,13 +119,19 @@ class TerminalSession:
         self.write(self.t("Goodbye. Your answers are saved: run the same command again to continue."))
 
     async def _send(self, sender: Sender, event: Command | TextInput | IncomingFile) -> None:
-        response = await self.port.handle(sender, event)
+        response = await self.port.handle(sender, event, early=self._early(sender))
         await self.channel.send(sender.chat_id, response.replies, version=response.version, locale=response.locale)
         expected = await self.port.expected_file(sender)
         if expected is not None:  # a photo or file question: here a file is sent by typing where it is
             t = self.port.translator(response.locale)
             self.write(t("On this computer, type the path of the file, for example {example}. "
                          "Type 'xong' when you are done.", example=_example_path(expected.type)))
+
+    def _early(self, sender: Sender) -> EarlyReply:
+        """How the core prints a reply at once during a long turn (the summary's "working on it")."""
+        async def send(replies: Sequence[Reply]) -> None:
+            await self.channel.send(sender.chat_id, replies)
+        return send
 
     async def _attach(self, sender: Sender, expected: ExpectedFile, path: Path) -> None:
         """A file on this computer, handed to the core like an upload (the same checks), read only if they pass."""

@@ -111,7 +111,7 @@ class AlwaysOvertaken(Conversation):
         super().__init__(*args, **kwargs)
         self.attempts = 0
 
-    async def _handle_once(self, sender: Sender, event: Any, update_key: str | None) -> Response:
+    async def _handle_once(self, sender: Sender, event: Any, update_key: str | None, *_rest: Any) -> Response:
         self.attempts += 1
         await asyncio.sleep(0)
         raise draft_store.StaleVersionError(sender.external_id)

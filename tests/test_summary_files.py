@@ -27,8 +27,14 @@ from bot.domain import UnitKind
 from bot.i18n import Translator
 from bot.summary.chart import write_summary_png
 from bot.summary.compute import compute_summary
-from bot.summary.docx_report import DEFAULT_TEMPLATE, administrative_date, report_context, write_summary_docx
-from bot.summary.model import Summary, UnitRow
+from bot.summary.docx_report import (
+    DEFAULT_TEMPLATE,
+    NARRATIVES_IN_REPORT,
+    administrative_date,
+    report_context,
+    write_summary_docx,
+)
+from bot.summary.model import Narrative, Summary, UnitRow
 from bot.summary.service import build_summary
 from bot.summary.xlsx import write_summary_xlsx
 from bot.summary.xlsx_cells import sheet_name
@@ -424,6 +430,23 @@ def test_names_and_quotes_come_out_literally(report) -> None:
     assert "“Đối thoại <định kỳ> & hiệu quả.”" in text
     assert "“Bữa cơm công đoàn cho 300 công nhân.”" in text
     assert "Mô hình “Tủ sách” hay." in text  # the control character is gone, the document is readable
+
+
+@pytest.mark.parametrize("count", [NARRATIVES_IN_REPORT, NARRATIVES_IN_REPORT + 1, 5_001])
+def test_the_report_quotes_a_bounded_number_of_good_practices_and_says_where_the_rest_are(
+        repo: Path, tmp_path: Path, vi: Translator, count: int) -> None:
+    many = [Narrative(f"Công đoàn cơ sở số {i}", "LĐLĐ huyện A", f"Cách làm hay số {i}.") for i in range(count)]
+    summary = dataclasses.replace(fixed_summary(repo), narratives=many)
+    path = tmp_path / "bao-cao.docx"
+    write_summary_docx(path, summary, vi, VN)
+    paragraphs, _tables = docx_text(path)
+    quoted = [p for p in paragraphs if p.startswith("- Công đoàn cơ sở số ")]
+    assert len(quoted) == NARRATIVES_IN_REPORT  # the first ones, in the summary's order
+    assert quoted[-1].endswith(f"“Cách làm hay số {NARRATIVES_IN_REPORT - 1}.”")
+    more = [p for p in paragraphs if "xem đầy đủ trong tệp Excel" in p]
+    rest = count - NARRATIVES_IN_REPORT
+    assert more == ([f"(Còn {vi.number(rest)} mô hình, cách làm hay khác của các đơn vị: xem đầy đủ trong tệp Excel "
+                     "kèm theo.)"] if rest else [])
 
 
 def test_the_evaluation_lists_each_target_with_its_value(report) -> None:

@@ -10,6 +10,7 @@ Tests whose docstring starts with "Regression, fixed:" pin defects these tests f
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
 import re
@@ -37,6 +38,7 @@ from bot.port import Port
 from bot.text_split import split_text
 from handlers.telegram import TelegramDeps, build_application
 from handlers.telegram_channel import caption_html, parse_callback, render, send_file
+from handlers.telegram_updates import PerChatUpdates
 from storage import campaigns as campaign_store
 from storage import drafts as draft_store
 from storage import people as people_store
@@ -1009,3 +1011,58 @@ async def test_the_fake_api_refuses_other_hosts_tokens_and_methods() -> None:
     assert await api.post(f"https://api.telegram.org/bot{FAKE_TOKEN}/getMe") == {
         "id": 123456, "is_bot": True, "first_name": "Báo cáo Công đoàn", "username": "CongDoanBaoCaoBot"}
     await api.shutdown()
+
+
+# --- long work: the summary's early reply, chats side by side ------------------------------------------------
+
+
+async def test_a_slow_summary_on_telegram_is_announced_before_it_comes(
+        tg: TelegramHarness, db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.conversation import staff as staff_flow
+    from bot.summary import service as summary_service
+    from tests.test_summary_interim import INTERIM_VI, HeldBuild
+
+    unit = await unit_store.by_code(db, "DL-BMT")
+    assert unit is not None
+    officer = await issue_invite(db, unit=unit, role=Role.OFFICER, lifetime=timedelta(days=14), created_by="test",
+                                 now=clock.now(), bot_username="CongDoanBaoCaoBot")
+    tg.user_id = 7_002_002
+    await tg.send(f"/start {officer.code}")
+    await tg.send("/tonghop")
+    held = HeldBuild()
+    monkeypatch.setattr(summary_service, "compute_summary", held)
+    monkeypatch.setattr(staff_flow, "INTERIM_AFTER_SECONDS", 0.01)
+
+    async def release_once_told() -> None:
+        while not any(INTERIM_VI in m.text for m in tg.api.messages):
+            await asyncio.sleep(0.01)
+        held.release.set()
+
+    releaser = asyncio.create_task(asyncio.wait_for(release_once_told(), 10))
+    await tg.press(*REPORT_95_DOT_1)
+    await releaser
+    texts = [m.text for m in tg.last]
+    assert len(texts) == 2
+    assert INTERIM_VI in texts[0]
+    assert texts[1].startswith("📊")  # the summary, after the word that it was coming
+
+
+async def test_updates_of_two_chats_run_side_by_side_and_one_chats_stay_in_order(tg: TelegramHarness) -> None:
+    assert isinstance(tg.app.update_processor, PerChatUpdates)
+    processor = PerChatUpdates()
+    done: list[str] = []
+    gate = asyncio.Event()
+
+    async def work(name: str, wait: asyncio.Event | None = None) -> None:
+        if wait is not None:
+            await wait.wait()
+        done.append(name)
+
+    first = asyncio.create_task(processor.process_update(tg.text("1", user_id=CHAIR), work("chair 1", gate)))
+    second = asyncio.create_task(processor.process_update(tg.text("2", user_id=CHAIR), work("chair 2")))
+    other = asyncio.create_task(processor.process_update(tg.text("x", user_id=STRANGER), work("other")))
+    await asyncio.wait_for(other, 5)
+    assert done == ["other"]  # the chair's first update is still at work; their second waits behind it
+    gate.set()
+    await asyncio.wait_for(asyncio.gather(first, second), 5)
+    assert done == ["other", "chair 1", "chair 2"]

@@ -26,7 +26,7 @@ from aiohttp import web
 from bot import uploads
 from bot.app import prepare
 from bot.campaign_model import FormField
-from bot.channels import BlockedError, RetryAfterError, TransientError
+from bot.channels import BlockedError, RetryAfterError, TransientError, UncertainDeliveryError
 from bot.config import Config, UploadsConfig, load_config
 from bot.conversation import Command, Conversation, Press, Response, Sender
 from bot.dialog.model import Reply, TextInput
@@ -647,11 +647,65 @@ async def test_a_429_is_retried_after_backoff(fake: FakeZaloServer) -> None:
         assert quota.value.seconds == 4.0  # the outbox sender waits this long before the next try
         assert str(quota.value) == "Zalo sendMessage: 429 Quota exceeded"
 
-        fake.fail_next("sendMessage", 502, times=4)
+        fake.fail_next("getMe", 502, times=4)
         with pytest.raises(TransientError) as server:
-            await client.send_message(CHAIR, "Lỗi máy chủ")
+            await client.get_me()
         assert isinstance(server.value, ZaloServerError)
-        assert len(fake.sent("sendMessage")) == 3 + 2 + 4 + 4  # each one tried 1 + max_retries times at most
+        assert not isinstance(server.value, UncertainDeliveryError)  # getMe sends nothing: retried, then plain
+        assert len(fake.sent("sendMessage")) == 3 + 2 + 4  # each one tried 1 + max_retries times at most
+        assert len(fake.sent("getMe")) == 4
+
+
+@pytest.mark.parametrize("code", [500, 502, 503, 504])
+async def test_a_send_answered_with_a_5xx_is_uncertain_and_not_sent_again(fake: FakeZaloServer, code: int) -> None:
+    async with ZaloClient(FAKE_TOKEN, base_url=fake.base_url, backoff=0.0, sleep=no_sleep) as client:
+        fake.fail_next("sendMessage", code, times=4)
+        with pytest.raises(UncertainDeliveryError) as uncertain:
+            await client.send_message(CHAIR, "Nhắc hạn nộp báo cáo")
+        assert isinstance(uncertain.value, ZaloServerError)
+        assert len(fake.sent("sendMessage")) == 1  # no blind retry: Zalo may have delivered it
+
+
+async def test_a_send_whose_answer_times_out_is_uncertain_and_delivered_once(fake: FakeZaloServer) -> None:
+    async with ZaloClient(FAKE_TOKEN, base_url=fake.base_url, timeout=0.2, backoff=0.0, sleep=no_sleep) as client:
+        fake.answer_late("sendMessage", 1.0, times=4)
+        with pytest.raises(UncertainDeliveryError) as uncertain:
+            await client.send_message(CHAIR, "Nhắc hạn nộp báo cáo")
+        assert "Timeout" in str(uncertain.value)
+        assert FAKE_TOKEN not in str(uncertain.value)
+        await asyncio.sleep(1.0)  # the fake finishes the call it held back
+    assert fake.texts(CHAIR) == ["Nhắc hạn nộp báo cáo"]  # it did arrive, and only once
+
+
+async def test_a_send_that_could_not_connect_is_a_plain_transient_error() -> None:
+    # Nothing listens on the discard port: the request never left, so a retry cannot deliver twice.
+    async with ZaloClient(FAKE_TOKEN, base_url="http://127.0.0.1:9", max_retries=1, backoff=0.0,
+                          sleep=no_sleep) as client:
+        with pytest.raises(TransientError) as refused:
+            await client.send_message(CHAIR, "Nhắc hạn nộp báo cáo")
+    assert not isinstance(refused.value, UncertainDeliveryError)
+
+
+@pytest.mark.parametrize("failure", ["502", "late answer"])
+async def test_a_reminder_on_zalo_with_an_uncertain_send_is_recorded_uncertain_and_not_sent_again(
+        zalo: ZaloHarness, invite: IssuedInvite, fake: FakeZaloServer, db: Database, failure: str) -> None:
+    await zalo.send(invite.code)
+    assert (await zalo.planner.plan_once(PLAN_AT)).pending == 1
+    before = len(fake.sent("sendMessage"))
+    if failure == "502":
+        fake.fail_next("sendMessage", 502, times=4)
+    else:
+        zalo.client.timeout = 0.2
+        fake.answer_late("sendMessage", 0.6, times=4)
+    stats = await OutboxSender(db, {"zalo": zalo.outbound()}, zalo.clock, per_chat_interval=0,
+                               sleep=no_sleep).drain()
+    await asyncio.sleep(0.7)  # a late answer's call is finished by the fake
+    assert (stats.sent, stats.uncertain, stats.failed) == (0, 1, 0)
+    assert len(fake.sent("sendMessage")) == before + 1  # tried once: neither the client nor the outbox retried
+    row = await db.fetchone("SELECT status, last_error FROM outbox")
+    assert row is not None
+    assert row["status"] == "uncertain"
+    assert str(row["last_error"]).startswith("uncertain: Zalo sendMessage")
 
 
 async def test_sends_are_paced_at_the_configured_rate(fake: FakeZaloServer) -> None:

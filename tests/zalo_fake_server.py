@@ -9,7 +9,8 @@ while a webhook is set. Chats in `blocked_chats` get 403 on every send.
 getUpdates returns ONE update per call, with no offset, from a queue a test fills with `queue()`;
 when nothing is queued it waits (at most `max_wait` seconds, to keep tests short) and answers with
 error 408, as Zalo does when a long poll ends empty. `fail_next()` makes the next calls of a method
-answer with an error (429 quota exceeded, 5xx...). `add_photo()` serves bytes at a URL on the same
+answer with an error (429 quota exceeded, 5xx...); `answer_late()` makes the next calls of a method do
+their work (a message is delivered) but hold the answer back, as a slow network would. `add_photo()` serves bytes at a URL on the same
 server, as Zalo's CDN would serve a photo someone sent; `deliver()` plays Zalo calling the bot's
 webhook. sendPhoto fetches the photo URL it is given (loopback only), as Zalo would, and records
 what it got.
@@ -68,6 +69,7 @@ class FakeZaloServer:
         self.rejected: list[str] = []  # calls answered with an error the bot caused (400, 401)
         self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.failures: dict[str, deque[tuple[int, str, dict[str, str], dict[str, Any]]]] = {}
+        self.late: dict[str, deque[float]] = {}  # per method: seconds to hold back the next answers
         self.blocked_chats: set[str] = set()
         self.photos: dict[str, tuple[bytes, str, bool]] = {}
         self.photo_requests: list[str] = []
@@ -114,6 +116,10 @@ class FakeZaloServer:
         queue = self.failures.setdefault(method, deque())
         for _ in range(times):
             queue.append((code, text, headers or {}, body or {}))
+
+    def answer_late(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next `times` calls of `method` are carried out, then answered only after `seconds`."""
+        self.late.setdefault(method, deque()).extend([seconds] * times)
 
     def add_photo(self, name: str, content: bytes = JPEG_BYTES, content_type: str = "image/jpeg", *,
                   declare_length: bool = True) -> str:
@@ -170,7 +176,11 @@ class FakeZaloServer:
         handler = getattr(self, f"_m_{METHODS[method]}", None) if method in METHODS else None
         if handler is None:
             return self._error(method, params, 404, f"Not found: unknown method {method}")
-        return await handler(method, params)
+        response: web.Response = await handler(method, params)
+        late = self.late.get(method)
+        if late:
+            await asyncio.sleep(late.popleft())  # done (delivered), but the answer is held back
+        return response
 
     def _ok(self, method: str, params: dict[str, Any], result: Any) -> web.Response:
         self.calls.append(Call(method, params, 200))

@@ -35,7 +35,8 @@ Context keys (every value is text already formatted the Vietnamese way: 1.234.56
     missing_groups         rows: upper, count, names (the units that have not reported, per upper level)
     totals                 rows: no, label, unit, answered, value
     narratives             rows: unit, upper (empty when an upper-level union quotes itself), text: highlights
-                           quoted from the units' own words
+                           quoted from the units' own words (at most NARRATIVES_IN_REPORT of bot/summary/docx_report.py)
+    narratives_more        how many more there are and where to read them (empty when every one is shown)
     (totals rows of a choice question's answers have an empty "no" and a label starting with "- ")
     targets                rows: label, text, value, threshold, verdict, units
     targets_met, targets_total
@@ -294,6 +295,9 @@ def build() -> Document:
     tag(doc, "{%p for n in narratives %}")
     body(doc, [("- {{ n.unit }}{% if n.upper %} ({{ n.upper }}){% endif %}: ", "b"), ("“{{ n.text }}”", "i")])
     tag(doc, "{%p endfor %}")
+    tag(doc, "{%p if narratives_more %}")
+    body(doc, [("{{ narratives_more }}", "i")])
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p if not narratives %}")
     body(doc, [("(Chưa có đơn vị nêu mô hình, cách làm hay.)", "i")])
     tag(doc, "{%p endif %}")

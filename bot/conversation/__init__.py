@@ -7,6 +7,7 @@ use are importable from here.
 
 from __future__ import annotations
 
+from .common import EarlyReply, no_early_reply
 from .core import KNOWN_IDENTITIES_MAX, RETRY_BUDGET_SECONDS, Conversation
 from .events import COMMAND_WORDS, NOT_DURING_A_REPORT, Command, Event, ExpectedFile, PlanFile, Press, Response, Sender
 from .registration import LINK_CODE_LIFETIME
@@ -17,6 +18,6 @@ IDLE: dict[str, str] = {"mode": Mode.IDLE.value}
 
 __all__ = [
     "COMMAND_WORDS", "IDLE", "KNOWN_IDENTITIES_MAX", "LINK_CODE_LIFETIME", "NOT_DURING_A_REPORT",
-    "RETRY_BUDGET_SECONDS", "Command", "Conversation", "Event", "ExpectedFile", "Mode", "PendingSubmission",
-    "PlanFile", "Press", "Response", "Sender", "State", "Turn",
+    "RETRY_BUDGET_SECONDS", "Command", "Conversation", "EarlyReply", "Event", "ExpectedFile", "Mode",
+    "PendingSubmission", "PlanFile", "Press", "Response", "Sender", "State", "Turn", "no_early_reply",
 ]

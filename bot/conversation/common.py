@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.campaign_model import Campaign, Period
+from bot.channels import SendError
 from bot.clock import Clock
 from bot.commands import help_lines
 from bot.dialog import form
@@ -23,6 +25,16 @@ from storage.db import Database
 
 from .events import Command, Sender
 from .state import Mode, State, Turn, keep
+
+log = logging.getLogger(__name__)
+
+# How an adapter lets a flow send one reply at once, during a turn, before the turn's own replies (which
+# come back in the Response as usual): "working on the summary…" while a long build runs.
+EarlyReply = Callable[[Sequence[Reply]], Awaitable[None]]
+
+
+async def no_early_reply(_replies: Sequence[Reply]) -> None:
+    """For callers with nobody to tell before the answer (the command line, the scheduler, tests)."""
 
 
 class Reachable(Protocol):
@@ -81,11 +93,21 @@ class Step:
     t: Translator
     state: State
     sender: Sender
+    early: EarlyReply = no_early_reply
 
     @property
     def buttons(self) -> bool:
         """Whether the channel has buttons: the form words its prompts for it."""
         return self.sender.buttons
+
+    async def tell_now(self, replies: Sequence[Reply]) -> None:
+        """Send `replies` at once, before the turn's own. Only a courtesy: a failure is logged and the turn
+        goes on (the final replies meet the same channel and its errors)."""
+        try:
+            await self.early(replies)
+        except SendError as exc:
+            log.warning("an early reply to %s:%s could not be sent: %s", self.sender.channel.value,
+                        self.sender.external_id, exc)
 
 
 # A flow's entry points: one per mode (an answer while in that mode) and one per command.

@@ -45,7 +45,17 @@ from storage.db import Database
 from storage.locks import person_step
 
 from . import registration, reporting, settings, staff, submissions
-from .common import CommandHandler, ModeHandler, RemindNow, Step, choose_again, help_reply, still_open_hint
+from .common import (
+    CommandHandler,
+    EarlyReply,
+    ModeHandler,
+    RemindNow,
+    Step,
+    choose_again,
+    help_reply,
+    no_early_reply,
+    still_open_hint,
+)
 from .events import (
     COMMAND_WORDS,
     NOT_DURING_A_REPORT,
@@ -147,9 +157,11 @@ class Conversation:
 
     # --- one update ---------------------------------------------------------------------------------------
 
-    async def handle(self, sender: Sender, event: Event, update_key: str | None = None) -> Response:
+    async def handle(self, sender: Sender, event: Event, update_key: str | None = None, *,
+                     early: EarlyReply = no_early_reply) -> Response:
         """One update, applied exactly once: one person's updates are worked out one at a time in this
-        process, and one that lost the race to another process is worked out again on the newer state."""
+        process, and one that lost the race to another process is worked out again on the newer state.
+        `early` sends a reply at once, before the Response (a flow's "working on it" during long work)."""
         key = await self._lock_key(sender)
         # In this process a person's updates queue here; across processes on PostgreSQL an advisory lock takes
         # the same key (storage/locks.py), and on SQLite the version check of the step's one write transaction
@@ -159,7 +171,7 @@ class Conversation:
             attempt = 0
             while True:
                 try:
-                    return await self._handle_once(sender, event, update_key)
+                    return await self._handle_once(sender, event, update_key, early)
                 except draft_store.StaleVersionError:
                     attempt += 1  # another process wrote for this person first: recompute on its state
                     if time.monotonic() >= deadline:
@@ -188,7 +200,8 @@ class Conversation:
             self._person_ids[identity] = person_id = person.id
         return ("person", person_id)
 
-    async def _handle_once(self, sender: Sender, event: Event, update_key: str | None) -> Response:
+    async def _handle_once(self, sender: Sender, event: Event, update_key: str | None,
+                           early: EarlyReply) -> Response:
         now = self.clock.now()
         context = await people_store.turn_context(self.db, sender.channel, sender.external_id, update_key, now)
         if context.seen:
@@ -206,7 +219,7 @@ class Conversation:
         if person is None:
             return self._stranger(sender)
         t = self.translator(person.locale)
-        turn = await self._dispatch(Step(self, person.id, t, state, sender), version, event)
+        turn = await self._dispatch(Step(self, person.id, t, state, sender, early), version, event)
         new_version = await self.write_turn(person.id, sender, turn, version, update_key, now, t=t,
                                             touch=context.touch)
         return Response(turn.replies, new_version, turn.locale or person.locale)

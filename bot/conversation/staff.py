@@ -71,17 +71,34 @@ async def on_summary_choose(step: Step, event: Input) -> Turn:
             conv.db, campaign, await subtree_ids(conv.db, scope[0] or [])):
         return _not_for_you(t)
     roots, scope_name = scope
+    build = asyncio.create_task(_summary_replies(step, row, roots, scope_name))
+    try:
+        done, _pending = await asyncio.wait({build}, timeout=INTERIM_AFTER_SECONDS)
+        if not done:  # a large scope: say at once that it is coming, then send it
+            await step.tell_now([Reply(t("Working on the summary… it will arrive here in a moment."))])
+        return to_idle(await build)
+    finally:
+        build.cancel()  # the turn was cancelled: the build stops too (nothing once it is done)
+
+
+# A summary not ready within this many seconds gets "working on it" at once (tests shorten it).
+INTERIM_AFTER_SECONDS = 1.0
+
+
+async def _summary_replies(step: Step, row: campaign_store.PeriodRow, roots: list[int] | None,
+                           scope_name: str) -> list[Reply]:
+    """The summary's text and files. Only the database reads run on the event loop; the computing and the
+    writing (seconds for thousands of units) run in a worker thread, so other people's dialogs go on."""
+    t, conv = step.t, step.conv
     summary = await summary_service.build_summary(conv.db, row.campaign_id, row.key, scope_roots=roots,
                                                   scope_name=scope_name, now=conv.clock.now())
-    replies = [Reply(summary_text(summary, t, conv.zone))]
+    replies = [Reply(await asyncio.to_thread(summary_text, summary, t, conv.zone))]
     if conv.files_dir is not None:
         out_dir = conv.files_dir / f"person-{step.person_id}"
         for fmt, caption in (("xlsx", t("Excel workbook")), ("docx", t("Word report (báo cáo)")), ("png", t("Chart"))):
-            # Writing a workbook for thousands of units takes seconds: off the event loop, so other
-            # people's dialogs are not kept waiting.
             path = await asyncio.to_thread(summary_files.write, summary, fmt, out_dir, t, conv.zone)
             replies.append(Reply(caption, file_path=str(path)))
-    return to_idle(replies)
+    return replies
 
 
 # --- reminders on request -----------------------------------------------------------------------------------

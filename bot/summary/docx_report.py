@@ -24,6 +24,10 @@ from bot.summary.wording import target_threshold, target_value, total_value, uni
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "bao_cao.docx"
 MISSING_NAMES_PER_UPPER = 30
+# A province's units may quote thousands of good practices; the report quotes the first ones and says how many
+# more the workbook holds (every answer is there): 5,000 quotes made the document hundreds of pages and ~60 MB of
+# XML tree at 50,000 units (issue 13).
+NARRATIVES_IN_REPORT = 60
 # Characters XML 1.0 cannot carry: a value holding one would make the document unreadable.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # Who adopts a plan inside an organisation: the plan says "Ban Thường vụ Liên đoàn Lao động tỉnh ...".
@@ -150,6 +154,14 @@ def _target_row(r: TargetResult, t: Translator) -> dict[str, str]:
             "threshold": target_threshold(t, r), "verdict": verdict(t, r), "units": units}
 
 
+def _narratives_more(count: int, t: Translator) -> str:
+    rest = count - NARRATIVES_IN_REPORT
+    if rest <= 0:
+        return ""
+    return t("({n} more good practices of the units are in the Excel workbook, with every answer.)",
+             n=t.number(rest))
+
+
 def report_context(summary: Summary, t: Translator, zone: ZoneInfo) -> dict[str, Any]:
     """Everything the template may show, as text."""
     c = summary.campaign
@@ -202,7 +214,8 @@ def report_context(summary: Summary, t: Translator, zone: ZoneInfo) -> dict[str,
         "totals": totals,
         # An upper-level union quoting itself is not followed by its own name in brackets.
         "narratives": [{"unit": clean(n.unit_name), "upper": "" if n.upper_name == n.unit_name else clean(n.upper_name),
-                        "text": clean(n.text)} for n in summary.narratives],
+                        "text": clean(n.text)} for n in summary.narratives[:NARRATIVES_IN_REPORT]],
+        "narratives_more": _narratives_more(len(summary.narratives), t),
         "targets": targets,
         "targets_met": t.number(sum(1 for r in summary.targets if r.met)),
         "targets_total": t.number(len(summary.targets)),

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.gc_pause import return_free_memory
 from bot.i18n import Translator
 from bot.summary.model import Summary
 from bot.summary.text import summary_text
@@ -20,6 +21,15 @@ def file_stem(summary: Summary) -> str:
 
 
 def write(summary: Summary, fmt: str, out_dir: Path, t: Translator, zone: ZoneInfo) -> Path:
+    try:
+        return _write(summary, fmt, out_dir, t, zone)
+    finally:
+        # A document's XML and a workbook's rows are freed by now: handed back, so that the next file's
+        # peak does not stack on this one's (bot/gc_pause.py).
+        return_free_memory()
+
+
+def _write(summary: Summary, fmt: str, out_dir: Path, t: Translator, zone: ZoneInfo) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = file_stem(summary)
     if fmt == "text":

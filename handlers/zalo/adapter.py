@@ -32,12 +32,13 @@ from bot.channels import (
     RetryAfterError,
     SendError,
     TransientError,
+    UncertainDeliveryError,
 )
 from bot.clock import Clock
 from bot.dialog.model import Reply, TextInput
 from bot.domain import Channel
 from bot.i18n import Translator
-from bot.port import Port, Response, Sender
+from bot.port import EarlyReply, Port, Response, Sender
 from bot.render_text import render_plain
 from bot.text_split import split_text, utf16_length
 from handlers.zalo.client import MAX_TEXT, DownloadFailedError, ZaloClient
@@ -256,8 +257,10 @@ class ZaloReplier:
     async def _photo(self, chat_id: str, url: str, reply: Reply, t: Translator) -> None:
         try:
             await self.client.send_photo(chat_id, url, caption=sanitise(reply.text)[:MAX_TEXT] or None)
-        except (BlockedError, RetryAfterError):
-            raise  # the caller's business: mark the person blocked, or wait and try again later
+        except (BlockedError, RetryAfterError, UncertainDeliveryError):
+            # The caller's business: mark the person blocked, wait and try again later, or (the picture may
+            # have arrived) decide whether to send again; a link now could deliver the chart twice.
+            raise
         except SendError as exc:  # Zalo could not take the picture: the link still works
             log.warning("sendPhoto failed (%s); sending the chart as a link", exc)
             assert self.links is not None
@@ -322,7 +325,8 @@ class ZaloAdapter:
         if message.event_name == TEXT_EVENT:
             text = sanitise(message.text or "").strip()  # spaces only: the conversation says it got nothing
             # The conversation reads "/start CODE" and other commands out of the text itself.
-            await self._reply(sender, await self.port.handle(sender, TextInput(text), message.message_id))
+            await self._reply(sender, await self.port.handle(sender, TextInput(text), message.message_id,
+                                                             early=self._early(sender)))
         elif message.event_name == IMAGE_EVENT:
             photo = self._incoming_photo(message)
             await self._reply(sender, await self.port.handle(sender, photo, message.message_id))
@@ -330,6 +334,12 @@ class ZaloAdapter:
             t = await self.port.translator_for(sender)
             await self.channel.send(sender.chat_id, [Reply(t("I can read only text and photos here. "
                                                              "Type /trogiup for help."))], locale=t.locale)
+
+    def _early(self, sender: Sender) -> EarlyReply:
+        """How the core sends a reply at once during a long turn (the summary's "working on it")."""
+        async def send(replies: Sequence[Reply]) -> None:
+            await self.channel.send(sender.chat_id, replies)
+        return send
 
     async def _reply(self, sender: Sender, response: Response) -> None:
         if response.duplicate or not response.replies:

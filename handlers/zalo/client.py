@@ -7,6 +7,11 @@ wins); what is left becomes one of the named errors below, each a subclass of th
 sender already handles (bot/channels.py): 429 -> RetryAfterError, 403 -> BlockedError, 408/5xx and
 network faults -> TransientError, anything else -> SendError.
 
+A send is the exception to the retries: once its request has left, a 5xx answer or a time-out while
+waiting may hide a delivered message, and Zalo has no idempotency key. Such a send is not retried here
+and raises UncertainDeliveryError, as on Telegram, so the outbox sender decides per kind of message
+(scheduler/sender.py). A connection that could not be made is still retried: nothing left.
+
 The token is part of every URL, so it is kept out of sight: it is not in repr(), not in any error
 message, and httpx's own request log lines have it replaced by "<token>".
 """
@@ -28,6 +33,7 @@ from bot.channels import (
     RetryAfterError,
     SendError,
     TransientError,
+    UncertainDeliveryError,
 )
 from bot.config import ZALO_API_BASE, ZALO_SECRET_MAX, ZALO_SECRET_MIN
 
@@ -79,6 +85,14 @@ class ZaloServerError(ZaloError, TransientError):
 
 class ZaloNetworkError(ZaloError, TransientError):
     """No answer: the connection failed or timed out."""
+
+
+class ZaloUncertainServerError(ZaloServerError, UncertainDeliveryError):
+    """A send answered with a 5xx: Zalo may have delivered it (not retried)."""
+
+
+class ZaloUncertainNetworkError(ZaloNetworkError, UncertainDeliveryError):
+    """A send whose request left but whose answer never came (a time-out, a broken read): maybe delivered."""
 
 
 class ZaloQuotaExceededError(ZaloError, RetryAfterError):
@@ -222,7 +236,9 @@ class ZaloClient:
                     continue
                 raise ZaloNetworkError(method, None, type(exc).__name__) from None
             except httpx.HTTPError as exc:
-                raise ZaloNetworkError(method, None, type(exc).__name__) from None
+                uncertain = method in SEND_METHODS  # the request may have reached Zalo
+                raise (ZaloUncertainNetworkError if uncertain else ZaloNetworkError)(
+                    method, None, type(exc).__name__) from None
             body = _json(response)
             if response.status_code < 400 and body.get("ok") is True:
                 return body.get("result")
@@ -231,6 +247,8 @@ class ZaloClient:
             if code in RETRY_STATUSES or (code is not None and code >= 500):
                 asked = _retry_after(response, body)
                 delay = self._delay(attempt, asked)
+                if code != 429 and method in SEND_METHODS:
+                    raise ZaloUncertainServerError(method, code, description)  # maybe delivered: no blind retry
                 if code == 429 and asked is not None and asked > self.max_backoff:
                     # A long wait is not sat out inside one call: the caller (outbox, poller) waits it.
                     raise ZaloQuotaExceededError(method, code, description, asked)
