@@ -28,6 +28,7 @@ from bot.config import TOKEN_ENV, ZALO_TOKEN_ENV, Config
 from bot.conversation import Conversation
 from bot.errors import N_, TranslatableError
 from bot.port import Port
+from scheduler import health
 from scheduler.progress import ProgressListener
 from scheduler.role import SenderRole, new_owner_id
 from scheduler.sender import OutboxSender, SendStats
@@ -84,6 +85,7 @@ class Running:
     # The one-sender role of this deployment (scheduler/role.py); None: this process is alone on its database.
     role: SenderRole | None = None
     sending: asyncio.Lock = field(default_factory=asyncio.Lock)  # one drain at a time: the tick's or a take-over's
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))  # shown by `python -m bot health`
 
 
 def make_sender(config: Config, running: Running) -> OutboxSender:
@@ -104,7 +106,7 @@ def with_sender_role(running: Running) -> SenderRole:
 async def open_running(config: Config, clock: Clock) -> Running:
     prepared = await prepare(config, clock.now())
     conversation, planner = build_core(config, prepared.db, clock)
-    running = Running(prepared.db, conversation, planner, Port(conversation, config))
+    running = Running(prepared.db, conversation, planner, Port(conversation, config), started_at=clock.now())
     running.closers.append(prepared.db.close)
     return running
 
@@ -202,6 +204,26 @@ async def send_pending(running: Running, sender: OutboxSender, *, max_seconds: f
         return await sender.drain(max_seconds=max_seconds)
 
 
+async def beat(running: Running) -> None:
+    """This process is alive: its row in `python -m bot health` (scheduler/health.py)."""
+    if running.role is not None:
+        await health.record_tick(running.db, running.role.owner, running.started_at,
+                                 running.conversation.clock.now())
+
+
+def schedule_heartbeat(scheduler: AsyncIOScheduler, config: Config, running: Running) -> None:
+    """Without the reminder clock (reminders off, or no channel to send on), the process still says it is alive."""
+
+    async def heartbeat_job() -> None:
+        try:
+            await beat(running)
+        except Exception:
+            log.exception("recording this process's heartbeat failed")
+
+    scheduler.add_job(heartbeat_job, IntervalTrigger(seconds=TICK_SECONDS, timezone=config.app.zone),
+                      id="heartbeat", max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+
+
 def schedule_reminders(scheduler: AsyncIOScheduler, config: Config, running: Running,
                        sender: OutboxSender) -> Job | None:
     """The clock: a plain APScheduler job that plans and sends every TICK_SECONDS in the configured zone,
@@ -212,6 +234,7 @@ def schedule_reminders(scheduler: AsyncIOScheduler, config: Config, running: Run
     async def reminder_job() -> None:
         try:
             await tick(running, sender, max_seconds=SEND_SECONDS_PER_TICK)
+            await beat(running)  # only a tick that went through counts: a failing clock shows as stale
         except Exception:
             log.exception("reminder tick failed")  # the clock keeps ticking; the outbox keeps the state
 
@@ -236,6 +259,8 @@ async def serve(config: Config, clock: Clock, stop: asyncio.Event | None = None)
         log.info("running: %s", ", ".join(running.channels) or "no channel")
         scheduler = AsyncIOScheduler(timezone=config.app.zone)
         job = schedule_reminders(scheduler, config, running, sender)
+        if job is None:
+            schedule_heartbeat(scheduler, config, running)
         keeper, drains = None, set[asyncio.Task[SendStats]]()
         if job is not None:  # only a process that can send competes for the role
             await role.try_take()

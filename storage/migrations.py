@@ -296,8 +296,21 @@ PLANNING_MARKS = Migration(
     ),
 )
 
+# `python -m bot health` (issue 14): each bot process's start and last tick of its reminder clock
+# (storage/beats.py), one row per process, next to the sender role's holder in `leases`.
+PROCESS_BEATS = Migration(
+    "0006_process_beats",
+    (
+        """CREATE TABLE process_beats (
+            owner        TEXT PRIMARY KEY,
+            started_at   TEXT NOT NULL,
+            last_tick_at TEXT NOT NULL
+        )""",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (INITIAL_SCHEMA, RETIRED_PERIODS, OUTBOX_UNCERTAIN, OUTBOX_LEASES,
-                                      PLANNING_MARKS)
+                                      PLANNING_MARKS, PROCESS_BEATS)
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
     name       TEXT PRIMARY KEY,

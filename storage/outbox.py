@@ -193,3 +193,25 @@ async def due_count(db: Database, now: datetime) -> int:
     """How many pending rows are due now (the rest of a wave, for its progress report)."""
     return int(await db.fetchval("SELECT count(*) FROM outbox WHERE status = 'pending' AND next_try_at <= ?",
                                  (to_db(now),)))
+
+
+@dataclass(frozen=True, slots=True)
+class Depth:
+    """The outbox seen by `python -m bot health`: what waits now, what waits for its moment, what is on the wire."""
+
+    due: int  # pending and due: the sender should be on it
+    later: int  # pending, planned for later (or waiting out a retry)
+    sending: int  # claimed by a sender, outcome not yet recorded
+    oldest_due: datetime | None  # the moment the longest-waiting due message became due
+
+
+async def depth(db: Database, now: datetime) -> Depth:
+    row = await db.fetchone(
+        "SELECT sum(CASE WHEN status = 'pending' AND next_try_at <= ? THEN 1 ELSE 0 END) AS due, "
+        "sum(CASE WHEN status = 'pending' AND next_try_at > ? THEN 1 ELSE 0 END) AS later, "
+        "sum(CASE WHEN status = 'sending' THEN 1 ELSE 0 END) AS sending, "
+        "min(CASE WHEN status = 'pending' AND next_try_at <= ? THEN next_try_at END) AS oldest "
+        "FROM outbox WHERE status IN ('pending', 'sending')", (to_db(now), to_db(now), to_db(now)))
+    assert row is not None  # an aggregate always gives one row
+    return Depth(int(row["due"] or 0), int(row["later"] or 0), int(row["sending"] or 0),
+                 from_db(row["oldest"]) if row["oldest"] else None)

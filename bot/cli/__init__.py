@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from bot.campaigns import CampaignFileError
-from bot.cli import campaigns_cmd, db_cmd, invites_cmd, plans_cmd, reminders_cmd, units_cmd
+from bot.cli import campaigns_cmd, db_cmd, health_cmd, invites_cmd, plans_cmd, reminders_cmd, units_cmd
 from bot.cli.common import config, err, fail, os_user, out, parse_instant, run, state, translator
 from bot.cli.help_text import LocalGroup, gettext
 from bot.cli.progress import CommandProgress
@@ -28,6 +28,9 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(units_cmd.app, name="units")
 app.add_typer(invites_cmd.app, name="invites")
 app.add_typer(campaigns_cmd.app, name="campaigns")
+app.command("health", help=gettext("Whether the bot is healthy: which process sends, the outbox's depth, each "
+                                   "process's last tick; exits 1 when something needs a person."))(
+    health_cmd.health_cmd)
 app.add_typer(reminders_cmd.app, name="reminders")
 app.add_typer(plans_cmd.app, name="plans")
 
