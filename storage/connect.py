@@ -75,8 +75,14 @@ async def open_url(url: str, *, base_dir: Path | None = None, busy_timeout_ms: i
     path = sqlite_path(url, base_dir)
     if path is not None:
         return await Database.open(path, busy_timeout_ms, synchronous)
-    from storage.pg import PostgresDatabase  # psycopg is loaded only for a server
+    import psycopg  # loaded only for a server
+
+    from storage.pg import PostgresDatabase
 
     conninfo = "postgresql" + url[url.index("://"):]
-    return await PostgresDatabase.connect(conninfo, password=environ.get(PASSWORD_ENV) or None,
-                                          pool_size=pool_size, display_url=url)
+    try:
+        return await PostgresDatabase.connect(conninfo, password=environ.get(PASSWORD_ENV) or None,
+                                              pool_size=pool_size, display_url=url)
+    except psycopg.Error as exc:  # told in the reader's language, with the server's reason
+        raise StorageUrlError(N_("Cannot open the database {url}: {reason}"), url=redact(url),
+                              reason=str(exc).strip()) from exc

@@ -165,6 +165,10 @@ class PostgresDatabase(Database):
         kwargs: dict[str, Any] = {"autocommit": True, "row_factory": _rows, "context": _ADAPTERS}
         if password:
             kwargs["password"] = password
+        # One plain connection first: a wrong address or password fails at once with the server's reason,
+        # where the pool would retry until its time-out.
+        first = await psycopg.AsyncConnection.connect(conninfo, **kwargs)
+        await first.close()
         pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             conninfo, min_size=1, max_size=max(1, pool_size), kwargs=kwargs, open=False, name="congdoan")
         try:

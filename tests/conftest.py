@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +13,9 @@ import pytest
 from bot.config import Config, load_config
 from storage.db import Database
 from storage.migrations import migrate
+from tests import pg_cluster
 from tests.fakes import FakeClock
+from tests.pg_cluster import PostgresForTests
 
 if TYPE_CHECKING:
     from tests.test_conversation import World
@@ -29,10 +32,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: a long test (many ticks, fuzzing); skipped only with --skip-slow")
+    config.addinivalue_line("markers", "sqlite_only(why): a db test that needs SQLite itself; not run on PostgreSQL")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Slow tests run unless the run asks otherwise, and then each skip says why (`-rs` prints it)."""
+    """Slow tests run unless the run asks otherwise, and then each skip says why (`-rs` prints it). A test
+    marked sqlite_only is not run on PostgreSQL at all (it is not a skip: there is nothing to run there)."""
+    sqlite_only = [i for i in items if i.get_closest_marker("sqlite_only") is not None
+                   and getattr(getattr(i, "callspec", None), "params", {}).get("backend") == "postgresql"]
+    if sqlite_only:
+        config.hook.pytest_deselected(items=sqlite_only)
+        items[:] = [i for i in items if i not in sqlite_only]
     if not config.getoption(SKIP_SLOW):
         return
     skip = pytest.mark.skip(reason=f"marked slow and the run was started with {SKIP_SLOW}")
@@ -77,14 +87,60 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2024, 8, 2, 8, 0, tzinfo=VN))
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "db.sqlite3")
-    await migrate(database)
+# --- the storage contract runs on both backends ------------------------------------------------------------
+# Every test that takes the `db` (or `fresh_db`) fixture runs on SQLite and on PostgreSQL; a test that needs
+# SQLite itself (a PRAGMA, the backup API, the one aiosqlite connection) says so with
+# @pytest.mark.sqlite_only("why") and runs once.
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresForTests | str]:
+    """The session's PostgreSQL server with a migrated template database, or why there is none."""
     try:
+        with pg_cluster.server() as url:
+            yield PostgresForTests(url)
+    except pg_cluster.PostgresUnavailableError as exc:
+        yield str(exc)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+async def _open(backend: str, tmp_path: Path, postgres: PostgresForTests | str, *, migrated: bool
+                ) -> AsyncIterator[Database]:
+    if backend == "sqlite":
+        database = await Database.open(tmp_path / "db.sqlite3")
+        if migrated:
+            await migrate(database)
+        try:
+            yield database
+        finally:
+            await database.close()
+        return
+    if isinstance(postgres, str):
+        reason = f"PostgreSQL half of the storage suite: {postgres}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason} (CI=true: CI must run it)")
+        pytest.skip(reason)
+    async with postgres.database(migrated=migrated) as database:
         yield database
-    finally:
-        await database.close()
+
+
+@pytest.fixture
+async def db(backend: str, tmp_path: Path, postgres: PostgresForTests | str) -> AsyncIterator[Database]:
+    """A migrated database of the backend under test (a fresh PostgreSQL database per test)."""
+    async for database in _open(backend, tmp_path, postgres, migrated=True):
+        yield database
+
+
+@pytest.fixture
+async def fresh_db(backend: str, tmp_path: Path, postgres: PostgresForTests | str) -> AsyncIterator[Database]:
+    """An empty database of the backend under test: no migration applied yet."""
+    async for database in _open(backend, tmp_path, postgres, migrated=False):
+        yield database
 
 
 @pytest.fixture

@@ -11,9 +11,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 PG_BIN = Path(os.environ.get("TEST_POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
 URL_ENV = "TEST_POSTGRES_URL"
@@ -87,3 +91,51 @@ def _call(cmd: list[str]) -> None:
     if done.returncode != 0:
         raise PostgresUnavailableError(f"{Path(cmd[cmd.index('--') + 1] if '--' in cmd else cmd[0]).name} failed: "
                           f"{(done.stderr or done.stdout).strip()[-500:]}")
+
+
+class PostgresForTests:
+    """A server with a migrated template: each test gets its own database, copied from it (fast)."""
+
+    TEMPLATE = "congdoan_template"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._made = 0
+        self._template_ready = False
+
+    def _admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(f"{self.url}/postgres", autocommit=True) as conn:
+            conn.execute(sql)
+
+    async def _prepare_template(self) -> None:
+        from storage.migrations import migrate
+        from storage.pg import PostgresDatabase
+
+        self._admin(f"DROP DATABASE IF EXISTS {self.TEMPLATE}")
+        self._admin(f"CREATE DATABASE {self.TEMPLATE} TEMPLATE template0")
+        template = await PostgresDatabase.connect(f"{self.url}/{self.TEMPLATE}", pool_size=1)
+        try:
+            await migrate(template)
+        finally:
+            await template.close()
+        self._template_ready = True
+
+    @asynccontextmanager
+    async def database(self, *, migrated: bool) -> AsyncIterator[Database]:
+        from storage.pg import PostgresDatabase
+
+        if migrated and not self._template_ready:
+            await self._prepare_template()
+        self._made += 1
+        name = f"t{os.getpid()}_{self._made}"
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {self.TEMPLATE if migrated else 'template0'}")
+        try:
+            db = await PostgresDatabase.connect(f"{self.url}/{name}", pool_size=4)
+            try:
+                yield db
+            finally:
+                await db.close()
+        finally:
+            self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
