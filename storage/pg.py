@@ -169,6 +169,10 @@ class PostgresDatabase(Database):
         # where the pool would retry until its time-out.
         first = await psycopg.AsyncConnection.connect(conninfo, **kwargs)
         await first.close()
+        # One plain connection first: a wrong address or password fails at once with the server's reason,
+        # where the pool would retry until its time-out.
+        first = await psycopg.AsyncConnection.connect(conninfo, **kwargs)
+        await first.close()
         pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             conninfo, min_size=1, max_size=max(1, pool_size), kwargs=kwargs, open=False, name="congdoan")
         try:
