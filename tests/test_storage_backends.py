@@ -208,3 +208,19 @@ async def test_db_migrate_runs_the_migrations_on_the_configured_url(
     assert again.exit_code == 0, again.output
     assert "0001_initial_schema" not in again.output
     assert "Cơ sở dữ liệu đã mới nhất" in again.output or "up to date" in again.output
+
+
+async def test_without_postgresql_its_half_skips_with_the_reason_but_fails_under_ci(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import _open
+
+    async def open_without_server() -> None:
+        async for _db in _open("postgresql", tmp_path, "no PostgreSQL 15 binaries here", migrated=True):
+            pytest.fail("a database was opened without a server")
+
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="PostgreSQL half of the storage suite: no PostgreSQL 15"):
+        await open_without_server()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true: CI must run it"):
+        await open_without_server()
