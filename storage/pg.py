@@ -152,6 +152,9 @@ class PostgresDatabase(Database):
         self.url = url
         self._tx_conns: dict[asyncio.Task[Any], Connection] = {}
         self._identity: dict[str, bool] = {}
+        # This process's transactions queue here, not on the advisory lock with a pooled connection each: the
+        # pool stays free for reads and write batches while they wait.
+        self._tx_lock = asyncio.Lock()
 
     @property
     def integrity_error(self) -> type[Exception]:
@@ -204,7 +207,7 @@ class PostgresDatabase(Database):
         self._refuse_nested("transaction()")
         task = asyncio.current_task()
         assert task is not None
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._tx_lock, self._pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (TRANSACTION_LOCK,))
             self._tx_conns[task] = conn
             try:

@@ -33,13 +33,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: a long test (many ticks, fuzzing); skipped only with --skip-slow")
     config.addinivalue_line("markers", "sqlite_only(why): a db test that needs SQLite itself; not run on PostgreSQL")
+    config.addinivalue_line("markers", "both_backends: the test's `world` runs on SQLite and on PostgreSQL")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Slow tests run unless the run asks otherwise, and then each skip says why (`-rs` prints it). A test
     marked sqlite_only is not run on PostgreSQL at all (it is not a skip: there is nothing to run there)."""
-    sqlite_only = [i for i in items if i.get_closest_marker("sqlite_only") is not None
-                   and getattr(getattr(i, "callspec", None), "params", {}).get("backend") == "postgresql"]
+    def on_postgresql(item: pytest.Item) -> bool:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        return "postgresql" in (params.get("backend"), params.get("world_backend"))
+
+    sqlite_only = [i for i in items if i.get_closest_marker("sqlite_only") is not None and on_postgresql(i)]
     if sqlite_only:
         config.hook.pytest_deselected(items=sqlite_only)
         items[:] = [i for i in items if i not in sqlite_only]
@@ -120,13 +124,18 @@ async def _open(backend: str, tmp_path: Path, postgres: PostgresForTests | str, 
         finally:
             await database.close()
         return
+    async with _require(postgres).database(migrated=migrated) as database:
+        yield database
+
+
+def _require(postgres: PostgresForTests | str) -> PostgresForTests:
+    """The server, or a skip that says why there is none (a failure under CI=true: CI must run this half)."""
     if isinstance(postgres, str):
         reason = f"PostgreSQL half of the storage suite: {postgres}"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{reason} (CI=true: CI must run it)")
         pytest.skip(reason)
-    async with postgres.database(migrated=migrated) as database:
-        yield database
+    return postgres
 
 
 @pytest.fixture
@@ -151,10 +160,34 @@ def campaigns_copy(tmp_path: Path) -> Path:
     return target
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module or test marked both_backends runs its `world` on SQLite and on PostgreSQL."""
+    if "world_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("world_backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-async def world(config: Config, clock: FakeClock) -> AsyncIterator[World]:
+def world_backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+async def world(config: Config, clock: FakeClock, world_backend: str, request: pytest.FixtureRequest
+                ) -> AsyncIterator[World]:
     """The prepared sample organisation and a Conversation with the reminder planner behind "remind now", for the
-    dialog tests (their helpers are in tests/test_conversation.py)."""
+    dialog tests (their helpers are in tests/test_conversation.py); on PostgreSQL for a test marked
+    both_backends."""
+    if world_backend == "sqlite":
+        async for made in _world(config, clock):
+            yield made
+        return
+    async with _require(request.getfixturevalue("postgres")).empty_database_url() as url:
+        on_server = config.model_copy(update={"storage": config.storage.model_copy(update={"url": url})})
+        async for made in _world(on_server, clock):
+            yield made
+
+
+async def _world(config: Config, clock: FakeClock) -> AsyncIterator[World]:
     from bot.app import prepare
     from bot.conversation import Conversation
     from scheduler.service import ReminderPlanner

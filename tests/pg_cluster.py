@@ -128,14 +128,25 @@ class PostgresForTests:
 
         if migrated and not self._template_ready:
             await self._prepare_template()
-        self._made += 1
-        name = f"t{os.getpid()}_{self._made}"
-        self._admin(f"CREATE DATABASE {name} TEMPLATE {self.TEMPLATE if migrated else 'template0'}")
-        try:
-            db = await PostgresDatabase.connect(f"{self.url}/{name}", pool_size=4)
+        async with self._new(self.TEMPLATE if migrated else "template0") as url:
+            db = await PostgresDatabase.connect(url, pool_size=4)
             try:
                 yield db
             finally:
                 await db.close()
+
+    @asynccontextmanager
+    async def empty_database_url(self) -> AsyncIterator[str]:
+        """The URL of a new empty database, for code that opens its own (prepare(), the command line)."""
+        async with self._new("template0") as url:
+            yield url
+
+    @asynccontextmanager
+    async def _new(self, template: str) -> AsyncIterator[str]:
+        self._made += 1
+        name = f"t{os.getpid()}_{self._made}"
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {template}")
+        try:
+            yield f"{self.url}/{name}"
         finally:
             self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
