@@ -48,8 +48,9 @@ def _run_as() -> tuple[list[str], int | None, int | None]:
 
 
 @contextmanager
-def server() -> Iterator[str]:
-    """The URL of a server (without a database name) for the whole test session."""
+def server(*, durable: bool = False) -> Iterator[str]:
+    """The URL of a server (without a database name) for the whole test session. Not `durable` (the tests):
+    nothing is synced to disk, which a throwaway cluster does not need; durable (a bench): the defaults."""
     if os.environ.get(URL_ENV):
         yield os.environ[URL_ENV].rstrip("/").rsplit("/", 1)[0] if _has_database(os.environ[URL_ENV]) \
             else os.environ[URL_ENV].rstrip("/")
@@ -69,8 +70,9 @@ def server() -> Iterator[str]:
         _call([*prefix, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
                "--locale=C", "--no-sync"])
         port = _free_port()
-        options = (f"-p {port} -k {sock} -h 127.0.0.1 -c fsync=off -c synchronous_commit=off "
-                   "-c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB")
+        options = f"-p {port} -k {sock} -h 127.0.0.1 -c max_connections=200 -c shared_buffers=32MB"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         _call([*prefix, str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w",
                "start"])
         try:
