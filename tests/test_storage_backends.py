@@ -19,6 +19,7 @@ from storage import people, units
 from storage import submissions as submission_store
 from storage.connect import StorageUrlError, check_url, open_url, redact, sqlite_path
 from storage.db import Database, Write
+from storage.migrations import MIGRATIONS, applied_migrations, migrate
 from storage.pg import translate
 from tests.pg_cluster import PostgresForTests
 
@@ -224,3 +225,32 @@ async def test_without_postgresql_its_half_skips_with_the_reason_but_fails_under
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI=true: CI must run it"):
         await open_without_server()
+
+
+# --- migrations on both ---------------------------------------------------------------------------------
+
+async def _second_connection(db: Database) -> Database:
+    from storage.pg import PostgresDatabase
+
+    if isinstance(db, PostgresDatabase):
+        return await PostgresDatabase.connect(db.url, pool_size=2)
+    return await Database.open(db.path)
+
+
+async def test_two_processes_migrating_at_once_apply_each_step_once(fresh_db: Database) -> None:
+    other = await _second_connection(fresh_db)
+    try:
+        first, second = await asyncio.gather(migrate(fresh_db), migrate(other))
+    finally:
+        await other.close()
+    assert sorted(first + second) == sorted(m.name for m in MIGRATIONS)
+    assert await applied_migrations(fresh_db) == [m.name for m in MIGRATIONS]
+
+
+async def test_the_outbox_accepts_uncertain_after_0003_and_still_refuses_an_unknown_status(db: Database) -> None:
+    insert = ("INSERT INTO outbox(key, kind, payload, planned_for, status, created_at) "
+              "VALUES (?, 'manual', '{}', 'a', ?, 'a')")
+    await db.write([Write(insert, ("k1", "uncertain"))])
+    with pytest.raises(db.integrity_error):
+        await db.write([Write(insert, ("k2", "lost"))])
+    assert await db.fetchval("SELECT status FROM outbox") == "uncertain"
