@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -113,7 +113,7 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-async def _open(backend: str, tmp_path: Path, postgres: PostgresForTests | str, *, migrated: bool
+async def _open(backend: str, tmp_path: Path, postgres: Callable[[], PostgresForTests | str], *, migrated: bool
                 ) -> AsyncIterator[Database]:
     if backend == "sqlite":
         database = await Database.open(tmp_path / "db.sqlite3")
@@ -124,7 +124,7 @@ async def _open(backend: str, tmp_path: Path, postgres: PostgresForTests | str, 
         finally:
             await database.close()
         return
-    async with _require(postgres).database(migrated=migrated) as database:
+    async with _require(postgres()).database(migrated=migrated) as database:
         yield database
 
 
@@ -138,17 +138,22 @@ def _require(postgres: PostgresForTests | str) -> PostgresForTests:
     return postgres
 
 
+def _server(request: pytest.FixtureRequest) -> Callable[[], PostgresForTests | str]:
+    """The session's server, started on first use: a run of SQLite tests alone never starts one."""
+    return lambda: request.getfixturevalue("postgres")
+
+
 @pytest.fixture
-async def db(backend: str, tmp_path: Path, postgres: PostgresForTests | str) -> AsyncIterator[Database]:
+async def db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
     """A migrated database of the backend under test (a fresh PostgreSQL database per test)."""
-    async for database in _open(backend, tmp_path, postgres, migrated=True):
+    async for database in _open(backend, tmp_path, _server(request), migrated=True):
         yield database
 
 
 @pytest.fixture
-async def fresh_db(backend: str, tmp_path: Path, postgres: PostgresForTests | str) -> AsyncIterator[Database]:
+async def fresh_db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
     """An empty database of the backend under test: no migration applied yet."""
-    async for database in _open(backend, tmp_path, postgres, migrated=False):
+    async for database in _open(backend, tmp_path, _server(request), migrated=False):
         yield database
 
 

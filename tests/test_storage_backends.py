@@ -216,7 +216,7 @@ async def test_without_postgresql_its_half_skips_with_the_reason_but_fails_under
     from tests.conftest import _open
 
     async def open_without_server() -> None:
-        async for _db in _open("postgresql", tmp_path, "no PostgreSQL 15 binaries here", migrated=True):
+        async for _db in _open("postgresql", tmp_path, lambda: "no PostgreSQL 15 binaries here", migrated=True):
             pytest.fail("a database was opened without a server")
 
     monkeypatch.delenv("CI", raising=False)
