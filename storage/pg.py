@@ -33,6 +33,7 @@ _OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _JSON_EXTRACT = re.compile(r"json_extract\(\s*([\w.]+)\s*,\s*'\$\.([\w.]+)'\s*\)", re.IGNORECASE)
 _DDL = re.compile(r"^\s*(?:CREATE|ALTER)\s+TABLE\b", re.IGNORECASE)
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+(?:OR\s+IGNORE\s+)?INTO\s+(\w+)", re.IGNORECASE)
+_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _SCHEMA_CHANGE = re.compile(r"^\s*(?:CREATE|ALTER|DROP)\s+TABLE\b", re.IGNORECASE)
 
 
@@ -116,7 +117,8 @@ class PostgresTransaction(Transaction):
         """Run one statement; return the new row's id for an INSERT into a table with an identity id
         (SQLite's lastrowid), else 0."""
         target = _INSERT_INTO.match(sql)
-        if target is not None and await self._owner.has_identity(self._pg, target.group(1)):
+        if target is not None and not _RETURNING.search(sql) and await self._owner.has_identity(self._pg,
+                                                                                                 target.group(1)):
             cur = await self._pg.execute(translate(sql) + " RETURNING id", tuple(params))
             row = await cur.fetchone()
             return int(row[0]) if row is not None else 0
@@ -168,10 +170,6 @@ class PostgresDatabase(Database):
         kwargs: dict[str, Any] = {"autocommit": True, "row_factory": _rows, "context": _ADAPTERS}
         if password:
             kwargs["password"] = password
-        # One plain connection first: a wrong address or password fails at once with the server's reason,
-        # where the pool would retry until its time-out.
-        first = await psycopg.AsyncConnection.connect(conninfo, **kwargs)
-        await first.close()
         # One plain connection first: a wrong address or password fails at once with the server's reason,
         # where the pool would retry until its time-out.
         first = await psycopg.AsyncConnection.connect(conninfo, **kwargs)
