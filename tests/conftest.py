@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -101,11 +102,17 @@ BACKENDS = ("sqlite", "postgresql")
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresForTests | str]:
     """The session's PostgreSQL server with a migrated template database, or why there is none."""
-    try:
-        with pg_cluster.server() as url:
-            yield PostgresForTests(url)
-    except pg_cluster.PostgresUnavailableError as exc:
-        yield str(exc)
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(pg_cluster.server())
+        except pg_cluster.PostgresUnavailableError as exc:
+            yield str(exc)
+            return
+        server = PostgresForTests(url)
+        try:
+            yield server
+        finally:
+            server.close()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -98,12 +98,17 @@ def _call(cmd: list[str]) -> None:
 class PostgresForTests:
     """A server with a migrated template: each test gets its own database, copied from it (fast)."""
 
-    TEMPLATE = "congdoan_template"
-
     def __init__(self, url: str) -> None:
         self.url = url
         self._made = 0
         self._template_ready = False
+        self.TEMPLATE = f"congdoan_template_{os.getpid()}"  # one per session: a shared server may run several
+
+    def close(self) -> None:
+        """Drop the template (the per-test databases are dropped after each test)."""
+        if self._template_ready:
+            self._admin(f"DROP DATABASE IF EXISTS {self.TEMPLATE} WITH (FORCE)")
+            self._template_ready = False
 
     def _admin(self, sql: str) -> None:
         import psycopg
