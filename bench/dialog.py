@@ -1,7 +1,7 @@
 """Benchmark: the guided report dialog through python-telegram-bot, against a bare echo bot.
 
     python -m bench.dialog [--chairs 200] [--drafts 5000] [--concurrency 1] [--synchronous FULL|NORMAL]
-                           [--profile out.prof]
+                           [--database-url postgresql://user@host:5432/empty_db] [--profile out.prof]
     python bench/dialog.py ...
 
 Everything runs in-process in a temp folder: no network, no real token, nothing written to the
@@ -81,6 +81,7 @@ from handlers.telegram import TelegramDeps, build_application
 from storage import drafts as draft_store
 from storage import people as people_store
 from storage import units as unit_store
+from storage.db import Database
 from storage.units import UnitRow
 
 REPO = Path(__file__).resolve().parent.parent
@@ -474,6 +475,12 @@ def max_rss_mb() -> float:
     return r / 2**20 if sys.platform == "darwin" else r / 1024  # bytes on macOS, KiB on Linux
 
 
+async def checkpoint(db: Database) -> None:
+    """SQLite: everything into the main file (a PostgreSQL server has its own)."""
+    if db.dialect == "sqlite":
+        await db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def file_mb(path: Path) -> float:
     return path.stat().st_size / 2**20 if path.exists() else 0.0
 
@@ -489,12 +496,13 @@ class Env:
     period_id: int
 
 
-async def setup(tmp: Path) -> Env:
+async def setup(tmp: Path, database_url: str = "") -> Env:
     campaigns = tmp / "campaigns"
     campaigns.mkdir()
     (campaigns / f"{CAMPAIGN_ID}.toml").write_text(CAMPAIGN_TOML, encoding="utf-8")
     config_path = write_config(tmp, campaigns)
-    config = load_config(config_path, environ={"TELEGRAM_BOT_TOKEN": TOKEN})
+    environ = {"TELEGRAM_BOT_TOKEN": TOKEN, **({"BOT__STORAGE__URL": database_url} if database_url else {})}
+    config = load_config(config_path, environ=environ)
     prepared = await prepare(config, NOW)
     assert prepared.campaigns_loaded == [CAMPAIGN_ID], prepared.campaigns_loaded
     period_id = await prepared.db.fetchval("SELECT id FROM periods WHERE campaign_id = ?", (CAMPAIGN_ID,))
@@ -726,15 +734,16 @@ async def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-dialog-") as tmpdir:
         tmp = Path(tmpdir)
         t_setup = time.perf_counter()
-        env = await setup(tmp)
+        env = await setup(tmp, args.database_url)
         db = env.conversation.db
-        await db.set_synchronous(args.synchronous)  # shipped: NORMAL, the submit FULL; FULL everywhere for comparison
+        if db.dialect == "sqlite":  # shipped: NORMAL, the submit FULL; FULL everywhere for comparison
+            await db.set_synchronous(args.synchronous)
         try:
             n, k = args.chairs, args.shipped_chairs
             units = await add_units(env, "BENCH", n + k)
             codes = await invite_codes(env, units)
             t_setup = time.perf_counter() - t_setup
-            print(f"setup: {n + k} units and invites in {t_setup:.1f} s; database {env.config.db_path}", flush=True)
+            print(f"setup: {n + k} units and invites in {t_setup:.1f} s; database {env.config.db_display}", flush=True)
 
             handle_timer = HandleTimer(env.conversation)
             api, ids = LocalBotAPI(), UpdateIds()
@@ -790,7 +799,7 @@ async def main(args: argparse.Namespace) -> int:
             print(f"drafts: {drafts['at_q7']}/{args.drafts} open at question 7 in {drafts['built_s']:.1f} s "
                   f"(mode {args.drafts_mode}"
                   f"{', tracemalloc on' if args.tracemalloc else ''})", flush=True)
-            await db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")  # everything into the main file
+            await checkpoint(db)
             db_checkpointed_mb = file_mb(env.config.db_path)
             resume = await resume_sample(env, args.drafts, args.resume_sample) if args.resume_sample else Run("resume")
         finally:  # also on an error: an open connection's thread would keep the process alive
@@ -805,7 +814,8 @@ async def main(args: argparse.Namespace) -> int:
         f"== bench.dialog — {os.cpu_count()} cores, Python {platform.python_version()} "
         f"({platform.python_implementation()}), {platform.system()} {platform.machine()}",
         f"   chairs {n}, form {QUESTIONS} questions, {STEPS_PER_CHAIR} updates per chair "
-        f"(/baocao, {QUESTIONS} answers, send), concurrency {conc}, synchronous {args.synchronous}",
+        f"(/baocao, {QUESTIONS} answers, send), concurrency {conc}, "
+        + (f"synchronous {args.synchronous}" if not args.database_url else "PostgreSQL (psycopg 3 pool)"),
         "dialog through python-telegram-bot (build_application, rate limiter off)",
         line("steps (updates processed)", f"{dialog.count}"),
         line("wall time", f"{dialog.wall:.2f} s"),
@@ -888,6 +898,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--synchronous", choices=("FULL", "NORMAL"), default="NORMAL",
                    help="SQLite durability of ordinary commits: NORMAL (shipped: a draft step syncs at checkpoints; "
                         "the commit before a receipt is always synced) or FULL (every step synced), to compare")
+    p.add_argument("--database-url", default="", metavar="URL",
+                   help="run on this empty database instead of a SQLite file, e.g. "
+                        "postgresql://bot@127.0.0.1:5432/bench (password from BOT_DB_PASSWORD)")
     p.add_argument("--profile", metavar="FILE", help="cProfile the dialog phase, save to FILE and print the top")
     return p.parse_args(argv)
 

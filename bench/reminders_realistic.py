@@ -29,7 +29,7 @@ from bot.clock import FixedClock
 from handlers.telegram_channel import TelegramChannel
 from scheduler.sender import OutboxSender
 from storage import outbox
-from storage.db import Database
+from storage.connect import open_url
 from storage.migrations import migrate
 
 TOKEN = "123456:BENCH"
@@ -107,7 +107,7 @@ async def realistic(chats: int, rtt_ms: float, jitter_ms: float, rate: float, in
               request=HTTPXRequest(connection_pool_size=in_flight + 4))
     await bot.initialize()
     with tempfile.TemporaryDirectory() as tmp:
-        db = await Database.open(Path(tmp) / "bench.sqlite3")
+        db = await open_url(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
         try:
             await migrate(db)
             items = [outbox.OutboxItem(f"wave:{i}", "reminder", None, None, None, "telegram", str(500_000 + i), NOW,

@@ -13,6 +13,7 @@ from bot.config import Config
 from bot.org_import import UnitsFileError, check_units, read_units_file
 from storage import campaigns as campaign_store
 from storage import units as unit_store
+from storage.connect import open_url
 from storage.db import Database
 from storage.migrations import migrate
 
@@ -30,7 +31,9 @@ class Prepared:
 
 
 async def open_database(config: Config) -> Database:
-    return await Database.open(config.db_path, config.storage.busy_timeout_ms)
+    """The configured database: the SQLite file, or the PostgreSQL server of [storage] url."""
+    return await open_url(config.db_url, base_dir=config.base_dir, busy_timeout_ms=config.storage.busy_timeout_ms,
+                          pool_size=config.storage.pool_size)
 
 
 async def prepare(config: Config, now: datetime, *, load_sample: bool = True) -> Prepared:

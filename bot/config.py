@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from bot.clock import check_zone
 from bot.errors import N_, TranslatableError
+from storage.connect import PASSWORD_ENV, SQLITE_PREFIX, StorageUrlError, check_url, redact, sqlite_path
 
 ENV_PREFIX = "BOT__"
 CONFIG_ENV = "BOT_CONFIG"
@@ -156,8 +157,23 @@ def check_zalo_channel(*, token: str | None, mode: str, webhook_url: str, secret
 
 
 class StorageConfig(_Section):
+    # url: sqlite:///file (relative to the config file's folder) or postgresql://user@host:5432/database, the
+    # password from BOT_DB_PASSWORD only. Empty: the SQLite file at `path`, the embedded default.
+    url: str = ""
     path: Path = Path("data/congdoan.sqlite3")
     busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
+    pool_size: int = Field(default=10, ge=1, le=200)  # connections per process to a PostgreSQL server
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            try:
+                check_url(value)
+            except StorageUrlError as exc:
+                raise ValueError(exc.english()) from None
+        return value
 
 
 class RemindersConfig(_Section):
@@ -230,8 +246,23 @@ class Config(_Section):
         return self.telegram.token is not None or self.zalo.enabled
 
     @property
+    def db_url(self) -> str:
+        """The database to open: [storage] url, or the SQLite file at [storage] path."""
+        return self.storage.url or f"{SQLITE_PREFIX}{self.resolve(self.storage.path)}"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.db_url.startswith(SQLITE_PREFIX)
+
+    @property
     def db_path(self) -> Path:
-        return self.resolve(self.storage.path)
+        """The SQLite file (of [storage] url when it names one, else [storage] path)."""
+        return sqlite_path(self.db_url, self.base_dir) or self.resolve(self.storage.path)
+
+    @property
+    def db_display(self) -> str:
+        """Where the database is, as a message may show it: the SQLite file, or the server's URL."""
+        return str(self.db_path) if self.uses_sqlite else redact(self.db_url)
 
     @property
     def data_dir(self) -> Path:
@@ -301,6 +332,21 @@ def _describe(exc: ValidationError, path: Path, overridden: set[tuple[str, str]]
 _SECRETS = (("telegram", TOKEN_ENV, WEBHOOK_SECRET_ENV), ("zalo", ZALO_TOKEN_ENV, ZALO_SECRET_ENV))
 
 
+def _refuse_url_password(storage: object, source: str) -> None:
+    """A password written into [storage] url is refused, in the reader's language, without quoting it."""
+    url = storage.get("url") if isinstance(storage, dict) else None
+    if isinstance(url, str) and "://" in url and _has_password(url):
+        raise ConfigError(N_("{source}: [storage] url contains a password. Remove it from the URL and put it in "
+                             "the environment variable {variable} instead."), source=source, variable=PASSWORD_ENV)
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return urlsplit(url).password is not None
+    except ValueError:
+        return False
+
+
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Load config.toml (or --config / BOT_CONFIG), apply env overrides and secrets, validate."""
     environ = os.environ if environ is None else environ
@@ -321,7 +367,9 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
             raise ConfigError(N_("{path}: [{section}] token/webhook_secret: secrets belong in {token_env} / "
                                  "{secret_env}, never in the file"), path=path, section=section,
                               token_env=token_env, secret_env=secret_env)
+    _refuse_url_password(data.get("storage"), str(path))
     overridden = _apply_env(data, environ)
+    _refuse_url_password(data.get("storage"), f"{ENV_PREFIX}STORAGE__URL")
     for section, token_env, secret_env in _SECRETS:
         table = data.setdefault(section, {})
         if isinstance(table, dict):

@@ -94,6 +94,11 @@ class _Reads:
 
 
 class Database(_Reads):
+    """SQLite; storage/pg.py has the PostgreSQL one with the same API. `dialect` lets a repository choose a
+    statement where the two cannot share one (e.g. FOR UPDATE SKIP LOCKED, advisory locks)."""
+
+    dialect = "sqlite"
+
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
@@ -116,6 +121,11 @@ class Database(_Reads):
         db = cls(conn, path)
         db._level = level
         return db
+
+    @property
+    def integrity_error(self) -> type[Exception]:
+        """The driver's exception for a broken constraint (unique, foreign key, check)."""
+        return sqlite3.IntegrityError
 
     async def close(self) -> None:
         await self._conn.close()
@@ -271,8 +281,10 @@ class Transaction(_Reads):
         if await self.execute_rowcount(write.sql, write.params) == 0 and write.refusal is not None:
             raise write.refusal
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await self._conn.executemany(sql, rows)
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Run the statement once per row; return how many rows it changed in all (an ignored insert: none)."""
+        cur = await self._conn.executemany(sql, rows)
+        return max(cur.rowcount, 0)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         return list(await self._conn.execute_fetchall(sql, params))  # one trip; a cursor takes three

@@ -17,8 +17,27 @@ from storage.timefmt import to_db
 
 @dataclass(frozen=True, slots=True)
 class Migration:
+    """`statements` are SQLite's; PostgreSQL runs them translated (storage/pg.py: identity keys, 64-bit
+    integers, byte-order text), or its own `postgresql` statements where a translation is not clean."""
+
     name: str
     statements: tuple[str, ...]
+    postgresql: tuple[str, ...] | None = None
+
+    def for_dialect(self, dialect: str) -> tuple[str, ...]:
+        return self.postgresql if dialect == "postgresql" and self.postgresql is not None else self.statements
+
+
+def _referenced_first(statements: tuple[str, ...], table: str, before: str) -> tuple[str, ...]:
+    """The statements with `table`'s CREATE TABLE and indexes moved before `before`'s CREATE TABLE: SQLite
+    accepts a reference to a table created later, PostgreSQL does not."""
+    def about(s: str, name: str) -> bool:
+        return s.startswith(f"CREATE TABLE {name} ") or f" ON {name}(" in s
+
+    moved = tuple(s for s in statements if about(s, table))
+    rest = [s for s in statements if not about(s, table)]
+    at = next(i for i, s in enumerate(rest) if s.startswith(f"CREATE TABLE {before} "))
+    return (*rest[:at], *moved, *rest[at:])
 
 
 INITIAL_SCHEMA = Migration(
@@ -226,6 +245,9 @@ INITIAL_SCHEMA = Migration(
 # A period removed from its campaign file is retired, not deleted: drafts, submissions and the outbox keep
 # pointing at its row, but reminders, menus and summaries no longer offer it. Reloading a file that has the
 # key again brings the same row back.
+INITIAL_SCHEMA = Migration(INITIAL_SCHEMA.name, INITIAL_SCHEMA.statements,
+                           _referenced_first(INITIAL_SCHEMA.statements, "invites", before="memberships"))
+
 RETIRED_PERIODS = Migration(
     "0002_retired_periods",
     ("ALTER TABLE periods ADD COLUMN retired_at TEXT",),
@@ -261,6 +283,12 @@ OUTBOX_UNCERTAIN = Migration(
         "DROP TABLE outbox",
         "ALTER TABLE outbox_new RENAME TO outbox",
         "CREATE INDEX outbox_pending ON outbox(status, planned_for, id)",
+    ),
+    # PostgreSQL changes a CHECK in place.
+    postgresql=(
+        "ALTER TABLE outbox DROP CONSTRAINT outbox_status_check",
+        "ALTER TABLE outbox ADD CONSTRAINT outbox_status_check CHECK (status IN ('pending', 'sending', 'sent', "
+        "'failed', 'superseded', 'skipped', 'uncertain'))",
     ),
 )
 
@@ -343,7 +371,10 @@ async def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) 
             continue
         try:
             async with db.transaction() as tx:
-                for statement in migration.statements:
+                # Another process may have applied it since the ledger was read (transactions are serialised).
+                if await tx.fetchone("SELECT 1 FROM schema_migrations WHERE name = ?", (migration.name,)):
+                    continue
+                for statement in migration.for_dialect(db.dialect):
                     await tx.execute(statement)
                 await tx.execute(
                     "INSERT INTO schema_migrations(name, applied_at) VALUES (?, ?)",

@@ -77,17 +77,13 @@ async def add(db: Database, items: Iterable[OutboxItem], now: datetime, status: 
     if not rows:
         return 0
     async with db.transaction() as tx:
-        # total_changes() counts the rows this connection has inserted, updated or deleted since it opened (a
-        # key already there inserts nothing): no count(*) over the whole outbox, and nobody else writes on the
-        # connection while the transaction holds it.
-        before = await tx.fetchval("SELECT total_changes()")
-        await tx.executemany(
+        # The rows the inserts changed, as both drivers count them (a key already there inserts nothing): no
+        # count(*) over the whole outbox.
+        return await tx.executemany(
             "INSERT OR IGNORE INTO outbox(key, kind, person_id, unit_id, period_id, channel, payload, planned_for, "
             "status, next_try_at, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
-        after = await tx.fetchval("SELECT total_changes()")
-    return int(after - before)
 
 
 async def existing_keys(db: Database, keys: Iterable[str]) -> set[str]:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +14,9 @@ import pytest
 from bot.config import Config, load_config
 from storage.db import Database
 from storage.migrations import migrate
+from tests import pg_cluster
 from tests.fakes import FakeClock
+from tests.pg_cluster import PostgresForTests
 
 if TYPE_CHECKING:
     from tests.test_conversation import World
@@ -29,10 +33,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: a long test (many ticks, fuzzing); skipped only with --skip-slow")
+    config.addinivalue_line("markers", "sqlite_only(why): a db test that needs SQLite itself; not run on PostgreSQL")
+    config.addinivalue_line("markers", "both_backends: the test's `world` runs on SQLite and on PostgreSQL")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Slow tests run unless the run asks otherwise, and then each skip says why (`-rs` prints it)."""
+    """Slow tests run unless the run asks otherwise, and then each skip says why (`-rs` prints it). A test
+    marked sqlite_only is not run on PostgreSQL at all (it is not a skip: there is nothing to run there)."""
+    def on_postgresql(item: pytest.Item) -> bool:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        return "postgresql" in (params.get("backend"), params.get("world_backend"))
+
+    sqlite_only = [i for i in items if i.get_closest_marker("sqlite_only") is not None and on_postgresql(i)]
+    if sqlite_only:
+        config.hook.pytest_deselected(items=sqlite_only)
+        items[:] = [i for i in items if i not in sqlite_only]
     if not config.getoption(SKIP_SLOW):
         return
     skip = pytest.mark.skip(reason=f"marked slow and the run was started with {SKIP_SLOW}")
@@ -77,14 +92,76 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2024, 8, 2, 8, 0, tzinfo=VN))
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "db.sqlite3")
-    await migrate(database)
-    try:
+# --- the storage contract runs on both backends ------------------------------------------------------------
+# Every test that takes the `db` (or `fresh_db`) fixture runs on SQLite and on PostgreSQL; a test that needs
+# SQLite itself (a PRAGMA, the backup API, the one aiosqlite connection) says so with
+# @pytest.mark.sqlite_only("why") and runs once.
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresForTests | str]:
+    """The session's PostgreSQL server with a migrated template database, or why there is none."""
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(pg_cluster.server())
+        except pg_cluster.PostgresUnavailableError as exc:
+            yield str(exc)
+            return
+        server = PostgresForTests(url)
+        try:
+            yield server
+        finally:
+            server.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+async def _open(backend: str, tmp_path: Path, postgres: Callable[[], PostgresForTests | str], *, migrated: bool
+                ) -> AsyncIterator[Database]:
+    if backend == "sqlite":
+        database = await Database.open(tmp_path / "db.sqlite3")
+        if migrated:
+            await migrate(database)
+        try:
+            yield database
+        finally:
+            await database.close()
+        return
+    async with _require(postgres()).database(migrated=migrated) as database:
         yield database
-    finally:
-        await database.close()
+
+
+def _require(postgres: PostgresForTests | str) -> PostgresForTests:
+    """The server, or a skip that says why there is none (a failure under CI=true: CI must run this half)."""
+    if isinstance(postgres, str):
+        reason = f"PostgreSQL half of the storage suite: {postgres}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason} (CI=true: CI must run it)")
+        pytest.skip(reason)
+    return postgres
+
+
+def _server(request: pytest.FixtureRequest) -> Callable[[], PostgresForTests | str]:
+    """The session's server, started on first use: a run of SQLite tests alone never starts one."""
+    return lambda: request.getfixturevalue("postgres")
+
+
+@pytest.fixture
+async def db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    """A migrated database of the backend under test (a fresh PostgreSQL database per test)."""
+    async for database in _open(backend, tmp_path, _server(request), migrated=True):
+        yield database
+
+
+@pytest.fixture
+async def fresh_db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    """An empty database of the backend under test: no migration applied yet."""
+    async for database in _open(backend, tmp_path, _server(request), migrated=False):
+        yield database
 
 
 @pytest.fixture
@@ -95,10 +172,34 @@ def campaigns_copy(tmp_path: Path) -> Path:
     return target
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module or test marked both_backends runs its `world` on SQLite and on PostgreSQL."""
+    if "world_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("world_backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-async def world(config: Config, clock: FakeClock) -> AsyncIterator[World]:
+def world_backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+async def world(config: Config, clock: FakeClock, world_backend: str, request: pytest.FixtureRequest
+                ) -> AsyncIterator[World]:
     """The prepared sample organisation and a Conversation with the reminder planner behind "remind now", for the
-    dialog tests (their helpers are in tests/test_conversation.py)."""
+    dialog tests (their helpers are in tests/test_conversation.py); on PostgreSQL for a test marked
+    both_backends."""
+    if world_backend == "sqlite":
+        async for made in _world(config, clock):
+            yield made
+        return
+    async with _require(request.getfixturevalue("postgres")).empty_database_url() as url:
+        on_server = config.model_copy(update={"storage": config.storage.model_copy(update={"url": url})})
+        async for made in _world(on_server, clock):
+            yield made
+
+
+async def _world(config: Config, clock: FakeClock) -> AsyncIterator[World]:
     from bot.app import prepare
     from bot.conversation import Conversation
     from scheduler.service import ReminderPlanner

@@ -31,6 +31,10 @@ from tests.conftest import VN
 from tests.dialog_driver import answer_current, current_field
 from tests.fakes import FakeClock
 
+# The dialog is the path that leans on storage the hardest (a step's first read, its one-batch save, the durable
+# submit): it runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
+
 DAKLAK_95 = "daklak-95-nam-cdvn-2024"
 
 
@@ -312,6 +316,7 @@ async def test_the_language_choice_is_confirmed_in_the_language_chosen(world: Wo
     assert text_of(vietnamese) == "Đã chuyển ngôn ngữ sang tiếng Việt."
 
 
+@pytest.mark.sqlite_only("SQLite's synchronous levels; every PostgreSQL commit is synced")
 async def test_a_receipt_is_sent_only_after_a_commit_synced_to_disk(world: World,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """WAL with synchronous=NORMAL loses the last commits on a power cut: a receipt must not promise one of them."""
@@ -364,7 +369,7 @@ async def test_an_officer_reminds_the_late_units_of_their_subtree_only(world: Wo
     done = await world.conv.handle(OFFICER, Press(ask.version, "yes"))
     assert "Đã xếp 3 lời nhắc" in text_of(done)
     rows = await world.db.fetchall(
-        "SELECT chat_id_json FROM (SELECT json_extract(payload, '$.chat_id') AS chat_id_json FROM outbox)"
+        "SELECT chat_id_json FROM (SELECT json_extract(payload, '$.chat_id') AS chat_id_json FROM outbox) AS o"
     )
     assert sorted(r[0] for r in rows) == ["2002", "501", "502"]  # not DL-KP-001's chair: outside the subtree
 

@@ -28,7 +28,7 @@ def _examples() -> list[tuple[str, Callable[[], TranslatableError]]]:
     from bot.plans import text as plan_text
     from bot.summary.service import SummaryNotFoundError
     from handlers import serve
-    from storage import migrations, people
+    from storage import connect, migrations, people
 
     out: list[tuple[str, Callable[[], TranslatableError]]] = [
         ("ParseError", lambda: parsing.ParseError("Please type a whole number, for example {example}.",
@@ -40,6 +40,8 @@ def _examples() -> list[tuple[str, Callable[[], TranslatableError]]]:
         ("ExpressionNumberTooLargeError",
          lambda: expressions.ExpressionNumberTooLargeError("1e99", number="1e99", limit="10^15")),
         ("MigrationError", lambda: migrations.MigrationError("0007_x", RuntimeError("disk full"))),
+        ("StorageUrlError", lambda: connect.StorageUrlError(
+            N_("Cannot open the database {url}: {reason}"), url="postgresql://bot@db/cd", reason="refused")),
         ("ChannelStartError", lambda: serve.ChannelStartError("Zalo", serve.UNREACHABLE, "https://z.example",
                                                                "ConnectError")),
     ]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from bot.conversation import Command, Conversation, Press, Response, Sender
 from bot.dialog.model import TextInput
 from bot.domain import Channel
@@ -16,6 +18,9 @@ from tests.test_conversation import (
     World,
     text_of,
 )
+
+# Racing updates meet real concurrency on a server: the world runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 REPORT = "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1"
 CHAIR = Sender(Channel.TELEGRAM, "1001", "1001", "Nguyễn Thị Hoa", None, "vi")

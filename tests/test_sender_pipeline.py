@@ -219,6 +219,7 @@ async def test_a_429_pauses_every_start_for_its_retry_after_and_the_row_goes_lat
     assert delivered == Counter(keys)  # the refused one too, once, after the pause
 
 
+@pytest.mark.sqlite_only("the crash is simulated with a copy of the SQLite file at the kill")
 async def test_a_crash_with_messages_on_the_wire_repeats_at_most_those(
         db: Database, clock: FakeClock, vt: VirtualTime, tmp_path: Path) -> None:
     channel = WireChannel(vt, rtt=lambda: 0.5, script={12: SimulatedCrash("killed when call 12 answered")})

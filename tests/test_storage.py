@@ -18,12 +18,16 @@ from storage.migrations import MIGRATIONS, Migration, MigrationError, applied_mi
 
 
 async def tables(db: Database) -> set[str]:
-    rows = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+    if db.dialect == "postgresql":
+        rows = await db.fetchall("SELECT table_name AS name FROM information_schema.tables "
+                                 "WHERE table_schema = current_schema()")
+    else:
+        rows = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
     return {r["name"] for r in rows}
 
 
-async def test_migrations_create_the_schema_once(tmp_path: Path) -> None:
-    async with await Database.open(tmp_path / "a.sqlite3") as db:
+async def test_migrations_create_the_schema_once(fresh_db: Database) -> None:
+    async with fresh_db as db:
         assert await migrate(db) == [m.name for m in MIGRATIONS]
         assert await migrate(db) == []  # the second run is a no-op
         assert await applied_migrations(db) == [m.name for m in MIGRATIONS]
@@ -33,9 +37,9 @@ async def test_migrations_create_the_schema_once(tmp_path: Path) -> None:
         assert expected <= await tables(db)
 
 
-async def test_a_failing_migration_rolls_back_whole(tmp_path: Path) -> None:
+async def test_a_failing_migration_rolls_back_whole(fresh_db: Database) -> None:
     broken = Migration("0099_broken", ("CREATE TABLE half_done (id INTEGER PRIMARY KEY)", "CREATE TABLE oops ("))
-    async with await Database.open(tmp_path / "b.sqlite3") as db:
+    async with fresh_db as db:
         await migrate(db)
         with pytest.raises(MigrationError, match="0099_broken failed and was rolled back"):
             await migrate(db, (*MIGRATIONS, broken))
@@ -46,6 +50,7 @@ async def test_a_failing_migration_rolls_back_whole(tmp_path: Path) -> None:
         assert await migrate(db, (*MIGRATIONS, fixed)) == ["0099_broken"]
 
 
+@pytest.mark.sqlite_only("PRAGMAs are SQLite's")
 async def test_connection_settings(db: Database) -> None:
     assert await db.fetchval("PRAGMA journal_mode") == "wal"
     assert await db.fetchval("PRAGMA foreign_keys") == 1
@@ -53,7 +58,7 @@ async def test_connection_settings(db: Database) -> None:
 
 
 async def test_foreign_keys_are_enforced(db: Database) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(db.integrity_error):
         async with db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO units(code, name, kind, parent_id, created_at, updated_at) VALUES (?,?,?,?,?,?)",
@@ -75,6 +80,7 @@ async def test_a_transaction_rolls_back_on_error(db: Database) -> None:
     assert await db.fetchval("SELECT count(*) FROM units") == 0
 
 
+@pytest.mark.sqlite_only("SQLite's online backup; PostgreSQL is backed up with pg_dump")
 async def test_backup_is_a_consistent_copy_taken_while_open(db: Database, tmp_path: Path) -> None:
     async with db.transaction() as tx:
         await tx.execute(
@@ -119,7 +125,7 @@ async def test_a_refused_write_rolls_back_the_whole_batch(db: Database) -> None:
 
 
 async def test_a_failing_statement_rolls_back_the_batch_and_the_database_stays_usable(db: Database) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(db.integrity_error):
         await db.write([Write(ADD_UNIT, ("A", "A")), Write(ADD_UNIT, ("A", "again"))])  # code is unique
     assert await unit_codes(db) == []
     async with db.transaction() as tx:
@@ -166,6 +172,7 @@ ADD_ORPHAN = (  # a unit whose parent does not exist: refused at COMMIT once for
 )
 
 
+@pytest.mark.sqlite_only("the one aiosqlite connection; PostgreSQL's pool hands out clean connections")
 async def test_a_connection_left_inside_a_transaction_is_rolled_back_before_the_next_one(db: Database) -> None:
     # As an interrupted BEGIN or COMMIT leaves it: the lock free, the one connection still in a transaction.
     await db._conn.execute("BEGIN IMMEDIATE")
@@ -185,6 +192,7 @@ async def add_then_orphan_checked_at_commit(db: Database) -> None:
         await tx.execute(ADD_ORPHAN)
 
 
+@pytest.mark.sqlite_only("PRAGMA defer_foreign_keys")
 async def test_a_failing_commit_rolls_back_and_the_database_stays_usable(db: Database) -> None:
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
         await add_then_orphan_checked_at_commit(db)
@@ -205,7 +213,8 @@ async def test_a_transaction_cancelled_while_its_begin_is_queued_leaves_the_conn
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert not db._conn.in_transaction
+    if db.dialect == "sqlite":
+        assert not db._conn.in_transaction
     await add("B")
     assert await unit_codes(db) == ["B"]
 
@@ -236,9 +245,16 @@ async def test_another_task_waits_for_the_transaction_instead_of_being_refused(d
             started.set()
             await release.wait()
 
+    async def add_b() -> None:
+        if db.dialect == "sqlite":  # one writer at a time: even a write batch waits
+            await db.write([Write(ADD_UNIT, ("B", "B"))])
+            return
+        async with db.transaction() as tx:  # PostgreSQL serialises transactions; batches run beside them
+            await tx.execute(ADD_UNIT, ("B", "B"))
+
     holder = asyncio.create_task(hold())
     await started.wait()
-    writer = asyncio.create_task(db.write([Write(ADD_UNIT, ("B", "B"))]))
+    writer = asyncio.create_task(add_b())
     await asyncio.sleep(0.05)
     assert not writer.done()
     release.set()
@@ -249,8 +265,8 @@ async def test_another_task_waits_for_the_transaction_instead_of_being_refused(d
 # --- periods retired when their campaign file drops them -----------------------------------------
 
 
-async def test_migration_0002_adds_retired_at_to_a_database_made_before_it(tmp_path: Path) -> None:
-    async with await Database.open(tmp_path / "old.sqlite3") as db:
+async def test_migration_0002_adds_retired_at_to_a_database_made_before_it(fresh_db: Database) -> None:
+    async with fresh_db as db:
         assert await migrate(db, MIGRATIONS[:1]) == ["0001_initial_schema"]
         async with db.transaction() as tx:
             await tx.execute("INSERT INTO campaigns(id, title, definition, sha256, loaded_at) "
@@ -284,10 +300,11 @@ async def test_a_single_statement_write_is_refused_or_committed_on_its_own(db: D
 
     with pytest.raises(RefusedError):
         await db.write([Write("UPDATE units SET name = 'x' WHERE code = 'none'", refusal=RefusedError())])
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(db.integrity_error):
         await db.write([Write(ADD_ORPHAN)])
     await db.write([Write(ADD_UNIT, ("A", "A"))])
-    assert not db._conn.in_transaction
+    if db.dialect == "sqlite":
+        assert not db._conn.in_transaction
     assert await unit_codes(db) == ["A"]
 
 
@@ -377,6 +394,7 @@ async def test_a_durable_transaction_commits_at_full_and_ordinary_commits_stay_n
         await Database.open(tmp_path / "off.sqlite3", synchronous="OFF")
 
 
+@pytest.mark.sqlite_only("aiosqlite's thread")
 async def test_aiosqlite_still_runs_a_function_on_its_thread_for_the_one_trip_write(db: Database) -> None:
     """storage.db.on_database_thread uses aiosqlite's private `_execute` and `_conn` (the `<1` pin): a new
     aiosqlite that renames or changes them must fail here, loudly, not somewhere in a dialog step."""

@@ -112,7 +112,7 @@ def shell_cmd(
         db = prepared.db
         try:
             if prepared.migrations_applied:
-                out.print(t("Database prepared at {path}", path=cfg.db_path), markup=False)
+                out.print(t("Database prepared at {path}", path=cfg.db_display), markup=False)
             if prepared.sample_units_loaded:
                 out.print(t("Loaded the sample organisation: {n} units.", n=prepared.sample_units_loaded),
                           markup=False)

@@ -72,7 +72,7 @@ def _warn_about_audiences(cfg: Config, t: Translator, campaigns: list[Campaign])
 def _organisation(cfg: Config) -> list[tuple[str, str | None]]:
     """The units (code, parent code) the campaigns are checked against: the database's, or, before the first
     start, the sample organisation that start-up would load."""
-    if cfg.db_path.exists():
+    if not cfg.uses_sqlite or cfg.db_path.exists():
         async def read() -> list[tuple[str, str | None]]:
             async with migrated_database(cfg) as db:
                 return [(u.code, u.parent_code) for u in await unit_store.all_units(db)]

@@ -1,4 +1,4 @@
-"""python -m bot db migrate | backup --out FILE"""
+"""python -m bot db migrate | backup --out FILE, on the configured [storage] url (SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import typer
 from bot.app import open_database
 from bot.cli.common import config, fail, out, run, translator
 from bot.cli.help_text import LocalGroup, gettext
+from storage.connect import StorageUrlError
 from storage.migrations import MigrationError, migrate
 
 app = typer.Typer(cls=LocalGroup, help=gettext("The database: migrations and backups."), no_args_is_help=True)
@@ -28,7 +29,7 @@ def migrate_cmd() -> None:
 
     try:
         applied = run(go())
-    except MigrationError as exc:
+    except (MigrationError, StorageUrlError) as exc:
         fail(exc.render(t))
     if applied:
         for name in applied:
@@ -42,6 +43,8 @@ def migrate_cmd() -> None:
 def backup_cmd(out_file: Path = typer.Option(..., "--out", help=gettext("Where to write the copy."))) -> None:
     cfg = config()
     t = translator(cfg)
+    if not cfg.uses_sqlite:
+        fail(t("The backup command copies a SQLite database; for PostgreSQL use pg_dump."))
     if out_file.exists():
         fail(t("{path} already exists; choose a new file name.", path=out_file))
     if not cfg.db_path.exists():
