@@ -228,8 +228,17 @@ async def test_a_released_role_is_free_at_once_and_nobody_holds_it(db: Database,
     assert await b.try_take()
 
 
+async def second_connection(db: Database) -> Database:
+    """Another process's own connection to the same database (file or server)."""
+    if db.dialect == "sqlite":
+        return await Database.open(db.path)
+    from storage.connect import open_url
+
+    return await open_url(db.url, pool_size=2)  # type: ignore[attr-defined]
+
+
 async def test_two_processes_racing_for_a_free_role_leave_one_holder(db: Database, clock: FakeClock) -> None:
-    other = await Database.open(db.path)
+    other = await second_connection(db)
     try:
         results = [await leases.acquire(conn, SENDER_ROLE, owner, clock.now(), timedelta(seconds=6))
                    for conn, owner in ((db, "a"), (other, "b"))]

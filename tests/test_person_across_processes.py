@@ -89,6 +89,7 @@ async def test_on_postgresql_the_persons_advisory_lock_is_held_for_the_whole_ste
     assert -2**63 <= number < 2**63
 
 
+@pytest.mark.sqlite_only("looks at the SQLite connection's own transaction state")
 async def test_on_sqlite_no_lock_is_taken_the_write_transaction_serialises(db: Database) -> None:
     async with locks.person_step(db, ("person", 1)):
         assert not db._conn.in_transaction  # nothing held open across the step
