@@ -61,13 +61,20 @@ def sender_of(update: Update) -> Sender | None:
     return Sender(Channel.TELEGRAM, str(user.id), str(chat.id), user.full_name, user.username, user.language_code)
 
 
-async def _reply(update: Update, deps: TelegramDeps, sender: Sender, response: Response) -> None:
-    """The response through the channel; a person who blocked the bot is told to the core, and what the
-    bot expects and handles (flood control, a network fault) is one warning line."""
+async def _reply(update: Update, deps: TelegramDeps, sender: Sender, response: Response,
+                 channel: TelegramChannel | None = None) -> None:
+    """The response through the channel (`channel`: the turn's, when it already sent something); a person
+    who blocked the bot is told to the core, and what the bot expects and handles (flood control, a network
+    fault) is one warning line."""
     if response.duplicate or not response.replies:
         return
-    await _answer(deps, sender, TelegramChannel(update.get_bot()).send(
+    await _answer(deps, sender, (channel or _replying(update, deps, sender)).send(
         sender.chat_id, response.replies, version=response.version, locale=response.locale))
+
+
+def _replying(update: Update, deps: TelegramDeps, sender: Sender) -> TelegramChannel:
+    """The channel for one turn's answer: each call takes the next send slot, ahead of the clock's wave."""
+    return TelegramChannel(update.get_bot(), deps.port.reply_pace(sender))
 
 
 async def _answer(deps: TelegramDeps, sender: Sender, sending: Awaitable[None]) -> bool:
@@ -78,6 +85,8 @@ async def _answer(deps: TelegramDeps, sender: Sender, sending: Awaitable[None]) 
         await deps.port.blocked(sender)
         return False
     except (RetryAfterError, TransientError) as exc:
+        if isinstance(exc, RetryAfterError):  # flood control is for the whole bot: the wave waits too
+            deps.port.slow_down(sender, exc.seconds)
         log.warning("answering an update failed: %s", handled_condition(exc.__cause__) or exc)
     return True
 
@@ -119,13 +128,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     response = await deps.port.handle(sender, press, update_key=str(update.update_id))
     if response.duplicate:
         return
+    channel = _replying(update, deps, sender)  # one turn: the edit and the answer pace as one reply
     if isinstance(query.message, Message):
         # The buttons of an answered question go away, so they cannot be tapped twice.
-        removing = TelegramChannel(update.get_bot()).remove_choices(str(query.message.chat_id),
-                                                                    str(query.message.message_id))
+        removing = channel.remove_choices(str(query.message.chat_id), str(query.message.message_id))
         if not await _answer(deps, sender, removing):
             return
-    await _reply(update, deps, sender, response)
+    await _reply(update, deps, sender, response, channel)
 
 
 def incoming_file(bot: Bot, message: Message) -> IncomingFile | None:
