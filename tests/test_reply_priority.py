@@ -8,16 +8,23 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
+from bot.app import prepare
 from bot.channels import RetryAfterError
+from bot.config import Config, load_config
 from bot.dialog.model import Reply
 from bot.pacing import SendPacer
+from bot.port import Port
+from handlers.telegram import TelegramDeps
 from scheduler.sender import OutboxSender
 from storage.db import Database
 from tests.fakes import FakeClock
+from tests.telegram_fakes import FAKE_TOKEN
 from tests.test_sender_pipeline import EPS, VirtualTime, WireChannel, fill, most_in_a_sliding_second
+from tests.test_telegram import REPORT_95_DOT_1, TelegramHarness, new_invite, register
 
 RATE = 30.0
 GAP = 1 / RATE
@@ -170,3 +177,48 @@ async def test_a_reply_cancelled_while_waiting_gives_its_slot_back(vt: VirtualTi
     await asyncio.gather(waiting, return_exceptions=True)
     assert pacer.ready_at("telegram", "3") == pytest.approx(vt.now + GAP)
     assert pacer.ready_at("telegram", "2") == pytest.approx(vt.now + GAP)  # its chat is free again as well
+
+
+# ---------------------------------------------------------------- the adapters take a reply slot
+
+
+class RecordingPacer(SendPacer):
+    """A pacer that records every reply slot asked for: (channel, chat, whether the chat's interval applies)."""
+
+    def __init__(self) -> None:
+        super().__init__({"telegram": 1e6}, per_chat_interval=0.0)
+        self.slots: list[tuple[str, str, bool]] = []
+
+    async def reply_slot(self, channel: str, chat: str, *, honour_chat: bool = True) -> None:
+        self.slots.append((channel, chat, honour_chat))
+        await super().reply_slot(channel, chat, honour_chat=honour_chat)
+
+
+@pytest.fixture
+def tg_config(config_path: Path) -> Config:
+    return load_config(config_path, environ={"TELEGRAM_BOT_TOKEN": FAKE_TOKEN})
+
+
+async def test_telegram_replies_take_a_slot_from_the_shared_pacer_before_each_call(
+        tg_config: Config, clock: FakeClock) -> None:
+    prepared = await prepare(tg_config, clock.now())
+    harness = TelegramHarness(tg_config, clock, prepared.db)
+    await harness.start()
+    pacer = RecordingPacer()
+    harness.app.bot_data["deps"] = TelegramDeps(Port(harness.conversation, tg_config, pacer), tg_config)
+    try:
+        invite = await new_invite(prepared.db, clock)
+        await register(harness, invite)
+        chat = str(harness.user_id)
+        assert len(harness.last) >= 1
+        assert pacer.slots == [("telegram", chat, True)] + [("telegram", chat, False)] * (len(harness.last) - 1)
+        await harness.send("/baocao")
+        pacer.slots.clear()
+        edits = len(harness.api.sent("editMessageReplyMarkup"))
+        await harness.press(*REPORT_95_DOT_1)  # a button: its keyboard goes away, then the answer
+        calls = len(harness.api.sent("editMessageReplyMarkup")) - edits + len(harness.last)
+        assert calls >= 2
+        assert pacer.slots == [("telegram", chat, True)] + [("telegram", chat, False)] * (calls - 1)
+    finally:
+        await harness.stop()
+        await prepared.db.close()
