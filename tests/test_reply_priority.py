@@ -25,6 +25,8 @@ from tests.fakes import FakeClock
 from tests.telegram_fakes import FAKE_TOKEN
 from tests.test_sender_pipeline import EPS, VirtualTime, WireChannel, fill, most_in_a_sliding_second
 from tests.test_telegram import REPORT_95_DOT_1, TelegramHarness, new_invite, register
+from tests.test_zalo import ZaloHarness
+from tests.zalo_fake_server import FakeZaloServer
 
 RATE = 30.0
 GAP = 1 / RATE
@@ -186,7 +188,7 @@ class RecordingPacer(SendPacer):
     """A pacer that records every reply slot asked for: (channel, chat, whether the chat's interval applies)."""
 
     def __init__(self) -> None:
-        super().__init__({"telegram": 1e6}, per_chat_interval=0.0)
+        super().__init__({"telegram": 1e6, "zalo": 1e6}, per_chat_interval=0.0)
         self.slots: list[tuple[str, str, bool]] = []
 
     async def reply_slot(self, channel: str, chat: str, *, honour_chat: bool = True) -> None:
@@ -221,4 +223,29 @@ async def test_telegram_replies_take_a_slot_from_the_shared_pacer_before_each_ca
         assert pacer.slots == [("telegram", chat, True)] + [("telegram", chat, False)] * (calls - 1)
     finally:
         await harness.stop()
+        await prepared.db.close()
+
+
+async def test_zalo_replies_take_a_slot_and_a_429_on_a_reply_pauses_the_channel(
+        config_path: Path, clock: FakeClock) -> None:
+    config = load_config(config_path, environ={})
+    prepared = await prepare(config, clock.now())
+    try:
+        async with FakeZaloServer() as fake:
+            harness = ZaloHarness(config, clock, prepared.db, fake)
+            await harness.start()
+            pacer = RecordingPacer()
+            harness.adapter.port = Port(harness.conversation, config, pacer)
+            try:
+                await harness.send("xin chào")
+                sent = len(fake.texts())
+                assert sent >= 1
+                assert pacer.slots == [("zalo", harness.user, True)] + [("zalo", harness.user, False)] * (sent - 1)
+                assert pacer.ready_at("zalo", "someone else") <= pacer.monotonic()
+                fake.fail_next("sendMessage", 429, times=4)  # the client's own retries refused as well
+                await harness.send("xin chào")
+                assert pacer.ready_at("zalo", "someone else") > pacer.monotonic()  # the wave waits too
+            finally:
+                await harness.stop()
+    finally:
         await prepared.db.close()
