@@ -528,6 +528,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--jitter-ms", type=float, default=50.0, help="realistic: ± on the round trip (50)")
     p.add_argument("--rate", type=float, default=29.0, help="realistic: the sender's messages per second (29)")
     p.add_argument("--in-flight", type=int, default=16, help="realistic: the sender's max_in_flight (16)")
+    p.add_argument("--reply-every", type=float, default=0.3,
+                   help="realistic: a dialog reply wanted every S seconds during the wave; 0: none (0.3)")
     return p.parse_args(argv)
 
 
@@ -535,7 +537,8 @@ def cli(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.realistic:
         from bench.reminders_realistic import realistic
-        return asyncio.run(realistic(args.chats, args.rtt_ms, args.jitter_ms, args.rate, args.in_flight))
+        return asyncio.run(realistic(args.chats, args.rtt_ms, args.jitter_ms, args.rate, args.in_flight,
+                                     args.reply_every))
     return asyncio.run(main(args))
 
 

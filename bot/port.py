@@ -29,6 +29,7 @@ from bot.dialog.model import TextInput
 from bot.domain import Channel, Role, Unit, UnitKind
 from bot.i18n import Translator
 from bot.intake import FileIntake
+from bot.pacing import Pace, SendPacer
 from storage import people as people_store
 from storage import units as unit_store
 
@@ -39,8 +40,9 @@ InboundEvent = TextInput | Press | Command | IncomingFile
 class Port:
     """The core as the adapters see it, for one conversation and the uploads rules of `config`."""
 
-    def __init__(self, conversation: Conversation, config: Config) -> None:
+    def __init__(self, conversation: Conversation, config: Config, pacer: SendPacer | None = None) -> None:
         self._conversation = conversation
+        self._pacer = pacer  # the channels' send budget, shared with the clock's wave (bot/pacing.py)
         self._intake = FileIntake(conversation, config.uploads, config.data_dir)
         self.default_locale = config.app.language
         self.document_types = config.uploads.document_types  # what a document's name may end with
@@ -68,6 +70,18 @@ class Port:
         conversation = self._conversation
         await people_store.mark_blocked(conversation.db, sender.channel, sender.external_id,
                                         conversation.clock.now())
+
+    def reply_pace(self, sender: Sender) -> Pace | None:
+        """What the adapter awaits before each message of one reply to `sender`: the channel's next send
+        slot, ahead of the clock's wave. None when nothing paces this port (the terminal, tests)."""
+        if self._pacer is None:
+            return None
+        return self._pacer.turn(sender.channel.value, sender.chat_id)
+
+    def slow_down(self, sender: Sender, seconds: float) -> None:
+        """The messenger answered a reply with 429: the whole channel, wave included, waits `seconds`."""
+        if self._pacer is not None:
+            self._pacer.pause(sender.channel.value, seconds)
 
     def translator(self, locale: str) -> Translator:
         return self._conversation.translator(locale)

@@ -27,6 +27,7 @@ from bot.clock import Clock
 from bot.config import TOKEN_ENV, ZALO_TOKEN_ENV, Config
 from bot.conversation import Conversation
 from bot.errors import N_, TranslatableError
+from bot.pacing import SendPacer
 from bot.port import Port
 from scheduler import health
 from scheduler.progress import ProgressListener
@@ -80,6 +81,7 @@ class Running:
     conversation: Conversation
     planner: ReminderPlanner
     port: Port  # what the adapters talk to
+    pacer: SendPacer  # each channel's send budget: the wave and the dialog replies share it
     channels: dict[str, OutboundChannel] = field(default_factory=dict)
     closers: list[Any] = field(default_factory=list)  # async callables, run in reverse on stop
     # The one-sender role of this deployment (scheduler/role.py); None: this process is alone on its database.
@@ -88,12 +90,18 @@ class Running:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))  # shown by `python -m bot health`
 
 
+def make_pacer(config: Config) -> SendPacer:
+    r = config.reminders
+    return SendPacer({"telegram": r.messages_per_second, "zalo": config.zalo.messages_per_second},
+                     per_chat_interval=r.per_chat_interval_s)
+
+
 def make_sender(config: Config, running: Running) -> OutboxSender:
     r = config.reminders
     role = running.role
     return OutboxSender(running.db, running.channels, running.conversation.clock,
                         per_second={"telegram": r.messages_per_second, "zalo": config.zalo.messages_per_second},
-                        per_chat_interval=r.per_chat_interval_s, max_attempts=r.max_attempts,
+                        per_chat_interval=r.per_chat_interval_s, max_attempts=r.max_attempts, pacer=running.pacer,
                         owner=role.owner if role else None, may_send=role.held if role else None)
 
 
@@ -106,7 +114,9 @@ def with_sender_role(running: Running) -> SenderRole:
 async def open_running(config: Config, clock: Clock) -> Running:
     prepared = await prepare(config, clock.now())
     conversation, planner = build_core(config, prepared.db, clock)
-    running = Running(prepared.db, conversation, planner, Port(conversation, config), started_at=clock.now())
+    pacer = make_pacer(config)
+    running = Running(prepared.db, conversation, planner, Port(conversation, config, pacer), pacer=pacer,
+                      started_at=clock.now())
     running.closers.append(prepared.db.close)
     return running
 

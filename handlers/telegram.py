@@ -62,20 +62,29 @@ def sender_of(update: Update) -> Sender | None:
     return Sender(Channel.TELEGRAM, str(user.id), str(chat.id), user.full_name, user.username, user.language_code)
 
 
-async def _reply(update: Update, deps: TelegramDeps, sender: Sender, response: Response) -> None:
-    """The response through the channel; a person who blocked the bot is told to the core, and what the
-    bot expects and handles (flood control, a network fault) is one warning line."""
+async def _reply(update: Update, deps: TelegramDeps, sender: Sender, response: Response,
+                 channel: TelegramChannel | None = None) -> None:
+    """The response through the channel (`channel`: the turn's, when it already sent something); a person
+    who blocked the bot is told to the core, and what the bot expects and handles (flood control, a network
+    fault) is one warning line."""
     if response.duplicate or not response.replies:
         return
-    await _answer(deps, sender, TelegramChannel(update.get_bot()).send(
+    await _answer(deps, sender, (channel or _replying(update, deps, sender)).send(
         sender.chat_id, response.replies, version=response.version, locale=response.locale))
 
 
-def _early(bot: Bot, sender: Sender) -> EarlyReply:
-    """How the core sends a reply at once during a long turn (the summary's "working on it")."""
+def _early(update: Update, deps: TelegramDeps, sender: Sender) -> EarlyReply:
+    """How the core sends a reply at once during a long turn (the summary's "working on it"): a reply like
+    any other, so it takes the next send slot ahead of the wave."""
     async def send(replies: Sequence[Reply]) -> None:
-        await TelegramChannel(bot).send(sender.chat_id, replies)  # no buttons: no dialog version to carry
+        # No buttons: no dialog version to carry.
+        await _replying(update, deps, sender).send(sender.chat_id, replies)
     return send
+
+
+def _replying(update: Update, deps: TelegramDeps, sender: Sender) -> TelegramChannel:
+    """The channel for one turn's answer: each call takes the next send slot, ahead of the clock's wave."""
+    return TelegramChannel(update.get_bot(), deps.port.reply_pace(sender))
 
 
 async def _answer(deps: TelegramDeps, sender: Sender, sending: Awaitable[None]) -> bool:
@@ -86,6 +95,8 @@ async def _answer(deps: TelegramDeps, sender: Sender, sending: Awaitable[None]) 
         await deps.port.blocked(sender)
         return False
     except (RetryAfterError, TransientError) as exc:
+        if isinstance(exc, RetryAfterError):  # flood control is for the whole bot: the wave waits too
+            deps.port.slow_down(sender, exc.seconds)
         log.warning("answering an update failed: %s", handled_condition(exc.__cause__) or exc)
     return True
 
@@ -111,7 +122,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     deps, sender, message = incoming
     # "/baocao@Bot arg" and plain words alike: the conversation reads commands out of the text.
     response = await deps.port.handle(sender, TextInput(message.text or ""), update_key=str(update.update_id),
-                                      early=_early(context.bot, sender))
+                                      early=_early(update, deps, sender))
     await _reply(update, deps, sender, response)
 
 
@@ -126,16 +137,16 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Not one of ours: send a version no dialog has, so the conversation explains and re-asks.
         press = Press(-1, "forged")
     response = await deps.port.handle(sender, press, update_key=str(update.update_id),
-                                      early=_early(context.bot, sender))
+                                      early=_early(update, deps, sender))
     if response.duplicate:
         return
+    channel = _replying(update, deps, sender)  # one turn: the edit and the answer pace as one reply
     if isinstance(query.message, Message):
         # The buttons of an answered question go away, so they cannot be tapped twice.
-        removing = TelegramChannel(update.get_bot()).remove_choices(str(query.message.chat_id),
-                                                                    str(query.message.message_id))
+        removing = channel.remove_choices(str(query.message.chat_id), str(query.message.message_id))
         if not await _answer(deps, sender, removing):
             return
-    await _reply(update, deps, sender, response)
+    await _reply(update, deps, sender, response, channel)
 
 
 def incoming_file(bot: Bot, message: Message) -> IncomingFile | None:

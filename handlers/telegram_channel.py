@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import warnings
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -180,30 +180,41 @@ class TelegramChannel:
 
     name = Channel.TELEGRAM.value
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, pace: Callable[[], Awaitable[None]] | None = None) -> None:
         self.bot = bot
+        # A dialog reply's channel awaits `pace` before each call (the shared send budget, bot/pacing.py);
+        # the clock's wave is paced by the outbox sender and passes none.
+        self.pace = pace
+
+    async def _paced(self) -> None:
+        if self.pace is not None:
+            await self.pace()
 
     async def send(self, chat_id: str, replies: Sequence[Reply], *, version: int | None = None,
                    locale: str | None = None) -> None:
         try:
             for reply in replies:
                 if reply.file_path:
+                    await self._paced()
                     await send_file(self.bot, int(chat_id), reply)
                     continue
                 # Version 0 for the clock's messages: their buttons are checked like commands.
                 for text, keyboard in render(reply, version or 0):
+                    await self._paced()
                     await send_html(self.bot, int(chat_id), text, keyboard)
         except TelegramError as exc:
             raise _named(exc) from exc
 
     async def send_file(self, chat_id: str, reply: Reply, *, locale: str | None = None) -> None:
         try:
+            await self._paced()
             await send_file(self.bot, int(chat_id), reply)
         except TelegramError as exc:
             raise _named(exc) from exc
 
     async def remove_choices(self, chat_id: str, message_id: str) -> None:
         try:
+            await self._paced()
             await remove_keyboard(self.bot, int(chat_id), int(message_id))
         except TelegramError as exc:
             named = _named(exc)

@@ -29,6 +29,7 @@ from bot.channels import BlockedError, OutboundChannel, RetryAfterError, SendErr
 from bot.clock import Clock
 from bot.dialog.model import Reply
 from bot.domain import Channel
+from bot.pacing import SendPacer
 from scheduler.progress import ProgressListener, WaveReporter
 from scheduler.role import new_owner_id
 from storage import outbox
@@ -82,6 +83,7 @@ class OutboxSender:
         owner: str | None = None,
         may_send: Callable[[], bool] | None = None,
         lease: timedelta = outbox.OUTBOX_LEASE,
+        pacer: SendPacer | None = None,
     ) -> None:
         self.db, self.channels, self.clock = db, channels, clock
         # Whose claims these are (one random id per sender), and whether this process may send now: the holder
@@ -91,8 +93,11 @@ class OutboxSender:
         self.lease = lease
         self._renewed_at = -1e18  # monotonic moment of the last claim or renewal of this sender's leases
         rates = per_second if isinstance(per_second, Mapping) else {name: per_second for name in channels}
-        self.min_gap = {name: (1.0 / rate if rate > 0 else 0.0) for name, rate in rates.items()}
-        self.per_chat_interval = per_chat_interval
+        # The channel's budget and the chats' intervals, shared with the dialog replies when the wiring
+        # passes one pacer to both (a reply takes the next slot, the wave moves one gap later).
+        self.pacer = pacer or SendPacer(rates, per_chat_interval=per_chat_interval, monotonic=monotonic, sleep=sleep)
+        self.min_gap = dict(self.pacer.gaps)
+        self.per_chat_interval = self.pacer.per_chat_interval
         self.max_attempts = max_attempts
         self.monotonic, self.sleep, self.batch = monotonic, sleep, batch
         # 16 covers a 500 ms round trip at 30/s; more in flight only widens what a crash can repeat.
@@ -100,8 +105,6 @@ class OutboxSender:
         # Each outcome is recorded before its slot is reused (1): a hard crash repeats at most the messages
         # on the wire. A larger value trades that bound for throughput (measured in bench/reminders.py).
         self.flush_every = max(flush_every, 1)
-        self._next_at: dict[str, float] = {}  # per channel: the earliest moment of its next start
-        self._last_chat: dict[str, float] = {}
         self._busy_chats: set[str] = set()  # chats with a message in flight: one at a time, in order
         self._in_flight: dict[asyncio.Task[None], int] = {}  # task -> outbox row id
         self._on_wire: set[int] = set()  # row ids whose request has not come back yet
@@ -135,10 +138,9 @@ class OutboxSender:
         return f"{row.channel}:{row.payload.get('chat_id')}"
 
     def _ready_at(self, row: OutboxRow) -> float:
-        chat = self._chat(row)
-        if chat in self._busy_chats:
+        if self._chat(row) in self._busy_chats:
             return _NEVER
-        return max(self._last_chat.get(chat, -1e18) + self.per_chat_interval, self._next_at.get(row.channel, -1e18))
+        return self.pacer.ready_at(row.channel, str(row.payload.get("chat_id")))
 
     def _pick(self, queue: list[OutboxRow]) -> tuple[int, float]:
         """The first row that may go now, else the one that may go soonest (its index and moment)."""
@@ -268,16 +270,17 @@ class OutboxSender:
             stats.failed += 1
             await self._record(row.id, "failed", f"no channel {row.channel!r} configured")
             return
-        at, chat = self.monotonic(), self._chat(row)
-        self._next_at[row.channel] = max(self._next_at.get(row.channel, -1e18), at) + self.min_gap.get(row.channel, 0.0)
-        self._last_chat[chat] = at
+        chat = self._chat(row)
         self._busy_chats.add(chat)
         self._on_wire.add(row.id)
         self._in_flight[asyncio.create_task(self._send_one(row, channel, stats))] = row.id
-        await asyncio.sleep(0)  # the request leaves now: a cancel after this point finds it on the wire
+        await asyncio.sleep(0)  # the request leaves now (its slot taken): a cancel after this finds it on the wire
 
     async def _send_one(self, row: OutboxRow, channel: OutboundChannel, stats: SendStats) -> None:
         chat_id = str(row.payload.get("chat_id"))
+        # The slot is taken when the request really leaves (this task's first step, before the dispatcher
+        # goes on), so the spacing holds between what reaches the messenger, replies included.
+        self.pacer.started(row.channel, chat_id, self.monotonic())
         try:
             try:
                 await channel.send(chat_id, (Reply.from_json(row.payload),))  # outside any dialog: no version
@@ -296,6 +299,7 @@ class OutboxSender:
         if isinstance(exc, RetryAfterError):
             log.warning("%s asked to slow down (429): the wave pauses %.0f s and the message is sent later",
                         row.channel, exc.seconds)
+            self.pacer.pause(row.channel, exc.seconds)  # the dialog replies of this channel wait too
             await outbox.retry_later(self.db, row.id, now + timedelta(seconds=exc.seconds), str(exc),
                                      count_attempt=False)
             stats.retried += 1

@@ -17,8 +17,8 @@ import hashlib
 import hmac
 import logging
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -211,6 +211,11 @@ class ZaloReplier:
     client: ZaloClient
     links: FileLinks | None
     zone: Any
+    pace: Callable[[], Awaitable[None]] | None = None  # a dialog reply's: the next send slot before each call
+
+    async def _paced(self) -> None:
+        if self.pace is not None:
+            await self.pace()
 
     async def send(self, chat_id: str, replies: Sequence[Reply], t: Translator) -> None:
         texts: list[str] = []
@@ -229,6 +234,7 @@ class ZaloReplier:
 
     async def _flush(self, chat_id: str, texts: list[str]) -> None:
         for message in pack(texts):
+            await self._paced()
             await self.client.send_message(chat_id, message)
         texts.clear()
 
@@ -256,6 +262,7 @@ class ZaloReplier:
 
     async def _photo(self, chat_id: str, url: str, reply: Reply, t: Translator) -> None:
         try:
+            await self._paced()
             await self.client.send_photo(chat_id, url, caption=sanitise(reply.text)[:MAX_TEXT] or None)
         except (BlockedError, RetryAfterError, UncertainDeliveryError):
             # The caller's business: mark the person blocked, wait and try again later, or (the picture may
@@ -293,6 +300,13 @@ class ZaloChannel:
     async def remove_choices(self, chat_id: str, message_id: str) -> None:
         """Choices are typed numbers here: nothing to take off."""
 
+    def paced(self, pace: Callable[[], Awaitable[None]] | None) -> ZaloChannel:
+        """This channel for one dialog reply, awaiting `pace` (bot/pacing.py) before each call to Zalo."""
+        turn = ZaloChannel.__new__(ZaloChannel)
+        turn.replier = replace(self.replier, pace=pace)
+        turn.translate, turn.default_locale = self.translate, self.default_locale
+        return turn
+
 
 # --- the adapter ----------------------------------------------------------------------------------
 
@@ -317,6 +331,8 @@ class ZaloAdapter:
         except BlockedError:
             await self.port.blocked(sender)
         except (RetryAfterError, TransientError) as exc:  # flood control, a network fault: expected, one line
+            if isinstance(exc, RetryAfterError):  # for the whole bot: the clock's wave waits too
+                self.port.slow_down(sender, exc.seconds)
             log.warning("a reply on Zalo could not be sent: %s", exc)
         except SendError as exc:
             log.error("a reply on Zalo could not be sent: %s", exc)
@@ -332,8 +348,8 @@ class ZaloAdapter:
             await self._reply(sender, await self.port.handle(sender, photo, message.message_id))
         else:  # stickers, unsupported content (also what protected users' messages arrive as)
             t = await self.port.translator_for(sender)
-            await self.channel.send(sender.chat_id, [Reply(t("I can read only text and photos here. "
-                                                             "Type /trogiup for help."))], locale=t.locale)
+            answer = Reply(t("I can read only text and photos here. Type /trogiup for help."))
+            await self.channel.paced(self.port.reply_pace(sender)).send(sender.chat_id, [answer], locale=t.locale)
 
     def _early(self, sender: Sender) -> EarlyReply:
         """How the core sends a reply at once during a long turn (the summary's "working on it")."""
@@ -344,7 +360,8 @@ class ZaloAdapter:
     async def _reply(self, sender: Sender, response: Response) -> None:
         if response.duplicate or not response.replies:
             return
-        await self.channel.send(sender.chat_id, response.replies, version=response.version, locale=response.locale)
+        await self.channel.paced(self.port.reply_pace(sender)).send(sender.chat_id, response.replies,
+                                                                   version=response.version, locale=response.locale)
 
     def _incoming_photo(self, message: ZaloMessage) -> IncomingFile:
         """Zalo gives photos only, by URL and with no file name: fetched when the core asks, within the cap."""
