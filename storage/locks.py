@@ -7,14 +7,14 @@ exactly once, one after the other.
 
 PostgreSQL: the same check holds, and a transaction-scoped advisory lock keyed by the person is held for the
 whole step, so that processes take turns instead of computing a step only to have it refused. The lock is
-taken on its own connection by a helper task that keeps the transaction open until the step ends (the step's
-own reads and writes use the pool as usual); it is released by that transaction's end, even if the process
-dies.
+held on a connection of its own (PostgresDatabase.advisory_lock, a pool of lock connections) while the step's
+own reads and transactions use the main pool: had it been taken inside transaction(), the step's own
+transaction would wait for the database-wide transaction lock that one holds, forever. It is released by that
+transaction's end, even if the process dies.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
@@ -34,23 +34,5 @@ async def person_step(db: Database, key: Hashable) -> AsyncIterator[None]:
     if getattr(db, "dialect", "sqlite") != "postgresql":
         yield
         return
-    taken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    done = asyncio.Event()
-
-    async def hold() -> None:
-        async with db.transaction() as tx:
-            await tx.fetchall("SELECT pg_advisory_xact_lock(?)", (lock_number(key),))
-            taken.set_result(None)
-            await done.wait()  # the transaction's end releases the lock
-
-    holder = asyncio.create_task(hold())
-    try:
-        await asyncio.wait({holder, taken}, return_when=asyncio.FIRST_COMPLETED)
-        if not taken.done():
-            await holder  # it failed before the lock was taken: its error is raised here
+    async with db.advisory_lock(lock_number(key)):  # type: ignore[attr-defined]
         yield
-    finally:
-        done.set()
-        if not taken.done():
-            holder.cancel()
-        await asyncio.gather(holder, return_exceptions=True)

@@ -149,8 +149,11 @@ class PostgresDatabase(Database):
 
     dialect = "postgresql"
 
-    def __init__(self, pool: AsyncConnectionPool[Connection], url: str) -> None:
+    def __init__(self, pool: AsyncConnectionPool[Connection], url: str,
+                 lock_pool: AsyncConnectionPool[Connection] | None = None) -> None:
         self._pool = pool
+        # Connections that only hold advisory locks (advisory_lock): a holder never takes one a query needs.
+        self._lock_pool = lock_pool
         self.url = url
         self._tx_conns: dict[asyncio.Task[Any], Connection] = {}
         self._identity: dict[str, bool] = {}
@@ -181,10 +184,28 @@ class PostgresDatabase(Database):
         except BaseException:
             await pool.close()
             raise
-        return cls(pool, display_url or conninfo)
+        # Opened on first use: most commands never lock a person's step.
+        lock_pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
+            conninfo, min_size=0, max_size=max(1, pool_size), kwargs=kwargs, open=False, name="congdoan-locks")
+        return cls(pool, display_url or conninfo, lock_pool)
 
     async def close(self) -> None:
+        if self._lock_pool is not None and not self._lock_pool.closed:
+            await self._lock_pool.close()
         await self._pool.close()
+
+    @asynccontextmanager
+    async def advisory_lock(self, number: int) -> AsyncIterator[None]:
+        """Hold the transaction-scoped advisory lock `number` for the span of the block, on a connection of the
+        lock pool. Not through transaction(): the block does its own transactions, which take the database-wide
+        transaction lock and a connection of the main pool, and a lock held there would wait for itself."""
+        if self._lock_pool is None:
+            raise RuntimeError("this database was opened without a lock pool")
+        if self._lock_pool.closed:
+            await self._lock_pool.open(wait=False)
+        async with self._lock_pool.connection() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (number,))
+            yield  # the transaction's end (or the connection's, if the process dies) releases the lock
 
     async def has_identity(self, conn: Connection, table: str) -> bool:
         """Whether `table` has an identity column `id` (then an INSERT returns it, as SQLite's lastrowid)."""

@@ -2,13 +2,11 @@
 updates are applied, each exactly once, one after the other (the second on the state the first left), and a
 re-delivery of either to either process does nothing. On SQLite the step's one write transaction and its
 version check serialise them; on PostgreSQL an advisory lock keyed by the person is held around the step too
-(storage/locks.py), shown here with a database that records what it is asked."""
+(storage/locks.py), shown here on a real server."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -58,34 +56,35 @@ async def test_two_processes_on_one_database_file_apply_one_persons_two_updates_
         await second_db.close()
 
 
-class RecordingPostgres:
-    """Enough of a PostgreSQL Database for the lock: it records each transaction's statements and when it ends."""
+async def test_a_persons_step_lock_lets_the_step_run_its_own_transactions_and_makes_the_other_wait(
+        db: Database) -> None:
+    """On PostgreSQL the lock is real (two steps of one person take turns) and the step inside it can write: a lock
+    taken inside transaction() made the step's own transaction wait for it forever. On SQLite it takes nothing."""
+    order: list[str] = []
+    first_in = asyncio.Event()
 
-    dialect = "postgresql"
+    async def step(name: str, write: bool) -> None:
+        async with locks.person_step(db, ("person", 42)):
+            order.append(f"{name} in")
+            first_in.set()
+            if write:
+                async with db.transaction() as tx:  # the step's own transaction, as write_turn's
+                    await tx.execute("INSERT INTO leases(name, owner, expires_at, acquired_at) VALUES (?, ?, ?, ?)",
+                                     (name, name, "2030-01-01", "2030-01-01"))
+            await asyncio.sleep(0.05)
+            order.append(f"{name} out")
 
-    def __init__(self) -> None:
-        self.log: list[str] = []
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[RecordingPostgres]:
-        self.log.append("BEGIN")
-        try:
-            yield self
-        finally:
-            self.log.append("COMMIT")
-
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        self.log.append(f"{sql} {list(params)}")
-        return []
+    first = asyncio.create_task(step("a", write=True))
+    await asyncio.wait_for(first_in.wait(), timeout=10)
+    await asyncio.wait_for(asyncio.gather(first, step("b", write=False)), timeout=20)
+    assert await db.fetchval("SELECT count(*) FROM leases WHERE name = 'a'") == 1
+    if db.dialect == "postgresql":
+        assert order == ["a in", "a out", "b in", "b out"]  # one person's steps take turns across connections
 
 
-async def test_on_postgresql_the_persons_advisory_lock_is_held_for_the_whole_step() -> None:
-    db = RecordingPostgres()
-    async with locks.person_step(db, ("person", 42)):  # type: ignore[arg-type]
-        db.log.append("the step")
-    number = locks.lock_number(("person", 42))
-    assert db.log == ["BEGIN", f"SELECT pg_advisory_xact_lock(?) [{number}]", "the step", "COMMIT"]
+async def test_different_people_hold_different_locks() -> None:
     assert locks.lock_number(("person", 42)) != locks.lock_number(("person", 43))
+    number = locks.lock_number(("person", 42))
     assert -2**63 <= number < 2**63
 
 
