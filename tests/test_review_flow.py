@@ -238,3 +238,31 @@ async def test_a_count_of_people_above_the_units_member_count_is_flagged(world: 
     text = text_of(await world.conv.handle(OFFICER, TextInput("/duyet")))
     assert "lớn hơn số đoàn viên của đơn vị (40)" in text  # 45 contestants of 40 members
     assert text.count("lớn hơn số đoàn viên") == 1  # initiatives count ideas, not people
+
+
+async def test_a_correction_sent_after_the_report_was_approved_meanwhile_is_refused_and_nothing_stored(
+        world: World) -> None:
+    sub_id = await _submitted(world)
+    listing = await world.conv.handle(CHAIR, TextInput("/danop"))
+    review = await press_label(world.conv, CHAIR, listing, "BC-")  # the correction is open...
+    world.clock.advance(minutes=5)
+    await _press(world, OFFICER, await world.conv.handle(OFFICER, TextInput("/duyet")), "rv:ok")  # ...approved
+    refused = await _press(world, CHAIR, review, "submit")
+    assert "đã được Trần Văn Nam duyệt lúc 08:05 02/08/2024" in text_of(refused)
+    assert "Đã nhận" not in text_of(refused)
+    assert len(await submission_store.revisions(world.db, sub_id)) == 1
+    assert (await world.state(CHAIR))["mode"] == "idle"
+    again = await world.conv.handle(CHAIR, TextInput("/danop"))  # the chair's dialog goes on normally
+    assert "(đã duyệt)" in text_of(again)
+
+
+async def test_the_returned_reports_button_opens_nothing_for_someone_else(world: World) -> None:
+    sub_id = await _submitted(world)
+    other_chair = Sender(Channel.TELEGRAM, "1009", "1009", "Hồ Văn Tư", None, "vi")
+    await world.register(other_chair, "DL-BMT-002")
+    refused = await world.conv.handle(other_chair, Press(0, f"fix:{sub_id}"))
+    assert "không sửa được báo cáo này" in text_of(refused)
+    assert "Cà phê Buôn Ma Thuột" not in text_of(refused)
+    assert (await world.state(other_chair))["mode"] == "idle"
+    forged = await world.conv.handle(other_chair, Press(0, "fix:abc"))
+    assert "không sửa được báo cáo này" in text_of(forged)

@@ -70,7 +70,7 @@ from .events import (
     as_command,
     numbered_to_action,
 )
-from .state import Mode, State, Turn, keep, to_idle
+from .state import Mode, State, Turn, keep
 
 log = logging.getLogger(__name__)
 
@@ -272,8 +272,9 @@ class Conversation:
                     channel=sender.channel.value, answers=sub.answers, now=now, late=sub.late,
                 )
         except ReportApprovedError as exc:  # approved while the correction was open: nothing was written
-            refused = to_idle([Reply(review_chair.approved_refusal(t, self.zone, exc.by_name, exc.at))])
-            return await self.write_turn(person_id, sender, refused, version, update_key, now, t=t, touch=touch)
+            turn.state, turn.submit = State(), None  # the caller answers with this turn's replies
+            turn.replies[:] = [Reply(review_chair.approved_refusal(t, self.zone, exc.by_name, exc.at))]
+            return await self.write_turn(person_id, sender, turn, version, update_key, now, t=t, touch=touch)
         turn.replies.insert(0, reporting.receipt(t, self.zone, sub, row))
         return version + 1
 
