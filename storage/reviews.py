@@ -335,18 +335,3 @@ async def excuses(db: Database, period_id: int) -> dict[int, Excuse]:
     rows = await db.fetchall("SELECT * FROM review_excuses WHERE period_id = ?", (period_id,))
     return {r["unit_id"]: Excuse(r["period_id"], r["unit_id"], r["reason"], r["excused_by"], from_db(r["at"]))
             for r in rows}
-
-
-async def attachment_names(db: Database, attachment_ids: Iterable[int]) -> dict[int, str]:
-    """The names of kept files (a photo's or document's answer holds their ids), for the reviewer's screen."""
-    ids = [i for i in attachment_ids if isinstance(i, int)]
-    if not ids:
-        return {}
-    rows = await db.fetchall(f"SELECT id, file_name, mime_type FROM attachments WHERE id IN ({_marks(ids)})", ids)
-    return {r["id"]: r["file_name"] or r["mime_type"] or f"#{r['id']}" for r in rows}
-
-
-async def submission_by_reference(db: Database, reference: str) -> int | None:
-    """The submission a receipt number names (a reviewer opens one by it)."""
-    value = await db.fetchval("SELECT id FROM submissions WHERE reference = ?", (reference,))
-    return None if value is None else int(value)

@@ -74,6 +74,22 @@ async def by_id(db: Database, submission_id: int) -> SubmissionRow | None:
     return None if row is None else _submission(row)
 
 
+async def by_reference(db: Database, reference: str) -> int | None:
+    """The submission a receipt number names (a reviewer opens one by it)."""
+    value = await db.fetchval("SELECT id FROM submissions WHERE reference = ?", (reference,))
+    return None if value is None else int(value)
+
+
+async def attachment_names(db: Database, attachment_ids: Iterable[int]) -> dict[int, str]:
+    """The names of kept files (a photo's or document's answer holds their ids), for the reviewer's screen."""
+    ids = [i for i in attachment_ids if isinstance(i, int)]
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = await db.fetchall(f"SELECT id, file_name, mime_type FROM attachments WHERE id IN ({marks})", ids)
+    return {r["id"]: r["file_name"] or r["mime_type"] or f"#{r['id']}" for r in rows}
+
+
 async def revisions(db: Database, submission_id: int) -> list[RevisionRow]:
     rows = await db.fetchall(
         "SELECT * FROM submission_revisions WHERE submission_id = ? ORDER BY revision", (submission_id,)

@@ -10,7 +10,8 @@ reply (same version), which re-authorises every callback on the server.
 
 The dialog itself lives in flows, one module each: registration.py (invites, linking), reporting.py
 (choosing and answering a report, the receipt), submissions.py (deadlines, /danop and corrections),
-staff.py (summaries, reminders on request, plans), settings.py (language, channel). A flow is a set of
+staff.py (summaries, reminders on request, plans), settings.py (language, channel), review.py (/duyet: approve or
+return a report; review_chair.py the chair's side). A flow is a set of
 handlers: one per mode it owns (`async def on_x(step: Step, event: Input) -> Turn`) and one per command
 that enters it (`async def x(step: Step, cmd: Command) -> Turn`); a handler returns a `Turn` (the new
 state, the replies, perhaps a submission) and never writes the state itself.

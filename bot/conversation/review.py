@@ -55,7 +55,7 @@ async def start(step: Step, cmd: Command) -> Turn:
         return to_idle([Reply(t("Reviewing reports is for upper-level officers and the department. Type /danop "
                                 "to see your own reports."))])
     if cmd.arg:
-        sub_id = await reviews.submission_by_reference(db, cmd.arg.strip().upper())
+        sub_id = await submission_store.by_reference(db, cmd.arg.strip().upper())
         row = await submission_store.by_id(db, sub_id) if sub_id is not None else None
         if row is None or row.unit_id not in scope:  # another unit's receipt is not even confirmed to exist
             return to_idle([Reply(t("No report with receipt number {ref} is yours to review.",

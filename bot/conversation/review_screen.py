@@ -70,7 +70,7 @@ async def load_view(db: Database, submission_id: int) -> ReportView | None:
     ids = [i for f in campaign.fields if f.type in _FILES for i in (answers.get(f.name) or [])]
     return ReportView(campaign, period, row, unit, sub, answers, before,
                       await reviews.previous_period_answers(db, unit.id, row.id),
-                      await reviews.attachment_names(db, ids),
+                      await submission_store.attachment_names(db, ids),
                       await reviews.last_event(db, sub.id, "returned"),
                       await reviews.last_event(db, sub.id, "approved"))
 
