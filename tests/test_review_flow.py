@@ -266,3 +266,28 @@ async def test_the_returned_reports_button_opens_nothing_for_someone_else(world:
     assert (await world.state(other_chair))["mode"] == "idle"
     forged = await world.conv.handle(other_chair, Press(0, "fix:abc"))
     assert "không sửa được báo cáo này" in text_of(forged)
+
+
+async def test_a_refused_reason_or_choice_keeps_the_back_and_done_moves(world: World) -> None:
+    await _submitted(world)
+    asked = await _press(world, OFFICER, await world.conv.handle(OFFICER, TextInput("/duyet")), "rv:ret")
+    refused = await world.conv.handle(OFFICER, TextInput("..."))
+    assert "Xin ghi lý do trả lại" in text_of(refused)
+    assert "back" in [a for r in refused.replies for a in r.actions]
+    fields = await world.conv.handle(OFFICER, TextInput("Thiếu ảnh hoạt động"))
+    wrong = await world.conv.handle(OFFICER, TextInput("99"))
+    assert "Xin chọn câu hỏi từ 1 đến" in text_of(wrong)
+    assert {"done", "back", "rf:1"} <= {a for r in wrong.replies for a in r.actions}
+    assert asked is not None
+    assert fields is not None
+
+
+async def test_typed_back_words_go_back_on_text_channels(world: World) -> None:
+    await _submitted(world)
+    await world.register(ZALO_OFFICER, "DL-BMT", Role.OFFICER)
+    await world.conv.handle(ZALO_OFFICER, TextInput("/duyet"))
+    asked = await world.conv.handle(ZALO_OFFICER, TextInput("2"))
+    assert "Vì sao trả lại" in text_of(asked)
+    back = await world.conv.handle(ZALO_OFFICER, TextInput("quay lại"))
+    assert "Nội dung báo cáo:" in text_of(back)  # the report's screen again, nothing decided
+    assert (await world.state(ZALO_OFFICER))["mode"] == "review"

@@ -18,7 +18,7 @@ from typing import Any
 from bot.dialog import form
 from bot.dialog.model import ActionInput, Button, Input, Reply, TextInput
 from bot.scope import review_scope
-from bot.vi_text import DONE_WORDS, typed_word
+from bot.vi_text import BACK_WORDS, DONE_WORDS, typed_word
 from storage import reviews
 from storage import submissions as submission_store
 
@@ -43,6 +43,14 @@ def _state(mode: Mode, data: dict[str, Any]) -> State:
 
 def _action(event: Input) -> str | None:
     return event.action if isinstance(event, ActionInput) else None
+
+
+def _move(event: Input) -> str | None:
+    """A pressed action, or the typed word of a move shown as a word on text channels ("quay lại", "xong")."""
+    if isinstance(event, TextInput):
+        word = typed_word(event.text)
+        return BACK if word in BACK_WORDS else DONE if word in DONE_WORDS else None
+    return _action(event)
 
 
 # --- the list and one report's screen -----------------------------------------------------------------------
@@ -138,14 +146,14 @@ def _ask_reason(step: Step, data: dict[str, Any], before: list[Reply]) -> Turn:
 
 async def on_reason(step: Step, event: Input) -> Turn:
     t, data = step.t, _data(step.state)
-    if _action(event) == BACK:
+    if _move(event) == BACK:
         return await show(step, int(data.get("sub") or 0), data, [])
     text = event.text.strip() if isinstance(event, TextInput) else ""
     if not any(ch.isalnum() for ch in text):  # nothing, or only dots and dashes: no reason
         ask = (t("Please write the reason for returning it, {example}", example=_example(step))
                if data.get("action") == "returned" else
                t("Please write the reason for reopening it, {example}", example=_example(step)))
-        return menu_again(step, ask)
+        return _ask_reason(step, data, [Reply(ask)])
     notes = []
     if len(text) > reviews.REASON_LIMIT:
         notes.append(Reply(t("The reason was longer than {n} characters; only its first {n} characters are kept:",
@@ -189,10 +197,10 @@ def _numbers(text: str) -> list[int] | None:
 
 
 async def on_fields(step: Step, event: Input) -> Turn:
-    t, data, action = step.t, _data(step.state), _action(event)
+    t, data, action = step.t, _data(step.state), _move(event)
     if action == BACK:
         return _ask_reason(step, data, [])
-    if action == DONE or (isinstance(event, TextInput) and typed_word(event.text) in DONE_WORDS):
+    if action == DONE:
         return await _confirm(step, data, [])
     _view, questions = await _questions(step, data)
     picked: list[int] | None = None
@@ -201,7 +209,8 @@ async def on_fields(step: Step, event: Input) -> Turn:
     elif isinstance(event, TextInput):
         picked = _numbers(event.text)
     if not picked or not all(1 <= n <= len(questions) for n in picked):
-        return menu_again(step, t("Please choose questions from 1 to {n}, or Done.", n=len(questions)))
+        return await _pick_fields(step, data, [Reply(t("Please choose questions from 1 to {n}, or Done.",
+                                                       n=len(questions)))])
     chosen = list(data.get("fields", []))
     for n in picked:
         name = questions[n - 1][0]
@@ -231,14 +240,14 @@ async def _confirm(step: Step, data: dict[str, Any], before: list[Reply]) -> Tur
 
 
 async def on_confirm(step: Step, event: Input) -> Turn:
-    data, action = _data(step.state), _action(event)
+    data, action = _data(step.state), _move(event)
     if action == SEND:
         return await decide(step, str(data.get("action")), data.get("reason"), data.get("fields", []))
     if action == RETURN:
         return _ask_reason(step, data, [])
     if action == BACK:
         return await show(step, int(data.get("sub") or 0), data, [])
-    return menu_again(step, step.t("Please choose one of the buttons."))
+    return await _confirm(step, data, [Reply(step.t("Please choose one of the buttons."))])
 
 
 # --- the decision --------------------------------------------------------------------------------------------
