@@ -8,6 +8,7 @@ from bot.dialog.model import TextInput
 from bot.domain import Channel, Role
 from storage import outbox, reviews
 from storage import submissions as submission_store
+from storage.db import Write
 from tests.test_conversation import CHAIR, OFFICER, World, press_label, text_of
 
 ROUND_1 = "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt 1"
@@ -158,7 +159,7 @@ async def test_outside_the_subtree_nothing_is_listed_opened_or_decided(world: Wo
     assert "dành cho cán bộ công đoàn cấp trên" in text_of(await world.conv.handle(CHAIR, TextInput("/duyet")))
     # A reviewer whose membership is revoked while the screen is open decides nothing.
     screen = await world.conv.handle(OFFICER, TextInput("/duyet"))
-    await world.db.write([reviews.Write("UPDATE memberships SET revoked_at = 'x' WHERE role = 'officer'")])
+    await world.db.write([Write("UPDATE memberships SET revoked_at = 'x' WHERE role = 'officer'")])
     refused = await _press(world, OFFICER, screen, "rv:ok")
     assert "không còn duyệt báo cáo của đơn vị này" in text_of(refused)
     assert await _state(world, sub_id) == "submitted"
