@@ -26,6 +26,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("ngonngu", N_("language: Tiếng Việt / English")),
     CommandInfo("nhacnho", N_("(officers) remind the units that have not reported")),
     CommandInfo("tonghop", N_("(officers, department) summary: who reported, totals, targets")),
+    CommandInfo("duyet", N_("(officers, department) review the reports: approve, or return with a reason")),
     CommandInfo("lienket", N_("use the bot on Telegram and Zalo both")),
     CommandInfo("kenh", N_("choose where reminders reach you")),
 )

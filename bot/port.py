@@ -124,6 +124,20 @@ class LocalDesk:
         )
         return Sender(Channel.TERMINAL, external_id, external_id, user, None, locale)
 
+    async def act_as_reviewer(self, unit: Unit, user: str, locale: str) -> Sender | None:
+        """`user` as an officer of the upper level `unit` (the department, for the province), registered on first
+        use, to try the reviewer's side (/duyet); None for a grassroots union, which reviews nobody."""
+        roles = {UnitKind.UPPER: Role.OFFICER, UnitKind.PROVINCE: Role.DEPARTMENT}
+        if unit.kind not in roles:
+            return None
+        external_id = f"{user}@{unit.code}"
+        c = self._conversation
+        await people_store.ensure_local_member(
+            c.db, channel=Channel.TERMINAL, external_id=external_id, display_name=user, unit=unit,
+            role=roles[unit.kind], locale=locale, now=c.clock.now(),
+        )
+        return Sender(Channel.TERMINAL, external_id, external_id, user, None, locale)
+
 
 # The port's vocabulary, for the adapters: who speaks, what they send, what comes back.
 __all__ = ["Command", "EarlyReply", "ExpectedFile", "InboundEvent", "IncomingFile", "LocalDesk", "Port", "Press",

@@ -123,3 +123,17 @@ def bind_within(toml: str, code: str) -> str:
     end = nxt.start() if nxt else len(toml)
     body = _WITHIN.sub("", toml[start:end])
     return toml[:start] + line + body + toml[end:]
+
+
+async def review_scope(db: Database, person_id: int) -> set[int]:
+    """The units whose reports this person reviews (issue 15): an officer, the units below their upper level; the
+    department (or an admin), the units directly under their unit (the province). Never their own unit. The
+    same memberships as a summary's scope (scope_units), so a reviewer sees nothing /tonghop would not show."""
+    out: set[int] = set()
+    for v in await people_store.memberships_of(db, person_id):
+        role = v.membership.role
+        if role not in SEEING_ROLES:
+            continue
+        below = [u for u in await unit_store.subtree(db, v.unit.id) if u.id != v.unit.id]
+        out.update(u.id for u in below if role is Role.OFFICER or u.parent_id == v.unit.id)
+    return out

@@ -99,9 +99,22 @@ class TerminalSession:
     async def chat(self, unit: Unit) -> None:
         """The guided dialog for `unit` until the person quits or input ends; the draft stays saved."""
         sender = await self.desk.act_for(unit, self.user, self.t.locale)
-        suffixes = frozenset((*uploads.PHOTO_TYPES, *self.port.document_types))  # a file name with these
         await self._send(sender, Command("trogiup"))
         await self._send(sender, Command("baocao", unit.code))
+        await self._talk(sender)
+
+    async def review(self, unit: Unit) -> bool:
+        """The reviewer's side (/duyet) as an officer of the upper level `unit` (the department for the province),
+        with numbered buttons like the chair's; False, and nothing started, for a grassroots union."""
+        sender = await self.desk.act_as_reviewer(unit, self.user, self.t.locale)
+        if sender is None:
+            return False
+        await self._send(sender, Command("duyet"))
+        await self._talk(sender)
+        return True
+
+    async def _talk(self, sender: Sender) -> None:
+        suffixes = frozenset((*uploads.PHOTO_TYPES, *self.port.document_types))  # a file name with these
         while True:
             try:
                 line = self.read("> ")

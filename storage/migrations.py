@@ -337,8 +337,51 @@ PROCESS_BEATS = Migration(
     ),
 )
 
+# Review and approval (issue 15): a report's state for its current revision (submissions.revision), when that state
+# began, and every transition as a row that is never deleted (storage/reviews.py). Lock exceptions and excuses serve
+# the close-date locks and the roll-up rule. Plain SQL for SQLite and PostgreSQL alike.
+REVIEW_STATES = Migration(
+    "0007_review_states",
+    (
+        "ALTER TABLE submissions ADD COLUMN review_state TEXT NOT NULL DEFAULT 'submitted' "
+        "CHECK (review_state IN ('submitted', 'approved', 'returned'))",
+        "ALTER TABLE submissions ADD COLUMN review_since TEXT",
+        "CREATE INDEX submissions_review ON submissions(review_state, unit_id)",
+        """CREATE TABLE review_events (
+            id            INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submissions(id),
+            revision      INTEGER NOT NULL,
+            action        TEXT NOT NULL CHECK (action IN ('approved', 'returned', 'resubmitted', 'reopened')),
+            state_after   TEXT NOT NULL CHECK (state_after IN ('submitted', 'approved', 'returned')),
+            actor_id      INTEGER REFERENCES people(id),
+            reason        TEXT,
+            fields        TEXT NOT NULL DEFAULT '[]',
+            at            TEXT NOT NULL
+        )""",
+        "CREATE INDEX review_events_submission ON review_events(submission_id, id)",
+        """CREATE TABLE lock_exceptions (
+            id          INTEGER PRIMARY KEY,
+            period_id   INTEGER NOT NULL REFERENCES periods(id),
+            unit_id     INTEGER NOT NULL REFERENCES units(id),
+            until       TEXT NOT NULL,
+            reason      TEXT NOT NULL,
+            granted_by  INTEGER REFERENCES people(id),
+            granted_at  TEXT NOT NULL
+        )""",
+        "CREATE INDEX lock_exceptions_unit ON lock_exceptions(period_id, unit_id, until)",
+        """CREATE TABLE review_excuses (
+            period_id   INTEGER NOT NULL REFERENCES periods(id),
+            unit_id     INTEGER NOT NULL REFERENCES units(id),
+            reason      TEXT NOT NULL,
+            excused_by  INTEGER REFERENCES people(id),
+            at          TEXT NOT NULL,
+            UNIQUE (period_id, unit_id)
+        )""",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (INITIAL_SCHEMA, RETIRED_PERIODS, OUTBOX_UNCERTAIN, OUTBOX_LEASES,
-                                      PLANNING_MARKS, PROCESS_BEATS)
+                                      PLANNING_MARKS, PROCESS_BEATS, REVIEW_STATES)
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
     name       TEXT PRIMARY KEY,

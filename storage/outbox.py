@@ -33,7 +33,7 @@ _NO_LEASE = "owner = NULL, lease_until = NULL"
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     key: str
-    kind: str  # "reminder", "escalation", "manual", "summary"
+    kind: str  # "reminder", "escalation", "manual", "summary", "review" (a returned report, to its chair)
     person_id: int | None
     unit_id: int | None
     period_id: int | None
@@ -189,6 +189,18 @@ async def due_count(db: Database, now: datetime) -> int:
     """How many pending rows are due now (the rest of a wave, for its progress report)."""
     return int(await db.fetchval("SELECT count(*) FROM outbox WHERE status = 'pending' AND next_try_at <= ?",
                                  (to_db(now),)))
+
+
+def item_write(item: OutboxItem, now: datetime) -> Write:
+    """One item as a Write for a caller's batch (a reviewer's decision and the chair's message, together); a key
+    planned before is left as it is."""
+    return Write(
+        "INSERT INTO outbox(key, kind, person_id, unit_id, period_id, channel, payload, planned_for, status, "
+        "next_try_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (key) DO NOTHING",
+        (item.key, item.kind, item.person_id, item.unit_id, item.period_id, item.channel,
+         json.dumps({**item.payload, "chat_id": item.chat_id}, ensure_ascii=False), to_db(item.planned_for),
+         to_db(item.planned_for), to_db(now)),
+    )
 
 
 @dataclass(frozen=True, slots=True)

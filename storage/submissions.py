@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage import audit
+from storage import audit, reviews
 from storage.db import Database, Transaction
 from storage.timefmt import from_db, to_db
 
@@ -28,6 +28,7 @@ class SubmissionRow:
     first_submitted_at: datetime
     last_submitted_at: datetime
     late: bool
+    review_state: str = "submitted"  # storage/reviews.py: submitted, approved or returned (this revision's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,8 @@ class RevisionRow:
 
 def _submission(r: sqlite3.Row) -> SubmissionRow:
     return SubmissionRow(r["id"], r["period_id"], r["unit_id"], r["reference"], r["revision"],
-                         from_db(r["first_submitted_at"]), from_db(r["last_submitted_at"]), bool(r["late"]))
+                         from_db(r["first_submitted_at"]), from_db(r["last_submitted_at"]), bool(r["late"]),
+                         r["review_state"])
 
 
 def new_reference() -> str:
@@ -70,6 +72,22 @@ async def of_units(db: Database, unit_ids: Iterable[int]) -> list[SubmissionRow]
 async def by_id(db: Database, submission_id: int) -> SubmissionRow | None:
     row = await db.fetchone("SELECT * FROM submissions WHERE id = ?", (submission_id,))
     return None if row is None else _submission(row)
+
+
+async def by_reference(db: Database, reference: str) -> int | None:
+    """The submission a receipt number names (a reviewer opens one by it)."""
+    value = await db.fetchval("SELECT id FROM submissions WHERE reference = ?", (reference,))
+    return None if value is None else int(value)
+
+
+async def attachment_names(db: Database, attachment_ids: Iterable[int]) -> dict[int, str]:
+    """The names of kept files (a photo's or document's answer holds their ids), for the reviewer's screen."""
+    ids = [i for i in attachment_ids if isinstance(i, int)]
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = await db.fetchall(f"SELECT id, file_name, mime_type FROM attachments WHERE id IN ({marks})", ids)
+    return {r["id"]: r["file_name"] or r["mime_type"] or f"#{r['id']}" for r in rows}
 
 
 async def revisions(db: Database, submission_id: int) -> list[RevisionRow]:
@@ -102,7 +120,8 @@ async def record(
     now: datetime,
     late: bool,
 ) -> SubmissionRow:
-    """Store a submission, or a new revision of the unit's existing one; every revision is kept."""
+    """Store a submission, or a new revision of the unit's existing one; every revision is kept. Raises
+    storage.reviews.ReportApprovedError for a new revision of an approved report."""
     stamp = to_db(now)
     existing = await tx.fetchone("SELECT * FROM submissions WHERE period_id = ? AND unit_id = ?",
                                  (period_id, unit_id))
@@ -113,13 +132,15 @@ async def record(
                 break
         submission_id = await tx.execute(
             "INSERT INTO submissions(period_id, unit_id, reference, revision, first_submitted_at, "
-            "last_submitted_at, late) VALUES (?, ?, ?, 1, ?, ?, ?)",
-            (period_id, unit_id, reference, stamp, stamp, int(late)),
+            "last_submitted_at, late, review_since) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
+            (period_id, unit_id, reference, stamp, stamp, int(late), stamp),
         )
         revision = 1
     else:
         submission_id = existing["id"]
         revision = existing["revision"] + 1
+        # An approved report refuses a correction (ReportApprovedError rolls back); a returned one waits again.
+        await reviews.on_new_revision(tx, submission_id, revision, person_id, now)
         # "late" describes the first submission: a correction after the due date does not make it late.
         await tx.execute("UPDATE submissions SET revision = ?, last_submitted_at = ? WHERE id = ?",
                          (revision, stamp, submission_id))

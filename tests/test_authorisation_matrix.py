@@ -390,3 +390,49 @@ async def test_several_memberships_see_the_union_of_their_subtrees_and_nothing_m
     reminded = {r.unit_id for r in await outbox.all_rows(world.db)}
     assert reminded <= allowed
     assert world.unit("DL", "G3").id in reminded  # DL-KP-001, late, under the second membership
+
+
+def may_review(role: Role, own: Unit, target: Unit, subtree: set[int]) -> bool:
+    """The reviewer of a unit (issue 15): an officer of an upper level above it, or the department (and an admin)
+    for the units directly under their unit; nobody reviews their own unit, chairs review nothing."""
+    if role is Role.OFFICER:
+        return target.id in subtree and target.id != own.id
+    return role in (Role.DEPARTMENT, Role.ADMIN) and target.parent_id == own.id
+
+
+@pytest.mark.parametrize(("province", "role"), CELLS, ids=IDS)
+async def test_review_lists_opens_and_decides_only_for_the_units_the_actor_reviews(
+        world: World, province: str, role: Role) -> None:
+    from storage import reviews
+
+    units = list(world.units.values())
+    own = world.unit(province, ACTOR_SLOT[role])
+    allowed = await visible(world, province, role)
+    subtree = await world.subtree(own)
+    refs: dict[int, str] = {}
+    for _relation, target in targets(world, province, role):  # every target has a report waiting
+        period = world.dot1["DL" if target.code.startswith("DL") else "LC"]
+        async with world.db.transaction() as tx:
+            row = await submission_store.record(tx, period_id=period, unit_id=target.id, person_id=1,
+                                                channel="telegram", answers={"propaganda_sessions": 4},
+                                                now=world.clock.now(), late=False)
+        refs[target.id] = row.reference
+    listing = text_of(await world.conv.handle(world.actors[(province, role)], Command("duyet")))
+    assert leaks(listing, units, allowed) == [], f"{province} {role.value} × /duyet list"
+    for relation, target in targets(world, province, role):
+        expected = may_review(role, own, target, subtree)
+        cell = f"{province} {role.value} × {relation} ({target.code}) × review"
+        assert (target.name in listing) == expected, cell
+        actor = await world.member(own, role, "en")  # a fresh dialog per target
+        opened = await world.conv.handle(actor, Command("duyet", refs[target.id]))
+        output = text_of(opened)
+        assert (target.name in output) == expected, f"{cell}: {output}"
+        assert leaks(output.replace(refs[target.id], ""), units, allowed) == [], cell
+        actions = [a for r in opened.replies for a in r.actions]
+        assert ("rv:ok" in actions) == expected, cell
+        forged = await world.conv.handle(actor, Press(opened.version, "rv:ok"))  # pressed, or forged
+        assert leaks(text_of(forged), units, allowed) == [], cell
+        status = await reviews.status_for(world.db, world.dot1["DL" if target.code.startswith("DL") else "LC"],
+                                          target.id)
+        assert status is not None
+        assert (status.state == "approved") == expected, cell

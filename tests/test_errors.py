@@ -16,7 +16,7 @@ from bot.i18n import Translator
 # The modules that define the named errors; importing them registers their subclasses.
 ERROR_MODULES = ("bot.parsing", "bot.plans.text", "bot.plans.draft", "bot.expressions", "storage.people",
                  "storage.migrations", "handlers.serve", "bot.config", "bot.campaigns", "bot.org_import",
-                 "bot.summary.service")
+                 "bot.summary.service", "storage.reviews")
 # Message ids that only carry text they do not own (pydantic's and TOML's English messages naming keys and
 # values): the same in both languages by design.
 PASS_THROUGH = frozenset({"{problems}"})
@@ -28,7 +28,7 @@ def _examples() -> list[tuple[str, Callable[[], TranslatableError]]]:
     from bot.plans import text as plan_text
     from bot.summary.service import SummaryNotFoundError
     from handlers import serve
-    from storage import connect, migrations, people
+    from storage import connect, migrations, people, reviews
 
     out: list[tuple[str, Callable[[], TranslatableError]]] = [
         ("ParseError", lambda: parsing.ParseError("Please type a whole number, for example {example}.",
@@ -55,6 +55,10 @@ def _examples() -> list[tuple[str, Callable[[], TranslatableError]]]:
             Path("units.csv"), [org_import.ImportProblem(None, "the file is empty"),
                                 org_import.ImportProblem(3, "the file has a header but no units")])),
         ("SummaryNotFoundError", lambda: SummaryNotFoundError(N_("unknown unit code {code}"), code="'X9'")),
+        ("ReviewConflictError", lambda: reviews.ReviewConflictError()),
+        ("AlreadyDecidedError", lambda: reviews.AlreadyDecidedError("approved")),
+        ("RevisionReplacedError", lambda: reviews.RevisionReplacedError(3)),
+        ("ReportApprovedError", lambda: reviews.ReportApprovedError(1, "Lan", None)),
     ]
     for reason in ("unknown", "used", "expired", "revoked"):
         out.append((f"InviteRefusedError[{reason}]", lambda r=reason: people.InviteRefusedError(r)))

@@ -266,7 +266,7 @@ async def test_a_crash_with_messages_on_the_wire_repeats_at_most_those(
 
 
 @pytest.mark.parametrize(("kind", "retried"), [
-    ("reminder", False), ("manual", False), ("escalation", True), ("summary", True),
+    ("reminder", False), ("manual", False), ("escalation", True), ("summary", True), ("review", True),
 ])
 async def test_after_an_ambiguous_failure_a_reminder_is_not_sent_again_and_the_others_are(
         db: Database, clock: FakeClock, vt: VirtualTime, kind: str, retried: bool) -> None:

@@ -1066,3 +1066,65 @@ async def test_updates_of_two_chats_run_side_by_side_and_one_chats_stay_in_order
     gate.set()
     await asyncio.wait_for(asyncio.gather(first, second), 5)
     assert done == ["other", "chair 1", "chair 2"]
+
+
+# --- review and approval (issue 15) ---------------------------------------------------------------
+
+
+async def test_review_journey_return_flagged_question_resubmit_approve_then_locked(
+        tg: TelegramHarness, invite: IssuedInvite, fields: dict[str, FormField], db: Database) -> None:
+    from handlers.telegram_channel import TelegramChannel
+    from scheduler.sender import OutboxSender
+    from storage import reviews
+
+    officer, officer_name = 7_002_002, "Trần Văn Nam"
+    await register(tg, invite)
+    await open_report(tg)
+    await answer_until(tg, fields)
+    await tg.press("📤 Gửi")
+    (submission,) = await submissions_of_unit(db)
+    # The officer of the upper level returns it, with a reason and the question concerned.
+    bmt = await unit_store.by_code(db, "DL-BMT")
+    assert bmt is not None
+    code = (await issue_invite(db, unit=bmt, role=Role.OFFICER, lifetime=timedelta(days=14), created_by="test",
+                               now=tg.clock.now(), bot_username="CongDoanBaoCaoBot")).code
+    tg.user_id, tg.first_name = officer, officer_name
+    await tg.send(f"/start {code}")
+    screen = await tg.send("/duyet")
+    assert "Công đoàn Công ty TNHH MTV Cà phê Buôn Ma Thuột" in screen
+    assert "Trả lại" in str(tg.last_reply[-1].buttons)
+    await tg.press("Trả lại")
+    await tg.send("Số buổi tuyên truyền chưa khớp với kế hoạch")
+    first_question = next(b for m in tg.last_reply for b in m.buttons if b["callback_data"].endswith("|rf:1"))
+    await tg.press_data(first_question["callback_data"])
+    await tg.press("Xong")
+    done = await tg.press("↩️ Trả lại")
+    assert "Đã trả lại báo cáo" in done
+    # The chair gets it at once through the outbox, on Telegram, with one button.
+    sender = OutboxSender(db, {"telegram": TelegramChannel(tg.app.bot)}, tg.clock, per_chat_interval=0)
+    assert (await sender.drain()).sent == 1
+    message = tg.api.messages[-1]
+    assert "Số buổi tuyên truyền chưa khớp với kế hoạch" in message.text
+    assert int(tg.api.sent("sendMessage")[-1]["chat_id"]) == CHAIR
+    [button] = message.buttons
+    tg.user_id, tg.first_name = CHAIR, "Nguyễn Thị Hoa"
+    opened = await tg.press_data(button["callback_data"], message.message_id)
+    assert "Câu trả lời hiện tại: 12" in opened  # at the flagged question, with its answer
+    assert "Bị Trần Văn Nam trả lại" in opened
+    assert "7 buổi" in await tg.send("7")  # answered: back at the report's review
+    resent = await tg.press("📤 Gửi bản sửa")
+    assert "lần 2" in resent
+    assert (await reviews.status_of(db, submission.id)).state == "submitted"  # type: ignore[union-attr]
+    # Back in the officer's queue with what changed; approved.
+    tg.user_id, tg.first_name = officer, officer_name
+    again = await tg.send("/duyet")
+    assert "12 buổi → 7 buổi" in again
+    approved = await tg.press("Duyệt")
+    assert "Đã duyệt" in approved
+    # The chair can no longer correct it: who approved it, and when.
+    tg.user_id, tg.first_name = CHAIR, "Nguyễn Thị Hoa"
+    await tg.send("/danop")
+    refused = await tg.press(submission.reference)
+    assert "đã được Trần Văn Nam duyệt lúc 08:00 02/08/2024" in refused
+    assert [r.revision for r in await submission_store.revisions(db, submission.id)] == [1, 2]
+    assert [e.action for e in await reviews.history(db, submission.id)] == ["returned", "resubmitted", "approved"]

@@ -283,3 +283,31 @@ def test_without_an_os_user_name_the_cli_and_the_terminal_still_name_someone(
     session = TerminalSession(Port(conversation, config), Translator("vi", config.locales_dir), ScriptedInput([]),
                               RecordingOutput(), user=os_user())
     assert session.user == "hoa"
+
+
+async def test_the_terminal_reviews_as_an_officer_with_numbered_choices(config: Config, clock: FakeClock) -> None:
+    prepared = await prepare(config, clock.now())
+    try:
+        await submit(prepared.db, "DL-BMT-001", DAKLAK_95, "dot-1", clock)
+        # 2 = Trả lại, the reason, no question, 1 = Trả lại (confirm).
+        out, answers = RecordingOutput(), ScriptedInput(["2", "Thiếu số liệu tuyên truyền", "xong", "1"])
+        bmt = await unit_store.by_code(prepared.db, "DL-BMT")
+        assert bmt is not None
+        assert await terminal(prepared.db, config, clock, answers, out).review(bmt)
+        assert "1 báo cáo đang chờ đồng chí duyệt" in out.text
+        assert "1. ✅ Duyệt" in out.text
+        assert "Đã trả lại báo cáo cho Công đoàn Công ty TNHH MTV Cà phê Buôn Ma Thuột" in out.text
+        state = await prepared.db.fetchval("SELECT review_state FROM submissions WHERE reference = 'BC-7Q2K'")
+        assert state == "returned"
+        grassroots = await unit_store.by_code(prepared.db, "DL-BMT-001")
+        assert grassroots is not None
+        assert not await terminal(prepared.db, config, clock, ScriptedInput([]), RecordingOutput()).review(grassroots)
+    finally:
+        await prepared.db.close()
+
+
+def test_shell_as_officer_refuses_a_grassroots_union(config_path: Path) -> None:
+    result = CliRunner().invoke(app, ["--config", str(config_path), "shell", "--as-officer", "DL-BMT-001"],
+                                input="")
+    assert result.exit_code == 1
+    assert "DL-BMT-001" in result.output

@@ -1146,3 +1146,45 @@ def test_a_typed_line_is_a_path_only_when_it_reads_like_one(tmp_path: Path) -> N
     assert _typed_path("bang-tinh.ods", suffixes) is None
     assert _typed_path("bang-tinh.ods", suffixes | {".ods"}) == Path("bang-tinh.ods")
     assert _typed_path("anh.webp", frozenset(uploads.PHOTO_TYPES)) == Path("anh.webp")
+
+
+# --- review and approval (issue 15) ---------------------------------------------------------------
+
+
+async def test_a_reviewer_returns_a_report_on_zalo_and_the_chair_corrects_the_flagged_question(
+        zalo: ZaloHarness, invite: IssuedInvite, db: Database, clock: FakeClock, fake: FakeZaloServer) -> None:
+    officer = "f0f1f2f3f4f5f6f7f8f9"
+    await zalo.send(invite.code)
+    chair_id = await zalo.person_id()
+    assert chair_id is not None
+    unit = await unit_store.by_code(db, UNIT_CODE)
+    assert unit is not None
+    period_id = await db.fetchval("SELECT id FROM periods WHERE campaign_id = 'daklak-95-nam-cdvn-2024' AND "
+                                  "key = 'dot-1'")
+    async with db.transaction() as tx:
+        row = await submission_store.record(tx, period_id=period_id, unit_id=unit.id, person_id=chair_id,
+                                            channel="zalo", answers={"propaganda_sessions": 12}, now=clock.now(),
+                                            late=False)
+    await zalo.send((await new_invite(db, clock, unit_code="DL-BMT", role=Role.OFFICER)).code, user=officer)
+    screen = await zalo.send("duyệt", user=officer)  # the plain word, numbered choices
+    assert "Công đoàn Công ty TNHH MTV Cà phê Buôn Ma Thuột" in screen
+    asked = await zalo.send(str(choice_number(screen, "Trả lại")), user=officer)
+    assert "Vì sao trả lại" in asked
+    assert "Xin ghi lý do trả lại" in await zalo.send("...", user=officer)
+    picking = await zalo.send("Số buổi tuyên truyền chưa đúng", user=officer)
+    assert "Gõ số thứ tự" in picking
+    await zalo.send("1", user=officer)
+    confirm = await zalo.send("xong", user=officer)
+    done = await zalo.send(str(choice_number(confirm, "Trả lại")), user=officer)
+    assert "Đã trả lại báo cáo" in done
+    # The chair's message goes out on Zalo, in words: there is no button, type /danop.
+    sender = OutboxSender(db, {"zalo": zalo.outbound()}, clock, per_chat_interval=0, sleep=no_sleep)
+    assert (await sender.drain()).sent == 1
+    message = fake.texts(CHAIR)[-1]
+    assert "Số buổi tuyên truyền chưa đúng" in message
+    assert "/danop" in message
+    listing = await zalo.send("/danop")
+    assert "(bị trả lại để sửa)" in listing
+    opened = await zalo.send(str(choice_number(listing, row.reference)))
+    assert "trả lại. Lý do: Số buổi tuyên truyền chưa đúng" in opened  # at the flagged question, with why
+    assert "Câu trả lời hiện tại: 12" in opened

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import typer
@@ -17,6 +18,10 @@ from bot.cli.progress import CommandProgress
 from bot.clock import Clock, FixedClock
 from bot.org_import import UnitsFileError
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.i18n import Translator
+    from handlers.terminal import TerminalSession
 
 app = typer.Typer(
     cls=LocalGroup,
@@ -75,7 +80,7 @@ def run_cmd(
 ) -> None:
     cfg = config()
     if not cfg.has_channel:
-        shell_cmd(unit=unit, at=at)
+        shell_cmd(unit=unit, at=at, as_officer="")
         return
     from handlers.serve import ChannelStartError, serve
 
@@ -92,11 +97,13 @@ def run_cmd(
 def shell_cmd(
     unit: str = typer.Option("", "--unit", help=gettext("The unit's code; without it, choose from a list.")),
     at: str = typer.Option("", "--at", help=gettext("Pretend it is this instant (ISO-8601 with zone).")),
+    as_officer: str = typer.Option("", "--as-officer", help=gettext(
+        "Review reports (/duyet) as an officer of this upper level's code, or as the department for the "
+        "province's code.")),
 ) -> None:
     from bot.app import build_conversation, prepare
     from bot.port import Port
     from handlers.terminal import TerminalSession
-    from storage import units as unit_store
 
     cfg = config()
     t = translator(cfg)
@@ -129,19 +136,32 @@ def shell_cmd(
             conversation = build_conversation(cfg, db, session_clock)
             session = TerminalSession(Port(conversation, cfg), t, input, lambda s: out.print(s, markup=False),
                                       user=os_user())
-            if unit:
-                chosen = await unit_store.by_code(db, unit)
-                if chosen is None:
-                    fail(t("Unknown unit code {code}; see python -m bot units list.", code=unit))
-            else:
-                chosen = await session.choose_unit()
-                if chosen is None:
-                    return
-            await session.chat(chosen)
+            await _shell_session(session, db, t, unit, as_officer)
         finally:
             await db.close()
 
     run(go())
+
+
+async def _shell_session(session: TerminalSession, db: Database, t: Translator, unit: str, as_officer: str) -> None:
+    """The reviewer's side for --as-officer; else the report of --unit, or of a unit chosen from a list."""
+    from storage import units as unit_store
+
+    if as_officer:
+        upper = await unit_store.by_code(db, as_officer)
+        if upper is None or not await session.review(upper):
+            fail(t("{code} is not the code of an upper level or of the province; see python -m bot units list.",
+                   code=as_officer))
+        return
+    if unit:
+        chosen = await unit_store.by_code(db, unit)
+        if chosen is None:
+            fail(t("Unknown unit code {code}; see python -m bot units list.", code=unit))
+    else:
+        chosen = await session.choose_unit()
+        if chosen is None:
+            return
+    await session.chat(chosen)
 
 
 @app.command("demo", help=gettext("Fill the database with demo people and believable submissions (for trying "

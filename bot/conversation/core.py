@@ -10,7 +10,8 @@ reply (same version), which re-authorises every callback on the server.
 
 The dialog itself lives in flows, one module each: registration.py (invites, linking), reporting.py
 (choosing and answering a report, the receipt), submissions.py (deadlines, /danop and corrections),
-staff.py (summaries, reminders on request, plans), settings.py (language, channel). A flow is a set of
+staff.py (summaries, reminders on request, plans), settings.py (language, channel), review.py (/duyet: approve or
+return a report; review_chair.py the chair's side). A flow is a set of
 handlers: one per mode it owns (`async def on_x(step: Step, event: Input) -> Turn`) and one per command
 that enters it (`async def x(step: Step, cmd: Command) -> Turn`); a handler returns a `Turn` (the new
 state, the replies, perhaps a submission) and never writes the state itself.
@@ -43,8 +44,9 @@ from storage import people as people_store
 from storage import submissions as submission_store
 from storage.db import Database
 from storage.locks import person_step
+from storage.reviews import ReportApprovedError
 
-from . import registration, reporting, settings, staff, submissions
+from . import registration, reporting, review, review_chair, settings, staff, submissions
 from .common import (
     CommandHandler,
     EarlyReply,
@@ -90,6 +92,10 @@ MODE_HANDLERS: dict[Mode, ModeHandler] = {
     Mode.REMIND_CHOOSE: staff.on_remind_choose,
     Mode.REMIND_CONFIRM: staff.on_remind_confirm,
     Mode.PLAN_REVIEW: staff.on_plan_review,
+    Mode.REVIEW: review.on_review,
+    Mode.REVIEW_REASON: review.on_reason,
+    Mode.REVIEW_FIELDS: review.on_fields,
+    Mode.REVIEW_CONFIRM: review.on_confirm,
 }
 # A command (slash or plain word) goes to the flow it opens, whatever the mode; any other shows the help.
 COMMAND_HANDLERS: dict[str, CommandHandler] = {
@@ -103,6 +109,7 @@ COMMAND_HANDLERS: dict[str, CommandHandler] = {
     "start": registration.greet,
     "tonghop": staff.summary_menu,
     "nhacnho": staff.remind_menu,
+    "duyet": review.start,
 }
 
 
@@ -257,13 +264,18 @@ class Conversation:
             await self.db.write(writes)  # the common step: one trip to the database
             return version + 1
         assert t is not None, "a submission is received in the person's language"
-        async with self.db.transaction(durable=True) as tx:  # a receipt follows: synced to disk
-            for w in writes:  # a duplicate or stale update stops here, before anything is recorded
-                await tx.apply(w)
-            row = await submission_store.record(
-                tx, period_id=sub.period_id, unit_id=sub.unit_id, person_id=person_id,
-                channel=sender.channel.value, answers=sub.answers, now=now, late=sub.late,
-            )
+        try:
+            async with self.db.transaction(durable=True) as tx:  # a receipt follows: synced to disk
+                for w in writes:  # a duplicate or stale update stops here, before anything is recorded
+                    await tx.apply(w)
+                row = await submission_store.record(
+                    tx, period_id=sub.period_id, unit_id=sub.unit_id, person_id=person_id,
+                    channel=sender.channel.value, answers=sub.answers, now=now, late=sub.late,
+                )
+        except ReportApprovedError as exc:  # approved while the correction was open: nothing was written
+            turn.state, turn.submit = State(), None  # the caller answers with this turn's replies
+            turn.replies[:] = [Reply(review_chair.approved_refusal(t, self.zone, exc.by_name, exc.at))]
+            return await self.write_turn(person_id, sender, turn, version, update_key, now, t=t, touch=touch)
         turn.replies.insert(0, reporting.receipt(t, self.zone, sub, row))
         return version + 1
 
@@ -275,7 +287,7 @@ class Conversation:
             word = fold(event.text).strip(".!?")
             if word in COMMAND_WORDS:  # a lone command word is never an answer worth keeping
                 event = Command(COMMAND_WORDS[word])
-            elif not word:  # spaces or line breaks only: say so, and show where the person is
+            elif not word and state.mode is not Mode.REVIEW_REASON:  # spaces only: say so, show where one is
                 return await choose_again(step, t("Your message was empty."))
         if isinstance(event, Command):
             return await _command(step, event)
@@ -284,6 +296,8 @@ class Conversation:
         if isinstance(event, Press):
             if event.action.startswith(f"{OPEN_ACTION}:"):
                 return await reporting.open_from_reminder(step, event.action)
+            if event.action.startswith(f"{review_chair.FIX_ACTION}:"):  # a returned report's message
+                return await submissions.open_returned(step, event.action)
             if event.version != version or event.action not in state.offered:
                 return await choose_again(step, t("That button is out of date. Here is where you are now:"))
             answer: Input = ActionInput(event.action)

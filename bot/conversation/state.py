@@ -31,6 +31,10 @@ class Mode(Enum):
     REMIND_CHOOSE = "remind_choose"
     REMIND_CONFIRM = "remind_confirm"
     PLAN_REVIEW = "plan_review"
+    REVIEW = "review"  # /duyet: one report's screen (review.py)
+    REVIEW_REASON = "review_reason"  # typing why it is returned or reopened
+    REVIEW_FIELDS = "review_fields"  # choosing the questions concerned
+    REVIEW_CONFIRM = "review_confirm"
 
     @classmethod
     def of(cls, value: Any) -> Mode:

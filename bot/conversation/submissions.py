@@ -14,11 +14,13 @@ from bot.deadlines import deadlines_for_unit
 from bot.dialog import form
 from bot.dialog.form import FormContext
 from bot.dialog.model import Button, Input, Reply
+from bot.ids import parse_id
 from storage import campaigns as campaign_store
 from storage import submissions as submission_store
 from storage import units as unit_store
 from storage.db import Database
 
+from . import review_chair
 from .common import Step, choose_again, chosen_id, still_open_hint
 from .events import Command
 from .reporting import may_report_for, open_form, reportable_units
@@ -63,6 +65,8 @@ async def _submissions_list(step: Step, *, interactive: bool) -> list[Reply]:
             continue
         campaign, period, _closes_at = info
         status = t("revision {rev}", rev=row.revision) + (" " + t("(late)") if row.late else "")
+        status += {"approved": " " + t("(approved)"), "returned": " " + t("(returned for correction)")}.get(
+            row.review_state, "")
         lines.append(f"{i}. {campaign.title.get(t.locale)} — {period.name.get(t.locale)}\n"
                      f"   {units[row.unit_id].name}: {row.reference}, "
                      f"{t.datetime(row.last_submitted_at, conv.zone)}, {status}")
@@ -86,22 +90,45 @@ async def _period_info(db: Database, period_id: int) -> tuple[Campaign, Period, 
 
 async def on_choose_submission(step: Step, event: Input) -> Turn:
     """A report chosen from /danop: reopened for correction while its period is open, else shown."""
-    t, conv = step.t, step.conv
     sub_id = chosen_id(event, "s:")
-    if sub_id is not None:
-        row = await submission_store.by_id(conv.db, sub_id)
-        unit = await unit_store.by_id(conv.db, row.unit_id) if row else None
-        info = await _period_info(conv.db, row.period_id) if row else None
-        if row and unit and info and sub_id in (step.state.submissions or []) and \
-                await may_report_for(conv.db, step.person_id, unit):
-            campaign, period, closes_at = info
-            answers = await submission_store.latest_answers(conv.db, row.id)
-            if conv.clock.now() >= closes_at:
-                ctx = FormContext(campaign, period, unit.kind, t, conv.zone, step.buttons)
-                text = "\n".join([t("This period has closed; the report can no longer be corrected."), "",
-                                  *form.review_lines(ctx, answers)])
-                return to_idle([Reply(text, title=f"{campaign.title.get(t.locale)} — {period.name.get(t.locale)}")])
-            deadline = next(d for d in await deadlines_for_unit(conv.db, unit, conv.clock.now())
-                            if d.period_id == row.period_id)
-            return await open_form(step, unit, deadline, revision_of=row.id, answers=answers)
-    return await choose_again(step, t("Please choose one of the reports offered."))
+    if sub_id is not None and sub_id in (step.state.submissions or []):
+        turn = await _open_submission(step, sub_id)
+        if turn is not None:
+            return turn
+    return await choose_again(step, step.t("Please choose one of the reports offered."))
+
+
+async def open_returned(step: Step, action: str) -> Turn:
+    """The button of a returned report's message ("fix:<id>"): sent outside any dialog, so it carries no version;
+    checked here like a choice of /danop (who may report, is the period still open, is it approved)."""
+    t = step.t
+    sub_id = parse_id(action.partition(":")[2])
+    if step.state.in_form:
+        return await choose_again(step, t("Please finish or cancel (/huy) the report first."))
+    turn = await _open_submission(step, sub_id) if sub_id is not None else None
+    if turn is None:  # forged, or the membership is gone: no unit is named
+        return keep(step.state, [Reply(t("This report is not one you can correct. Type /danop to see yours."))])
+    return turn
+
+
+async def _open_submission(step: Step, sub_id: int) -> Turn | None:
+    """The correction of a report the person reports for (at the first question a reviewer flagged, if it was
+    returned), or why it cannot be corrected; None when it is not theirs."""
+    t, conv = step.t, step.conv
+    row = await submission_store.by_id(conv.db, sub_id)
+    unit = await unit_store.by_id(conv.db, row.unit_id) if row else None
+    info = await _period_info(conv.db, row.period_id) if row else None
+    if row is None or unit is None or info is None or not await may_report_for(conv.db, step.person_id, unit):
+        return None
+    campaign, period, closes_at = info
+    answers = await submission_store.latest_answers(conv.db, row.id)
+    refusal = await review_chair.refusal_if_approved(step, row)
+    if conv.clock.now() >= closes_at or refusal is not None:
+        ctx = FormContext(campaign, period, unit.kind, t, conv.zone, step.buttons)
+        why = refusal or t("This period has closed; the report can no longer be corrected.")
+        text = "\n".join([why, "", *form.review_lines(ctx, answers)])
+        return to_idle([Reply(text, title=f"{campaign.title.get(t.locale)} — {period.name.get(t.locale)}")])
+    deadline = next(d for d in await deadlines_for_unit(conv.db, unit, conv.clock.now())
+                    if d.period_id == row.period_id)
+    turn = await open_form(step, unit, deadline, revision_of=row.id, answers=answers)
+    return await review_chair.at_flagged_question(step, unit, deadline, row, turn)

@@ -1,0 +1,292 @@
+"""Review and approval (/duyet, issue 15): the level above approves a report or returns it with a reason.
+
+/duyet lists the reports waiting in the reviewer's units (bot.scope.review_scope: an officer's subtree, the
+department's units directly under the province), oldest first, then shows one report at a time (review_screen.py)
+with Duyệt (approve), Trả lại (return: a reason, then the questions concerned, then confirm) and Bỏ qua (next).
+/duyet BC-XXXXXX opens one report by its receipt number, an approved one too, to reopen it with a reason.
+
+Every decision is re-authorised when it acts (the unit still in the reviewer's units) and is one compare-and-set
+on the revision shown (storage.reviews.decide): a report decided meanwhile by someone else, or submitted again,
+is refused with a word and the next one is shown. A return (and a reopening) goes to the unit's chairs through
+the outbox in the same write (review_chair.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.dialog import form
+from bot.dialog.model import ActionInput, Button, Input, Reply, TextInput
+from bot.scope import review_scope
+from bot.vi_text import BACK_WORDS, DONE_WORDS, typed_word
+from storage import reviews
+from storage import submissions as submission_store
+
+from . import review_chair
+from .common import Step, menu_again
+from .events import Command
+from .review_screen import ReportView, load_view, screen_text, short_label
+from .state import Mode, State, Turn, menu, to_idle
+
+APPROVE, RETURN, REOPEN, SKIP, SEND, BACK, DONE = "rv:ok", "rv:ret", "rv:reopen", "rv:skip", "rv:send", "back", "done"
+FIELD = "rf:"  # rf:<question number> toggles a question concerned
+LIST_MAX = 15  # lines of the waiting list; the rest are counted
+
+
+def _data(state: State) -> dict[str, Any]:
+    return dict(state.extra.get("review") or {})
+
+
+def _state(mode: Mode, data: dict[str, Any]) -> State:
+    return State(mode, extra={"review": data})
+
+
+def _action(event: Input) -> str | None:
+    return event.action if isinstance(event, ActionInput) else None
+
+
+def _move(event: Input) -> str | None:
+    """A pressed action, or the typed word of a move shown as a word on text channels ("quay lại", "xong")."""
+    if isinstance(event, TextInput):
+        word = typed_word(event.text)
+        return BACK if word in BACK_WORDS else DONE if word in DONE_WORDS else None
+    return _action(event)
+
+
+# --- the list and one report's screen -----------------------------------------------------------------------
+
+async def start(step: Step, cmd: Command) -> Turn:
+    """/duyet: the waiting list and the first report; /duyet REFERENCE: that report."""
+    t, db = step.t, step.conv.db
+    scope = await review_scope(db, step.person_id)
+    if not scope:
+        return to_idle([Reply(t("Reviewing reports is for upper-level officers and the department. Type /danop "
+                                "to see your own reports."))])
+    if cmd.arg:
+        sub_id = await submission_store.by_reference(db, cmd.arg.strip().upper())
+        row = await submission_store.by_id(db, sub_id) if sub_id is not None else None
+        if row is None or row.unit_id not in scope:  # another unit's receipt is not even confirmed to exist
+            return to_idle([Reply(t("No report with receipt number {ref} is yours to review.",
+                                    ref=cmd.arg.strip()[:20]))])
+        return await show(step, row.id, {"skipped": []}, [])
+    waiting = await reviews.queue(db, scope)
+    if not waiting:
+        return to_idle([Reply(t("No report is waiting for your review."))])
+    return await show(step, waiting[0].submission_id, {"skipped": []}, [await _list_reply(step, waiting)])
+
+
+async def _list_reply(step: Step, waiting: list[reviews.Waiting]) -> Reply:
+    t, zone = step.t, step.conv.zone
+    lines = [t.ngettext("{n} report is waiting for your review, oldest first:",
+                        "{n} reports are waiting for your review, oldest first:", len(waiting))]
+    for i, w in enumerate(waiting[:LIST_MAX], start=1):
+        view = await load_view(step.conv.db, w.submission_id)
+        name = f"{view.unit.name} — {view.period.name.get(t.locale)}" if view else w.reference
+        late = " ⏰ " + t("(late)") if w.late else ""
+        since = t("waiting since {date}", date=t.date(w.waiting_since, zone))
+        lines.append(f"{i}. {name}: {since}{late}")
+    if len(waiting) > LIST_MAX:
+        lines.append(t("… and {n} more reports.", n=len(waiting) - LIST_MAX))
+    return Reply("\n".join(lines))
+
+
+async def next_report(step: Step, data: dict[str, Any], before: list[Reply]) -> Turn:
+    """The oldest waiting report not skipped in this round, read afresh (others decide meanwhile)."""
+    scope = await review_scope(step.conv.db, step.person_id)
+    skipped = set(data.get("skipped", []))
+    for w in await reviews.queue(step.conv.db, scope):
+        if w.submission_id not in skipped:
+            return await show(step, w.submission_id, data, before)
+    return to_idle([*before, Reply(step.t("No more reports are waiting for your review. Type /duyet to look "
+                                          "again."))])
+
+
+async def show(step: Step, sub_id: int, data: dict[str, Any], before: list[Reply]) -> Turn:
+    t = step.t
+    view = await load_view(step.conv.db, sub_id)
+    if view is None:  # its campaign or period is gone: nothing to decide on
+        return await next_report(step, {**data, "skipped": [*data.get("skipped", []), sub_id]}, before)
+    ctx = view.context(t, step.conv.zone, step.buttons)
+    state_choices = {
+        "submitted": (Button(t("✅ Approve"), APPROVE), Button(t("↩️ Return"), RETURN), Button(t("⏭ Skip"), SKIP)),
+        "approved": (Button(t("🔓 Reopen"), REOPEN), Button(t("⏭ Skip"), SKIP)),
+        "returned": (Button(t("⏭ Skip"), SKIP),),
+    }
+    data = {**data, "sub": sub_id, "rev": view.sub.revision, "unit": view.unit.id}
+    reply = Reply(screen_text(view, ctx), title=view.title(t), choices=state_choices[view.sub.review_state],
+                  columns=3)
+    return menu(_state(Mode.REVIEW, data), reply, before=before)
+
+
+async def on_review(step: Step, event: Input) -> Turn:
+    data, action = _data(step.state), _action(event)
+    if action == APPROVE:
+        return await decide(step, "approved", None, ())
+    if action in (RETURN, REOPEN):
+        return _ask_reason(step, {**data, "action": "returned" if action == RETURN else "reopened"}, [])
+    if action == SKIP:
+        return await next_report(step, {**data, "skipped": [*data.get("skipped", []), data.get("sub")]}, [])
+    return menu_again(step, step.t("Please choose one of the buttons under the report."))
+
+
+# --- returning or reopening: the reason, the questions, the confirmation --------------------------------------
+
+def _example(step: Step) -> str:
+    return step.t('for example: "The number of participants is higher than the number of members, please check '
+                  'question 3."')
+
+
+def _ask_reason(step: Step, data: dict[str, Any], before: list[Reply]) -> Turn:
+    t = step.t
+    text = (t("Why is this report returned? Type the reason the chair will read, {example}", example=_example(step))
+            if data.get("action") == "returned" else
+            t("Why is this approved report reopened? Type the reason, {example}", example=_example(step)))
+    return menu(_state(Mode.REVIEW_REASON, data), Reply(text, nav=(Button(t("◀️ Back"), BACK),)), before=before)
+
+
+async def on_reason(step: Step, event: Input) -> Turn:
+    t, data = step.t, _data(step.state)
+    if _move(event) == BACK:
+        return await show(step, int(data.get("sub") or 0), data, [])
+    text = event.text.strip() if isinstance(event, TextInput) else ""
+    if not any(ch.isalnum() for ch in text):  # nothing, or only dots and dashes: no reason
+        ask = (t("Please write the reason for returning it, {example}", example=_example(step))
+               if data.get("action") == "returned" else
+               t("Please write the reason for reopening it, {example}", example=_example(step)))
+        return _ask_reason(step, data, [Reply(ask)])
+    notes = []
+    if len(text) > reviews.REASON_LIMIT:
+        notes.append(Reply(t("The reason was longer than {n} characters; only its first {n} characters are kept:",
+                             n=t.number(reviews.REASON_LIMIT)) + "\n" + text[:reviews.REASON_LIMIT]))
+        text = text[:reviews.REASON_LIMIT]
+    data = {**data, "reason": text, "fields": []}
+    if data.get("action") != "returned":
+        return await _confirm(step, data, notes)
+    return await _pick_fields(step, data, notes)
+
+
+async def _questions(step: Step, data: dict[str, Any]) -> tuple[ReportView | None, list[tuple[str, str]]]:
+    """(name, short label) of the report's questions, numbered as on its screen."""
+    view = await load_view(step.conv.db, int(data.get("sub") or 0))
+    if view is None:
+        return None, []
+    ctx = view.context(step.t, step.conv.zone, step.buttons)
+    return view, [(f.name, short_label(f, step.t.locale)) for f in form.relevant_fields(ctx, view.answers)]
+
+
+async def _pick_fields(step: Step, data: dict[str, Any], before: list[Reply]) -> Turn:
+    t = step.t
+    _view, questions = await _questions(step, data)
+    chosen = set(data.get("fields", []))
+    choices = tuple(Button(f"{'✓ ' if name in chosen else ''}{i}. {label}"[:60], f"{FIELD}{i}")
+                    for i, (name, label) in enumerate(questions, start=1))
+    text = t("Which questions should the chair look at? Choose one or more (choose again to undo), then "
+             "press Done; or press Done at once for none.")
+    if not step.buttons:
+        text = t('Which questions should the chair look at? Type their numbers (for example: 2, 5), then "xong"; '
+                 'or type "xong" at once for none.')
+    nav = (Button(t("✔️ Done"), DONE), Button(t("◀️ Back"), BACK))
+    return menu(_state(Mode.REVIEW_FIELDS, data), Reply(text, choices=choices, nav=nav, columns=1), before=before)
+
+
+def _numbers(text: str) -> list[int] | None:
+    parts = [p for p in text.replace(",", " ").replace(";", " ").split() if p]
+    if not parts or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    return [int(p) for p in parts]
+
+
+async def on_fields(step: Step, event: Input) -> Turn:
+    t, data, action = step.t, _data(step.state), _move(event)
+    if action == BACK:
+        return _ask_reason(step, data, [])
+    if action == DONE:
+        return await _confirm(step, data, [])
+    _view, questions = await _questions(step, data)
+    picked: list[int] | None = None
+    if action is not None and action.startswith(FIELD):
+        picked = _numbers(action[len(FIELD):])
+    elif isinstance(event, TextInput):
+        picked = _numbers(event.text)
+    if not picked or not all(1 <= n <= len(questions) for n in picked):
+        return await _pick_fields(step, data, [Reply(t("Please choose questions from 1 to {n}, or Done.",
+                                                       n=len(questions)))])
+    chosen = list(data.get("fields", []))
+    for n in picked:
+        name = questions[n - 1][0]
+        chosen = [c for c in chosen if c != name] if name in chosen else [*chosen, name]
+    order = [name for name, _label in questions]
+    return await _pick_fields(step, {**data, "fields": sorted(chosen, key=order.index)}, [])
+
+
+async def _confirm(step: Step, data: dict[str, Any], before: list[Reply]) -> Turn:
+    t = step.t
+    view, questions = await _questions(step, data)
+    labels = dict(questions)
+    unit = view.unit.name if view else "?"
+    if data.get("action") == "returned":
+        lines = [t("Return the report of {unit} to its chair?", unit=unit), t("Reason: {reason}",
+                                                                              reason=data.get("reason", ""))]
+        if data.get("fields"):
+            lines.append(t("Questions: {names}", names="; ".join(labels.get(n, n) for n in data["fields"])))
+        send = t("↩️ Return it")
+    else:
+        lines = [t("Reopen the approved report of {unit}? Its chair may then correct it.", unit=unit),
+                 t("Reason: {reason}", reason=data.get("reason", ""))]
+        send = t("🔓 Reopen it")
+    choices = (Button(send, SEND), Button(t("✏️ Change the reason"), RETURN))
+    return menu(_state(Mode.REVIEW_CONFIRM, data), Reply("\n".join(lines), choices=choices,
+                                                         nav=(Button(t("◀️ Back"), BACK),)), before=before)
+
+
+async def on_confirm(step: Step, event: Input) -> Turn:
+    data, action = _data(step.state), _move(event)
+    if action == SEND:
+        return await decide(step, str(data.get("action")), data.get("reason"), data.get("fields", []))
+    if action == RETURN:
+        return _ask_reason(step, data, [])
+    if action == BACK:
+        return await show(step, int(data.get("sub") or 0), data, [])
+    return await _confirm(step, data, [Reply(step.t("Please choose one of the buttons."))])
+
+
+# --- the decision --------------------------------------------------------------------------------------------
+
+async def decide(step: Step, action: str, reason: str | None, fields: list[str] | tuple[str, ...]) -> Turn:
+    """Apply the decision to the revision shown, if the reviewer still reviews that unit and nobody else decided
+    first; then the next report."""
+    t, conv, data = step.t, step.conv, _data(step.state)
+    sub_id, revision, unit_id = int(data.get("sub") or 0), int(data.get("rev") or 0), data.get("unit")
+    done = {**data, "skipped": [*data.get("skipped", []), sub_id]}  # not shown again in this round
+    view = await load_view(conv.db, sub_id)
+    if view is None or view.unit.id != unit_id or unit_id not in await review_scope(conv.db, step.person_id):
+        return await next_report(step, done, [Reply(t("You no longer review the reports of this unit; nothing was "
+                                                      "decided."))])
+    now = conv.clock.now()
+    messages = [] if action == "approved" else await review_chair.chair_messages(
+        conv, view, action, reason or "", list(fields), step.person_id, now)
+    try:
+        await reviews.decide(conv.db, sub_id, revision, action, step.person_id, reason, fields, now,
+                             extra=[m for m, _ in messages])
+    except reviews.RevisionReplacedError as exc:
+        return await next_report(step, data, [Reply(exc.render(t) + " " + t("Nothing was decided; it is back in "
+                                                                            "the list with its new answers."))])
+    except reviews.AlreadyDecidedError as exc:
+        return await next_report(step, done, [Reply(exc.render(t) + " " + t("Nothing was decided."))])
+    return await next_report(step, done, [_done_reply(step, view, action, len(messages))])
+
+
+def _done_reply(step: Step, view: ReportView, action: str, told: int) -> Reply:
+    t = step.t
+    if action == "approved":
+        return Reply(t("✅ Approved: {unit} — {period}.", unit=view.unit.name, period=view.period.name.get(t.locale)))
+    text = (t("↩️ Returned to {unit}.", unit=view.unit.name) if action == "returned"
+            else t("🔓 Reopened: {unit} may correct the report.", unit=view.unit.name))
+    if told:
+        text += " " + t.ngettext("Its chair has been told.", "Its {n} chairs have been told.", told)
+    else:
+        text += " " + t("No chair of this unit can be reached by the bot: please tell them another way.")
+    return Reply(text)
+
+
+__all__ = ["on_confirm", "on_fields", "on_reason", "on_review", "start"]
