@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.campaign_model import Campaign
-from bot.config import RemindersConfig
+from bot.config import RemindersConfig, ReviewConfig
 from bot.dialog.model import Reply
 from bot.domain import Role, UnitKind
 from bot.gc_pause import cyclic_gc_paused
@@ -62,8 +62,10 @@ _SummarySlot = tuple[Campaign, campaign_store.PeriodRow, str, datetime]
 
 
 class ReminderPlanner:
-    def __init__(self, db: Database, config: RemindersConfig, zone: ZoneInfo, locales_dir: Path) -> None:
+    def __init__(self, db: Database, config: RemindersConfig, zone: ZoneInfo, locales_dir: Path, *,
+                 review: ReviewConfig | None = None) -> None:
         self.db, self.config, self.zone, self.locales_dir = db, config, zone, locales_dir
+        self.review = review or ReviewConfig()
         self.memory = PlanMemory()  # what plan_once last saw: a shortcut, never the truth (scheduler/memory.py)
 
     def t(self, locale: str) -> Translator:
@@ -227,14 +229,16 @@ class ReminderPlanner:
         the same units, whatever their scope's name."""
         scope = None if roots is None else frozenset(roots)
         if scope not in builds:
-            builds[scope] = completeness_within(read, roots, scope_name=scope_name, now=now)
+            builds[scope] = completeness_within(read, roots, scope_name=scope_name, now=now,
+                                                waiting_days=self.review.waiting_days)
         summary = replace(builds[scope], scope_name=scope_name)
         return completeness_text(summary, self.t(locale), self.zone) if summary.units else None
 
     async def plan_once(self, now: datetime) -> PlanResult:
         """Plan and record what is new at `now`. Only periods and summary slots whose fingerprint moved since
         the last successful plan are gathered (scheduler/memory.py); the outbox's keys keep it idempotent."""
-        audience = await reminder_store.audience_marks(self.db)
+        # A report returned for correction puts its unit back among those reminded: part of the fingerprint.
+        audience = (await reminder_store.audience_marks(self.db), await reminder_store.return_marks(self.db))
         versions = await reminder_store.campaign_versions(self.db)
         due = await self._due(now)
         submitted = await reminder_store.submission_marks(self.db)

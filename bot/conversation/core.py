@@ -32,6 +32,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.config import ReviewConfig
 from bot.dialog.model import ActionInput, Input, Reply, TextInput
 from bot.domain import Unit
 from bot.i18n import Translator, normalise_locale, translator
@@ -116,8 +117,9 @@ COMMAND_HANDLERS: dict[str, CommandHandler] = {
 class Conversation:
     def __init__(self, db: Database, clock: Clock, zone: ZoneInfo, locales_dir: Path,
                  reminders: RemindNow | None = None, files_dir: Path | None = None,
-                 campaigns_dir: Path | None = None) -> None:
+                 campaigns_dir: Path | None = None, review: ReviewConfig | None = None) -> None:
         self.db, self.clock, self.zone, self.locales_dir = db, clock, zone, locales_dir
+        self.review = review or ReviewConfig()  # [review]: waiting days, locks (issue 15)
         self.reminders = reminders
         self.files_dir = files_dir  # where summaries are written before they are sent
         self.campaigns_dir = campaigns_dir  # where a plan published in chat becomes a campaign file
