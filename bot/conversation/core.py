@@ -45,9 +45,9 @@ from storage import people as people_store
 from storage import submissions as submission_store
 from storage.db import Database
 from storage.locks import person_step
-from storage.reviews import ReportApprovedError
+from storage.reviews import ReportApprovedError, ReportLockedError
 
-from . import registration, reporting, review, review_chair, settings, staff, submissions
+from . import locks, registration, reporting, review, review_chair, settings, staff, submissions
 from .common import (
     CommandHandler,
     EarlyReply,
@@ -111,6 +111,8 @@ COMMAND_HANDLERS: dict[str, CommandHandler] = {
     "tonghop": staff.summary_menu,
     "nhacnho": staff.remind_menu,
     "duyet": review.start,
+    "mokhoa": locks.unlock,
+    "mien": locks.excuse,
 }
 
 
@@ -277,6 +279,12 @@ class Conversation:
         except ReportApprovedError as exc:  # approved while the correction was open: nothing was written
             turn.state, turn.submit = State(), None  # the caller answers with this turn's replies
             turn.replies[:] = [Reply(review_chair.approved_refusal(t, self.zone, exc.by_name, exc.at))]
+            return await self.write_turn(person_id, sender, turn, version, update_key, now, t=t, touch=touch)
+        except ReportLockedError as exc:  # the period closed while the correction was open: nothing was written
+            turn.state, turn.submit = State(), None
+            turn.replies[:] = [Reply(t("This period closed on {date}; the report can no longer be corrected. "
+                                       "Please ask your upper-level union to reopen it (/mokhoa).",
+                                       date=t.date(exc.closes_at, self.zone)))]
             return await self.write_turn(person_id, sender, turn, version, update_key, now, t=t, touch=touch)
         turn.replies.insert(0, reporting.receipt(t, self.zone, sub, row))
         return version + 1
