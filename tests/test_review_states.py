@@ -14,8 +14,10 @@ from openpyxl import load_workbook
 
 from bot.config import ReviewConfig
 from bot.conversation import Command, Press
+from bot.demo_review import RETURN_REASONS
 from bot.domain import Role
 from bot.i18n import Translator
+from bot.review_rules import open_children
 from bot.summary import files as summary_files
 from bot.summary.compute import rollup_rows
 from bot.summary.service import build_summary
@@ -24,16 +26,19 @@ from scheduler.service import ReminderPlanner
 from storage import campaigns as campaign_store
 from storage import reviews
 from storage.db import Database
-from tests import conftest, test_pushed_summary, test_reminders
+from tests import conftest, test_demo, test_pushed_summary, test_reminders
 from tests.conftest import VN
 from tests.test_conversation import OFFICER, text_of
 from tests.test_conversation import World as ConvWorld
+from tests.test_demo import NOW as DEMO_NOW
+from tests.test_demo import Demo
 from tests.test_pushed_summary import DAKLAK_95, Province
 from tests.test_reminders import World
 
 world = test_reminders.world
 province = test_pushed_summary.province
 conv_world = conftest.world
+demo = test_demo.demo
 
 
 async def _reviewer(db: Database) -> int:
@@ -220,3 +225,26 @@ async def test_tonghop_offers_a_summary_from_approved_reports_only(conv_world: C
     plain = await w.conv.handle(OFFICER, Command("tonghop"))
     first = next(b.action for r in plain.replies for b in r.choices if b.action.startswith("m:"))
     assert "chỉ tính các báo cáo đã duyệt" not in text_of(await w.conv.handle(OFFICER, Press(plain.version, first)))
+
+
+# --- the demo ----------------------------------------------------------------------------------------------------
+
+async def test_the_demo_leaves_reports_approved_returned_with_reasons_and_waiting(demo: Demo, repo: Path) -> None:
+    db = demo.db
+    counts = Counter(r["review_state"] for r in await db.fetchall("SELECT review_state FROM submissions"))
+    assert counts["approved"] == demo.result.approved > 0
+    assert counts["returned"] == demo.result.returned > 0
+    assert counts["submitted"] > 0
+    for r in await db.fetchall("SELECT s.id FROM submissions s WHERE s.review_state = 'returned'"):
+        event = await reviews.last_event(db, r["id"], "returned")
+        assert event is not None
+        assert event.reason in RETURN_REASONS
+        assert event.fields  # the questions concerned
+    # Every upper level's approved report had its units approved first (the roll-up rule).
+    for r in await db.fetchall("SELECT s.id FROM submissions s JOIN units u ON u.id = s.unit_id "
+                               "WHERE u.kind = 'upper' AND s.review_state = 'approved'"):
+        assert await open_children(db, r["id"]) == []
+    campaign, key, _pid = demo.periods[0]
+    summary = await build_summary(db, campaign.id, key, scope_roots=None, scope_name="Đắk Lắk", now=DEMO_NOW)
+    text = summary_text(summary, Translator("vi", repo / "locales"), VN)
+    assert f"trả lại {summary.count_state('returned')} · đã duyệt {summary.count_state('approved')}" in text

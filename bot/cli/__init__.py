@@ -182,6 +182,8 @@ def demo_cmd() -> None:
     out.print(t("Demo data: {people} people, {subs} submissions ({late} late, {rev} revised), {missing} missing.",
                 people=result.people, subs=result.submissions, late=result.late, rev=result.revisions,
                 missing=result.missing), markup=False)
+    out.print(t("Review: {approved} approved, {returned} returned with a reason, the others waiting for /duyet.",
+                approved=result.approved, returned=result.returned), markup=False)
 
 
 @app.command("summary", help=gettext("A summary of one campaign period: completeness, totals, targets, missing "
