@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -24,7 +24,7 @@ from bot.summary.service import build_summary
 from bot.summary.text import completeness_text, summary_text
 from scheduler.service import ReminderPlanner
 from storage import campaigns as campaign_store
-from storage import reviews
+from storage import outbox, reviews
 from storage.db import Database
 from tests import conftest, test_demo, test_pushed_summary, test_reminders
 from tests.conftest import VN
@@ -33,7 +33,7 @@ from tests.test_conversation import World as ConvWorld
 from tests.test_demo import NOW as DEMO_NOW
 from tests.test_demo import Demo
 from tests.test_pushed_summary import DAKLAK_95, Province
-from tests.test_reminders import World
+from tests.test_reminders import World, vn
 
 world = test_reminders.world
 province = test_pushed_summary.province
@@ -248,3 +248,71 @@ async def test_the_demo_leaves_reports_approved_returned_with_reasons_and_waitin
     summary = await build_summary(db, campaign.id, key, scope_roots=None, scope_name="Đắk Lắk", now=DEMO_NOW)
     text = summary_text(summary, Translator("vi", repo / "locales"), VN)
     assert f"trả lại {summary.count_state('returned')} · đã duyệt {summary.count_state('approved')}" in text
+
+
+# --- the reviewers' daily digest ---------------------------------------------------------------------------------
+
+async def _digests(world: World) -> list[outbox.OutboxRow]:
+    return [r for r in await outbox.all_rows(world.db) if r.kind == "review_digest"]
+
+
+def _digest_planner(world: World, **review: object) -> ReminderPlanner:
+    return ReminderPlanner(world.db, world.config.reminders, world.config.app.zone, world.config.locales_dir,
+                           review=ReviewConfig(**review))  # type: ignore[arg-type]
+
+
+async def test_the_daily_digest_reaches_reviewers_once_a_day_and_the_department_after_escalate_days(
+        world: World) -> None:
+    await world.staff_everyone()
+    dept = await world.add_member("DL", role=Role.DEPARTMENT)
+    officer = world.members["DL-BMT"][0]
+    period_id = await world.period_id()
+    sent = vn(2024, 8, 1, 10)
+    for code in ("DL-BMT-001", "DL-BMT-002"):
+        await world.submit(code, period_id, sent)
+    planner = _digest_planner(world, waiting_days=3, escalate_days=7)
+    world.clock.set(vn(2024, 8, 3, 9))  # two days: not yet
+    await planner.plan_once(world.clock.now())
+    assert await _digests(world) == []
+    world.clock.set(vn(2024, 8, 5, 7, 30))  # four days, but before the digest's hour
+    await planner.plan_once(world.clock.now())
+    assert await _digests(world) == []
+    world.clock.set(vn(2024, 8, 5, 8, 1))
+    await planner.plan_once(world.clock.now())
+    [row] = await _digests(world)
+    assert row.person_id == officer.person_id
+    assert "2 báo cáo đã chờ đồng chí duyệt quá 3 ngày" in row.payload["text"]
+    assert "Công đoàn Công ty TNHH MTV Cà phê Buôn Ma Thuột" in row.payload["text"]
+    # Later the same day, and a restarted planner (a second process): nothing doubled.
+    world.clock.set(vn(2024, 8, 5, 15))
+    await planner.plan_once(world.clock.now())
+    await _digest_planner(world, waiting_days=3, escalate_days=7).plan_once(world.clock.now())
+    assert len(await _digests(world)) == 1
+    # Eight days: the officer again, and the department with the escalated reports.
+    world.clock.set(vn(2024, 8, 9, 8, 30))
+    await planner.plan_once(world.clock.now())
+    today = [r for r in await _digests(world) if r.planned_for >= vn(2024, 8, 9)]
+    assert {r.person_id for r in today} == {officer.person_id, dept.person_id}
+    [to_dept] = [r for r in today if r.person_id == dept.person_id]
+    assert "quá 7 ngày" in to_dept.payload["text"]
+    # Approved reports leave the digest.
+    reviewer = await _reviewer(world.db)
+    for code in ("DL-BMT-001", "DL-BMT-002"):
+        await _decide(world.db, period_id, world.units[code].id, "approved", reviewer, world.clock.now())
+    world.clock.set(vn(2024, 8, 10, 8, 30))
+    await planner.plan_once(world.clock.now())
+    assert [r for r in await _digests(world) if r.planned_for >= vn(2024, 8, 10)] == []
+
+
+async def test_a_digest_hour_in_quiet_hours_waits_for_the_morning(world: World) -> None:
+    await world.staff_everyone()
+    period_id = await world.period_id()
+    await world.submit("DL-BMT-001", period_id, vn(2024, 8, 1, 10))
+    planner = _digest_planner(world, digest_time=time(22, 0))
+    world.clock.set(vn(2024, 8, 6, 22, 30))
+    await planner.plan_once(world.clock.now())
+    world.clock.set(vn(2024, 8, 7, 7, 1))
+    await planner.plan_once(world.clock.now())
+    rows = await _digests(world)
+    assert rows
+    assert all(r.planned_for.astimezone(VN).time() == time(7, 0) for r in rows)
