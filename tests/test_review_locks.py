@@ -206,3 +206,10 @@ async def test_a_campaign_can_switch_the_roll_up_rule_off(world: World) -> None:
     screen = await world.conv.handle(DEPT, TextInput("/duyet"))
     done = await world.conv.handle(DEPT, Press(screen.version, "rv:ok"))
     assert "✅ Đã duyệt" in text_of(done)
+
+
+async def test_the_plain_words_open_the_lock_commands_with_their_example(world: World) -> None:
+    await world.register(OFFICER, "DL-BMT", Role.OFFICER)
+    await world.register(DEPT, "DL", Role.DEPARTMENT)
+    assert "ví dụ /mokhoa" in text_of(await world.conv.handle(OFFICER, TextInput("Mở khoá")))
+    assert "ví dụ /mien" in text_of(await world.conv.handle(DEPT, TextInput("miễn báo cáo")))
