@@ -213,3 +213,18 @@ async def test_the_plain_words_open_the_lock_commands_with_their_example(world: 
     await world.register(DEPT, "DL", Role.DEPARTMENT)
     assert "ví dụ /mokhoa" in text_of(await world.conv.handle(OFFICER, TextInput("Mở khoá")))
     assert "ví dụ /mien" in text_of(await world.conv.handle(DEPT, TextInput("miễn báo cáo")))
+
+
+async def test_a_unit_that_never_reported_files_a_closed_period_while_its_lock_exception_lasts(world: World) -> None:
+    await world.register(CHAIR, "DL-BMT-001")
+    await world.register(OFFICER, "DL-BMT", Role.OFFICER)
+    period = next(p for p in await campaign_store.periods_of(world.db, DAKLAK_95) if p.key == "dot-1")
+    world.clock.set(period.closes_at + timedelta(days=1))
+    before = await world.conv.handle(CHAIR, Command("baocao"))
+    assert ROUND_1 not in " ".join(b.label for r in before.replies for b in r.choices)
+    granted = await world.conv.handle(OFFICER, Command("mokhoa", "DL-BMT-001 3 đơn vị mới có chủ tịch"))
+    assert "🔓" in text_of(granted)
+    response = await world.answer_all(CHAIR, await world.open_report(CHAIR, ROUND_1))
+    receipt = await world.conv.handle(CHAIR, Press(response.version, "submit"))
+    assert "BC-" in text_of(receipt)
+    assert await world.db.fetchval("SELECT count(*) FROM submissions WHERE period_id = ?", (period.id,)) == 1

@@ -112,8 +112,11 @@ async def on_choose_unit(step: Step, event: Input) -> Turn:
 
 
 async def _open_items(step: Step, unit: Unit) -> list[Deadline]:
-    return [d for d in await deadlines_for_unit(step.conv.db, unit, step.conv.clock.now())
-            if d.status in (Status.OPEN, Status.OVERDUE)]
+    """The periods the unit may file now: open or overdue, or closed with a lock exception (/mokhoa) active."""
+    db, now = step.conv.db, step.conv.clock.now()
+    return [d for d in await deadlines_for_unit(db, unit, now)
+            if d.status in (Status.OPEN, Status.OVERDUE) or (
+                d.status is Status.CLOSED and not await reviews.is_locked(db, d.period_id, unit.id, d.closes_at, now))]
 
 
 async def _offer_reports(step: Step, unit: Unit) -> Turn:
