@@ -72,9 +72,10 @@ def build_core(config: Config, db: Database, clock: Clock) -> tuple[Conversation
     from bot.conversation import Conversation
     from scheduler.service import ReminderPlanner
 
-    planner = ReminderPlanner(db, config.reminders, config.app.zone, config.locales_dir)
+    planner = ReminderPlanner(db, config.reminders, config.app.zone, config.locales_dir, review=config.review)
     conversation = Conversation(db, clock, config.app.zone, config.locales_dir, reminders=planner,
-                                files_dir=config.data_dir / "summaries", campaigns_dir=config.campaigns_dir)
+                                files_dir=config.data_dir / "summaries", campaigns_dir=config.campaigns_dir,
+                                review=config.review)
     return conversation, planner
 
 

@@ -330,6 +330,13 @@ class ReminderOverrides(_Model):
     send_time: time | None = None
 
 
+class ReviewRules(_Model):
+    """[review] of a campaign file (issue 15)."""
+
+    # An upper level's own report is approved only once all its units' reports are approved or excused.
+    require_children_approved: bool = True
+
+
 class Campaign(_Model):
     id: str = Field(pattern=KEY_RE)
     title: Text
@@ -342,6 +349,7 @@ class Campaign(_Model):
     targets: tuple[Target, ...] = ()
     activities: tuple[str, ...] = ()
     reminders: ReminderOverrides | None = None
+    review: ReviewRules = ReviewRules()
 
     @field_validator("timezone")
     @classmethod

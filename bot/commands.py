@@ -27,6 +27,8 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("nhacnho", N_("(officers) remind the units that have not reported")),
     CommandInfo("tonghop", N_("(officers, department) summary: who reported, totals, targets")),
     CommandInfo("duyet", N_("(officers, department) review the reports: approve, or return with a reason")),
+    CommandInfo("mokhoa", N_("(officers, department) let a unit send or correct a closed report until a date")),
+    CommandInfo("mien", N_("(department) excuse a unit's report so its upper level's report can be approved")),
     CommandInfo("lienket", N_("use the bot on Telegram and Zalo both")),
     CommandInfo("kenh", N_("choose where reminders reach you")),
 )

@@ -207,6 +207,22 @@ class RemindersConfig(_Section):
         return tuple(sorted(set(value), reverse=True))
 
 
+class ReviewConfig(_Section):
+    """Review and approval (issue 15): when a waiting report is pointed out, the reviewers' daily digest, locks."""
+
+    waiting_days: int = Field(default=3, ge=1, le=60)  # waiting longer: in the pushed completeness and the digest
+    escalate_days: int = Field(default=7, ge=1, le=120)  # waiting longer: the department is told too
+    digest_time: time = time(8, 0)  # the reviewers' daily digest, moved out of quiet hours like a reminder
+    digest: bool = True
+    return_unlock_days: int = Field(default=7, ge=1, le=90)  # a report returned after closing stays open this long
+
+    @model_validator(mode="after")
+    def _escalate_after_waiting(self) -> ReviewConfig:
+        if self.escalate_days < self.waiting_days:
+            raise ValueError("escalate_days must be at least waiting_days")
+        return self
+
+
 class UploadsConfig(_Section):
     max_photo_mb: float = Field(default=10, gt=0, le=20)
     max_document_mb: float = Field(default=20, gt=0, le=20)  # the Bot API download limit is 20 MB
@@ -223,6 +239,7 @@ class Config(_Section):
     zalo: ZaloConfig = ZaloConfig()
     storage: StorageConfig = StorageConfig()
     reminders: RemindersConfig = RemindersConfig()
+    review: ReviewConfig = ReviewConfig()
     uploads: UploadsConfig = UploadsConfig()
     invites: InvitesConfig = InvitesConfig()
     base_dir: Path = Path(".")  # the config file's folder; relative paths are taken from it

@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.campaign_model import FieldType, FormField
 from bot.deadlines import campaigns_for_unit
+from bot.demo_review import review_demo
 from bot.dialog import form
 from bot.dialog.form import FormContext
 from bot.dialog.model import TextInput
@@ -56,6 +57,8 @@ class DemoResult:
     revisions: int
     late: int
     missing: int
+    approved: int = 0  # review (bot/demo_review.py)
+    returned: int = 0
 
 
 def _name(rng: random.Random) -> str:
@@ -343,4 +346,6 @@ async def fill_demo(db: Database, now: datetime, locales_dir: Any, seed: int = 2
                                                       now=submitted_at + timedelta(days=2), late=is_late)
                     last_sent[(row.id, unit.id)] = submitted_at + timedelta(days=2)
                     revisions += 1
-    return DemoResult(people, submissions, revisions, late, missing)
+    # A separate generator: the review draws do not change which reports the seed gives.
+    approved, returned = await review_demo(db, random.Random(seed + 15), person_of, now)  # noqa: S311 - demo data
+    return DemoResult(people, submissions, revisions, late, missing, approved, returned)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.campaign_model import Campaign
-from bot.config import RemindersConfig
+from bot.config import RemindersConfig, ReviewConfig
 from bot.dialog.model import Reply
 from bot.domain import Role, UnitKind
 from bot.gc_pause import cyclic_gc_paused
@@ -23,6 +23,7 @@ from bot.summary.text import completeness_text
 from scheduler.memory import Base, PeriodMark, PlanMemory
 from scheduler.planner import PeriodTask, Planned, UnitTask, due_slot, escalation_due, plan, reminder_item, summary_key
 from scheduler.policy import Policy, Slot, allowed_moment, slots
+from scheduler.review_digest import digest_items, due_day
 from storage import campaigns as campaign_store
 from storage import drafts as draft_store
 from storage import outbox
@@ -62,8 +63,12 @@ _SummarySlot = tuple[Campaign, campaign_store.PeriodRow, str, datetime]
 
 
 class ReminderPlanner:
-    def __init__(self, db: Database, config: RemindersConfig, zone: ZoneInfo, locales_dir: Path) -> None:
+    def __init__(self, db: Database, config: RemindersConfig, zone: ZoneInfo, locales_dir: Path, *,
+                 review: ReviewConfig | None = None) -> None:
         self.db, self.config, self.zone, self.locales_dir = db, config, zone, locales_dir
+        self.review = review or ReviewConfig()
+        self.digests = review is not None  # the reviewers' daily digest: for a planner given the [review] settings
+        self._digest_day: date | None = None  # the day whose digests this planner has recorded
         self.memory = PlanMemory()  # what plan_once last saw: a shortcut, never the truth (scheduler/memory.py)
 
     def t(self, locale: str) -> Translator:
@@ -227,14 +232,16 @@ class ReminderPlanner:
         the same units, whatever their scope's name."""
         scope = None if roots is None else frozenset(roots)
         if scope not in builds:
-            builds[scope] = completeness_within(read, roots, scope_name=scope_name, now=now)
+            builds[scope] = completeness_within(read, roots, scope_name=scope_name, now=now,
+                                                waiting_days=self.review.waiting_days)
         summary = replace(builds[scope], scope_name=scope_name)
         return completeness_text(summary, self.t(locale), self.zone) if summary.units else None
 
     async def plan_once(self, now: datetime) -> PlanResult:
         """Plan and record what is new at `now`. Only periods and summary slots whose fingerprint moved since
         the last successful plan are gathered (scheduler/memory.py); the outbox's keys keep it idempotent."""
-        audience = await reminder_store.audience_marks(self.db)
+        # A report returned for correction puts its unit back among those reminded: part of the fingerprint.
+        audience = (await reminder_store.audience_marks(self.db), await reminder_store.return_marks(self.db))
         versions = await reminder_store.campaign_versions(self.db)
         due = await self._due(now)
         submitted = await reminder_store.submission_marks(self.db)
@@ -250,12 +257,25 @@ class ReminderPlanner:
         superseded = await outbox.add(self.db, [p.item for p in planned if p.status == "superseded"], now,
                                       status="superseded")
         # Remembered only now that the plan is recorded: a tick that failed half-way is planned again in full.
+        pending += await self._review_digests(now)
         planned_ids = {d.row.id for d in todo}
         for d in due:
             self.memory.remember_period(d.row.id, marks[d.row.id], now, d.row.id in planned_ids)
         self.memory.forget_periods_except(set(marks))
         self.memory.remember_summaries(summary_marks, {(s[1].id, s[2]) for s in summary_todo}, now)
         return PlanResult(pending, superseded, planned)
+
+    async def _review_digests(self, now: datetime) -> int:
+        """Today's reviewers' digests (scheduler/review_digest.py), looked for once a day once their time has come;
+        the outbox keys keep another process or a restart from sending them twice."""
+        due = due_day(now, self.review, self.config, self.zone) if self.digests else None
+        if due is None or self._digest_day == due[0]:
+            return 0
+        day = due[0]
+        items = await digest_items(self.db, self.review, self.config, self.zone, self.t, now)
+        added = await outbox.add(self.db, items, now)
+        self._digest_day = day
+        return added
 
     async def _needs_plan(self, period_id: int, mark: PeriodMark, now: datetime) -> bool:
         verdict = self.memory.period_verdict(period_id, mark, now)

@@ -22,7 +22,10 @@ class Recipient:
 
 
 async def submitted_units(db: Database, period_id: int) -> set[int]:
-    rows = await db.fetchall("SELECT unit_id FROM submissions WHERE period_id = ?", (period_id,))
+    """The units whose report for the period counts as submitted: a report returned for correction does not
+    (its chair is reminded like one who has not submitted), an approved one does."""
+    rows = await db.fetchall(
+        "SELECT unit_id FROM submissions WHERE period_id = ? AND review_state != 'returned'", (period_id,))
     return {r["unit_id"] for r in rows}
 
 
@@ -139,6 +142,14 @@ async def submission_marks(db: Database) -> tuple[int, int]:
     newest rowid), where a count per period would walk the period's rows every minute."""
     row = await db.fetchone("SELECT (SELECT count(*) FROM submissions) AS n, "
                             "(SELECT coalesce(max(id), 0) FROM submissions) AS newest")
+    return (0, 0) if row is None else (int(row["n"]), int(row["newest"]))
+
+
+async def return_marks(db: Database) -> tuple[int, int]:
+    """(how many reports were ever returned, the newest such event): a return puts a unit back on the late list,
+    which the submission marks cannot see, so it is part of the planning fingerprint (scheduler/memory.py)."""
+    row = await db.fetchone("SELECT count(*) AS n, coalesce(max(id), 0) AS newest FROM review_events "
+                            "WHERE action = 'returned'")
     return (0, 0) if row is None else (int(row["n"]), int(row["newest"]))
 
 

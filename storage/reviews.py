@@ -13,7 +13,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from bot.errors import N_, TranslatableError
@@ -33,6 +33,8 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "resubmitted": (("returned",), "submitted"),
 }
 DECISIONS = ("approved", "returned", "reopened")
+RETURN_UNLOCK = timedelta(days=7)  # a report returned after its period closed stays open this long ([review])
+RETURN_UNLOCK_REASON = "returned after the period closed"
 REASON_LIMIT = 1000  # characters; the conversation cuts a longer reason and says so
 
 
@@ -69,6 +71,17 @@ class ReportApprovedError(TranslatableError):
         self.submission_id = submission_id
         self.by_name = by_name
         self.at = at
+
+
+class ReportLockedError(TranslatableError):
+    """A new revision after the period closed, with no lock exception open for the unit: refused, nothing
+    written. The conversation words it with the closing date in the reader's zone."""
+
+    msgid = N_("This period has closed; the report can no longer be corrected.")
+
+    def __init__(self, closes_at: datetime) -> None:
+        super().__init__()
+        self.closes_at = closes_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,13 +173,17 @@ def _event_write(submission_id: int, revision: int, action: str, state_after: st
 
 
 async def decide(db: Database, submission_id: int, revision: int, action: str, actor_id: int, reason: str | None,
-                 fields: Iterable[str], now: datetime, *, extra: Sequence[Write] = ()) -> ReviewStatus:
+                 fields: Iterable[str], now: datetime, *, extra: Sequence[Write] = (),
+                 unlock_for: timedelta = RETURN_UNLOCK) -> ReviewStatus:
     """Approve, return or reopen the report's `revision` (the one the reviewer saw), with its event, in one write
     batch. Raises AlreadyDecidedError or RevisionReplacedError when the report is no longer in a state this action
     starts from at that revision; nothing is written then. `extra` writes go in the same batch, after the event
-    (the chair's message in the outbox: storage.outbox.item_write)."""
+    (the chair's message in the outbox: storage.outbox.item_write). A report returned after its period closed
+    gets a lock exception for `unlock_for` in the same batch, so the chair can correct it."""
     if action not in DECISIONS:
         raise ValueError(f"not a reviewer's decision: {action!r}")
+    if action == "returned":
+        extra = [*await _unlock_after_close(db, submission_id, actor_id, now, unlock_for), *extra]
     allowed, after = TRANSITIONS[action]
     stamp = to_db(now)
     refused = ReviewConflictError()
@@ -192,6 +209,27 @@ async def decide(db: Database, submission_id: int, revision: int, action: str, a
     return status
 
 
+async def _unlock_after_close(db: Database, submission_id: int, actor_id: int, now: datetime,
+                              unlock_for: timedelta) -> list[Write]:
+    row = await db.fetchone("SELECT p.closes_at, s.period_id, s.unit_id FROM submissions s "
+                            "JOIN periods p ON p.id = s.period_id WHERE s.id = ?", (submission_id,))
+    if row is None or now < from_db(row["closes_at"]):
+        return []
+    return [Write("INSERT INTO lock_exceptions(period_id, unit_id, until, reason, granted_by, granted_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?)", (row["period_id"], row["unit_id"], to_db(now + unlock_for),
+                                                 RETURN_UNLOCK_REASON, actor_id, to_db(now))),
+            audit_write(now, actor_id, "lock_exception", row["period_id"], row["unit_id"], now + unlock_for,
+                        RETURN_UNLOCK_REASON)]
+
+
+def audit_write(now: datetime, actor_id: int | None, action: str, period_id: int, unit_id: int, until: datetime,
+                reason: str) -> Write:
+    detail = {"period_id": period_id, "unit_id": unit_id, "until": to_db(until), "reason": reason}
+    return Write("INSERT INTO audit_log(at, actor, action, entity, entity_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                 (to_db(now), f"person:{actor_id}", action, "unit", str(unit_id),
+                  json.dumps(detail, ensure_ascii=False)))
+
+
 async def on_new_revision(tx: Transaction, submission_id: int, revision: int, person_id: int | None,
                           now: datetime) -> None:
     """Called by storage.submissions.record inside its transaction, before the new revision is written: an
@@ -205,11 +243,30 @@ async def on_new_revision(tx: Transaction, submission_id: int, revision: int, pe
             (submission_id,))
         raise ReportApprovedError(submission_id, None if last is None else last["actor_name"],
                              None if last is None else from_db(last["at"]))
+    await refuse_if_locked(tx, submission_id, now)
     if state == "returned":
         stamp = to_db(now)
         await tx.execute("UPDATE submissions SET review_state = 'submitted', review_since = ? WHERE id = ?",
                          (stamp, submission_id))
         await tx.apply(_event_write(submission_id, revision, "resubmitted", "submitted", person_id, None, (), stamp))
+
+
+async def refuse_if_locked(tx: Transaction, submission_id: int, now: datetime) -> None:
+    """The period's close date locks every report; an active lock exception for the unit keeps it open."""
+    row = await tx.fetchone(
+        "SELECT p.closes_at, s.period_id, s.unit_id FROM submissions s JOIN periods p ON p.id = s.period_id "
+        "WHERE s.id = ?", (submission_id,))
+    if row is None or now < from_db(row["closes_at"]):
+        return
+    if await tx.fetchone("SELECT 1 FROM lock_exceptions WHERE period_id = ? AND unit_id = ? AND until > ?",
+                         (row["period_id"], row["unit_id"], to_db(now))) is None:
+        raise ReportLockedError(from_db(row["closes_at"]))
+
+
+async def is_locked(db: Database, period_id: int, unit_id: int, closes_at: datetime, now: datetime) -> bool:
+    """Whether the unit's report for the period is locked at `now`: the period has closed and no lock exception
+    for the unit is active."""
+    return now >= closes_at and await active_lock_exception(db, period_id, unit_id, now) is None
 
 
 async def status_of(db: Database, submission_id: int) -> ReviewStatus | None:
@@ -274,6 +331,16 @@ async def state_counts(db: Database, period_id: int, unit_ids: Iterable[int]) ->
     return counts
 
 
+async def states_of(db: Database, period_id: int, unit_ids: Iterable[int]) -> dict[int, str]:
+    """unit id -> the state of its report for the period, for those of these units that have one."""
+    units = list(unit_ids)
+    if not units:
+        return {}
+    rows = await db.fetchall(f"SELECT unit_id, review_state FROM submissions WHERE period_id = ? "
+                             f"AND unit_id IN ({_marks(units)})", (period_id, *units))
+    return {r["unit_id"]: r["review_state"] for r in rows}
+
+
 async def previous_period_answers(db: Database, unit_id: int, period_id: int) -> PreviousAnswers | None:
     """The unit's latest answers in its campaign's period just before this one (by the time they cover), if the
     unit reported then."""
@@ -291,10 +358,14 @@ async def previous_period_answers(db: Database, unit_id: int, period_id: int) ->
 
 async def grant_lock_exception(db: Database, *, period_id: int, unit_id: int, until: datetime, reason: str,
                                granted_by: int | None, now: datetime) -> int:
+    """Keep the unit's report for the period open until `until`, recorded in the audit log in the same
+    transaction."""
     async with db.transaction() as tx:
-        return await tx.execute(
+        new_id = await tx.execute(
             "INSERT INTO lock_exceptions(period_id, unit_id, until, reason, granted_by, granted_at) "
             "VALUES (?, ?, ?, ?, ?, ?)", (period_id, unit_id, to_db(until), reason, granted_by, to_db(now)))
+        await tx.apply(audit_write(now, granted_by, "lock_exception", period_id, unit_id, until, reason))
+        return new_id
 
 
 def _lock_exception(r: sqlite3.Row) -> LockException:
@@ -317,11 +388,15 @@ async def lock_exceptions(db: Database, period_id: int) -> list[LockException]:
 
 async def excuse(db: Database, *, period_id: int, unit_id: int, reason: str, excused_by: int | None,
                  now: datetime) -> None:
-    """Excuse the unit's report for the period from the roll-up rule; a second excuse replaces the reason."""
+    """Excuse the unit's report for the period from the roll-up rule; a second excuse replaces the reason. Recorded
+    in the audit log in the same batch."""
+    detail = json.dumps({"period_id": period_id, "reason": reason}, ensure_ascii=False)
     await db.write([Write(
         "INSERT INTO review_excuses(period_id, unit_id, reason, excused_by, at) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (period_id, unit_id) DO UPDATE SET reason = excluded.reason, excused_by = excluded.excused_by, "
-        "at = excluded.at", (period_id, unit_id, reason, excused_by, to_db(now)))])
+        "at = excluded.at", (period_id, unit_id, reason, excused_by, to_db(now))),
+        Write("INSERT INTO audit_log(at, actor, action, entity, entity_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
+              (to_db(now), f"person:{excused_by}", "review_excuse", "unit", str(unit_id), detail))])
 
 
 async def remove_excuse(db: Database, period_id: int, unit_id: int) -> bool:

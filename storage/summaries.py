@@ -29,6 +29,11 @@ class LatestSubmission(NamedTuple):
     late: int  # 0 or 1, as stored
     first_submitted_at_text: str
     latest_answers_json: str
+    review_state: str = "submitted"  # storage/reviews.py: submitted (waiting for review), returned, approved
+    review_since_text: str | None = None  # when that state began
+
+    def review_since(self) -> datetime | None:
+        return None if self.review_since_text is None else from_db(self.review_since_text)
 
     def first_submitted_at(self) -> datetime:
         return from_db(self.first_submitted_at_text)
@@ -55,11 +60,19 @@ async def latest_submissions(db: Database, period_id: int, *, answers: bool = Tr
     return {
         r[0]: make(r[1:])  # the columns in the order of LatestSubmission's fields
         for r in await db.fetchall(
-            f"SELECT unit_id, reference, revision, late, first_submitted_at, {column} FROM submissions "
-            "WHERE period_id = ?",
+            f"SELECT unit_id, reference, revision, late, first_submitted_at, {column}, review_state, "
+            "COALESCE(review_since, last_submitted_at) FROM submissions WHERE period_id = ?",
             (period_id,),
         )
     }
+
+
+async def last_review_reasons(db: Database, period_id: int) -> dict[int, str]:
+    """unit id -> the reason of the latest review event that gave one (a return, a reopening), for the period."""
+    rows = await db.fetchall(
+        "SELECT s.unit_id, e.reason FROM review_events e JOIN submissions s ON s.id = e.submission_id "
+        "WHERE s.period_id = ? AND e.reason IS NOT NULL ORDER BY e.id", (period_id,))
+    return {r["unit_id"]: r["reason"] for r in rows}  # in event order: the latest wins
 
 
 _CONTACTS = """SELECT m.unit_id, p.full_name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,7 @@ def _examples() -> list[tuple[str, Callable[[], TranslatableError]]]:
         ("AlreadyDecidedError", lambda: reviews.AlreadyDecidedError("approved")),
         ("RevisionReplacedError", lambda: reviews.RevisionReplacedError(3)),
         ("ReportApprovedError", lambda: reviews.ReportApprovedError(1, "Lan", None)),
+        ("ReportLockedError", lambda: reviews.ReportLockedError(datetime(2024, 9, 4, tzinfo=UTC))),
     ]
     for reason in ("unknown", "used", "expired", "revoked"):
         out.append((f"InviteRefusedError[{reason}]", lambda r=reason: people.InviteRefusedError(r)))

@@ -419,7 +419,9 @@ def test_cli_preview_after_demo_lists_before3_for_units_without_a_dot1_submissio
     conn = sqlite3.connect(config_path.parent / "data" / "test.sqlite3")
     try:
         dot1 = conn.execute("SELECT id FROM periods WHERE campaign_id = ? AND key = 'dot-1'", (DAKLAK_95,)).fetchone()[0]
-        submitted = {r[0] for r in conn.execute("SELECT unit_id FROM submissions WHERE period_id = ?", (dot1,))}
+        # A report the demo's reviewers returned counts as not submitted (issue 15): its chair is reminded.
+        submitted = {r[0] for r in conn.execute("SELECT unit_id FROM submissions WHERE period_id = ? "
+                                                "AND review_state != 'returned'", (dot1,))}
         people = conn.execute(
             """SELECT u.id, m.person_id FROM units u JOIN memberships m ON m.unit_id = u.id
                WHERE u.kind != 'province' AND m.role IN ('chair', 'officer') AND m.revoked_at IS NULL""").fetchall()

@@ -312,13 +312,14 @@ async def test_a_single_statement_write_is_refused_or_committed_on_its_own(db: D
 
 
 async def _tree_with_submissions(db: Database) -> tuple[int, dict[str, int]]:
-    """A period, the tree P > (A > A1, B) and X outside it, with a person to submit for them."""
+    """A period still open at NOW (a revision after closing is refused: issue 15), the tree P > (A > A1, B) and X
+    outside it, with a person to submit for them."""
     ids: dict[str, int] = {}
     async with db.transaction() as tx:
         await tx.execute("INSERT INTO campaigns(id, title, definition, sha256, loaded_at) VALUES ('c', 'C', '{}', 'x', 'a')")
         period_id = await tx.execute(
             "INSERT INTO periods(campaign_id, key, name, covers_start, covers_end, due_at, closes_at, due_source) "
-            "VALUES ('c', 'p', 'P', 'a', 'b', '2024-08-05T00:00:00+00:00', '2024-09-04T00:00:00+00:00', 'plan')")
+            "VALUES ('c', 'p', 'P', 'a', 'b', '2024-08-05T00:00:00+00:00', '2099-09-04T00:00:00+00:00', 'plan')")
         for code, kind, parent in (("P", "upper", None), ("A", "upper", "P"), ("A1", "public_agency", "A"),
                                    ("B", "enterprise_state", "P"), ("X", "enterprise_private", None)):
             ids[code] = await tx.execute(

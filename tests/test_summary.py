@@ -145,6 +145,7 @@ Phạm vi: Huyện Phong Thổ
 
 TIẾN ĐỘ: 4/5 đơn vị đã nộp (80%)
 Đúng hạn 3 · muộn 1 · chưa nộp 1
+Chưa nộp 1 · đã nộp chờ duyệt 4 · trả lại 0 · đã duyệt 0
 
 CHỈ TIÊU:
 ✅ CĐCS doanh nghiệp có ít nhất 01 hoạt động: 50% (≥ 50%) — Đạt · 1/2 đơn vị

@@ -30,7 +30,8 @@ Context keys (every value is text already formatted the Vietnamese way: 1.234.56
     as_of, as_of_date      when the figures were taken ("09:00 20/08/2024", "20/08/2024")
     due_date               the period's due date ("trước ngày <due_date>")
     expected, reported, on_time, late, missing, completeness
-    uppers                 rows: name, expected, reported, on_time, late, missing, percent
+    waiting, returned, approved, approved_only   (counts by review state; figures from approved reports only)
+    uppers                 rows: name, expected, reported, on_time, late, missing, percent, waiting, returned, approved
     uppers_total           the same for all units (name is empty)
     missing_groups         rows: upper, count, names (the units that have not reported, per upper level)
     totals                 rows: no, label, unit, answered, value
@@ -256,7 +257,9 @@ def build() -> Document:
     body(doc, [("1. Tình hình báo cáo", "b")], keep_next=True)
     body(doc, "Tổng số đơn vị phải báo cáo: {{ expected }}; đã báo cáo: {{ reported }} đơn vị, đạt "
               "{{ completeness }} (đúng hạn {{ on_time }}, chậm hạn {{ late }}); chưa báo cáo: {{ missing }} đơn vị. "
-              "Chi tiết theo công đoàn cấp trên trực tiếp cơ sở:", keep_next=True)
+              "Tình hình duyệt: {{ waiting }} báo cáo chờ duyệt, {{ returned }} báo cáo trả lại để chỉnh sửa, "
+              "{{ approved }} báo cáo đã duyệt{% if approved_only %} (số liệu tổng hợp dưới đây chỉ tính các báo cáo "
+              "đã duyệt){% endif %}. Chi tiết theo công đoàn cấp trên trực tiếp cơ sở:", keep_next=True)
     data_table(
         doc,
         ["TT", "Công đoàn cấp trên trực tiếp cơ sở", "Phải báo cáo", "Đã báo cáo", "Đúng hạn", "Chậm hạn",

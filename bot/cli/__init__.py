@@ -185,6 +185,8 @@ def demo_cmd() -> None:
     out.print(t("Demo data: {people} people, {subs} submissions ({late} late, {rev} revised), {missing} missing.",
                 people=result.people, subs=result.submissions, late=result.late, rev=result.revisions,
                 missing=result.missing), markup=False)
+    out.print(t("Review: {approved} approved, {returned} returned with a reason, the others waiting for /duyet.",
+                approved=result.approved, returned=result.returned), markup=False)
 
 
 @app.command("summary", help=gettext("A summary of one campaign period: completeness, totals, targets, missing "
@@ -196,6 +198,8 @@ def summary_cmd(
     fmt: list[str] = typer.Option(["text"], "--format", help=gettext("text, xlsx, docx or png (repeatable).")),
     out_dir: Path | None = typer.Option(None, "--out", help=gettext("Folder for the files (default: the current "
                                                                     "folder; the text is then printed instead).")),
+    approved_only: bool = typer.Option(False, "--approved-only", help=gettext(
+        "Add up approved reports only (the counts by review state still show every report).")),
 ) -> None:
     from bot.app import prepare
     from bot.summary import files
@@ -217,7 +221,8 @@ def summary_cmd(
         try:
             bar.step(t("Reading the answers"))
             roots, name = await scope_for_code(prepared.db, scope or None)
-            summary = await build_summary(prepared.db, campaign, period, scope_roots=roots, scope_name=name, now=now)
+            summary = await build_summary(prepared.db, campaign, period, scope_roots=roots, scope_name=name, now=now,
+                                          approved_only=approved_only, waiting_days=cfg.review.waiting_days)
         finally:
             await prepared.db.close()
         text = None

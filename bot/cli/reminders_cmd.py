@@ -25,7 +25,8 @@ def preview_cmd(
 
     async def go() -> list:
         async with migrated_database(cfg) as db:
-            return await ReminderPlanner(db, cfg.reminders, cfg.app.zone, cfg.locales_dir).preview(now)
+            planner = ReminderPlanner(db, cfg.reminders, cfg.app.zone, cfg.locales_dir, review=cfg.review)
+            return await planner.preview(now)
 
     planned = [p for p in run(go()) if p.status == "pending"]
     out.print(t("Reminders due at {when}: {n}", when=t.datetime(now, cfg.app.zone), n=len(planned)), markup=False)

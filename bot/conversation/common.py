@@ -14,6 +14,7 @@ from bot.campaign_model import Campaign, Period
 from bot.channels import SendError
 from bot.clock import Clock
 from bot.commands import help_lines
+from bot.config import ReviewConfig
 from bot.dialog import form
 from bot.dialog.form import FormContext, FormState
 from bot.dialog.model import ActionInput, Input, Reply
@@ -76,6 +77,8 @@ class Services(Protocol):
     def files_dir(self) -> Path | None: ...
     @property
     def campaigns_dir(self) -> Path | None: ...
+    @property
+    def review(self) -> ReviewConfig: ...
 
     def translator(self, locale: str) -> Translator: ...
 

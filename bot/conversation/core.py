@@ -32,6 +32,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.config import ReviewConfig
 from bot.dialog.model import ActionInput, Input, Reply, TextInput
 from bot.domain import Unit
 from bot.i18n import Translator, normalise_locale, translator
@@ -44,9 +45,9 @@ from storage import people as people_store
 from storage import submissions as submission_store
 from storage.db import Database
 from storage.locks import person_step
-from storage.reviews import ReportApprovedError
+from storage.reviews import ReportApprovedError, ReportLockedError
 
-from . import registration, reporting, review, review_chair, settings, staff, submissions
+from . import locks, registration, reporting, review, review_chair, settings, staff, submissions
 from .common import (
     CommandHandler,
     EarlyReply,
@@ -110,14 +111,17 @@ COMMAND_HANDLERS: dict[str, CommandHandler] = {
     "tonghop": staff.summary_menu,
     "nhacnho": staff.remind_menu,
     "duyet": review.start,
+    "mokhoa": locks.unlock,
+    "mien": locks.excuse,
 }
 
 
 class Conversation:
     def __init__(self, db: Database, clock: Clock, zone: ZoneInfo, locales_dir: Path,
                  reminders: RemindNow | None = None, files_dir: Path | None = None,
-                 campaigns_dir: Path | None = None) -> None:
+                 campaigns_dir: Path | None = None, review: ReviewConfig | None = None) -> None:
         self.db, self.clock, self.zone, self.locales_dir = db, clock, zone, locales_dir
+        self.review = review or ReviewConfig()  # [review]: waiting days, locks (issue 15)
         self.reminders = reminders
         self.files_dir = files_dir  # where summaries are written before they are sent
         self.campaigns_dir = campaigns_dir  # where a plan published in chat becomes a campaign file
@@ -275,6 +279,12 @@ class Conversation:
         except ReportApprovedError as exc:  # approved while the correction was open: nothing was written
             turn.state, turn.submit = State(), None  # the caller answers with this turn's replies
             turn.replies[:] = [Reply(review_chair.approved_refusal(t, self.zone, exc.by_name, exc.at))]
+            return await self.write_turn(person_id, sender, turn, version, update_key, now, t=t, touch=touch)
+        except ReportLockedError as exc:  # the period closed while the correction was open: nothing was written
+            turn.state, turn.submit = State(), None
+            turn.replies[:] = [Reply(t("This period closed on {date}; the report can no longer be corrected. "
+                                       "Please ask your upper-level union to reopen it (/mokhoa).",
+                                       date=t.date(exc.closes_at, self.zone)))]
             return await self.write_turn(person_id, sender, turn, version, update_key, now, t=t, touch=touch)
         turn.replies.insert(0, reporting.receipt(t, self.zone, sub, row))
         return version + 1

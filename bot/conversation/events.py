@@ -27,11 +27,13 @@ _COMMAND_SPELLINGS = {
     "lienket": ("liên kết", "lienket"),
     "kenh": ("kênh", "kênh nhắc"),
     "duyet": ("duyệt", "duyet", "duyệt báo cáo"),
+    "mokhoa": ("mở khóa", "mở khoá", "mokhoa"),
+    "mien": ("miễn báo cáo", "mien"),
 }
 COMMAND_WORDS = {fold(w): name for name, spellings in _COMMAND_SPELLINGS.items() for w in spellings}
 # Commands that open a menu of their own, which would take the place of an open report's state: refused
 # until the report is finished or cancelled.
-NOT_DURING_A_REPORT = frozenset({"ngonngu", "kenh", "tonghop", "nhacnho", "duyet"})
+NOT_DURING_A_REPORT = frozenset({"ngonngu", "kenh", "tonghop", "nhacnho", "duyet", "mokhoa", "mien"})
 
 
 @dataclass(frozen=True, slots=True)

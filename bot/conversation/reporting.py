@@ -22,6 +22,7 @@ from bot.summary.rollup import subtree_answers
 from storage import campaigns as campaign_store
 from storage import drafts as draft_store
 from storage import people as people_store
+from storage import reviews
 from storage import submissions as submission_store
 from storage import units as unit_store
 from storage.db import Database
@@ -111,8 +112,11 @@ async def on_choose_unit(step: Step, event: Input) -> Turn:
 
 
 async def _open_items(step: Step, unit: Unit) -> list[Deadline]:
-    return [d for d in await deadlines_for_unit(step.conv.db, unit, step.conv.clock.now())
-            if d.status in (Status.OPEN, Status.OVERDUE)]
+    """The periods the unit may file now: open or overdue, or closed with a lock exception (/mokhoa) active."""
+    db, now = step.conv.db, step.conv.clock.now()
+    return [d for d in await deadlines_for_unit(db, unit, now)
+            if d.status in (Status.OPEN, Status.OVERDUE) or (
+                d.status is Status.CLOSED and not await reviews.is_locked(db, d.period_id, unit.id, d.closes_at, now))]
 
 
 async def _offer_reports(step: Step, unit: Unit) -> Turn:
@@ -228,7 +232,7 @@ async def _submit(step: Step, ctx: FormContext, fstate: FormState) -> Turn:
         return to_idle([Reply(t("This report is no longer available; your draft was closed."))])
     if unit is None or not await may_report_for(conv.db, step.person_id, unit):
         return to_idle([Reply(t("You can no longer report for this unit; nothing was sent."))])
-    if now >= period_row.closes_at:
+    if await reviews.is_locked(conv.db, period_row.id, unit.id, period_row.closes_at, now):  # no lock exception
         return _form_turn(ctx, step.state, fstate, [Reply(t(
             "This period closed on {date}; reports are no longer accepted. Please contact {contact}.",
             date=t.date(period_row.closes_at, conv.zone), contact=ctx.campaign.contact.department))])

@@ -13,8 +13,10 @@ the outbox in the same write (review_chair.py).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from bot import review_rules
 from bot.dialog import form
 from bot.dialog.model import ActionInput, Button, Input, Reply, TextInput
 from bot.scope import review_scope
@@ -263,11 +265,13 @@ async def decide(step: Step, action: str, reason: str | None, fields: list[str] 
         return await next_report(step, done, [Reply(t("You no longer review the reports of this unit; nothing was "
                                                       "decided."))])
     now = conv.clock.now()
+    if action == "approved" and (held := await review_rules.approval_refusal(conv.db, t, sub_id)) is not None:
+        return await show(step, sub_id, data, [Reply(held)])  # the roll-up rule (R2): units below still open
     messages = [] if action == "approved" else await review_chair.chair_messages(
         conv, view, action, reason or "", list(fields), step.person_id, now)
     try:
         await reviews.decide(conv.db, sub_id, revision, action, step.person_id, reason, fields, now,
-                             extra=[m for m, _ in messages])
+                             extra=[m for m, _ in messages], unlock_for=timedelta(days=conv.review.return_unlock_days))
     except reviews.RevisionReplacedError as exc:
         return await next_report(step, data, [Reply(exc.render(t) + " " + t("Nothing was decided; it is back in "
                                                                             "the list with its new answers."))])

@@ -45,8 +45,23 @@ async def summary_menu(step: Step, _cmd: Command) -> Turn:
                for campaign, row in periods]
     if not choices:  # closed periods are listed too: "none open" would be wrong here
         return to_idle([Reply(t("There is no reporting period to summarise yet."))])
+    # The last choice turns the same list into one whose summaries add up approved reports only.
+    approved = Button(t("Approved reports only"), APPROVED_ONLY)
     return menu(State(Mode.SUMMARY_CHOOSE, periods=[int(b.action[2:]) for b in choices]),
-                Reply(t("Summary of which period?"), choices=tuple(choices)))
+                Reply(t("Summary of which period?"), choices=(*choices, approved)))
+
+
+APPROVED_ONLY = "s:approved"  # the /tonghop choice that lists the periods again, for approved reports only
+
+
+async def _approved_only_choices(step: Step) -> Turn:
+    """The same periods again, each now building its summary from approved reports only."""
+    saved = Reply.from_json(step.state.menu) if step.state.menu else None
+    again = tuple(Button(b.label, "a:" + b.action[2:]) for b in (saved.choices if saved else ())
+                  if b.action.startswith("m:"))
+    if not again:
+        return await summary_menu(step, Command("tonghop"))
+    return menu(step.state, Reply(step.t("Summary from approved reports only — of which period?"), choices=again))
 
 
 async def _periods_reaching(db: Database, units: set[int]) -> list[tuple[Campaign, campaign_store.PeriodRow]]:
@@ -61,7 +76,10 @@ async def _periods_reaching(db: Database, units: set[int]) -> list[tuple[Campaig
 
 async def on_summary_choose(step: Step, event: Input) -> Turn:
     t, conv = step.t, step.conv
-    period_id = chosen_id(event, "m:")
+    if isinstance(event, ActionInput) and event.action == APPROVED_ONLY:
+        return await _approved_only_choices(step)
+    approved_only = chosen_id(event, "a:") is not None
+    period_id = chosen_id(event, "a:") if approved_only else chosen_id(event, "m:")
     if period_id is None or period_id not in (step.state.periods or []):
         return await choose_again(step, t("Please choose one of the reports offered."))
     scope = await summary_service.scope_of(conv.db, step.person_id)  # again: the membership may be gone
@@ -71,7 +89,7 @@ async def on_summary_choose(step: Step, event: Input) -> Turn:
             conv.db, campaign, await subtree_ids(conv.db, scope[0] or [])):
         return _not_for_you(t)
     roots, scope_name = scope
-    build = asyncio.create_task(_summary_replies(step, row, roots, scope_name))
+    build = asyncio.create_task(_summary_replies(step, row, roots, scope_name, approved_only))
     try:
         done, _pending = await asyncio.wait({build}, timeout=INTERIM_AFTER_SECONDS)
         if not done:  # a large scope: say at once that it is coming, then send it
@@ -86,12 +104,13 @@ INTERIM_AFTER_SECONDS = 1.0
 
 
 async def _summary_replies(step: Step, row: campaign_store.PeriodRow, roots: list[int] | None,
-                           scope_name: str) -> list[Reply]:
+                           scope_name: str, approved_only: bool = False) -> list[Reply]:
     """The summary's text and files. Only the database reads run on the event loop; the computing and the
     writing (seconds for thousands of units) run in a worker thread, so other people's dialogs go on."""
     t, conv = step.t, step.conv
     summary = await summary_service.build_summary(conv.db, row.campaign_id, row.key, scope_roots=roots,
-                                                  scope_name=scope_name, now=conv.clock.now())
+                                                  scope_name=scope_name, now=conv.clock.now(),
+                                                  approved_only=approved_only, waiting_days=conv.review.waiting_days)
     replies = [Reply(await asyncio.to_thread(summary_text, summary, t, conv.zone))]
     if conv.files_dir is not None:
         out_dir = conv.files_dir / f"person-{step.person_id}"

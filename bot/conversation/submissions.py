@@ -16,6 +16,7 @@ from bot.dialog.form import FormContext
 from bot.dialog.model import Button, Input, Reply
 from bot.ids import parse_id
 from storage import campaigns as campaign_store
+from storage import reviews
 from storage import submissions as submission_store
 from storage import units as unit_store
 from storage.db import Database
@@ -123,7 +124,8 @@ async def _open_submission(step: Step, sub_id: int) -> Turn | None:
     campaign, period, closes_at = info
     answers = await submission_store.latest_answers(conv.db, row.id)
     refusal = await review_chair.refusal_if_approved(step, row)
-    if conv.clock.now() >= closes_at or refusal is not None:
+    if refusal is not None or await reviews.is_locked(conv.db, row.period_id, row.unit_id, closes_at,
+                                                      conv.clock.now()):
         ctx = FormContext(campaign, period, unit.kind, t, conv.zone, step.buttons)
         why = refusal or t("This period has closed; the report can no longer be corrected.")
         text = "\n".join([why, "", *form.review_lines(ctx, answers)])

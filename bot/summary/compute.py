@@ -3,10 +3,11 @@ field, each target's value against its threshold, narrative highlights."""
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -159,9 +160,14 @@ def rollup_rows(reported: list[UnitRow]) -> list[UnitRow]:
     return [u for u in reported if u.kind is UnitKind.UPPER or u.upper_code not in covered]
 
 
-def _breakdown(code: str, rows: list[UnitRow]) -> UpperBreakdown:
-    statuses = Counter([r.status for r in rows])
-    return UpperBreakdown(code, rows[0].upper_name, len(rows), statuses["on_time"], statuses["late"])
+def _breakdown(code: str, rows: list[UnitRow], waited_since: datetime | None) -> UpperBreakdown:
+    """An upper level's counts; `waited_since`: a report waiting for review since before then has waited long."""
+    statuses = Counter([r.status for r in rows if r.counts_as_reported])
+    states = Counter([r.state for r in rows])
+    waiting_long = 0 if waited_since is None else sum(
+        1 for r in rows if r.state == "waiting" and r.review_since is not None and r.review_since < waited_since)
+    return UpperBreakdown(code, rows[0].upper_name, len(rows), statuses["on_time"], statuses["late"],
+                          states["returned"], states["approved"], waiting_long)
 
 
 def _narratives(rows: list[UnitRow], long_fields: list[str]) -> list[Narrative]:
@@ -179,22 +185,32 @@ def _narratives(rows: list[UnitRow], long_fields: list[str]) -> list[Narrative]:
     return out
 
 
-def _by_upper(units: list[UnitRow]) -> tuple[list[UnitRow], dict[str, list[UnitRow]], list[UpperBreakdown]]:
+def _by_upper(units: list[UnitRow], waited_since: datetime | None = None
+              ) -> tuple[list[UnitRow], dict[str, list[UnitRow]], list[UpperBreakdown]]:
     """The units in the order summaries list them, grouped by upper level, and each upper level's counts."""
     units = sorted(units, key=lambda u: (u.upper_code, u.code))
     by_upper: dict[str, list[UnitRow]] = {}
     for u in units:
         by_upper.setdefault(u.upper_code, []).append(u)
-    uppers = [_breakdown(code, rows) for code, rows in sorted(by_upper.items())]
+    uppers = [_breakdown(code, rows, waited_since) for code, rows in sorted(by_upper.items())]
     return units, by_upper, uppers
 
 
 def compute_completeness(*, campaign: Campaign, period: Period, period_id: int, due_at: datetime,
-                         closes_at: datetime, as_of: datetime, scope_name: str, units: list[UnitRow]) -> Summary:
+                         closes_at: datetime, as_of: datetime, scope_name: str, units: list[UnitRow],
+                         waiting_days: int = 3) -> Summary:
     """Who has reported, by upper level, without totals, targets or narratives: all that the pushed
     completeness text (text.completeness_text) reads, for hundreds of readers per tick."""
-    ordered, _groups, uppers = _by_upper(units)
-    return Summary(campaign, period, period_id, due_at, closes_at, as_of, scope_name, ordered, uppers, [], [], [])
+    ordered, _groups, uppers = _by_upper(units, as_of - timedelta(days=waiting_days))
+    return Summary(campaign, period, period_id, due_at, closes_at, as_of, scope_name, ordered, uppers, [], [], [],
+                   waiting_days=waiting_days)
+
+
+def approved_figures(units: list[UnitRow]) -> list[UnitRow]:
+    """The rows as a summary "from approved reports only" adds them up: any other report is left out of the
+    figures (its row stays in the lists and the counts by state)."""
+    return [u if u.state in ("approved", "missing") else dataclasses.replace(u, status="missing", answers={})
+            for u in units]
 
 
 def compute_summary(
@@ -207,17 +223,24 @@ def compute_summary(
     as_of: datetime,
     scope_name: str,
     units: list[UnitRow],
+    approved_only: bool = False,
+    waiting_days: int = 3,
 ) -> Summary:
-    units, by_upper, uppers = _by_upper(units)
-    reported = [u for u in units if u.status != "missing"]
+    units, _groups, uppers = _by_upper(units, as_of - timedelta(days=waiting_days))
+    figures = approved_figures(units) if approved_only else units
+    reported = [u for u in figures if u.status != "missing"]
     fields = campaign.fields_for(period.key)
     counted = rollup_rows(reported)
     summed = [f for f in fields
               if f.type.is_numeric or f.type in (FieldType.YES_NO, FieldType.SELECT_ONE, FieldType.SELECT_MULTIPLE)]
     columns = answer_columns(counted, [f.name for f in summed])
     totals = [field_total(f, columns[f.name]) for f in summed]
-    targets = [target_result(campaign, t, units) for t in campaign.targets if not t.periods or period.key in t.periods]
+    targets = [target_result(campaign, t, figures) for t in campaign.targets
+               if not t.periods or period.key in t.periods]
     long_fields = [f.name for f in fields if f.type is FieldType.LONG_TEXT]
-    narratives = [n for code in sorted(by_upper) for n in _narratives(by_upper[code], long_fields)]
+    figures_by_upper: dict[str, list[UnitRow]] = {}
+    for u in figures:
+        figures_by_upper.setdefault(u.upper_code, []).append(u)
+    narratives = [n for code in sorted(figures_by_upper) for n in _narratives(figures_by_upper[code], long_fields)]
     return Summary(campaign, period, period_id, due_at, closes_at, as_of, scope_name, units, uppers, totals, targets,
-                   narratives)
+                   narratives, approved_only, waiting_days)

@@ -98,13 +98,15 @@ def _upper_rows(summary: Summary, t: Translator) -> tuple[list[dict[str, str]], 
     for u in summary.uppers:
         rows.append({
             "name": clean(u.name), "expected": t.number(u.expected), "reported": t.number(u.reported),
-            "on_time": t.number(u.on_time), "late": t.number(u.late), "missing": t.number(u.expected - u.reported),
-            "percent": t.percent(u.completeness),
+            "on_time": t.number(u.on_time), "late": t.number(u.late), "missing": t.number(u.missing),
+            "percent": t.percent(u.completeness), "waiting": t.number(u.waiting), "returned": t.number(u.returned),
+            "approved": t.number(u.approved),
         })
     total = {
         "name": "", "expected": t.number(summary.expected), "reported": t.number(summary.reported),
         "on_time": t.number(summary.on_time), "late": t.number(summary.late), "missing": t.number(summary.missing),
-        "percent": t.percent(summary.completeness),
+        "percent": t.percent(summary.completeness), "waiting": t.number(summary.count_state("waiting")),
+        "returned": t.number(summary.count_state("returned")), "approved": t.number(summary.count_state("approved")),
     }
     return rows, total
 
@@ -208,6 +210,10 @@ def report_context(summary: Summary, t: Translator, zone: ZoneInfo) -> dict[str,
         "late": t.number(summary.late),
         "missing": t.number(summary.missing),
         "completeness": t.percent(summary.completeness),
+        "waiting": uppers_total["waiting"],
+        "returned": uppers_total["returned"],
+        "approved": uppers_total["approved"],
+        "approved_only": summary.approved_only,
         "uppers": uppers,
         "uppers_total": uppers_total,
         "missing_groups": _missing_groups(summary.missing_units, t),

@@ -36,6 +36,23 @@ class UnitRow:
     answers: dict[str, Any]
     reachable: bool  # someone registered who has not blocked the bot
     contacts: tuple[str, ...] = ()  # names of the people who report for it
+    review_state: str = ""  # storage/reviews.py's state of its report: submitted, returned, approved ("": none)
+    review_reason: str | None = None  # the reviewer's last reason (a return, a reopening)
+    review_since: datetime | None = None  # when the report entered that state
+
+    @property
+    def state(self) -> str:
+        """missing, waiting (submitted, not yet reviewed), returned or approved: the four counts summaries show."""
+        if self.status == "missing":
+            return "missing"
+        if self.review_state in ("returned", "approved"):
+            return self.review_state
+        return "waiting"
+
+    @property
+    def counts_as_reported(self) -> bool:
+        """A report returned for correction is not counted as submitted until it comes back."""
+        return self.status != "missing" and self.review_state != "returned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +82,24 @@ class UpperBreakdown:
     code: str
     name: str
     expected: int
-    on_time: int
+    on_time: int  # reports counted as submitted (returned ones are not), on time or late
     late: int
+    returned: int = 0
+    approved: int = 0
+    waiting_long: int = 0  # reports waiting for review longer than the configured days
 
     @property
     def reported(self) -> int:
         return self.on_time + self.late
+
+    @property
+    def waiting(self) -> int:
+        """Submitted and not yet reviewed."""
+        return self.reported - self.approved
+
+    @property
+    def missing(self) -> int:
+        return self.expected - self.reported - self.returned
 
     @property
     def completeness(self) -> Decimal:
@@ -98,6 +127,12 @@ class Summary:
     totals: list[FieldTotal]
     targets: list[TargetResult]
     narratives: list[Narrative]
+    approved_only: bool = False  # the figures (totals, targets, highlights) are those of approved reports only
+    waiting_days: int = 3  # a report waiting for review longer than this is pointed out ([review] waiting_days)
+
+    @property
+    def waiting_long(self) -> int:
+        return sum(u.waiting_long for u in self.uppers)
 
     @property
     def expected(self) -> int:
@@ -105,11 +140,15 @@ class Summary:
 
     @property
     def on_time(self) -> int:
-        return sum(1 for u in self.units if u.status == "on_time")
+        return sum(1 for u in self.units if u.status == "on_time" and u.counts_as_reported)
 
     @property
     def late(self) -> int:
-        return sum(1 for u in self.units if u.status == "late")
+        return sum(1 for u in self.units if u.status == "late" and u.counts_as_reported)
+
+    def count_state(self, state: str) -> int:
+        """How many units are in this state: missing, waiting, returned, approved."""
+        return sum(1 for u in self.units if u.state == state)
 
     @property
     def missing(self) -> int:

@@ -23,7 +23,9 @@ class SummaryNotFoundError(TranslatableError, LookupError):
 
 
 async def build_summary(db: Database, campaign_id: str, period_key: str, *, scope_roots: list[int] | None,
-                        scope_name: str, now: datetime) -> Summary:
+                        scope_name: str, now: datetime, approved_only: bool = False,
+                        waiting_days: int = 3) -> Summary:
+    """`approved_only`: the figures are those of approved reports only (the counts by state show every report)."""
     campaign = await campaign_store.campaign(db, campaign_id)
     if campaign is None:
         raise SummaryNotFoundError(N_("unknown campaign {campaign}"), campaign=repr(campaign_id))
@@ -38,7 +40,8 @@ async def build_summary(db: Database, campaign_id: str, period_key: str, *, scop
         # event loop goes on answering other people meanwhile.
         summary = await asyncio.to_thread(
             compute_summary, campaign=campaign, period=campaign.period(period_key), period_id=row.id,
-            due_at=row.due_at, closes_at=row.closes_at, as_of=now, scope_name=scope_name, units=units)
+            due_at=row.due_at, closes_at=row.closes_at, as_of=now, scope_name=scope_name, units=units,
+            approved_only=approved_only, waiting_days=waiting_days)
     return_free_memory()  # the answers' JSON read for the rows: ~85 MB at 50,000 units, not kept for the files
     return summary
 
@@ -57,6 +60,7 @@ async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_root
         allowed &= within(tree, [root]) if root is not None else set()
     expected = [uid for uid in allowed if campaign.audience.scope.includes(tree[uid][2])]
     subs = await summary_store.latest_submissions(db, period_id, answers=answers)
+    reasons = await summary_store.last_review_reasons(db, period_id)
     contacts, reachable = await summary_store.contacts(db, expected, everything=whole)
     rows = []
     uppers: dict[int, tuple[str, str]] = {}
@@ -69,7 +73,8 @@ async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_root
             uid, code, name, kind, upper_code, upper_name, status,
             sub.first_submitted_at() if sub else None, sub.revision if sub else 0,
             sub.reference if sub else None, sub.answers() if sub else {}, uid in reachable,
-            tuple(contacts.get(uid, [])),
+            tuple(contacts.get(uid, [])), sub.review_state if sub else "", reasons.get(uid),
+            sub.review_since() if sub else None,
         ))
     return rows
 
@@ -100,14 +105,14 @@ async def read_period(db: Database, campaign: Campaign, row: campaign_store.Peri
 
 
 def completeness_within(read: PeriodRead, scope_roots: list[int] | None, *, scope_name: str,
-                        now: datetime) -> Summary:
+                        now: datetime, waiting_days: int = 3) -> Summary:
     """Who has reported within this scope (None: everything), as build_summary gives it but without totals,
     targets or narratives (the pushed text shows none), cut from the period read in the size of the scope."""
     units = (list(read.rows.values()) if scope_roots is None
              else [read.rows[uid] for uid in walk(read.children, scope_roots) if uid in read.rows])
     return compute_completeness(campaign=read.campaign, period=read.campaign.period(read.period_key),
                                 period_id=read.period_id, due_at=read.due_at, closes_at=read.closes_at, as_of=now,
-                                scope_name=scope_name, units=units)
+                                scope_name=scope_name, units=units, waiting_days=waiting_days)
 
 
 async def scope_of(db: Database, person_id: int) -> tuple[list[int] | None, str] | None:

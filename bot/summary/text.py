@@ -26,7 +26,13 @@ def _header(s: Summary, t: Translator, zone: ZoneInfo) -> list[str]:
         t("Period: {period}", period=s.period.name.get(t.locale)),
         t("Due before {due}; figures as of {when}", due=t.weekday_date(s.due_at, zone), when=t.datetime(s.as_of, zone)),
         t("Scope: {scope}", scope=s.scope_name),
+        *([t("Figures from approved reports only")] if s.approved_only else []),
     ]
+
+
+def _states(t: Translator, missing: int, waiting: int, returned: int, approved: int) -> str:
+    return t("Not submitted {missing} · submitted, waiting for review {waiting} · returned {returned} · "
+             "approved {approved}", missing=missing, waiting=waiting, returned=returned, approved=approved)
 
 
 def _completeness(s: Summary, t: Translator) -> list[str]:
@@ -36,7 +42,12 @@ def _completeness(s: Summary, t: Translator) -> list[str]:
           pct=_share(t, s.completeness, s.expected)),
         t("On time {on_time} · late {late} · not reported {missing}", on_time=s.on_time, late=s.late,
           missing=s.missing),
+        _states(t, s.count_state("missing"), s.count_state("waiting"), s.count_state("returned"),
+                s.count_state("approved")),
     ]
+    if s.waiting_long:
+        lines.append(t("⏳ {n} reports have been waiting for review for more than {days} days.", n=s.waiting_long,
+                       days=s.waiting_days))
     if len(s.uppers) > 1:
         lines += ["", t("BY UPPER LEVEL:")]
         shown = s.uppers
@@ -46,6 +57,7 @@ def _completeness(s: Summary, t: Translator) -> list[str]:
         for u in shown:
             late = " — " + t("{n} late", n=u.late) if u.late else ""
             lines.append(f"• {u.name}: {u.reported}/{u.expected} ({_share(t, u.completeness, u.expected)}){late}")
+            lines.append("   " + _states(t, u.missing, u.waiting, u.returned, u.approved))
     return lines
 
 

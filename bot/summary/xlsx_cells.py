@@ -65,6 +65,11 @@ def status_text(status: str, t: Translator) -> str:
     return {"on_time": t("On time"), "late": t("Late"), "missing": t("Not reported")}.get(status, status)
 
 
+def review_state_text(state: str, t: Translator) -> str:
+    return {"missing": t("Not reported"), "waiting": t("Waiting for review"), "returned": t("Returned"),
+            "approved": t("Approved")}.get(state, state)
+
+
 def sheet_name(name: str, taken: Iterable[str]) -> str:
     """A valid, unused sheet name (at most 31 characters, none of []:*?/\\, unique ignoring case)."""
     base = " ".join(name.translate(_SHEET_NAME_BAD).split()).strip("'")[:SHEET_NAME_MAX] or "Sheet"

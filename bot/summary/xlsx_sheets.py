@@ -23,6 +23,7 @@ from bot.summary.xlsx_cells import (
     autofilter,
     excel_number,
     number_format_of,
+    review_state_text,
     set_widths,
     status_text,
     text,
@@ -57,6 +58,9 @@ def _completeness(w: Writer, summary: Summary, t: Translator) -> None:
         (t("Reported late"), summary.late, integer),
         (t("Not reported"), summary.missing, integer),
         (t("Reported (%)"), float(summary.completeness), PERCENT_FORMAT),
+        (t("Submitted, waiting for review"), summary.count_state("waiting"), integer),
+        (t("Returned for correction"), summary.count_state("returned"), integer),
+        (t("Approved"), summary.count_state("approved"), integer),
     ):
         w.append([s.cell(text(label), bold=True), s.cell(value, fmt)])
     w.blank()
@@ -69,10 +73,12 @@ def _by_upper(w: Writer, summary: Summary, t: Translator) -> None:
     rows = []
     for u in summary.uppers:
         rows.append([text(u.name), s.cell(u.expected, integer), s.cell(u.reported, integer),
-                     s.cell(u.on_time, integer), s.cell(u.late, integer), s.cell(u.expected - u.reported, integer),
-                     s.cell(float(u.completeness), PERCENT_FORMAT)])
+                     s.cell(u.on_time, integer), s.cell(u.late, integer), s.cell(u.missing, integer),
+                     s.cell(float(u.completeness), PERCENT_FORMAT), s.cell(u.waiting, integer),
+                     s.cell(u.returned, integer), s.cell(u.approved, integer)])
     w.table("ByUpper", [t("Upper level"), t("Expected"), t("Reported"), t("On time"), t("Late"),
-                        t("Not reported"), t("Reported (%)")], rows)
+                        t("Not reported"), t("Reported (%)"), t("Waiting for review"), t("Returned"),
+                        t("Approved")], rows)
     w.blank()
 
 
@@ -171,10 +177,10 @@ def units_sheet(w: Writer, summary: Summary, t: Translator, zone: ZoneInfo) -> N
     sheet = w.sheet
     fields = summary.campaign.fields_for(summary.period.key)
     fixed = [t("Unit code"), t("Unit"), t("Upper level"), t("Status"), t("Submitted at"), t("Revision"),
-             t("Receipt number"), t("Counted in the totals")]
+             t("Receipt number"), t("Counted in the totals"), t("Review"), t("Reviewer's last reason")]
     labels = [f.indicator(loc) for f in fields]
     field_width = 22
-    set_widths(sheet, [14, 44, 32, 13, 17, 9, 13, 16, *([field_width] * len(fields))])
+    set_widths(sheet, [14, 44, 32, 13, 17, 9, 13, 16, 16, 36, *([field_width] * len(fields))])
     sheet.set_row(0, _header_height(labels, field_width))
     sheet.freeze_panes(1, 2)
     names = w.header([*fixed, *labels])
@@ -187,8 +193,12 @@ def units_sheet(w: Writer, summary: Summary, t: Translator, zone: ZoneInfo) -> N
     datetime_format = s.format(DATETIME_FORMAT)
     uppers = {name: text(name) for name in {u.upper_name for u in summary.units}}  # each on many rows
     # Which rows make the totals of the summary sheet: an upper level's report stands for its units.
-    counted = {u.unit_id for u in rollup_rows([u for u in summary.units if u.status != "missing"])}
+    figures = [u for u in summary.units if u.status != "missing" and (not summary.approved_only or
+                                                                        u.state == "approved")]
+    counted = {u.unit_id for u in rollup_rows(figures)}
     in_totals, through_upper = text(t("Yes")), text(t("No: in its upper level's report"))
+    not_approved = text(t("No: not approved"))
+    states = {k: text(review_state_text(k, t)) for k in ("waiting", "returned", "approved")}
     row = w.row
     for u in summary.units:
         put_text(row, 0, u.code)
@@ -207,7 +217,10 @@ def units_sheet(w: Writer, summary: Summary, t: Translator, zone: ZoneInfo) -> N
             write_number(row, 5, u.revision)
         put_text(row, 6, u.reference)
         if u.status != "missing":
-            put_text(row, 7, in_totals if u.unit_id in counted else through_upper)
+            put_text(row, 7, in_totals if u.unit_id in counted else (
+                not_approved if summary.approved_only and u.state != "approved" else through_upper))
+            write_string(row, 8, states[u.state])
+        put_text(row, 9, u.review_reason)
         answers = u.answers
         for col, name, integer, put in columns:
             value = answers.get(name)
