@@ -787,9 +787,9 @@ async def repeat_timed(res: dict[str, Any], more: int, build: Callable[[], Any],
         summary = await build()
         runs["build_summary"].append(time.perf_counter() - t0)
         runs["build_summary_cpu"].append(time.process_time() - c0)
-        timed("text", lambda: text(summary))
+        timed("text", lambda s=summary: text(s))
         for fmt in ("xlsx", "docx", "png"):
-            timed(fmt, lambda fmt=fmt: write(summary, fmt))
+            timed(fmt, lambda fmt=fmt, s=summary: write(s, fmt))
         del summary
     for key, values in runs.items():
         res[key] = statistics.median(values)
