@@ -64,9 +64,9 @@ async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_root
     contacts, reachable = await summary_store.contacts(db, expected, everything=whole)
     rows = []
     uppers: dict[int, tuple[str, str]] = {}
-    for uid in expected:
+    for uid in _in_summary_order(tree, expected, uppers):
         code, name, kind, _parent = tree[uid]
-        upper_code, upper_name = upper_of(tree, uid, uppers)
+        upper_code, upper_name = uppers[uid]
         sub = subs.get(uid)
         status = "missing" if sub is None else ("late" if sub.late else "on_time")
         rows.append(UnitRow(
@@ -77,6 +77,16 @@ async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_root
             sub.review_since() if sub else None,
         ))
     return rows
+
+
+def _in_summary_order(tree: summary_store.UnitTree, expected: list[int], uppers: dict[int, tuple[str, str]]
+                      ) -> list[int]:
+    """The units in the order every summary lists them (by upper level, then code; compute_summary's order),
+    each one's upper level memoised in `uppers`. Rows made in this order sit in memory in the order they are
+    read afterwards: made in the order of a set of ids and then sorted, 20,000 rows (and their answers) were
+    read in scattered order by every later pass, twice the units cost 2.5x the time (cache misses)."""
+    keyed = sorted((upper_of(tree, uid, uppers)[0], tree[uid][0], uid) for uid in expected)
+    return [uid for _upper, _code, uid in keyed]
 
 
 @dataclass(frozen=True, slots=True)
