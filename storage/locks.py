@@ -7,19 +7,24 @@ exactly once, one after the other.
 
 PostgreSQL: the same check holds, and a transaction-scoped advisory lock keyed by the person is held for the
 whole step, so that processes take turns instead of computing a step only to have it refused. The lock is
-taken on its own connection by a helper task that keeps the transaction open until the step ends (the step's
-own reads and writes use the pool as usual); it is released by that transaction's end, even if the process
-dies.
+held on a pooled connection of its own (PostgresDatabase.advisory_lock), outside the database-wide lock of
+transaction(): a step that ends in a transaction (a submission, a registration) runs it as usual, and other
+people's steps and the sender's claims are not held up. It is released by that connection's transaction's
+end, even if the process dies. No deadlock: a transaction never waits for a person's lock, and at most half
+the pool holds person locks.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, cast
 
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from storage.pg import PostgresDatabase
 
 
 def lock_number(key: Hashable) -> int:
@@ -34,23 +39,5 @@ async def person_step(db: Database, key: Hashable) -> AsyncIterator[None]:
     if getattr(db, "dialect", "sqlite") != "postgresql":
         yield
         return
-    taken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    done = asyncio.Event()
-
-    async def hold() -> None:
-        async with db.transaction() as tx:
-            await tx.fetchall("SELECT pg_advisory_xact_lock(?)", (lock_number(key),))
-            taken.set_result(None)
-            await done.wait()  # the transaction's end releases the lock
-
-    holder = asyncio.create_task(hold())
-    try:
-        await asyncio.wait({holder, taken}, return_when=asyncio.FIRST_COMPLETED)
-        if not taken.done():
-            await holder  # it failed before the lock was taken: its error is raised here
+    async with cast("PostgresDatabase", db).advisory_lock(lock_number(key)):
         yield
-    finally:
-        done.set()
-        if not taken.done():
-            holder.cancel()
-        await asyncio.gather(holder, return_exceptions=True)

@@ -157,6 +157,9 @@ class PostgresDatabase(Database):
         # This process's transactions queue here, not on the advisory lock with a pooled connection each: the
         # pool stays free for reads and write batches while they wait.
         self._tx_lock = asyncio.Lock()
+        # Advisory locks held across a step each keep a pooled connection: at most half the pool, so that the
+        # steps' own reads and writes (and the sender's claims) always find a connection.
+        self._advisory_slots = asyncio.Semaphore(max(1, pool.max_size // 2))
 
     @property
     def integrity_error(self) -> type[Exception]:
@@ -212,6 +215,15 @@ class PostgresDatabase(Database):
                 yield PostgresTransaction(conn, self)
             finally:
                 del self._tx_conns[task]
+
+    @asynccontextmanager
+    async def advisory_lock(self, number: int) -> AsyncIterator[None]:
+        """Hold the transaction-scoped advisory lock `number` on a pooled connection of its own until the block
+        ends (or the process dies). Not a transaction(): it does not take the database-wide transaction lock,
+        so the block may run transactions of its own, and other processes' transactions go on meanwhile."""
+        async with self._advisory_slots, self._pool.connection() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (number,))
+            yield
 
     def _refuse_nested(self, what: str) -> None:
         if asyncio.current_task() in self._tx_conns:
