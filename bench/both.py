@@ -33,8 +33,8 @@ def comparison(figures: dict[str, dict[str, float]]) -> str:
     """One line per figure: SQLite, PostgreSQL, and PostgreSQL as a share of SQLite."""
     sqlite, pg = figures.get("sqlite", {}), figures.get("postgresql", {})
     lines = ["\n== SQLite vs PostgreSQL"]
-    for name in sqlite.keys() & pg.keys():
+    for name in [n for n in sqlite if n in pg]:
         ratio = pg[name] / sqlite[name] if sqlite[name] else float("nan")
-        lines.append(f"  {name:<28} SQLite {sqlite[name]:>10,.1f}   PostgreSQL {pg[name]:>10,.1f}   "
+        lines.append(f"  {name:<32} SQLite {sqlite[name]:>10,.1f}   PostgreSQL {pg[name]:>10,.1f}   "
                      f"PostgreSQL/SQLite {ratio:.2f}")
     return "\n".join(lines)
