@@ -2,6 +2,7 @@
 
     python -m bench.dialog [--chairs 200] [--drafts 5000] [--concurrency 1] [--synchronous FULL|NORMAL]
                            [--database-url postgresql://user@host:5432/empty_db] [--profile out.prof]
+    python -m bench.dialog --both [--database-url ...]   # SQLite, then PostgreSQL; steps/s and the ratio
     python bench/dialog.py ...
 
 Everything runs in-process in a temp folder: no network, no real token, nothing written to the
@@ -723,6 +724,12 @@ def line(label: str, value: str) -> str:
     return f"  {label:<44} {value}"
 
 
+def keep_figures(args: argparse.Namespace, dialect: str, figures: dict[str, float]) -> None:
+    """For --both: this run's figures, under its backend."""
+    if getattr(args, "figures", None) is not None:
+        args.figures[dialect] = figures
+
+
 async def main(args: argparse.Namespace) -> int:
     if args.watchdog:  # a run that hangs (or just takes too long) prints every thread's stack and exits
         faulthandler.dump_traceback_later(args.watchdog, exit=True)
@@ -768,6 +775,7 @@ async def main(args: argparse.Namespace) -> int:
             submitted = await submissions_of(env, "BENCH")
             await app.shutdown()
             print(f"dialog: {dialog.count} steps in {dialog.wall:.1f} s", flush=True)
+            keep_figures(args, db.dialect, {"dialog steps/s": dialog.rate, "registrations/s": reg.rate})
 
             floor, _floor_api = await floor_run(dialog.count, n, conc)
             print(f"floor: {floor.count} updates in {floor.wall:.1f} s", flush=True)
@@ -901,12 +909,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--database-url", default="", metavar="URL",
                    help="run on this empty database instead of a SQLite file, e.g. "
                         "postgresql://bot@127.0.0.1:5432/bench (password from BOT_DB_PASSWORD)")
+    p.add_argument("--both", action="store_true",
+                   help="run on SQLite, then on PostgreSQL (--database-url, else a throwaway local server), and print "
+                        "steps/s of each and their ratio")
     p.add_argument("--profile", metavar="FILE", help="cProfile the dialog phase, save to FILE and print the top")
     return p.parse_args(argv)
 
 
 def cli(argv: list[str] | None = None) -> int:
-    return asyncio.run(main(parse_args(argv)))
+    args = parse_args(argv)
+    if not args.both:
+        return asyncio.run(main(args))
+    from bench.both import comparison, postgres_url
+
+    figures: dict[str, dict[str, float]] = {}
+    print("== on SQLite", flush=True)
+    code = asyncio.run(main(argparse.Namespace(**{**vars(args), "database_url": "", "figures": figures})))
+    with postgres_url(args.database_url) as url:
+        print("\n== on PostgreSQL", flush=True)
+        code |= asyncio.run(main(argparse.Namespace(**{**vars(args), "database_url": url, "figures": figures})))
+    print(comparison(figures))
+    return code
 
 
 if __name__ == "__main__":

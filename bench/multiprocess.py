@@ -2,8 +2,9 @@
 Bot API on 127.0.0.1: some processes start mid-wave, and the one that sends is killed (SIGKILL) mid-wave.
 
     python -m bench.multiprocess                                  # SQLite: 2 processes, 1 more mid-wave, 300 chats
-    python -m bench.multiprocess --processes 3 --late 1 --chats 2000 --storage postgresql://...   (the PostgreSQL
-                                                                  variant, once the bot opens a database by URL)
+    python -m bench.multiprocess --postgresql --processes 3 --late 1 --chats 2000 --rate 30
+                                  # PostgreSQL: a throwaway local server (tests/pg_cluster.py), 3 processes + 1
+    python -m bench.multiprocess --storage postgresql://bot@127.0.0.1:5432/wave ...   # an empty database of yours
 
 What is checked (tests/test_multiprocess.py asserts it): every chat receives the reminder (0 missing); a chat
 receives it twice only if its message was on the wire when the sender was killed (delivered, outcome not yet
@@ -274,12 +275,23 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=25.0)
     parser.add_argument("--no-kill", action="store_true", help="do not kill the sender mid-wave")
     parser.add_argument("--storage", default=None, help="a database URL; default: a SQLite file in a temp folder")
+    parser.add_argument("--postgresql", action="store_true",
+                        help="on a throwaway PostgreSQL 15 server started for the run (unless --storage names one)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        storage = args.storage
+        if args.postgresql and not storage:
+            from bench.both import postgres_url
+
+            storage = stack.enter_context(postgres_url(""))
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
         result = asyncio.run(run_wave(Path(tmp), processes=args.processes, late=args.late, chats=args.chats,
-                                      rate=args.rate, kill_at=None if args.no_kill else 0.5, storage=args.storage))
+                                      rate=args.rate, kill_at=None if args.no_kill else 0.5, storage=storage,
+                                      timeout=max(60.0, 3 * args.chats / args.rate)))
     print(result.summary())
-    ok = not result.missing and set(result.repeated) <= result.in_flight_at_kill
+    ok = (not result.missing and set(result.repeated) <= result.in_flight_at_kill
+          and result.repeated_before_kill == 0 and result.peak_per_second <= args.rate + 1
+          and (args.no_kill or (result.takeover_seconds is not None and result.takeover_seconds <= 10)))
     return 0 if ok else 1
 
 

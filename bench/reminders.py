@@ -1,7 +1,8 @@
 """Benchmark: deadline reminders from planning to hand-over, with Telegram's limits off and on.
 
     python bench/reminders.py [--recipients 20000] [--limited-seconds 10] [--wave 600]
-                              [--api-chairs 1000] [--profile]
+                              [--api-chairs 1000] [--profile] [--database-url postgresql://...]
+    python -m bench.reminders --both    # SQLite, then PostgreSQL (a throwaway local server): reminders/s, ratio
     python -m bench.reminders ...
 
 Everything runs in-process in a temp folder: no network, nothing written to the repository.
@@ -217,11 +218,14 @@ async def add_chairs_bulk(db: Database, units: list[Unit], start: int) -> None:
             "INSERT INTO memberships(person_id, unit_id, role, granted_at) VALUES (?, ?, ?, ?)", memberships)
         await tx.executemany(
             "INSERT INTO audit_log(at, actor, action, entity, entity_id, detail) VALUES (?, ?, ?, ?, ?, ?)", audit)
+        if db.dialect == "postgresql":  # ids given here: the identity goes on after them, as SQLite's rowid does
+            await tx.fetchall("SELECT setval(pg_get_serial_sequence('people', 'id'), (SELECT max(id) FROM people))")
 
 
-async def setup(tmp: Path, n: int, api_chairs: int) -> Env:
+async def setup(tmp: Path, n: int, api_chairs: int, database_url: str = "") -> Env:
     report: list[tuple[str, str]] = []
-    config = load_config(write_config(tmp, REPO / "campaigns"), environ={})
+    config = load_config(write_config(tmp, REPO / "campaigns"),
+                         environ={"BOT__STORAGE__URL": database_url} if database_url else {})
     t0 = time.perf_counter()
     prepared = await prepare(config, NOW)
     db = prepared.db
@@ -420,9 +424,10 @@ async def main(args: argparse.Namespace) -> int:
     print(f"== bench.reminders — {os.cpu_count()} cores, Python {platform.python_version()} "
           f"({platform.python_implementation()}), {platform.system()} {platform.machine()}, "
           f"SQLite {sqlite3.sqlite_version}, aiosqlite {getattr(aiosqlite, '__version__', '?')}")
-    print(f"   recipients {args.recipients:,}, now {NOW.isoformat()}, campaign {CAMPAIGN_ID} {PERIOD_KEY}")
+    print(f"   database {'PostgreSQL' if args.database_url else 'SQLite'}, "
+          f"recipients {args.recipients:,}, now {NOW.isoformat()}, campaign {CAMPAIGN_ID} {PERIOD_KEY}")
     with tempfile.TemporaryDirectory(prefix="bench-reminders-") as tmp:
-        env = await setup(Path(tmp), args.recipients, args.api_chairs)
+        env = await setup(Path(tmp), args.recipients, args.api_chairs, args.database_url)
         try:
             print("\nsetup")
             for label, value in env.report:
@@ -455,6 +460,9 @@ async def main(args: argparse.Namespace) -> int:
             print(line("hand over: drain()", f"{a.drain_s:.3f} s  {rate(a.handed_over, a.drain_s)}"
                        f"  ({a.handed_over:,} handed over"
                        f" {'OK' if a.handed_over == a.n_pending else 'MISMATCH'})"))
+            if getattr(args, "figures", None) is not None:
+                args.figures[env.db.dialect] = {"reminders/s (plan + hand over)": a.handed_over / total_s,
+                                                "plan_once reminders/s": a.n_pending / a.plan_once_s}
             print(line("overall plan_once + drain", f"{total_s:.3f} s  {rate(a.handed_over, total_s)}"
                        f"  (target >= 3,000/s: {'met' if a.handed_over / total_s >= 3000 else 'NOT met'})"))
             d = a.drain_steps
@@ -518,6 +526,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--wave", type=int, default=600, help="reminders queued for the limited wave (600)")
     p.add_argument("--api-chairs", type=int, default=1000,
                    help="chairs added through ensure_local_member, the rest in bulk; -1: all (1000)")
+    p.add_argument("--database-url", default="", metavar="URL",
+                   help="an empty PostgreSQL database, e.g. postgresql://bot@127.0.0.1:5432/bench (password from "
+                        "BOT_DB_PASSWORD); default: SQLite in the temp folder")
+    p.add_argument("--both", action="store_true",
+                   help="run on SQLite, then on PostgreSQL (--database-url, else a throwaway local server), and print "
+                        "reminders/s of each and their ratio")
     p.add_argument("--profile", action="store_true", help="cProfile phase (a) and print the top entries")
     p.add_argument("--profile-top", type=int, default=25)
     p.add_argument("--realistic", action="store_true",
@@ -539,7 +553,17 @@ def cli(argv: list[str] | None = None) -> int:
         from bench.reminders_realistic import realistic
         return asyncio.run(realistic(args.chats, args.rtt_ms, args.jitter_ms, args.rate, args.in_flight,
                                      args.reply_every))
-    return asyncio.run(main(args))
+    if not args.both:
+        return asyncio.run(main(args))
+    from bench.both import comparison, postgres_url
+
+    figures: dict[str, dict[str, float]] = {}
+    code = asyncio.run(main(argparse.Namespace(**{**vars(args), "database_url": "", "figures": figures})))
+    with postgres_url(args.database_url) as url:
+        print()
+        code |= asyncio.run(main(argparse.Namespace(**{**vars(args), "database_url": url, "figures": figures})))
+    print(comparison(figures))
+    return code
 
 
 if __name__ == "__main__":

@@ -7,10 +7,11 @@ exactly once, one after the other.
 
 PostgreSQL: the same check holds, and a transaction-scoped advisory lock keyed by the person is held for the
 whole step, so that processes take turns instead of computing a step only to have it refused. The lock is
-held on a connection of its own (PostgresDatabase.advisory_lock, a pool of lock connections) while the step's
-own reads and transactions use the main pool: had it been taken inside transaction(), the step's own
-transaction would wait for the database-wide transaction lock that one holds, forever. It is released by that
-transaction's end, even if the process dies.
+held on a pooled connection of its own (PostgresDatabase.advisory_lock), outside the database-wide lock of
+transaction(): a step that ends in a transaction (a submission, a registration) runs it as usual, and other
+people's steps and the sender's claims are not held up. It is released by that connection's transaction's
+end, even if the process dies. No deadlock: a transaction never waits for a person's lock, and at most half
+the pool holds person locks.
 """
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, cast
 
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from storage.pg import PostgresDatabase
 
 
 def lock_number(key: Hashable) -> int:
@@ -34,5 +39,5 @@ async def person_step(db: Database, key: Hashable) -> AsyncIterator[None]:
     if getattr(db, "dialect", "sqlite") != "postgresql":
         yield
         return
-    async with db.advisory_lock(lock_number(key)):  # type: ignore[attr-defined]
+    async with cast("PostgresDatabase", db).advisory_lock(lock_number(key)):
         yield

@@ -149,17 +149,17 @@ class PostgresDatabase(Database):
 
     dialect = "postgresql"
 
-    def __init__(self, pool: AsyncConnectionPool[Connection], url: str,
-                 lock_pool: AsyncConnectionPool[Connection] | None = None) -> None:
+    def __init__(self, pool: AsyncConnectionPool[Connection], url: str) -> None:
         self._pool = pool
-        # Connections that only hold advisory locks (advisory_lock): a holder never takes one a query needs.
-        self._lock_pool = lock_pool
         self.url = url
         self._tx_conns: dict[asyncio.Task[Any], Connection] = {}
         self._identity: dict[str, bool] = {}
         # This process's transactions queue here, not on the advisory lock with a pooled connection each: the
         # pool stays free for reads and write batches while they wait.
         self._tx_lock = asyncio.Lock()
+        # Advisory locks held across a step each keep a pooled connection: at most half the pool, so that the
+        # steps' own reads and writes (and the sender's claims) always find a connection.
+        self._advisory_slots = asyncio.Semaphore(max(1, pool.max_size // 2))
 
     @property
     def integrity_error(self) -> type[Exception]:
@@ -184,28 +184,10 @@ class PostgresDatabase(Database):
         except BaseException:
             await pool.close()
             raise
-        # Opened on first use: most commands never lock a person's step.
-        lock_pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
-            conninfo, min_size=0, max_size=max(1, pool_size), kwargs=kwargs, open=False, name="congdoan-locks")
-        return cls(pool, display_url or conninfo, lock_pool)
+        return cls(pool, display_url or conninfo)
 
     async def close(self) -> None:
-        if self._lock_pool is not None and not self._lock_pool.closed:
-            await self._lock_pool.close()
         await self._pool.close()
-
-    @asynccontextmanager
-    async def advisory_lock(self, number: int) -> AsyncIterator[None]:
-        """Hold the transaction-scoped advisory lock `number` for the span of the block, on a connection of the
-        lock pool. Not through transaction(): the block does its own transactions, which take the database-wide
-        transaction lock and a connection of the main pool, and a lock held there would wait for itself."""
-        if self._lock_pool is None:
-            raise RuntimeError("this database was opened without a lock pool")
-        if self._lock_pool.closed:
-            await self._lock_pool.open(wait=False)
-        async with self._lock_pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (number,))
-            yield  # the transaction's end (or the connection's, if the process dies) releases the lock
 
     async def has_identity(self, conn: Connection, table: str) -> bool:
         """Whether `table` has an identity column `id` (then an INSERT returns it, as SQLite's lastrowid)."""
@@ -233,6 +215,15 @@ class PostgresDatabase(Database):
                 yield PostgresTransaction(conn, self)
             finally:
                 del self._tx_conns[task]
+
+    @asynccontextmanager
+    async def advisory_lock(self, number: int) -> AsyncIterator[None]:
+        """Hold the transaction-scoped advisory lock `number` on a pooled connection of its own until the block
+        ends (or the process dies). Not a transaction(): it does not take the database-wide transaction lock,
+        so the block may run transactions of its own, and other processes' transactions go on meanwhile."""
+        async with self._advisory_slots, self._pool.connection() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (number,))
+            yield
 
     def _refuse_nested(self, what: str) -> None:
         if asyncio.current_task() in self._tx_conns:

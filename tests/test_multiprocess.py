@@ -1,7 +1,7 @@
-"""Two real bot processes (`python -m bot run`) on one SQLite file, against a fake Bot API on 127.0.0.1: a wave
-of 300 reminders; a second process starts mid-wave, then the sending one is killed with SIGKILL. The harness is
-bench/multiprocess.py; its PostgreSQL variant (three processes and a fourth mid-wave, 2,000 chats) is the same
-call with `processes=3, chats=2000, storage=<url>`."""
+"""Real bot processes (`python -m bot run`) on one database, against a fake Bot API on 127.0.0.1; the harness is
+bench/multiprocess.py. On one SQLite file: a wave of 300 reminders, a second process starts mid-wave, then the
+sending one is killed with SIGKILL. On one PostgreSQL database (the suite's server, tests/pg_cluster.py): three
+processes, a fourth started mid-wave, 2,000 chats at Telegram's full 30/s, the sender killed mid-wave."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.multiprocess import run_wave
+from bench.multiprocess import WaveResult, run_wave
+from tests import conftest
 
 RATE = 24.0  # configured; Telegram's budget in this test is 25, the one-message margin of the shipped 29 of 30
 
@@ -31,3 +32,33 @@ async def test_two_processes_on_one_sqlite_file_send_each_reminder_once_within_o
     assert result.takeover_seconds <= 10, logs
     survivor = next(text for pid, text in result.logs.items() if pid != result.killed_pid)
     assert "took the sender role over" in survivor
+
+
+def assert_wave_sound(result: WaveResult, rate: float) -> None:
+    """0 missing; a repeat only for a message on the wire at the kill; one rate across all processes; another
+    process sends within 10 s of the kill."""
+    logs = "\n".join(f"--- bot {pid}\n{text[-3000:]}" for pid, text in result.logs.items())
+    print(result.summary())
+    assert result.missing == set(), logs
+    assert result.repeated_before_kill == 0, logs  # the late process's start re-queued nothing
+    assert set(result.repeated) <= result.in_flight_at_kill, logs
+    assert sum(result.repeated.values()) <= len(result.in_flight_at_kill)
+    assert result.peak_per_second <= rate + 1, logs
+    assert result.takeover_seconds is not None
+    assert result.takeover_seconds <= 10, logs
+    survivors = [text for pid, text in result.logs.items() if pid != result.killed_pid]
+    assert any("took the sender role over" in text for text in survivors), logs
+
+
+PG_RATE = 30.0  # Telegram's whole budget: the most the configuration allows, the shortest 2,000-chat wave
+
+
+@pytest.mark.slow
+async def test_three_processes_and_a_fourth_on_one_postgresql_send_each_reminder_once_within_one_rate(
+        tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    server = conftest._require(request.getfixturevalue("postgres"))
+    async with server.empty_database_url() as url:
+        result = await run_wave(tmp_path, processes=3, late=1, chats=2000, rate=PG_RATE, late_at=0.2,
+                                kill_at=0.5, storage=url, timeout=150)
+    assert result.late_started == 1
+    assert_wave_sound(result, PG_RATE)
