@@ -5,6 +5,7 @@ target refused untouched, and the summary's workbook identical on both sides."""
 from __future__ import annotations
 
 import itertools
+import tracemalloc
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -273,3 +274,37 @@ def test_db_copy_refuses_a_password_in_the_target_url(config_path: Path, demo_so
     assert result.exit_code == 1
     assert "BOT_DB_PASSWORD" in result.output
     assert "hunter2" not in result.output
+
+
+@pytest.mark.slow
+async def test_a_table_of_120_000_rows_is_copied_in_bounded_memory(tmp_path: Path, target_url: str) -> None:
+    """The rows are never all in memory: the copy's peak is a small part of what the table's rows weigh."""
+    path = tmp_path / "big.sqlite3"
+    source = await Database.open(path)
+    rows = 120_000
+    try:
+        from storage.migrations import migrate
+
+        await migrate(source)
+        detail = "x" * 300
+        async with source.transaction() as tx:
+            await tx.executemany("INSERT INTO audit_log(at, actor, action, entity, entity_id, detail) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)",
+                                 (("2024-08-20T02:00:00+00:00", "bot", "step", "unit", str(i), f"{detail}{i}")
+                                  for i in range(rows)))
+    finally:
+        await source.close()
+    weight = rows * (len(detail) + 100)  # the rows' text alone, held at once: about 48 MB
+    tracemalloc.start()
+    try:
+        copied, source, target = await _copy(path, target_url)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    try:
+        assert next(c for c in copied if c.table == "audit_log").target_rows == rows
+        assert await target.fetchval("SELECT count(*) FROM audit_log") == rows
+        assert peak < weight / 4, f"peak {peak:,} bytes for {weight:,} bytes of rows"
+    finally:
+        await source.close()
+        await target.close()
