@@ -89,7 +89,8 @@ def copy_cmd(
                 def shown(table: str, done: int, total: int) -> None:
                     bar.update(done, total, label=t("Copying {table}", table=table))
 
-                return await copy_database(source, target, on_progress=shown)
+                # The snapshot beside the database: that disk has room for one more copy of it; /tmp may not.
+                return await copy_database(source, target, on_progress=shown, scratch=cfg.db_path.parent)
             finally:
                 await target.close()
         finally:
