@@ -17,7 +17,7 @@ from bot.i18n import Translator
 # The modules that define the named errors; importing them registers their subclasses.
 ERROR_MODULES = ("bot.parsing", "bot.plans.text", "bot.plans.draft", "bot.expressions", "storage.people",
                  "storage.migrations", "handlers.serve", "bot.config", "bot.campaigns", "bot.org_import",
-                 "bot.summary.service", "storage.reviews")
+                 "bot.summary.service", "storage.reviews", "storage.copy")
 # Message ids that only carry text they do not own (pydantic's and TOML's English messages naming keys and
 # values): the same in both languages by design.
 PASS_THROUGH = frozenset({"{problems}"})
@@ -67,6 +67,12 @@ def _examples() -> list[tuple[str, Callable[[], TranslatableError]]]:
     for reason in ("unknown", "used", "expired", "taken"):
         out.append((f"InviteRefusedError[link {reason}]",
                     lambda r=reason: people.InviteRefusedError(r, link_code=True)))
+    from storage import copy
+
+    copy_errors = (copy.CopyError(copy.NOT_EMPTY, table="units"),
+                   copy.CopyError(N_("Table {table}: {source} rows in the source but {target} in the target; the copy "
+                                     "was rolled back."), table="units", source=40, target=39))
+    out += [(f"CopyError[{e.msgid[:20]}]", lambda e=e: e) for e in copy_errors]
     for problem in (serve.TOKEN_REFUSED, serve.CANNOT_LISTEN):
         out.append((f"ChannelStartError[{problem}]",
                     lambda p=problem: serve.ChannelStartError("Telegram", p, "0.0.0.0:8443", "in use")))
