@@ -24,6 +24,7 @@ ROUND_1 = "Kỷ niệm 95 năm CĐVN và 120 năm tỉnh Đắk Lắk — Đợt
 DAKLAK_95 = "daklak-95-nam-cdvn-2024"
 DEPT = Sender(Channel.TELEGRAM, "4001", "4001", "Hoàng Thị Lan", None, "vi")
 FAR_OFFICER = Sender(Channel.TELEGRAM, "2004", "2004", "Phạm Văn Khoa", None, "vi")
+ZALO_OFFICER = Sender(Channel.ZALO, "z-2005", "z-2005", "Đỗ Văn Hùng", None, "vi")
 
 
 async def _submitted(world: World) -> int:
@@ -110,7 +111,9 @@ async def test_a_report_returned_after_closing_gets_a_lock_exception_for_the_con
     screen = await world.conv.handle(OFFICER, TextInput("/duyet"))
     await world.conv.handle(OFFICER, Press(screen.version, "rv:ret"))
     fields = await world.conv.handle(OFFICER, TextInput("Thiếu số đoàn viên mới kết nạp"))
-    confirm = await world.conv.handle(OFFICER, Press(fields.version, "done"))
+    asked = await world.conv.handle(OFFICER, Press(fields.version, "done"))
+    assert "[4 ngày]" in text_of(asked)  # the configured default is offered as the button
+    confirm = await world.conv.handle(OFFICER, Press(asked.version, "rv:days"))
     await world.conv.handle(OFFICER, Press(confirm.version, "rv:send"))
     row = await submission_store.by_id(world.db, sub_id)
     assert row is not None
@@ -119,6 +122,93 @@ async def test_a_report_returned_after_closing_gets_a_lock_exception_for_the_con
     assert active is not None
     assert active.until == world.clock.now() + timedelta(days=4)
     assert (await _record(world, sub_id)).revision == 2  # the chair's correction goes through
+
+
+async def _return_until_days(world: World, sub_id: int) -> Response:
+    """The officer returns the report after closing, up to the question of how many days."""
+    screen = await world.conv.handle(OFFICER, TextInput("/duyet"))
+    await world.conv.handle(OFFICER, Press(screen.version, "rv:ret"))
+    fields = await world.conv.handle(OFFICER, TextInput("Thiếu số đoàn viên mới kết nạp"))
+    return await world.conv.handle(OFFICER, Press(fields.version, "done"))
+
+
+async def test_a_return_after_closing_asks_the_days_and_the_exception_lasts_as_typed(world: World) -> None:
+    sub_id = await _submitted(world)
+    await _after_closing(world, sub_id)
+    asked = await _return_until_days(world, sub_id)
+    assert "bao nhiêu ngày" in text_of(asked)
+    assert "rv:days" in [a for r in asked.replies for a in r.actions]
+    confirm = await world.conv.handle(OFFICER, TextInput("3 ngày"))
+    assert "3 ngày" in text_of(confirm)
+    await world.conv.handle(OFFICER, Press(confirm.version, "rv:send"))
+    row = await submission_store.by_id(world.db, sub_id)
+    assert row is not None
+    assert row.review_state == "returned"
+    active = await reviews.active_lock_exception(world.db, row.period_id, row.unit_id, world.clock.now())
+    assert active is not None
+    assert active.until == world.clock.now() + timedelta(days=3)
+    audit = await world.db.fetchval("SELECT detail FROM audit_log WHERE action = 'lock_exception'")
+    assert (world.clock.now() + timedelta(days=3)).strftime("%Y-%m-%d") in audit
+    world.clock.advance(days=4)  # past the three days the reviewer set: locked again
+    assert await reviews.active_lock_exception(world.db, row.period_id, row.unit_id, world.clock.now()) is None
+
+
+async def test_a_bad_day_count_is_asked_again_with_an_example_and_nothing_is_decided(world: World) -> None:
+    sub_id = await _submitted(world)
+    await _after_closing(world, sub_id)
+    await _return_until_days(world, sub_id)
+    for bad in ("0", "91", "ba ngày", "-2", "2,5", "12 tuần", "xong"):
+        again = await world.conv.handle(OFFICER, TextInput(bad))
+        assert "từ 1 đến 90, ví dụ: 5" in text_of(again), bad
+        assert "rv:send" not in [a for r in again.replies for a in r.actions]
+    assert (await world.state(OFFICER))["mode"] == "review_days"
+    assert await _state(world, sub_id) == "submitted"
+    confirm = await world.conv.handle(OFFICER, TextInput("90"))
+    await world.conv.handle(OFFICER, Press(confirm.version, "rv:send"))
+    row = await submission_store.by_id(world.db, sub_id)
+    assert row is not None
+    active = await reviews.active_lock_exception(world.db, row.period_id, row.unit_id, world.clock.now())
+    assert active is not None
+    assert active.until == world.clock.now() + timedelta(days=90)
+
+
+async def test_on_zalo_the_typed_day_count_is_the_answer_not_a_numbered_choice(world: World) -> None:
+    sub_id = await _submitted(world)
+    await world.register(ZALO_OFFICER, "DL-BMT", Role.OFFICER)
+    await _after_closing(world, sub_id)
+    await world.conv.handle(ZALO_OFFICER, TextInput("duyet"))
+    await world.conv.handle(ZALO_OFFICER, TextInput("2"))  # 2 = Trả lại
+    await world.conv.handle(ZALO_OFFICER, TextInput("Thiếu ảnh hoạt động"))
+    asked = await world.conv.handle(ZALO_OFFICER, TextInput("xong"))
+    assert "bao nhiêu ngày" in text_of(asked)
+    confirm = await world.conv.handle(ZALO_OFFICER, TextInput("2"))
+    assert "2 ngày" in text_of(confirm)
+    await world.conv.handle(ZALO_OFFICER, TextInput("1"))  # 1 = Trả lại
+    row = await submission_store.by_id(world.db, sub_id)
+    assert row is not None
+    active = await reviews.active_lock_exception(world.db, row.period_id, row.unit_id, world.clock.now())
+    assert active is not None
+    assert active.until == world.clock.now() + timedelta(days=2)
+
+
+async def test_a_return_before_closing_does_not_ask_for_days(world: World) -> None:
+    sub_id = await _submitted(world)
+    confirm = await _return_until_days(world, sub_id)
+    actions = [a for r in confirm.replies for a in r.actions]
+    assert "rv:send" in actions
+    assert "rv:days" not in actions
+    assert "bao nhiêu ngày" not in text_of(confirm)
+    await world.conv.handle(OFFICER, Press(confirm.version, "rv:send"))
+    assert await _state(world, sub_id) == "returned"
+    row = await submission_store.by_id(world.db, sub_id)
+    assert row is not None
+    assert await reviews.lock_exceptions(world.db, row.period_id) == []
+
+
+async def _state(world: World, sub_id: int) -> str:
+    status = await reviews.status_of(world.db, sub_id)
+    assert status is not None
+    return status.state
 
 
 async def test_a_return_before_closing_adds_no_lock_exception(world: World) -> None:
