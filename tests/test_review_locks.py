@@ -318,3 +318,91 @@ async def test_a_unit_that_never_reported_files_a_closed_period_while_its_lock_e
     receipt = await world.conv.handle(CHAIR, Press(response.version, "submit"))
     assert "BC-" in text_of(receipt)
     assert await world.db.fetchval("SELECT count(*) FROM submissions WHERE period_id = ?", (period.id,)) == 1
+
+
+# --- the excuse offered on the review screen ------------------------------------------------------------------------
+
+async def _approve_all_but(world: World, sub_id: int, keep_open: int) -> list[int]:
+    """Every unit below DL-BMT but the last `keep_open` files and is approved; returns the ids left open."""
+    period_id = (await submission_store.by_id(world.db, sub_id)).period_id  # type: ignore[union-attr]
+    children = await _children(world)
+    assert len(children) > keep_open
+    for uid in children[:-keep_open]:
+        async with world.db.transaction() as tx:
+            row = await submission_store.record(tx, period_id=period_id, unit_id=uid, person_id=1,
+                                                channel="telegram", answers={"propaganda_sessions": 2},
+                                                now=world.clock.now(), late=False)
+        await reviews.decide(world.db, row.id, 1, "approved", 1, None, (), world.clock.now())
+    return children[-keep_open:]
+
+
+def _actions(response: Response) -> list[str]:
+    return [a for r in response.replies for a in r.actions]
+
+
+async def test_the_department_excuses_open_units_from_the_screen_and_then_approves(world: World) -> None:
+    sub_id = await _upper_report(world)
+    period_id = (await submission_store.by_id(world.db, sub_id)).period_id  # type: ignore[union-attr]
+    first, second = await _approve_all_but(world, sub_id, 2)
+    names = {uid: (await unit_store.by_id(world.db, uid)).name for uid in (first, second)}  # type: ignore[union-attr]
+    screen = await world.conv.handle(DEPT, TextInput("/duyet"))
+    assert "chưa được duyệt hoặc miễn (2)" in text_of(screen)
+    assert names[first] in text_of(screen)
+    assert {f"rv:ex:{first}", f"rv:ex:{second}"} <= set(_actions(screen))
+    asked = await world.conv.handle(DEPT, Press(screen.version, f"rv:ex:{first}"))
+    assert "ví dụ" in text_of(asked)
+    assert names[first] in text_of(asked)
+    for empty in ("...", "—", " - "):
+        again = await world.conv.handle(DEPT, TextInput(empty))
+        assert "ví dụ: đơn vị giải thể" in text_of(again), empty  # asked again, with the example
+    assert "Xin đồng chí ghi lý do, ví dụ" in text_of(again)
+    assert await reviews.excuses(world.db, period_id) == {}
+    shown = await world.conv.handle(DEPT, TextInput("đơn vị sáp nhập từ tháng 5"))
+    assert "được miễn" in text_of(shown)
+    assert "chưa được duyệt hoặc miễn (1)" in text_of(shown)  # the screen again, one unit still open
+    assert f"rv:ex:{first}" not in _actions(shown)
+    asked = await world.conv.handle(DEPT, Press(shown.version, f"rv:ex:{second}"))
+    shown = await world.conv.handle(DEPT, TextInput("đơn vị giải thể"))
+    assert "chưa được duyệt hoặc miễn" not in text_of(shown)
+    assert not [a for a in _actions(shown) if a.startswith("rv:ex")]
+    done = await world.conv.handle(DEPT, Press(shown.version, "rv:ok"))
+    assert "✅ Đã duyệt" in text_of(done)
+    assert (await reviews.status_of(world.db, sub_id)).state == "approved"  # type: ignore[union-attr]
+    excused = await reviews.excuses(world.db, period_id)
+    assert (excused[first].reason, excused[second].reason) == ("đơn vị sáp nhập từ tháng 5", "đơn vị giải thể")
+    assert await world.db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'review_excuse'") == 2
+
+
+async def test_many_open_units_are_excused_through_a_pick_by_code(world: World) -> None:
+    sub_id = await _upper_report(world)
+    period_id = (await submission_store.by_id(world.db, sub_id)).period_id  # type: ignore[union-attr]
+    children = await _children(world)
+    screen = await world.conv.handle(DEPT, TextInput("/duyet"))
+    assert len(children) > 3  # too many for a button each: one "Miễn báo cáo…", then a pick
+    assert [a for a in _actions(screen) if a.startswith("rv:ex")] == ["rv:ex"]
+    assert f"chưa được duyệt hoặc miễn ({len(children)})" in text_of(screen)
+    pick = await world.conv.handle(DEPT, Press(screen.version, "rv:ex"))
+    assert len([a for a in _actions(pick) if a.startswith("rv:ex:")]) == len(children)
+    unknown = await world.conv.handle(DEPT, TextInput("XX-KHONG-CO"))
+    assert "gõ mã đơn vị, ví dụ" in text_of(unknown)
+    target = await unit_store.by_id(world.db, children[0])
+    assert target is not None
+    asked = await world.conv.handle(DEPT, TextInput(target.code.lower()))  # the code, in any case
+    assert target.name in text_of(asked)
+    shown = await world.conv.handle(DEPT, TextInput("không hoạt động"))
+    assert "được miễn" in text_of(shown)
+    assert list(await reviews.excuses(world.db, period_id)) == [target.id]
+
+
+async def test_a_reviewer_who_is_not_the_department_is_not_offered_the_excuse(world: World) -> None:
+    sub_id = await _upper_report(world)
+    await world.register(FAR_OFFICER, "DL", Role.OFFICER)  # reviews DL-BMT's report, but may not excuse
+    await _approve_all_but(world, sub_id, 1)
+    screen = await world.conv.handle(FAR_OFFICER, TextInput("/duyet"))
+    assert "Liên đoàn Lao động thành phố Buôn Ma Thuột" in text_of(screen)
+    assert not [a for a in _actions(screen) if a.startswith("rv:ex")]
+    assert "chưa được duyệt hoặc miễn" not in text_of(screen)
+    child = (await _children(world))[-1]
+    forged = await world.conv.handle(FAR_OFFICER, Press(screen.version, f"rv:ex:{child}"))
+    assert "ví dụ" not in text_of(forged)
+    assert await world.db.fetchval("SELECT count(*) FROM review_excuses") == 0

@@ -26,7 +26,7 @@ from storage import campaigns as campaign_store
 from storage import reviews
 from storage import submissions as submission_store
 
-from . import review_chair
+from . import review_chair, review_excuse
 from .common import Step, menu_again
 from .events import Command
 from .locks import MAX_UNLOCK_DAYS
@@ -119,8 +119,11 @@ async def show(step: Step, sub_id: int, data: dict[str, Any], before: list[Reply
         "returned": (Button(t("⏭ Skip"), SKIP),),
     }
     data = {**data, "sub": sub_id, "rev": view.sub.revision, "unit": view.unit.id}
-    reply = Reply(screen_text(view, ctx), title=view.title(t), choices=state_choices[view.sub.review_state],
-                  columns=3)
+    text, choices, columns = screen_text(view, ctx), state_choices[view.sub.review_state], 3
+    if units := await review_excuse.excusable(step, view):  # the roll-up rule holds it: offer the excuse here
+        text += "\n\n" + review_excuse.screen_lines(t, units)
+        choices, columns = (*choices, *review_excuse.buttons(t, units)), 1
+    reply = Reply(text, title=view.title(t), choices=choices, columns=columns)
     return menu(_state(Mode.REVIEW, data), reply, before=before)
 
 
@@ -130,9 +133,15 @@ async def on_review(step: Step, event: Input) -> Turn:
         return await decide(step, "approved", None, ())
     if action in (RETURN, REOPEN):
         return _ask_reason(step, {**data, "action": "returned" if action == RETURN else "reopened"}, [])
+    if action is not None and action.split(":")[:2] == ["rv", "ex"]:
+        return await review_excuse.start(step, data, action, show)
     if action == SKIP:
         return await next_report(step, {**data, "skipped": [*data.get("skipped", []), data.get("sub")]}, [])
     return menu_again(step, step.t("Please choose one of the buttons under the report."))
+
+
+async def on_excuse(step: Step, event: Input) -> Turn:
+    return await review_excuse.on_excuse(step, event, show)
 
 
 # --- returning or reopening: the reason, the questions, the confirmation --------------------------------------
@@ -354,4 +363,4 @@ def _done_reply(step: Step, view: ReportView, action: str, told: int) -> Reply:
     return Reply(text)
 
 
-__all__ = ["on_confirm", "on_days", "on_fields", "on_reason", "on_review", "start"]
+__all__ = ["on_confirm", "on_days", "on_excuse", "on_fields", "on_reason", "on_review", "start"]

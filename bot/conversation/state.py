@@ -36,6 +36,7 @@ class Mode(Enum):
     REVIEW_FIELDS = "review_fields"  # choosing the questions concerned
     REVIEW_DAYS = "review_days"  # a return after the period closed: for how many days the unit may correct it
     REVIEW_CONFIRM = "review_confirm"
+    REVIEW_EXCUSE = "review_excuse"  # excusing a unit below from the review screen (review_excuse.py)
 
     @classmethod
     def of(cls, value: Any) -> Mode:
