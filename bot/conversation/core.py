@@ -96,6 +96,8 @@ MODE_HANDLERS: dict[Mode, ModeHandler] = {
     Mode.REVIEW: review.on_review,
     Mode.REVIEW_REASON: review.on_reason,
     Mode.REVIEW_FIELDS: review.on_fields,
+    Mode.REVIEW_DAYS: review.on_days,
+    Mode.REVIEW_EXCUSE: review.on_excuse,
     Mode.REVIEW_CONFIRM: review.on_confirm,
 }
 # A command (slash or plain word) goes to the flow it opens, whatever the mode; any other shows the help.

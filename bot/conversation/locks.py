@@ -65,7 +65,7 @@ async def _target(db: Database, word: str, now: datetime, closed: bool) -> tuple
     return None if pick is None else (unit, pick.period_id, pick.period.name)
 
 
-def _reason_problem(t: Translator, reason: str, example: str) -> str | None:
+def reason_problem(t: Translator, reason: str, example: str) -> str | None:
     if not reason:
         return t("Please add the reason, e.g. {example}", example=example)
     if len(reason) > reviews.REASON_LIMIT:
@@ -88,7 +88,7 @@ async def unlock(step: Step, cmd: Command) -> Turn:
         return _reply(t("Type the unit code (or the receipt number), the number of days (1 to {max}) and the "
                         "reason, e.g. {example}", max=MAX_UNLOCK_DAYS, example=example))
     reason = parts[2].strip() if len(parts) > 2 else ""
-    problem = _reason_problem(t, reason, example)
+    problem = reason_problem(t, reason, example)
     if problem:
         return _reply(problem)
     found = await _target(conv.db, parts[0], now, closed=True)
@@ -107,7 +107,7 @@ async def excuse(step: Step, cmd: Command) -> Turn:
     """/mien CODE REASON — the department excuses a unit's report from the roll-up rule."""
     t, conv = step.t, step.conv
     now = conv.clock.now()
-    allowed = await _units_under(conv.db, step.person_id, STAFF_ROLES)
+    allowed = await excusable_units(conv.db, step.person_id)
     if not allowed:
         return _reply(t("Only the department can excuse a unit's report."))
     example = "/mien DL-BMT-001 đơn vị giải thể từ tháng 6"
@@ -115,7 +115,7 @@ async def excuse(step: Step, cmd: Command) -> Turn:
     if not parts:
         return _reply(t("Type the unit code and the reason, e.g. {example}", example=example))
     reason = parts[1].strip() if len(parts) > 1 else ""
-    problem = _reason_problem(t, reason, example)
+    problem = reason_problem(t, reason, example)
     if problem:
         return _reply(problem)
     found = await _target(conv.db, parts[0], now, closed=False)
@@ -130,7 +130,20 @@ async def excuse(step: Step, cmd: Command) -> Turn:
         campaign = await campaign_store.campaign(conv.db, row.campaign_id) if row else None
         if row is not None and campaign is not None:
             period_name = campaign.period(row.key).name
-    await reviews.excuse(conv.db, period_id=period_id, unit_id=unit.id, reason=reason, excused_by=step.person_id,
-                         now=now)
-    return _reply(t("{unit} is excused for {period}: its upper level's report may be approved without it.",
-                    unit=unit.name, period=period_name.get(t.locale)))
+    return _reply(await record_excuse(step, unit, period_id, period_name, reason))
+
+
+async def excusable_units(db: Database, person_id: int) -> set[int]:
+    """The units whose reports this person may excuse (/mien and the review screen): those below the units where
+    they are department staff."""
+    return await _units_under(db, person_id, STAFF_ROLES)
+
+
+async def record_excuse(step: Step, unit: Unit, period_id: int, period_name: Text, reason: str) -> str:
+    """Excuse the unit's report for the period (with its audit row: storage.reviews.excuse) and say so. The caller
+    has checked the reason (reason_problem) and that the unit is in excusable_units."""
+    t = step.t
+    await reviews.excuse(step.conv.db, period_id=period_id, unit_id=unit.id, reason=reason,
+                         excused_by=step.person_id, now=step.conv.clock.now())
+    return t("{unit} is excused for {period}: its upper level's report may be approved without it.",
+             unit=unit.name, period=period_name.get(t.locale))

@@ -19,18 +19,22 @@ from typing import Any
 from bot import review_rules
 from bot.dialog import form
 from bot.dialog.model import ActionInput, Button, Input, Reply, TextInput
+from bot.ids import parse_id
 from bot.scope import review_scope
-from bot.vi_text import BACK_WORDS, DONE_WORDS, typed_word
+from bot.vi_text import BACK_WORDS, DONE_WORDS, fold, typed_word
+from storage import campaigns as campaign_store
 from storage import reviews
 from storage import submissions as submission_store
 
-from . import review_chair
+from . import review_chair, review_excuse
 from .common import Step, menu_again
 from .events import Command
+from .locks import MAX_UNLOCK_DAYS
 from .review_screen import ReportView, load_view, screen_text, short_label
 from .state import Mode, State, Turn, menu, to_idle
 
 APPROVE, RETURN, REOPEN, SKIP, SEND, BACK, DONE = "rv:ok", "rv:ret", "rv:reopen", "rv:skip", "rv:send", "back", "done"
+DAYS = "rv:days"  # takes the configured number of days for a return after the period closed
 FIELD = "rf:"  # rf:<question number> toggles a question concerned
 LIST_MAX = 15  # lines of the waiting list; the rest are counted
 
@@ -115,8 +119,11 @@ async def show(step: Step, sub_id: int, data: dict[str, Any], before: list[Reply
         "returned": (Button(t("⏭ Skip"), SKIP),),
     }
     data = {**data, "sub": sub_id, "rev": view.sub.revision, "unit": view.unit.id}
-    reply = Reply(screen_text(view, ctx), title=view.title(t), choices=state_choices[view.sub.review_state],
-                  columns=3)
+    text, choices, columns = screen_text(view, ctx), state_choices[view.sub.review_state], 3
+    if units := await review_excuse.excusable(step, view):  # the roll-up rule holds it: offer the excuse here
+        text += "\n\n" + review_excuse.screen_lines(t, units)
+        choices, columns = (*choices, *review_excuse.buttons(t, units)), 1
+    reply = Reply(text, title=view.title(t), choices=choices, columns=columns)
     return menu(_state(Mode.REVIEW, data), reply, before=before)
 
 
@@ -126,9 +133,15 @@ async def on_review(step: Step, event: Input) -> Turn:
         return await decide(step, "approved", None, ())
     if action in (RETURN, REOPEN):
         return _ask_reason(step, {**data, "action": "returned" if action == RETURN else "reopened"}, [])
+    if action is not None and action.split(":")[:2] == ["rv", "ex"]:
+        return await review_excuse.start(step, data, action, show)
     if action == SKIP:
         return await next_report(step, {**data, "skipped": [*data.get("skipped", []), data.get("sub")]}, [])
     return menu_again(step, step.t("Please choose one of the buttons under the report."))
+
+
+async def on_excuse(step: Step, event: Input) -> Turn:
+    return await review_excuse.on_excuse(step, event, show)
 
 
 # --- returning or reopening: the reason, the questions, the confirmation --------------------------------------
@@ -203,7 +216,7 @@ async def on_fields(step: Step, event: Input) -> Turn:
     if action == BACK:
         return _ask_reason(step, data, [])
     if action == DONE:
-        return await _confirm(step, data, [])
+        return await _after_fields(step, data, [])
     _view, questions = await _questions(step, data)
     picked: list[int] | None = None
     if action is not None and action.startswith(FIELD):
@@ -221,6 +234,53 @@ async def on_fields(step: Step, event: Input) -> Turn:
     return await _pick_fields(step, {**data, "fields": sorted(chosen, key=order.index)}, [])
 
 
+# --- a return after the period closed: how long the unit may correct it ------------------------------------------
+
+async def _closed(step: Step, data: dict[str, Any]) -> bool:
+    sub = await submission_store.by_id(step.conv.db, int(data.get("sub") or 0))
+    row = await campaign_store.period_by_id(step.conv.db, sub.period_id) if sub else None
+    return row is not None and step.conv.clock.now() >= row.closes_at
+
+
+async def _after_fields(step: Step, data: dict[str, Any], before: list[Reply]) -> Turn:
+    """A return after the period closed asks for how long the unit may correct it; otherwise the confirmation."""
+    data = {k: v for k, v in data.items() if k != "days"}
+    if data.get("action") == "returned" and await _closed(step, data):
+        return _ask_days(step, data, before)
+    return await _confirm(step, data, before)
+
+
+def _ask_days(step: Step, data: dict[str, Any], before: list[Reply]) -> Turn:
+    t, default = step.t, step.conv.review.return_unlock_days
+    text = t("The period has closed, so the unit gets a lock exception to correct the report. For how many days? "
+             "Type a number of days from 1 to {max}, or press [{n} days].", max=MAX_UNLOCK_DAYS, n=default)
+    if not step.buttons:
+        text = t("The period has closed, so the unit gets a lock exception to correct the report. For how many "
+                 "days? Type a number of days from 1 to {max}, for example: {n}.", max=MAX_UNLOCK_DAYS, n=default)
+    nav = (Button(t.ngettext("{n} day", "{n} days", default), DAYS), Button(t("◀️ Back"), BACK))
+    return menu(_state(Mode.REVIEW_DAYS, data), Reply(text, nav=nav), before=before)
+
+
+def parse_days(text: str) -> int | None:
+    """A whole number of days as typed: "3", "3 ngày", "3 ngay"; None for anything else."""
+    parts = fold(text).strip().rstrip(".").split()
+    if not 1 <= len(parts) <= 2 or (len(parts) == 2 and parts[1] not in ("ngay", "day", "days")):
+        return None
+    return parse_id(parts[0])
+
+
+async def on_days(step: Step, event: Input) -> Turn:
+    t, data, action = step.t, _data(step.state), _move(event)
+    if action == BACK:
+        return await _pick_fields(step, data, [])
+    days = step.conv.review.return_unlock_days if action == DAYS else (
+        parse_days(event.text) if isinstance(event, TextInput) else None)
+    if days is None or not 1 <= days <= MAX_UNLOCK_DAYS:
+        return _ask_days(step, data, [Reply(t("Please type a whole number of days from 1 to {max}, for example: 5.",
+                                              max=MAX_UNLOCK_DAYS))])
+    return await _confirm(step, {**data, "days": days}, [])
+
+
 async def _confirm(step: Step, data: dict[str, Any], before: list[Reply]) -> Turn:
     t = step.t
     view, questions = await _questions(step, data)
@@ -231,6 +291,9 @@ async def _confirm(step: Step, data: dict[str, Any], before: list[Reply]) -> Tur
                                                                               reason=data.get("reason", ""))]
         if data.get("fields"):
             lines.append(t("Questions: {names}", names="; ".join(labels.get(n, n) for n in data["fields"])))
+        if data.get("days"):
+            lines.append(t.ngettext("The unit may correct it for {n} day after the period closed.",
+                                    "The unit may correct it for {n} days after the period closed.", data["days"]))
         send = t("↩️ Return it")
     else:
         lines = [t("Reopen the approved report of {unit}? Its chair may then correct it.", unit=unit),
@@ -271,13 +334,20 @@ async def decide(step: Step, action: str, reason: str | None, fields: list[str] 
         conv, view, action, reason or "", list(fields), step.person_id, now)
     try:
         await reviews.decide(conv.db, sub_id, revision, action, step.person_id, reason, fields, now,
-                             extra=[m for m, _ in messages], unlock_for=timedelta(days=conv.review.return_unlock_days))
+                             extra=[m for m, _ in messages], unlock_for=timedelta(days=_unlock_days(step, data)))
     except reviews.RevisionReplacedError as exc:
         return await next_report(step, data, [Reply(exc.render(t) + " " + t("Nothing was decided; it is back in "
                                                                             "the list with its new answers."))])
     except reviews.AlreadyDecidedError as exc:
         return await next_report(step, done, [Reply(exc.render(t) + " " + t("Nothing was decided."))])
     return await next_report(step, done, [_done_reply(step, view, action, len(messages))])
+
+
+def _unlock_days(step: Step, data: dict[str, Any]) -> int:
+    """The days the reviewer chose for a return after closing; the configured default when not asked (the period
+    closed while the return was being written)."""
+    days = data.get("days")
+    return days if isinstance(days, int) and 1 <= days <= MAX_UNLOCK_DAYS else step.conv.review.return_unlock_days
 
 
 def _done_reply(step: Step, view: ReportView, action: str, told: int) -> Reply:
@@ -293,4 +363,4 @@ def _done_reply(step: Step, view: ReportView, action: str, told: int) -> Reply:
     return Reply(text)
 
 
-__all__ = ["on_confirm", "on_fields", "on_reason", "on_review", "start"]
+__all__ = ["on_confirm", "on_days", "on_excuse", "on_fields", "on_reason", "on_review", "start"]

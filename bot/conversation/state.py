@@ -34,7 +34,9 @@ class Mode(Enum):
     REVIEW = "review"  # /duyet: one report's screen (review.py)
     REVIEW_REASON = "review_reason"  # typing why it is returned or reopened
     REVIEW_FIELDS = "review_fields"  # choosing the questions concerned
+    REVIEW_DAYS = "review_days"  # a return after the period closed: for how many days the unit may correct it
     REVIEW_CONFIRM = "review_confirm"
+    REVIEW_EXCUSE = "review_excuse"  # excusing a unit below from the review screen (review_excuse.py)
 
     @classmethod
     def of(cls, value: Any) -> Mode:
