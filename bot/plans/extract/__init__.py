@@ -37,7 +37,7 @@ from __future__ import annotations
 from bot.plans.extract.contact import read_activities, read_channels, read_contact
 from bot.plans.extract.dates import Years
 from bot.plans.extract.document import Context, Document
-from bot.plans.extract.duties import read_duties
+from bot.plans.extract.duties import read_duties, read_milestones
 from bot.plans.extract.folding import fold, slug
 from bot.plans.extract.identity import read_identity
 from bot.plans.extract.kinds import CDVC
@@ -50,6 +50,7 @@ from bot.plans.extract.model import (
     Duty,
     Evidence,
     Identity,
+    Milestone,
     Need,
     PeriodProposal,
     PlanProposal,
@@ -70,6 +71,7 @@ __all__ = [
     "Duty",
     "Evidence",
     "Identity",
+    "Milestone",
     "Need",
     "PeriodProposal",
     "PlanProposal",
@@ -98,8 +100,9 @@ def extract_plan(text: str) -> PlanProposal:
     periods = propose_periods(identity, duties, rounds, window, years)
     audience = propose_audience(doc, identity, duties, targets, ctx)
     contact = read_contact(doc, duties, channels)
+    milestones = read_milestones(doc, ctx)
     return PlanProposal(
         identity=identity, duties=tuple(duties), rounds=tuple(rounds), activity_window=window,
         periods=tuple(periods), targets=tuple(targets), audience=audience, contact=contact,
-        channels=tuple(channels), activities=tuple(read_activities(doc)),
+        channels=tuple(channels), activities=tuple(read_activities(doc)), milestones=tuple(milestones),
     )
