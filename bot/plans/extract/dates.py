@@ -32,7 +32,8 @@ YEAR_START_ATOM = r"dau\s+nam(?:\s+\d{4})?"
 ATOM = "(?:" + DATE + "|" + MONTH_ATOM + "|" + YEAR_START_ATOM + ")"
 # "từ đầu năm đến 31/7/2024", "(từ tháng 01/2024 đến 31/7/2024)", "Từ tháng 3 đến hết tháng 5 năm 2021"
 RANGE = vi(
-    r"từ\s+(?:ngày\s+)?(?P<a>" + ATOM + r")\s*(?:đến|tới|" + DASH + r")\s*(?:hết\s+)?(?:ngày\s+)?(?P<b>" + ATOM + ")"
+    r"từ\s+(?P<after>sau\s+)?(?:ngày\s+)?(?P<a>" + ATOM + r")\s*(?:đến|tới|" + DASH + r")\s*(?:hết\s+)?(?:ngày\s+)?"
+    r"(?P<b>" + ATOM + ")"
 )
 # "28/7/1929 - 28/7/2024": an anniversary, never a deadline or a period (years differ).
 ANNIVERSARY = vi(r"(?P<a>" + DATE_FULL + r")\s*" + DASH + r"\s*(?P<b>" + DATE_FULL + ")")
@@ -140,4 +141,7 @@ def range_dates(m: re.Match[str], years: Years) -> tuple[date, date] | None:
     a = _atom_bounds(a_text, years, None if a_year else b[1].year)
     if not a or a[0] > b[1]:
         return None
+    if m.groupdict().get("after"):  # "từ sau ngày 15/5": the day after
+        start = a[1] + timedelta(days=1)
+        return (start, b[1]) if start <= b[1] else None
     return a[0], b[1]
