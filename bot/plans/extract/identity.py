@@ -18,7 +18,7 @@ from bot.plans.readers import is_capitals
 
 _NUMBER = vi(r"\bsố\s*:\s*(?P<n>\d+[a-z]?\s*/\s*[a-z]+(?:\s*" + DASH + r"\s*[a-z]+)*)")
 _PLACE_DATE = vi(
-    r"(?P<place>[^\d,:;\t|]{2,40}?)\s*,\s*ngày\s*(?P<d>\d{1,2})?\s*tháng\s*(?P<m>\d{1,2})\s*năm\s*(?P<y>\d{4})"
+    r"(?P<place>[^\d,:;\t|]{2,40}?(?:\s\d{1,2})?)\s*,\s*ngày\s*(?P<d>\d{1,2})?\s*tháng\s*(?P<m>\d{1,2})\s*năm\s*(?P<y>\d{4})"
 )
 _NOT_ISSUER = vi(r"cộng\s+hòa|cộng\s+hoà|độc\s+lập|tự\s+do|hạnh\s+phúc|\bsố\s*:|ngày.*tháng.*năm|^[-_*=. ]*$")
 _ORG_WORDS = vi(r"công\s+đoàn|liên\s+đoàn|\bban\b|\blđlđ\b|\bcđ")
@@ -33,6 +33,13 @@ _TITLE_STOP = vi(r"^(?:thực\s+hiện|căn\s+cứ|nhằm|để|trên\s+cơ\s+s�
 # ("Kế hoạch triển khai thực hiện Chương trình ..."), and there is no "số" to tell a citation.
 _TITLE_STOP_INLINE = vi(r"\s(?:thực\s+hiện|căn\s+cứ)\s+(?:kế\s+hoạch|nghị\s+quyết|chỉ\s+thị|công\s+văn|quyết\s+định)")
 _PLAN_WORD = re.compile(r"^\s*KẾ\s+HOẠCH\b")
+# The kind of document, from the line that names it ("THÔNG BÁO", "GIAO ƯỚC THI ĐUA NĂM 2024").
+_KIND_LINE = re.compile(r"^\s*(?P<w>KẾ\s+HOẠCH|THÔNG\s+BÁO|HƯỚNG\s+DẪN|QUYẾT\s+ĐỊNH|CÔNG\s+VĂN|GIAO\s+ƯỚC"
+                        r"|CHƯƠNG\s+TRÌNH|CHỈ\s+THỊ|NGHỊ\s+QUYẾT|BÁO\s+CÁO)(?:\s|$)")
+_KINDS = {"ke hoach": "ke_hoach", "thong bao": "thong_bao", "huong dan": "huong_dan", "quyet dinh": "quyet_dinh",
+          "cong van": "cong_van", "giao uoc": "giao_uoc", "chuong trinh": "chuong_trinh", "chi thi": "chi_thi",
+          "nghi quyet": "nghi_quyet", "bao cao": "bao_cao"}
+_LETTER = vi(r"^\s*(?:v/v|về\s+việc|kính\s+gửi)\b")  # a công văn: "V/v ...", "Kính gửi: ..."
 _BASIS_START = vi(r"^\s*(?:thực\s+hiện|căn\s+cứ)\b")
 # "Thực hiện Kế hoạch số 17/KH-TLĐ ...; Nghị quyết số ..., Ban Thường vụ ... ban hành": up to the issuer.
 _BASIS_ITEM = vi(DOCUMENT_KIND + r"\s+số\s*[^;]{3,400}?(?=;|\.\s|\.$|$|,\s+(?:" + ISSUING_COMMITTEE + r")\s)")
@@ -65,9 +72,14 @@ class _Header:
     date: date | None = None
     blank_month: int | None = None
     blank_year: int | None = None
+    last_line: int = 0  # the last line with text: blank lines of a web copy do not part a name
 
     def read(self, no: int, line: str) -> None:
         folded_line = fold(line)
+        if not line.strip():
+            return
+        follows_org = bool(self.orgs) and self.orgs[-1][0] == self.last_line
+        self.last_line = no
         if self.number is None and (m := _NUMBER.search(folded_line)):
             self.number = re.sub(r"\s+", "", line[m.start("n") : m.end("n")]).replace("–", "-")
             self.evidence["number"] = Evidence(clean(line), no)
@@ -80,12 +92,34 @@ class _Header:
             else:
                 self.blank_month, self.blank_year = month, year
             self.evidence["date"] = Evidence(clean(line), no)
-        for piece in re.split(r"\t+| {3,}|\s\|\s", line):
+        for i, piece in enumerate(re.split(r"\t+| {3,}|\s\|\s", line)):
             piece = piece.strip()
             folded = fold(piece)
             # 0.9: a header piece may hold a stray lower-case letter.
-            if is_capitals(piece, 0.9) and not _NOT_ISSUER.search(folded) and _ORG_WORDS.search(folded):
+            if not piece or not is_capitals(piece, 0.9) or _NOT_ISSUER.search(folded):
+                continue
+            if _ORG_WORDS.search(folded):
                 self.orgs.append((no, piece))
+            elif i == 0 and follows_org and not _KIND_LINE.match(piece):
+                # "LIÊN ĐOÀN LAO ĐỘNG / THÀNH PHỐ CAO LÃNH": the name goes on on the next line.
+                self.orgs[-1] = (no, self.orgs[-1][1] + " " + piece)
+
+
+# Words kept as written when an ALL-CAPS title is brought to sentence case.
+_KEEP_CAPS = re.compile(r"^(?:[IVX]{1,4}|CĐCS|LĐLĐ|CNVCLĐ|CBCCVCLĐ|CBCCVC|NLĐ|THPT|THCS|ATVSLĐ|KCN|TNHH|HĐND|UBND"
+                        r"|ĐVCĐ|CĐ|TƯLĐTT|\d\S*)[,.;:]?$")
+_PROPER = [(re.compile(r"\b" + w.lower() + r"\b"), w) for w in (
+    "Việt Nam", "Hồ Chí Minh", "Công đoàn Việt Nam", "Tổng Liên đoàn Lao động", "Đảng", "Nhà nước", "Tết Nguyên đán",
+    "Tháng Công nhân", "Nhà giáo Việt Nam")]
+
+
+def sentence_case(caps: str) -> str:
+    """'HOẠT ĐỘNG CÔNG ĐOÀN NĂM HỌC 2022-2023 CỦA CĐCS' -> 'Hoạt động công đoàn năm học 2022-2023 của CĐCS'."""
+    words = [w if _KEEP_CAPS.match(w) else w.lower() for w in caps.split(" ")]
+    text = " ".join(words)
+    for pattern, proper in _PROPER:
+        text = pattern.sub(proper, text)
+    return text[:1].upper() + text[1:]
 
 
 def _title(lines: list[str], plan_line: int, evidence: dict[str, Evidence]) -> tuple[str | None, int]:
@@ -98,8 +132,8 @@ def _title(lines: list[str], plan_line: int, evidence: dict[str, Evidence]) -> t
         if not line:
             if parts:
                 break
-        elif _TITLE_STOP.match(fold(line)):
-            break
+        elif _TITLE_STOP.match(fold(line)) and not (not parts and is_capitals(line, 0.9)):
+            break  # the preamble ("Thực hiện Kế hoạch số ..."), not a title in capitals ("THỰC HIỆN CÔNG TÁC ...")
         else:
             parts.append(line)
         j += 1
@@ -108,6 +142,8 @@ def _title(lines: list[str], plan_line: int, evidence: dict[str, Evidence]) -> t
     joined = clean(" ".join(parts))
     if m := _TITLE_STOP_INLINE.search(fold(joined)):
         joined = joined[: m.start()].strip()
+    if is_capitals(joined, 0.9):
+        joined = sentence_case(joined)
     evidence["title"] = Evidence(joined, plan_line + 2)
     return ("Kế hoạch " + joined[:1].lower() + joined[1:] if joined else None), j
 
@@ -123,10 +159,25 @@ def _preamble_issuer(preamble: list[Sentence]) -> tuple[str, Evidence] | None:
     return None
 
 
+def _kind(lines: list[str], header_end: int, has_header: bool) -> tuple[str | None, int | None]:
+    """The kind of document and the line that names it: a line in capitals ("THÔNG BÁO"), the first
+    line of a text that opens with its kind ("Hướng dẫn tổ chức ..."), a letter (V/v, Kính gửi), or
+    a news report (no header at all)."""
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    for i, line in enumerate(lines[:40]):
+        m = _KIND_LINE.match(line) or (_KIND_LINE.match(line.upper()) if i == first else None)
+        if m:
+            return _KINDS[" ".join(fold(m.group("w")).split())], i
+    if any(_LETTER.match(fold(line)) for line in lines[:header_end + 10]):
+        return "cong_van", None
+    return (None if has_header else "bao"), None
+
+
 def read_identity(doc: Document) -> Identity:
     lines = doc.lines
     plan_line = next((i for i, line in enumerate(lines) if _PLAN_WORD.match(line)), None)
-    header_end = plan_line if plan_line is not None else min(len(lines), 15)
+    kind_line = next((i for i, line in enumerate(lines[:40]) if _KIND_LINE.match(line)), None)
+    header_end = plan_line if plan_line is not None else kind_line if kind_line is not None else min(len(lines), 15)
     evidence: dict[str, Evidence] = {}
 
     # Issuer: the capitals above the title, left of the national motto. The last is the issuer,
@@ -155,8 +206,9 @@ def read_identity(doc: Document) -> Identity:
     for s in preamble:
         if _BASIS_START.match(s.folded):
             basis.extend(clean(s.raw[m.start() : m.end()]).rstrip(",") for m in _BASIS_ITEM.finditer(s.folded))
+    kind, _ = _kind(lines, header_end, bool(orgs or header.number or header.place))
     return Identity(
-        issuer=issuer, issuer_from=issuer_from, parent_issuer=parent, number=header.number, date=header.date,
+        kind=kind, issuer=issuer, issuer_from=issuer_from, parent_issuer=parent, number=header.number, date=header.date,
         blank_day_month=header.blank_month, blank_day_year=header.blank_year, place=header.place, title=title,
         basis=tuple(dict.fromkeys(basis)), evidence=evidence,
     )

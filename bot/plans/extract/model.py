@@ -29,6 +29,7 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Identity:
+    kind: str | None = None  # ke_hoach, thong_bao, huong_dan, quyet_dinh, cong_van, giao_uoc, bao (news) ...
     issuer: str | None = None
     issuer_from: Literal["header", "preamble"] | None = None
     parent_issuer: str | None = None
@@ -48,6 +49,7 @@ class Identity:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "type": self.kind,
             "issuer": self.issuer,
             "issuer_from": self.issuer_from,
             "parent_issuer": self.parent_issuer,
