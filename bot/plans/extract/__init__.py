@@ -57,7 +57,14 @@ from bot.plans.extract.model import (
     Round,
     TargetProposal,
 )
-from bot.plans.extract.periods import PROPOSED_DAYS_AFTER_END, UsedKeys, propose_audience, propose_periods, unique_key
+from bot.plans.extract.periods import (
+    PROPOSED_DAYS_AFTER_END,
+    UsedKeys,
+    missing_due_period,
+    propose_audience,
+    propose_periods,
+    unique_key,
+)
 from bot.plans.extract.rounds import read_activity_window, read_rounds
 from bot.plans.extract.targets import read_targets
 
@@ -101,6 +108,9 @@ def extract_plan(text: str) -> PlanProposal:
     audience = propose_audience(doc, identity, duties, targets, ctx)
     contact = read_contact(doc, duties, channels)
     milestones = read_milestones(doc, ctx)
+    found = [*(t.evidence for t in targets), *(m.evidence for m in milestones)]
+    if not periods and found and (missing := missing_due_period(identity, window, years, found[0])):
+        periods = [missing]  # a draft all the same: the department adds the date (issue 17)
     return PlanProposal(
         identity=identity, duties=tuple(duties), rounds=tuple(rounds), activity_window=window,
         periods=tuple(periods), targets=tuple(targets), audience=audience, contact=contact,

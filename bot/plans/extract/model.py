@@ -256,6 +256,8 @@ class PeriodProposal:
     evidence: Evidence
     round: int | None = None
     note: str | None = None
+    # The plan writes no reporting date at all: the department must type one before the draft loads.
+    due_missing: bool = False
 
     @property
     def due_at(self) -> datetime:
@@ -282,6 +284,7 @@ class PeriodProposal:
             "last_day": self.last_day.isoformat(),
             "proposed": self.proposed,
             "no_date_in_plan": self.proposed,
+            "due_missing": self.due_missing,
             "note": self.note,
             **self.evidence.to_json(),
         }
