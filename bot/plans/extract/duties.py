@@ -159,7 +159,10 @@ def _yearly(s: Sentence, m: re.Match[str], due: date, parts_year: int | None, sa
     up to the last year of the plan's span ("giai đoạn 2025 - 2027"); the later ones are proposals."""
     if parts_year is not None or not _YEARLY.match(s.folded[m.end() :]):
         return [said]
-    out = [replace(said, yearly=True)]
+    reference = ctx.years.reference
+    if reference and due < reference:  # a yearly date already past when the document was signed: next year's
+        due = safe_date(due.year + 1, due.month, due.day) or due
+    out = [replace(said, date=due, yearly=True)]
     last = ctx.years.last_year or due.year
     for year in range(due.year + 1, min(last, due.year + 10) + 1):
         nxt = safe_date(year, due.month, due.day)

@@ -48,7 +48,8 @@ _NAME_CASE: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] =
     (re.compile(r"\bLiên Đoàn Lao Động\b"), "Liên đoàn Lao động"),
     (re.compile(r"\bCông Đoàn\b"), "Công đoàn"),
     (re.compile(r"\bViên Chức\b"), "Viên chức"),
-    (re.compile(r"\b(Tỉnh|Huyện|Thị Xã|Thành Phố|Quận|Ngành)\b"), lambda m: m.group(1).lower()),
+    (re.compile(r"\b(Tỉnh|Huyện|Thị Xã|Thành Phố|Quận|Ngành|Trường|Tiểu Học|Trung Học Cơ Sở|Trung Học Phổ Thông"
+                r"|Trung Học|Mầm Non|Cổ Phần|Các|Số)\b"), lambda m: m.group(1).lower()),
 ]
 
 
@@ -123,8 +124,11 @@ def sentence_case(caps: str) -> str:
 
 
 def _title(lines: list[str], plan_line: int, evidence: dict[str, Evidence]) -> tuple[str | None, int]:
-    """The lines after "KẾ HOẠCH" up to the first sentence of the preamble, and the line the preamble starts on."""
-    rest = _PLAN_WORD.sub("", lines[plan_line]).strip()
+    """The lines after "KẾ HOẠCH" (or "HƯỚNG DẪN", "THÔNG BÁO" ...) up to the first sentence of the preamble,
+    and the line the preamble starts on."""
+    kind_word = _KIND_LINE.match(lines[plan_line])
+    word = sentence_case(kind_word.group("w")) if kind_word else "Kế hoạch"
+    rest = _KIND_LINE.sub("", lines[plan_line]).strip()
     parts = [rest] if rest else []
     j = plan_line + 1
     while j < len(lines):
@@ -145,7 +149,7 @@ def _title(lines: list[str], plan_line: int, evidence: dict[str, Evidence]) -> t
     if is_capitals(joined, 0.9):
         joined = sentence_case(joined)
     evidence["title"] = Evidence(joined, plan_line + 2)
-    return ("Kế hoạch " + joined[:1].lower() + joined[1:] if joined else None), j
+    return (word + " " + joined[:1].lower() + joined[1:] if joined else None), j
 
 
 def _preamble_issuer(preamble: list[Sentence]) -> tuple[str, Evidence] | None:
@@ -194,7 +198,8 @@ def read_identity(doc: Document) -> Identity:
         if len(orgs) > 1:
             parent = _org_case(orgs[-2][1])
 
-    title, basis_from = _title(lines, plan_line, evidence) if plan_line is not None else (None, 0)
+    title_line = plan_line if plan_line is not None else kind_line
+    title, basis_from = _title(lines, title_line, evidence) if title_line is not None else (None, 0)
 
     # The preamble: what comes before section I (or the first lines, in a plan without sections).
     preamble = [s for s in doc.sentences if s.line > basis_from and s.line <= basis_from + 40 and not s.section]

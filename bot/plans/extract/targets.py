@@ -277,7 +277,8 @@ def _growth_targets(b: _TargetBuilder, s: Sentence, start: int, end: int) -> Non
         value = _count_value(m)
         lead = folded[start : m.start()]
         grows = not m.group("verb").startswith("co")
-        each = bool(re.search(r"\bmoi\b", lead))
+        # "mỗi", not "mới" ("kết nạp mới"): both fold to "moi", so the raw words decide.
+        each = bool(re.search(r"\b(?:mỗi|từng)\b", raw[start : m.start()], re.IGNORECASE))
         if not value or not (grows or each or s.in_targets or _STRIVE.search(lead)):
             continue
         scope = kinds_in(lead, b.ctx)
