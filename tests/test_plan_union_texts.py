@@ -129,9 +129,14 @@ def test_large_counts_and_counts_in_words_are_targets_of_the_whole_or_of_each_un
     assert ("share_of_units", Decimal(2), "count") in got
 
 
-def test_the_scope_of_a_target_is_the_unit_kind_it_names() -> None:
-    p = extract_plan("Chỉ tiêu:\n- LĐLĐ huyện chỉ đạo 60% CĐCS doanh nghiệp tổ chức đối thoại.\n")
-    assert [t.scope for t in p.targets] == [("enterprise",)]
+@pytest.mark.parametrize(("line", "scope"), [
+    ("Công đoàn cấp trên cơ sở hướng dẫn để 80% CĐCS khối hành chính sự nghiệp tổ chức hội nghị.", ("public_agency",)),
+    ("Ở CĐCS doanh nghiệp, tỷ lệ đoàn viên là người lao động đạt 85%.", ("enterprise",)),
+    ("LĐLĐ huyện chỉ đạo 60% CĐCS doanh nghiệp tổ chức đối thoại.", ("enterprise",)),
+])
+def test_the_scope_of_a_target_is_the_unit_kind_it_names(line: str, scope: tuple[str, ...]) -> None:
+    p = extract_plan(f"Chỉ tiêu:\n- {line}\n")
+    assert [t.scope for t in p.targets if not t.companion_of] == [scope]
 
 
 # ================================================================ identity

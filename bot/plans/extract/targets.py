@@ -201,7 +201,8 @@ def _percent_targets(b: _TargetBuilder, s: Sentence, start: int, end: int, m: re
         predicate = cut(what_r[p.end() :]) if p else "đạt yêu cầu"
         numerator = Need("numerator", "integer", f"Bao nhiêu {who} của đơn vị {predicate}?", f"{who} {predicate}", who)
         denominator = Need("denominator", "integer", f"Đơn vị hiện có bao nhiêu {who}?", f"tổng số {who}", who)
-        return make("ratio", kinds_in(what_f, ctx), (numerator, denominator), f"{who} {predicate}")
+        # The kind the measure names ("tỷ lệ đoàn viên trong CĐCS khối nhà nước"), else the one the clause opens with.
+        return make("ratio", kinds_in(what_f, ctx) or before_kinds, (numerator, denominator), f"{who} {predicate}")
 
     # "Chỉ đạo CĐCS trong các loại hình doanh nghiệp phấn đấu 50% trở lên tổ chức ...": the units
     # are named before the threshold, the rest is what each must do.
