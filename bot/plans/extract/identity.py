@@ -20,6 +20,17 @@ _NUMBER = vi(r"\bsố\s*:\s*(?P<n>\d+[a-z]?\s*/\s*[a-z]+(?:\s*" + DASH + r"\s*[a
 _PLACE_DATE = vi(
     r"(?P<place>[^\d,:;\t|]{2,40}?(?:\s\d{1,2})?)\s*,\s*ngày\s*(?P<d>\d{1,2})?\s*tháng\s*(?P<m>\d{1,2})\s*năm\s*(?P<y>\d{4})"
 )
+_COMMA_DAY = re.compile(r",\s*ngay")
+
+
+def _place_date(folded_line: str) -> re.Match[str] | None:
+    """_PLACE_DATE near each ", ngày" only: on a long line a search from every position would be quadratic."""
+    for c in _COMMA_DAY.finditer(folded_line):
+        if m := _PLACE_DATE.search(folded_line, max(0, c.start() - 60), min(len(folded_line), c.end() + 200)):
+            return m
+    return None
+
+
 _NOT_ISSUER = vi(r"cộng\s+hòa|cộng\s+hoà|độc\s+lập|tự\s+do|hạnh\s+phúc|\bsố\s*:|ngày.*tháng.*năm|^[-_*=. ]*$")
 _ORG_WORDS = vi(r"công\s+đoàn|liên\s+đoàn|\bban\b|\blđlđ\b|\bcđ")
 # The committees that issue a plan in its opening sentence ("Ban Thường vụ LĐLĐ tỉnh ban hành ...").
@@ -85,7 +96,7 @@ class _Header:
             self.number = re.sub(r"\s+", "", line[m.start("n") : m.end("n")]).replace("–", "-")
             self.evidence["number"] = Evidence(clean(line), no)
         # On the whole line: a blank day is often typed as a run of spaces ("ngày      tháng 3").
-        if self.place is None and (m := _PLACE_DATE.search(folded_line)):
+        if self.place is None and (m := _place_date(folded_line)):
             self.place = clean(line[m.start("place") : m.end("place")])
             day, month, year = m.group("d"), int(m.group("m")), int(m.group("y"))
             if day:

@@ -56,6 +56,9 @@ _GROWTH = vi(
     r"\s*(?P<mult>triệu|nghìn|ngàn)?\s+(?P<noun>" + _COUNT_NOUN[:-1] + r"|cđcs|công\s+đoàn\s+cơ\s+sở|tổ\s+công\s+đoàn"
     r"|công\s+nhân|lao\s+động|thành\s+viên|hội\s+viên|nghiệp\s+đoàn))\b"
 )
+# "mỗi", not "mới" ("kết nạp mới"): both fold to "moi", so the raw words decide.
+_EACH = re.compile(r"\b(?:mỗi|từng)\b", re.IGNORECASE)
+_PHRASE_STOP = re.compile(r"[,;]|\s(?:va|moi\s+nam)\s")
 # "hoàn thành và vượt chỉ tiêu được giao về ...": 100% of a target the upper level assigns.
 _ASSIGNED = vi(r"\b(?:hoàn\s+thành\s+(?:và\s+)?)?vượt\s+(?:mức\s+)?(?:các\s+)?chỉ\s+tiêu\s+"
                r"(?:được\s+|đã\s+)?(?:giao|đề\s+ra)"
@@ -274,20 +277,28 @@ def _growth_targets(b: _TargetBuilder, s: Sentence, start: int, end: int) -> Non
     """"Kết nạp mới 35.000 đoàn viên", "Mỗi tổ công đoàn có một công trình", "phấn đấu có 12 triệu đoàn viên":
     a count to reach. Each unit's when the clause says "mỗi"; else the sum over the audience."""
     folded, raw = s.folded, s.raw
+    # Searched once per clause, not per number: a clause of many numbers stays linear.
+    each_word = _EACH.search(raw, start, end)
+    strive = _STRIVE.search(folded, start, end)
+    clause: str | None = None
+    lead_from = start
     for m in _GROWTH.finditer(folded, start, end):
         value = _count_value(m)
-        lead = folded[start : m.start()]
+        lead_start, lead_from = lead_from, m.end()
         grows = not m.group("verb").startswith("co")
-        # "mỗi", not "mới" ("kết nạp mới"): both fold to "moi", so the raw words decide.
-        each = bool(re.search(r"\b(?:mỗi|từng)\b", raw[start : m.start()], re.IGNORECASE))
-        if not value or not (grows or each or s.in_targets or _STRIVE.search(lead)):
+        each = each_word is not None and each_word.start() < m.start()
+        if not value or not (grows or each or s.in_targets or (strive and strive.start() < m.start())):
             continue
-        scope = kinds_in(lead, b.ctx)
-        stop = re.search(r"[,;]|\s(?:và|mỗi\s+năm)\s", folded[m.end("noun") : end])
-        phrase_end = m.end("noun") + stop.start() if stop else end
+        scope = kinds_in(folded[lead_start : m.start()], b.ctx)  # the units named since the previous count
+        noun_key = fold(raw[m.start("noun") : m.end("noun")])
+        if (("share_of_units", Decimal(100)) if each else ("total", Decimal(value))) + (">=", scope or None,
+                                                                                       noun_key[:60]) in b.seen:
+            continue  # already proposed: a long list of the same count costs no more questions to build
+        stop = _PHRASE_STOP.search(folded, m.end("noun"), min(end, m.end("noun") + 200))
+        phrase_end = stop.start() if stop else min(end, m.end("noun") + 200)
         phrase = raw[m.start("noun") : phrase_end]
         noun = raw[m.start("noun") : m.end("noun")]
-        clause = cut(raw[start:end])
+        clause = clause if clause is not None else cut(raw[start:end])
         threshold = Decimal(value)
         if each:
             t = TargetProposal(key=_key(phrase, threshold), text=clause, evidence=s.evidence,
