@@ -61,8 +61,10 @@ def _report(t: Translator, proposal: PlanProposal, draft: Draft) -> None:  # noq
         for d in deadlines:
             assert d.due_at
             assert d.last_day
-            _say("  • " + t("{words}: due at {instant}, last day {last_day}", words=d.wording_text or "",
-                            instant=d.due_at.isoformat(), last_day=t.weekday_date(d.last_day)))
+            marks = {"inferred_year": t("[year inferred]") + " ", "proposed": t("[proposed]") + " "}
+            mark = marks.get(d.confidence, "")
+            _say("  • " + mark + t("{words}: due at {instant}, last day {last_day}", words=d.wording_text or "",
+                                   instant=d.due_at.isoformat(), last_day=t.weekday_date(d.last_day)))
             if d.covers:
                 _say("    " + t("covers {start} – {end}", start=t.date(d.covers.start), end=t.date(d.covers.end)))
             if d.recipient:
@@ -77,6 +79,11 @@ def _report(t: Translator, proposal: PlanProposal, draft: Draft) -> None:  # noq
     for r in proposal.rounds:
         _say("  • " + t("Round {n}: {start} – {end}", n=r.number, start=t.date(r.start), end=t.date(r.end)))
         _say(_from(t, r.evidence))
+    if proposal.milestones:
+        _say(t("Milestones (a task to finish, not a report):"))
+        for m in proposal.milestones:
+            _say("  • " + m.text)
+            _say(_from(t, m.evidence))
 
     _say("")
     _say(t("Periods of the draft campaign:"))
@@ -163,6 +170,9 @@ def import_cmd(
             "form": [f.to_json() for f in draft.fields],
             "draft": {**draft.to_json(), "path": str(out_path) if out_path else None, "loads": not problems,
                       "problems": problems},
+            # Why the campaign cannot be published yet: what to write in first, then what campaigns check says.
+            "publishable": not problems and not draft.to_fill,
+            "not_publishable_because": [t(i.msgid, **i.params) for i in draft.to_fill] + problems,
         }
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return

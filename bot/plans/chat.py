@@ -72,12 +72,21 @@ def review_text(t: Translator, found: PlanDraft, problems: list[str]) -> str:
         lines.append(t("Plan: {title}", title=p.identity.title))
     if p.identity.number:
         lines.append(t("Number: {number}", number=p.identity.number))
+    unsure = unsure_lines(t, p)
+    if unsure:  # what the importer inferred or proposed comes first: it is what a person must check
+        lines += ["", t("Check first: inferred or proposed by the importer, not written in the plan:"), *unsure]
     lines += ["", t("Periods of the draft campaign:")]
     for period in p.periods:
+        if period.due_missing:
+            lines.append(f"• {period.key}: {period.name} — " + t("no due date: add it (thêm hạn nộp)"))
+            continue
         line = f"• {period.key}: {period.name} — " + t("last day {day}", day=t.weekday_date(period.last_day))
         if period.due_source == "department":
             line += " (" + t("no date in the plan: the due date is a proposal to confirm") + ")"
         lines.append(line)
+    if p.milestones:
+        lines += ["", t("Milestones (a task to finish, not a report):")]
+        lines += ["• " + t("{words} — line {line}", words=m.text, line=m.evidence.line) for m in p.milestones]
     if p.targets:
         lines += ["", t("Targets (chỉ tiêu):")]
         for tg in p.targets:
@@ -92,6 +101,26 @@ def review_text(t: Translator, found: PlanDraft, problems: list[str]) -> str:
     lines += ["", t("To change a value, type for example: hạn dot-1 10/8/2024, or: chỉ tiêu {key} 50",
                     key=p.targets[0].key if p.targets else "dn-hoat-dong-50")]
     return "\n".join(lines)
+
+
+def unsure_lines(t: Translator, p: PlanProposal) -> list[str]:
+    """Deadlines and rounds whose year the reader inferred, and dates it proposed, each marked, with its line."""
+    marks = {"inferred_year": t("[year inferred]"), "proposed": t("[proposed]")}
+    out: list[str] = []
+    for d in p.deadlines:
+        if d.confidence != "stated" and d.last_day:
+            said = t("{words}: last day {day} — line {line}", words=d.wording_text or "",
+                     day=t.weekday_date(d.last_day), line=d.evidence.line)
+            out.append(f"• {marks[d.confidence]} {said}")
+    for r in p.rounds:
+        if r.confidence != "stated":
+            out.append(f"• {marks[r.confidence]} " + t("{words}: {start} – {end} — line {line}", words=r.name or "",
+                                                       start=t.date(r.start), end=t.date(r.end), line=r.evidence.line))
+    for period in p.periods:
+        if period.proposed and not period.due_missing:
+            out.append(f"• {marks['proposed']} " + t("{words}: last day {day} — line {line}", words=period.name,
+                                                     day=t.weekday_date(period.last_day), line=period.evidence.line))
+    return out
 
 
 def problems_of(toml: str, campaign_id: str) -> list[str]:
@@ -122,7 +151,10 @@ def apply_edit(toml: str, text: str, default_year: int) -> str:
                              f"date = {day.isoformat()}")
         if edited is None:
             raise ParseError("There is no period {key} in the draft.", key=due.group("key"))
-        return edited
+        # A period the plan gave no date (thêm hạn nộp): the typed date is also the due's words.
+        worded = _block_edit(edited, due.group("key"), re.compile(r'text = ""'),
+                             f'text = "trước ngày {day.strftime("%d/%m/%Y")} (phòng ban nhập)"')
+        return worded or edited
     target = EDIT_TARGET.match(text)
     if target:
         typed = target.group("value")  # "90%" for a share: the sign belongs to percentages only

@@ -105,8 +105,9 @@ def _heading(proposal: PlanProposal) -> Heading:
 
 def draft_campaign(proposal: PlanProposal, *, campaign_id: str | None = None, source: str | None = None,
                    name: str = "plan") -> Draft:
-    """The draft campaign file for a plan. Raises NoReportingDutyError when the plan gives no one
-    anything to report (no deadline, no rhythm, no dated rounds)."""
+    """The draft campaign file for a plan. Raises NoReportingDutyError when nothing at all was found
+    (no deadline, no rhythm, no dated rounds, no target, no milestone); a plan with targets but no date
+    gets a period whose due date is left for the department to write in."""
     if not proposal.periods:
         raise NoReportingDutyError(name)
     cid = campaign_id or suggest_campaign_id(proposal)
@@ -125,6 +126,12 @@ def draft_campaign(proposal: PlanProposal, *, campaign_id: str | None = None, so
     blocks.periods_block(out, proposal, to_confirm)
     blocks.fields_block(out, fields, to_confirm)
     blocks.targets_block(out, proposal, bindings, to_confirm)
+    for i, p in enumerate(proposal.periods):
+        if p.due_missing:  # first in the list: nothing can be published without it
+            to_fill.insert(0, DraftItem(f"periods[{i}].due", N_(
+                "periods[{index}] {key}: add the due date (thêm hạn nộp): the plan writes no reporting date. "
+                "Type for example: hạn {key} {example}"),
+                {"index": i, "key": p.key, "example": p.due_date.strftime("%d/%m/%Y")}))
     return Draft(campaign_id=cid, toml="\n".join(out) + "\n", fields=tuple(fields), to_fill=tuple(to_fill),
                  to_confirm=tuple(to_confirm))
 

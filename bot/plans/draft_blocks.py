@@ -194,7 +194,9 @@ def contact_block(out: list[str], proposal: PlanProposal, h: Heading) -> None:
 
 
 def _period_items(out: list[str], i: int, p: PeriodProposal, to_confirm: list[DraftItem]) -> None:
-    if p.proposed:
+    if p.due_missing:
+        out.append("# THÊM HẠN NỘP: the plan writes no reporting date. Write the due date and its text.")
+    elif p.proposed:
         out.append("# PROPOSED due date: the plan gives none. Confirm or change it.")
         to_confirm.append(DraftItem(f"periods[{i}].due", N_(
             "periods[{index}] {key}: the plan gives no date; proposed due before {date}. Confirm or change it."),

@@ -37,7 +37,7 @@ from __future__ import annotations
 from bot.plans.extract.contact import read_activities, read_channels, read_contact
 from bot.plans.extract.dates import Years
 from bot.plans.extract.document import Context, Document
-from bot.plans.extract.duties import read_duties
+from bot.plans.extract.duties import read_duties, read_milestones
 from bot.plans.extract.folding import fold, slug
 from bot.plans.extract.identity import read_identity
 from bot.plans.extract.kinds import CDVC
@@ -50,13 +50,21 @@ from bot.plans.extract.model import (
     Duty,
     Evidence,
     Identity,
+    Milestone,
     Need,
     PeriodProposal,
     PlanProposal,
     Round,
     TargetProposal,
 )
-from bot.plans.extract.periods import PROPOSED_DAYS_AFTER_END, UsedKeys, propose_audience, propose_periods, unique_key
+from bot.plans.extract.periods import (
+    PROPOSED_DAYS_AFTER_END,
+    UsedKeys,
+    missing_due_period,
+    propose_audience,
+    propose_periods,
+    unique_key,
+)
 from bot.plans.extract.rounds import read_activity_window, read_rounds
 from bot.plans.extract.targets import read_targets
 
@@ -70,6 +78,7 @@ __all__ = [
     "Duty",
     "Evidence",
     "Identity",
+    "Milestone",
     "Need",
     "PeriodProposal",
     "PlanProposal",
@@ -98,8 +107,12 @@ def extract_plan(text: str) -> PlanProposal:
     periods = propose_periods(identity, duties, rounds, window, years)
     audience = propose_audience(doc, identity, duties, targets, ctx)
     contact = read_contact(doc, duties, channels)
+    milestones = read_milestones(doc, ctx)
+    found = [*(t.evidence for t in targets), *(m.evidence for m in milestones)]
+    if not periods and found and (missing := missing_due_period(identity, window, years, found[0])):
+        periods = [missing]  # a draft all the same: the department adds the date (issue 17)
     return PlanProposal(
         identity=identity, duties=tuple(duties), rounds=tuple(rounds), activity_window=window,
         periods=tuple(periods), targets=tuple(targets), audience=audience, contact=contact,
-        channels=tuple(channels), activities=tuple(read_activities(doc)),
+        channels=tuple(channels), activities=tuple(read_activities(doc)), milestones=tuple(milestones),
     )

@@ -19,17 +19,21 @@ DASH = "[-‐‑‒–—−]"
 # d/m, d/m/yyyy, d.m.yyyy, "5 tháng 8 năm 2024". The "." form needs a year ("2.3." is a heading).
 DATE = (
     r"(?<![\d/])(?:\d{1,2}\s*/\s*\d{1,2}(?:\s*/\s*\d{4})?|\d{1,2}\.\d{1,2}\.\d{4}"
+    r"|(?<!-)\d{1,2}-\d{1,2}(?:-\d{4})?(?!-)"
     r"|\d{1,2}\s+thang\s+\d{1,2}(?:\s+nam\s+\d{4})?)(?![\d/])"
 )
 DATE_FULL = r"(?<![\d/])\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}(?![\d/])"
-_DATE_PARTS = re.compile(r"(\d{1,2})\s*(?:/|\.|\s+thang\s+)\s*(\d{1,2})(?:\s*(?:/|\.|\s+nam\s+)\s*(\d{4}))?")
+_DATE_PARTS = re.compile(r"(\d{1,2})\s*(?:/|\.|-|\s+thang\s+)\s*(\d{1,2})(?:\s*(?:/|\.|-|\s+nam\s+)\s*(\d{4}))?")
+# "Giai đoạn 2025 - 2027": the last year a yearly deadline ("trước ngày 15/12 hằng năm") recurs in.
+_SPAN_OF_YEARS = re.compile(r"giai\s+doan\s+(\d{4})\s*[-‐‑‒–—−]\s*(\d{4})")
 # One end of a range: a date, a month ("tháng 01/2024", "tháng 5 năm 2021"), the start of a year.
 MONTH_ATOM = r"thang\s+\d{1,2}(?:\s*/\s*\d{4}|\s+nam\s+\d{4})?"
 YEAR_START_ATOM = r"dau\s+nam(?:\s+\d{4})?"
 ATOM = "(?:" + DATE + "|" + MONTH_ATOM + "|" + YEAR_START_ATOM + ")"
 # "từ đầu năm đến 31/7/2024", "(từ tháng 01/2024 đến 31/7/2024)", "Từ tháng 3 đến hết tháng 5 năm 2021"
 RANGE = vi(
-    r"từ\s+(?:ngày\s+)?(?P<a>" + ATOM + r")\s*(?:đến|tới|" + DASH + r")\s*(?:hết\s+)?(?:ngày\s+)?(?P<b>" + ATOM + ")"
+    r"từ\s+(?P<after>sau\s+)?(?:ngày\s+)?(?P<a>" + ATOM + r")\s*(?:đến|tới|" + DASH + r")\s*(?:hết\s+)?(?:ngày\s+)?"
+    r"(?P<b>" + ATOM + ")"
 )
 # "28/7/1929 - 28/7/2024": an anniversary, never a deadline or a period (years differ).
 ANNIVERSARY = vi(r"(?P<a>" + DATE_FULL + r")\s*" + DASH + r"\s*(?P<b>" + DATE_FULL + ")")
@@ -83,7 +87,12 @@ class Years:
             years = Counter(int(m.group(1)) for m in re.finditer(r"(?<![\d#])\d{1,2}\s*/\s*\d{1,2}\s*/\s*(\d{4})",
                                                                    folded))
             year = years.most_common(1)[0][0] if years else None
+        if year is None:  # a text without a full date: the year it names most ("Tháng Công nhân năm 2025")
+            named = Counter(int(m.group(1)) for m in re.finditer(r"\bnam\s+(\d{4})\b", folded))
+            year = named.most_common(1)[0][0] if named else None
         self.year = year
+        span = _SPAN_OF_YEARS.search(folded)
+        self.last_year: int | None = int(span.group(2)) if span and int(span.group(2)) >= int(span.group(1)) else None
 
     def resolve(self, parts: DateParts, day_default: int = 1, *, year_hint: int | None = None) -> date | None:
         day = parts.day or day_default
@@ -132,4 +141,7 @@ def range_dates(m: re.Match[str], years: Years) -> tuple[date, date] | None:
     a = _atom_bounds(a_text, years, None if a_year else b[1].year)
     if not a or a[0] > b[1]:
         return None
+    if m.groupdict().get("after"):  # "từ sau ngày 15/5": the day after
+        start = a[1] + timedelta(days=1)
+        return (start, b[1]) if start <= b[1] else None
     return a[0], b[1]

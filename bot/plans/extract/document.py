@@ -30,6 +30,10 @@ ROMAN = re.compile(r"^\s*(?P<mark>[IVX]{1,4})\s*[.)]\s*(?P<title>\S.*)$")
 _SENTENCE_END = re.compile(r"[.!?…]+\s+")
 _LIST_MARK = re.compile(r"\s*(?:[-+•*]\s*)?(?:[IVX]{1,4}|\d{1,2}(?:\.\d{1,2}){0,3}|[a-zđ])?\s*")
 _TARGETS_HEADING = vi(r"chỉ\s+tiêu")
+# "Chỉ tiêu:", "... cùng giao ước thực hiện các chỉ tiêu sau:": what follows on the line, or the list
+# below it, states targets even without a numbered "chỉ tiêu" heading.
+_TARGETS_LEAD = vi(r"^[^:]{0,160}\bchỉ\s+tiêu\b[^:]{0,40}:\s*(?P<rest>.*)$")
+_LIST_ITEM = re.compile(r"^\s*(?:[-+•*–]|\d{1,2}(?:\.\d{1,2}){0,3}\s*[.)]|[a-zđ]\s*\))\s*\S")
 # The longest sentence of the seed plans has about 900 characters; a longer one is cut (see Document._add).
 MAX_SENTENCE = 2000
 MAX_HEADINGS = 16  # headings kept above a sentence within its section; the seed plans have at most 7
@@ -67,8 +71,15 @@ class Document:
         section = ""
         headings: list[str] = []
         in_targets = False
+        target_list = False  # in the list that follows a "... chỉ tiêu sau:" line
         for no, line in enumerate(self.lines, start=1):
             folded_line = self.folded[offset : offset + len(line)]
+            lead = _TARGETS_LEAD.match(folded_line) if not ROMAN.match(line) else None
+            if lead:
+                target_list = not lead.group("rest").strip()
+            elif not _LIST_ITEM.match(line):
+                target_list = False
+            line_targets = bool(lead) or (target_list and bool(_LIST_ITEM.match(line)))
             roman = ROMAN.match(line)
             numbered = NUMBERED.match(folded_line) if not roman else None
             if roman:
@@ -91,9 +102,10 @@ class Document:
                 if _LIST_MARK.fullmatch(line, start, m.start()):
                     continue  # "I. MỤC ĐÍCH", "2.1. Thi đua": a marker, not a sentence
                 if (nxt and (nxt.isupper() or nxt in "“\"(")) or m.end() - start >= MAX_SENTENCE:
-                    self._add(line[start : m.end()], folded_line[start : m.end()], no, headings, section, in_targets)
+                    self._add(line[start : m.end()], folded_line[start : m.end()], no, headings, section,
+                              in_targets or line_targets)
                     start = m.end()
-            self._add(line[start:], folded_line[start:], no, headings, section, in_targets)
+            self._add(line[start:], folded_line[start:], no, headings, section, in_targets or line_targets)
             offset += len(line) + 1
 
     def _add(self, raw: str, folded: str, no: int, headings: list[str], section: str, in_targets: bool) -> None:

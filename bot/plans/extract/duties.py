@@ -8,20 +8,28 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import date, time
 
 from bot.campaign_model import DueWording
-from bot.plans.extract.dates import DATE, RANGE, date_parts, range_dates
+from bot.plans.extract.dates import DATE, RANGE, date_parts, range_dates, safe_date
 from bot.plans.extract.document import Context, Document, Sentence
 from bot.plans.extract.folding import clean, fold, vi
 from bot.plans.extract.kinds import kinds_in
-from bot.plans.extract.model import Coverage, Duty
+from bot.plans.extract.model import Confidence, Coverage, Duty, Milestone
 
 _REPORT_VERB = vi(r"\b(?:báo\s+cáo|gửi|nộp)\b")
-_BEFORE = vi(r"\btrước\s+(?:ngày\s+)?(?P<date>" + DATE + ")")
+# A clause that ends a task rather than sends a report: "hoàn thành tổng kết xong trước ngày D".
+_TASK_END = vi(r"\b(?:hoàn\s+thành|xong|kết\s+thúc|tổ\s+chức|triển\s+khai)\b")
+# "17h00", "16 giờ 30", "9h30", "10 giờ", "11 giờ 00 phút", then "," or "thứ Hai," before the day.
+_TIME = r"(?:(?P<h>\d{1,2})\s*(?:h|giờ|g)\s*(?P<mi>\d{2})?(?:\s*phút)?\s*,?\s*(?:,|ngày|hôm)?\s*)?"
+_WEEKDAY = r"(?:(?:thứ\s+(?:hai|ba|tư|năm|sáu|bảy|\d)|chủ\s+nhật)\s*,?\s*)?"
+_DAY = r"(?:ngày\s+)?(?P<date>" + DATE + ")"
+_YEARLY = vi(r"^\s*,?\s*(?:của\s+)?(?:hằng|hàng|mỗi)\s+năm\b")
+_BEFORE = vi(r"\btrước\s+" + _TIME + _WEEKDAY + _DAY)
 _ON_OR_BEFORE = (
-    vi(r"\b(?:chậm|muộn)\s+nhất\s*(?:là\s+)?(?:vào\s+)?(?:ngày\s+)?(?P<date>" + DATE + ")"),
+    vi(r"\b(?:chậm|muộn)\s+nhất\s*(?:là\s+)?(?:vào\s+)?(?:đến\s+)?(?:trước\s+)?" + _TIME + _WEEKDAY + _DAY),
     vi(r"\b(?:đến|tới)\s+hết\s+ngày\s+(?P<date>" + DATE + ")"),
+    vi(r"\bhạn\s+(?:cuối|chót|nộp)(?:\s+cùng)?\s*(?:là\s+|:\s*)?(?:vào\s+)?(?:đến\s+)?" + _TIME + _WEEKDAY + _DAY),
 )
 _HALF_AND_YEAR = vi(r"\b6\s+tháng\s*(?:,|và|/)\s*(?:cả\s+)?năm\b")
 _FIRST_HALF = vi(r"\b6\s+tháng\s+đầu\s+năm\b")
@@ -136,8 +144,35 @@ def _coverage_in(s: Sentence, start: int, end: int, ctx: Context, skip: tuple[in
     return None, note
 
 
-def _dated_duties(s: Sentence, deadlines: list[tuple[re.Match[str], DueWording]], said: Duty, ctx: Context
-                  ) -> Iterator[Duty]:
+def time_of(m: re.Match[str]) -> time | None:
+    """The time of day a deadline is written with ("trước 17h00 ngày D"), if any."""
+    hour = m.groupdict().get("h")
+    if hour is None or int(hour) > 23:
+        return None
+    minute = int(m.group("mi") or 0)
+    return time(int(hour), minute) if minute < 60 else None
+
+
+def _yearly(s: Sentence, m: re.Match[str], due: date, parts_year: int | None, said: Duty, ctx: Context
+            ) -> list[Duty]:
+    """"trước ngày 15/12 hằng năm": one deadline a year from the document's date (never before it),
+    up to the last year of the plan's span ("giai đoạn 2025 - 2027"); the later ones are proposals."""
+    if parts_year is not None or not _YEARLY.match(s.folded[m.end() :]):
+        return [said]
+    reference = ctx.years.reference
+    if reference and due < reference:  # a yearly date already past when the document was signed: next year's
+        due = safe_date(due.year + 1, due.month, due.day) or due
+    out = [replace(said, date=due, yearly=True)]
+    last = ctx.years.last_year or due.year
+    for year in range(due.year + 1, min(last, due.year + 10) + 1):
+        nxt = safe_date(year, due.month, due.day)
+        if nxt:
+            out.append(replace(said, date=nxt, yearly=True, confidence="proposed"))
+    return out
+
+
+def _dated_duties(s: Sentence, deadlines: list[tuple[re.Match[str], DueWording]], said: Duty, ctx: Context,
+                  milestone_at: MilestoneTest | None = None) -> Iterator[Duty]:
     """One duty per deadline of the sentence, each read from its own part of it. `said`: what the
     whole sentence says (who reports, to whom, how)."""
     for i, (m, wording) in enumerate(deadlines):
@@ -145,7 +180,7 @@ def _dated_duties(s: Sentence, deadlines: list[tuple[re.Match[str], DueWording]]
         seg = s.folded[start:end]
         parts = date_parts(m.group("date"))
         due = ctx.years.resolve(parts) if parts else None
-        if due is None:
+        if due is None or (milestone_at is not None and milestone_at(start, end)):
             continue
         rounds = [r for r in _ROUND_WORD.finditer(seg) if start + r.start() < m.start()] or list(
             _ROUND_WORD.finditer(seg)
@@ -155,11 +190,46 @@ def _dated_duties(s: Sentence, deadlines: list[tuple[re.Match[str], DueWording]]
         if covers is None and half:  # "báo cáo 6 tháng đầu năm ... trước ngày 05/7"
             covers = Coverage(date(due.year, 1, 1), date(due.year, 6, 30), "rhythm", clean(
                 s.raw[start + half.start() : start + half.end()]))
-        yield replace(
+        confidence: Confidence = "stated" if parts and parts.year else "inferred_year"
+        duty = replace(
             said, kind="plan" if _PLAN_SUBMISSION.search(seg) or _PLAN_SUBMISSION.search(s.folded) else "results",
             date=due, wording=wording, wording_text=clean(s.raw[m.start() : m.end()]),
             round=round_number(rounds[-1].group("n")) if rounds else None, covers=covers, covers_note=note,
+            time=time_of(m), confidence=confidence,
         )
+        yield from _yearly(s, m, due, parts.year if parts else None, duty, ctx)
+
+
+class MilestoneTest:
+    """Whether the part of a sentence that holds a deadline ends a task rather than sends a report:
+    judged per clause, so "hoàn thành ... trước ngày D; đồng thời gửi báo cáo ... trước ngày E" has
+    one milestone (D) and one deadline (E)."""
+
+    def __init__(self, folded: str) -> None:
+        self.folded = folded
+
+    def __call__(self, start: int, end: int) -> bool:
+        seg = self.folded[start:end]
+        return bool(_TASK_END.search(seg)) and not _REPORT_VERB.search(seg)
+
+
+def read_milestones(doc: Document, ctx: Context) -> list[Milestone]:
+    """The dates that end a task ("hoàn thành ... trước ngày D"): shown as milestones, never periods."""
+    found: list[Milestone] = []
+    for s in doc.sentences:
+        if not _TASK_END.search(s.folded):
+            continue
+        deadlines = _deadlines_in(s.folded)
+        is_milestone = MilestoneTest(s.folded)
+        for i, (m, wording) in enumerate(deadlines):
+            start, end = _segment(s.folded, deadlines, i)
+            parts = date_parts(m.group("date"))
+            day = ctx.years.resolve(parts) if parts else None
+            if day is None or not is_milestone(start, end):
+                continue
+            found.append(Milestone(day, wording, clean(s.raw[m.start() : m.end()]), s.evidence, time_of(m),
+                                   "stated" if parts and parts.year else "inferred_year"))
+    return found
 
 
 def read_duties(doc: Document, ctx: Context) -> list[Duty]:
@@ -177,7 +247,7 @@ def read_duties(doc: Document, ctx: Context) -> list[Duty]:
         recipient, via = _recipient(s)
         said = Duty(kind="results", evidence=s.evidence, sender_kinds=sender_kinds, sender_text=sender_text,
                     recipient=recipient, via=via, channels=channels_in(s.raw))
-        duties.extend(_dated_duties(s, deadlines, said, ctx))
+        duties.extend(_dated_duties(s, deadlines, said, ctx, MilestoneTest(s.folded)))
         if not deadlines and rhythm_match:
             half_and_year = bool(_HALF_AND_YEAR.search(s.folded))
             covers, _ = _coverage_in(s, 0, len(s.folded), ctx)

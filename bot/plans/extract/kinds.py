@@ -19,6 +19,7 @@ GRASSROOTS = vi(
     r"(?:\s*(?:trực\s+thuộc|thuộc|ở|tại|trong)?\s*(?:các\s+)?(?:khối\s+|loại\s+hình\s+)?"
     r"(?P<q>doanh\s+nghiệp(?:\s+(?P<private>ngoài\s+(?:khu\s+vực\s+)?nhà\s+nước)|\s+(?P<state>nhà\s+nước))?"
     r"|cơ\s+quan\s+hành\s+chính(?:\s*,\s*đơn\s+vị\s+sự\s+nghiệp)?|đơn\s+vị\s+sự\s+nghiệp|hcsn|khối\s+cơ\s+quan"
+    r"|hành\s+chính\s*(?:,|-|–)?\s*sự\s+nghiệp|(?:khối\s+)?nhà\s+nước\b(?!\s+ngoài)"
     r"|(?P<cdvc>(?:công\s+đoàn|cđ)\s+viên\s+chức(?:\s+tỉnh)?)))?"
 )
 CDVC = vi(r"công\s+đoàn\s+viên\s+chức|\bcđvc\b|\bcđ\s+viên\s+chức")

@@ -13,6 +13,8 @@ from bot.campaign_model import DEFAULT_TIMEZONE, DueWording, due_instant
 from bot.campaign_model import last_day as last_moment
 
 ZONE = ZoneInfo(DEFAULT_TIMEZONE)  # the zone the draft campaign is written in
+# How sure a reader is of a date: written in full, its year inferred (d/m), or proposed by the importer.
+Confidence = Literal["stated", "inferred_year", "proposed"]
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
@@ -27,6 +29,7 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Identity:
+    kind: str | None = None  # ke_hoach, thong_bao, huong_dan, quyet_dinh, cong_van, giao_uoc, bao (news) ...
     issuer: str | None = None
     issuer_from: Literal["header", "preamble"] | None = None
     parent_issuer: str | None = None
@@ -46,6 +49,7 @@ class Identity:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "type": self.kind,
             "issuer": self.issuer,
             "issuer_from": self.issuer_from,
             "parent_issuer": self.parent_issuer,
@@ -91,14 +95,22 @@ class Duty:
     recipient: str | None = None
     via: str | None = None  # "Ban Tuyên giáo – Nữ công"
     channels: tuple[str, ...] = ()
+    time: dt.time | None = None  # "trước 17h00 ngày D": due at that time of the day, not at midnight
+    confidence: Confidence = "stated"
+    yearly: bool = False  # "trước ngày 15/12 hằng năm": one of the proposed yearly deadlines
 
     @property
     def due_at(self) -> datetime | None:
+        if self.date and self.time:
+            return datetime.combine(self.date, self.time, tzinfo=ZONE)
         return due_instant(self.date, self.wording, ZONE) if self.date and self.wording else None
 
     @property
     def last_day(self) -> dt.date | None:  # dt.: `date` is also a field here
-        """The last day to report on: the day before a "before" date, the date itself for "on or before"."""
+        """The last day to report on: the day before a "before" date, the date itself for "on or before"
+        or when a time of that day is written."""
+        if self.date and self.time:
+            return self.date
         return last_moment(self.due_at).date() if self.due_at else None
 
     def to_json(self) -> dict[str, Any]:
@@ -118,8 +130,28 @@ class Duty:
             "recipient": self.recipient,
             "via": self.via,
             "channels": list(self.channels),
+            "time": self.time.strftime("%H:%M") if self.time else None,
+            "confidence": self.confidence,
+            "yearly": self.yearly,
             **self.evidence.to_json(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Milestone:
+    """"hoàn thành tổng kết xong trước ngày D": a date that ends a task, not a report. Shown, never a period."""
+
+    date: date
+    wording: DueWording
+    text: str  # "trước ngày 20/12/2024"
+    evidence: Evidence
+    time: dt.time | None = None
+    confidence: Confidence = "stated"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"date": self.date.isoformat(), "wording": self.wording, "text": self.text,
+                "time": self.time.strftime("%H:%M") if self.time else None, "confidence": self.confidence,
+                **self.evidence.to_json()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,10 +162,12 @@ class Round:
     start: date
     end: date
     evidence: Evidence
+    name: str | None = None  # "Quý 3/2024", "năm học 2021–2022": a named period read as a round
+    confidence: Confidence = "stated"
 
     def to_json(self) -> dict[str, Any]:
         return {"number": self.number, "start": self.start.isoformat(), "end": self.end.isoformat(),
-                **self.evidence.to_json()}
+                "name": self.name, "confidence": self.confidence, **self.evidence.to_json()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +256,8 @@ class PeriodProposal:
     evidence: Evidence
     round: int | None = None
     note: str | None = None
+    # The plan writes no reporting date at all: the department must type one before the draft loads.
+    due_missing: bool = False
 
     @property
     def due_at(self) -> datetime:
@@ -248,6 +284,7 @@ class PeriodProposal:
             "last_day": self.last_day.isoformat(),
             "proposed": self.proposed,
             "no_date_in_plan": self.proposed,
+            "due_missing": self.due_missing,
             "note": self.note,
             **self.evidence.to_json(),
         }
@@ -277,6 +314,7 @@ class PlanProposal:
     contact: ContactProposal
     channels: tuple[Channel, ...]
     activities: tuple[str, ...]
+    milestones: tuple[Milestone, ...] = ()
 
     @property
     def deadlines(self) -> tuple[Duty, ...]:
@@ -296,6 +334,7 @@ class PlanProposal:
             "identity": self.identity.to_json(),
             "deadlines": [d.to_json() for d in self.deadlines],
             "rhythms": [d.to_json() for d in self.duties if d.rhythm and not d.date],
+            "milestones": [m.to_json() for m in self.milestones],
             "rounds": [r.to_json() for r in self.rounds],
             "activity_window": self.activity_window.to_json() if self.activity_window else None,
             "periods": [p.to_json() for p in self.periods],

@@ -13,7 +13,16 @@ from bot.plans.extract.document import Context, Document
 from bot.plans.extract.folding import fold, vi
 from bot.plans.extract.identity import ISSUING_COMMITTEE
 from bot.plans.extract.kinds import kinds_in, simplify_kinds
-from bot.plans.extract.model import Audience, Coverage, Duty, Identity, PeriodProposal, Round, TargetProposal
+from bot.plans.extract.model import (
+    Audience,
+    Coverage,
+    Duty,
+    Evidence,
+    Identity,
+    PeriodProposal,
+    Round,
+    TargetProposal,
+)
 
 # A round or rhythm without a deadline in the plan: propose "before (end of the period + this)".
 PROPOSED_DAYS_AFTER_END = 10
@@ -144,6 +153,26 @@ def _round_periods(rounds: list[Round], used: set[str]) -> list[PeriodProposal]:
             note="Hạn nộp là đề xuất vì kế hoạch không nêu ngày.",
         ))
     return periods
+
+
+def missing_due_period(identity: Identity, window: Coverage | None, years: Years, evidence: Evidence
+                       ) -> PeriodProposal | None:
+    """A plan with targets or milestones but no reporting date: one results period over the plan's time,
+    whose due date the department must write in ("thêm hạn nộp"); None when not even a year is known."""
+    if window:
+        covers = window
+    else:
+        year = identity.date.year if identity.date else years.year
+        if year is None:
+            return None
+        start = identity.date if identity.date else date(year, 1, 1)
+        covers = Coverage(start, date(year, 12, 31), "inferred")
+    due = _proposed_due(covers.end)
+    return PeriodProposal(
+        key="ket-qua", name=f"Báo cáo kết quả ({_span_name(covers.start, covers.end)})", covers=covers,
+        due_date=due, wording=DueWording.BEFORE, due_source="department", due_text="", kind="results",
+        evidence=evidence, note="Kế hoạch không nêu hạn nộp báo cáo: phòng ban nhập hạn nộp.", due_missing=True,
+    )
 
 
 def propose_periods(identity: Identity, duties: list[Duty], rounds: list[Round], window: Coverage | None,

@@ -23,10 +23,17 @@ _AND_BELOW_AFTER = vi(r"^\s*trở\s+xuống")
 _OF_WHICH = vi(r"\btrong\s+(?:đó|số\s+đó)\s*,?\s*$")
 _ARTICLE = vi(r"\s*(?:số\s+)?(?:các\s+)?")
 _UNIT_WORD = vi(r"đơn\s+vị")
-_PEOPLE = vi(
-    r"^\s*(?:số\s+)?(?P<who>nữ\s+đoàn\s+viên|đoàn\s+viên|người\s+lao\s+động|nlđ|cnvclđ|cbccvclđ|ccvclđ"
-    r"|công\s+nhân(?:\s+viên\s+chức)?\s+lao\s+động|cán\s+bộ\s+công\s+đoàn)\b"
+# People as unions write them: "nữ CBCC", "CBCCVCLĐ", "cán bộ, công chức, viên chức, lao động", "công nhân".
+PEOPLE_WORDS = (
+    r"(?:nữ\s+)?(?:đoàn\s+viên|người\s+lao\s+động|nlđ|cnvclđ|cbccvclđ|cbccvc|cbcc|ccvclđ"
+    r"|cán\s+bộ\s*,\s*công\s+chức(?:\s*,\s*viên\s+chức)?(?:\s*(?:,|và)\s*(?:người\s+)?lao\s+động)?"
+    r"|công\s+nhân(?:\s+viên\s+chức)?(?:\s+lao\s+động)?|cán\s+bộ\s+công\s+đoàn|giáo\s+viên|nhà\s+giáo)"
 )
+_PEOPLE = vi(r"^\s*(?:số\s+)?(?P<who>" + PEOPLE_WORDS + r")\b")
+# "Tỷ lệ đoàn viên khối Nhà nước đạt 98%": the measure is named before the number.
+_RATE_BEFORE = vi(r"\btỷ\s+lệ\s+(?P<what>[^;%]{2,200}?)\s*(?:đạt|là|phấn\s+đấu)?\s*"
+                  r"(?:từ|trên|ít\s+nhất|tối\s+thiểu|không\s+dưới)?\s*$")
+_STRIVE = vi(r"\b(?:phấn\s+đấu|giao\s+ước|chỉ\s+tiêu)\b")
 _OF_UNIT = vi(r"^\s*(?:của|ở|tại|trong)\s+(?:mỗi\s+|các\s+|từng\s+)?(?=cđcs\b|công\s+đoàn\s+cơ\s+sở|đơn\s+vị)")
 _ITEMS = vi(r"^\s*(?:số\s+)?(?:các\s+)?(?P<noun>bản|văn\s+bản|hồ\s+sơ|vụ\s+việc|trường\s+hợp|hợp\s+đồng)\b")
 _PASSIVE = vi(r"\s(?:đã\s+)?được\s")
@@ -39,6 +46,23 @@ _COUNT = vi(
     + _COUNT_NOUN + ")"
 )
 _AND_COUNT = vi(r"\s+và\s+(?:ít\s+nhất\s+)?(?P<n>\d{1,3})\s+(?P<noun>" + _COUNT_NOUN + ")")
+# "Kết nạp mới 35.000 đoàn viên", "thành lập mới ít nhất 05 CĐCS", "có 12 triệu đoàn viên", "có một công trình":
+# a count to reach, large or in words.
+_NUMBER_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "nam": 5, "sau": 6, "bay": 7, "tam": 8, "chin": 9, "muoi": 10}
+_GROWTH = vi(
+    r"(?P<verb>\bcó|\bkết\s+nạp(?:\s+mới)?|\bphát\s+triển(?:\s+mới)?|\bthành\s+lập(?:\s+mới)?|\bxây\s+dựng(?:\s+mới)?)"
+    r"\s+(?:(?:được\s+)?(?:ít\s+nhất|tối\s+thiểu|thêm)\s+)?"
+    r"(?P<n>\d{1,3}(?:\.\d{3})+|\d{1,4}(?:[.,]\d)?|một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười)(?![\d%])"
+    r"\s*(?P<mult>triệu|nghìn|ngàn)?\s+(?P<noun>" + _COUNT_NOUN[:-1] + r"|cđcs|công\s+đoàn\s+cơ\s+sở|tổ\s+công\s+đoàn"
+    r"|công\s+nhân|lao\s+động|thành\s+viên|hội\s+viên|nghiệp\s+đoàn))\b"
+)
+# "mỗi", not "mới" ("kết nạp mới"): both fold to "moi", so the raw words decide.
+_EACH = re.compile(r"\b(?:mỗi|từng)\b", re.IGNORECASE)
+_PHRASE_STOP = re.compile(r"[,;]|\s(?:va|moi\s+nam)\s")
+# "hoàn thành và vượt chỉ tiêu được giao về ...": 100% of a target the upper level assigns.
+_ASSIGNED = vi(r"\b(?:hoàn\s+thành\s+(?:và\s+)?)?vượt\s+(?:mức\s+)?(?:các\s+)?chỉ\s+tiêu\s+"
+               r"(?:được\s+|đã\s+)?(?:giao|đề\s+ra)"
+               r"|\bhoàn\s+thành\s+(?:100%\s+)?(?:các\s+)?chỉ\s+tiêu\s+(?:được\s+|cấp\s+trên\s+)?giao")
 # Collective agreements (TƯLĐTT) are signed in enterprises.
 _AGREEMENTS = vi(r"thỏa\s+ước|tưlđtt")
 _LEADING = re.compile(r"^[\s\-+•*–]+")
@@ -169,9 +193,23 @@ def _percent_targets(b: _TargetBuilder, s: Sentence, start: int, end: int, m: re
         numerator = Need("numerator", "integer", f"Trong đó, số {noun} {done}?", f"{noun} {done}", noun)
         return make("ratio", scope, (numerator, denominator), denominator_phrase + " " + done, unclear=unclear)
 
+    # "Tỷ lệ đoàn viên khối Nhà nước đạt 98%", "tỷ lệ CĐCS đạt vững mạnh từ 70% trở lên".
+    if rate := _RATE_BEFORE.search(before):
+        what_f = before[rate.start("what") : rate.end("what")]
+        what_r = raw[start + rate.start("what") : start + rate.end("what")]
+        if np_end := _units_at(what_f, 0):
+            return _share(make, what_r[np_end:] or what_r, kinds_in(what_f[:np_end], ctx))
+        p = _PEOPLE.match(what_f)
+        who = clean(what_r[p.start("who") : p.end("who")]) if p else cut(what_r)
+        predicate = cut(what_r[p.end() :]) if p else "đạt yêu cầu"
+        numerator = Need("numerator", "integer", f"Bao nhiêu {who} của đơn vị {predicate}?", f"{who} {predicate}", who)
+        denominator = Need("denominator", "integer", f"Đơn vị hiện có bao nhiêu {who}?", f"tổng số {who}", who)
+        # The kind the measure names ("tỷ lệ đoàn viên trong CĐCS khối nhà nước"), else the one the clause opens with.
+        return make("ratio", kinds_in(what_f, ctx) or before_kinds, (numerator, denominator), f"{who} {predicate}")
+
     # "Chỉ đạo CĐCS trong các loại hình doanh nghiệp phấn đấu 50% trở lên tổ chức ...": the units
     # are named before the threshold, the rest is what each must do.
-    if before_kinds or s.in_targets:
+    if before_kinds or s.in_targets or _STRIVE.search(before):
         return _share(make, rest_r, before_kinds)
     return None
 
@@ -191,16 +229,16 @@ def _share(make: Any, predicate_raw: str, scope: tuple[str, ...]) -> TargetPropo
     return make("share_of_units", scope, (need,), predicate)
 
 
-def _count_targets(b: _TargetBuilder, s: Sentence, start: int, end: int) -> None:
+def _count_targets(b: _TargetBuilder, s: Sentence, start: int, end: int) -> bool:
     """"Mỗi CĐCS có ít nhất 01 hoạt động ... và 01 hoạt động ...", "LĐLĐ huyện có ít nhất 02 tin, bài"."""
     ctx = b.ctx
     folded, raw = s.folded, s.raw
     m = _COUNT.search(folded, start, end)
     if not m:
-        return
+        return False
     scope = kinds_in(folded[start : m.start()], ctx)
     if not scope and not s.in_targets:
-        return  # a task that names no units is not a target ("Tổ chức ít nhất 01 việc làm ...")
+        return False  # a task that names no units is not a target ("Tổ chức ít nhất 01 việc làm ...")
     clause = cut(raw[start:end])
     counts = [(m.start("n"), int(m.group("n")), m.start("noun"), m.end("noun"))]
     pos = m.end()
@@ -223,6 +261,68 @@ def _count_targets(b: _TargetBuilder, s: Sentence, start: int, end: int) -> None
                                measure="share_of_units", comparator=">=", threshold=Decimal(100), unit="%",
                                scope=scope or None, needs=(need,), count_at_least=n)
         b.add(t, cut(phrase))
+    return True
+
+
+def _count_value(m: re.Match[str]) -> int | None:
+    n = m.group("n")
+    value = _NUMBER_WORDS.get(n) or (int(n.replace(".", "")) if re.fullmatch(r"[\d.]+", n) else None)
+    if value is None:
+        return None
+    mult = m.group("mult")
+    return value * (1_000_000 if mult == "trieu" else 1000 if mult else 1)
+
+
+def _growth_targets(b: _TargetBuilder, s: Sentence, start: int, end: int) -> None:
+    """"Kết nạp mới 35.000 đoàn viên", "Mỗi tổ công đoàn có một công trình", "phấn đấu có 12 triệu đoàn viên":
+    a count to reach. Each unit's when the clause says "mỗi"; else the sum over the audience."""
+    folded, raw = s.folded, s.raw
+    # Searched once per clause, not per number: a clause of many numbers stays linear.
+    each_word = _EACH.search(raw, start, end)
+    strive = _STRIVE.search(folded, start, end)
+    clause: str | None = None
+    lead_from = start
+    for m in _GROWTH.finditer(folded, start, end):
+        value = _count_value(m)
+        lead_start, lead_from = lead_from, m.end()
+        grows = not m.group("verb").startswith("co")
+        each = each_word is not None and each_word.start() < m.start()
+        if not value or not (grows or each or s.in_targets or (strive and strive.start() < m.start())):
+            continue
+        scope = kinds_in(folded[lead_start : m.start()], b.ctx)  # the units named since the previous count
+        noun_key = fold(raw[m.start("noun") : m.end("noun")])
+        if (("share_of_units", Decimal(100)) if each else ("total", Decimal(value))) + (">=", scope or None,
+                                                                                       noun_key[:60]) in b.seen:
+            continue  # already proposed: a long list of the same count costs no more questions to build
+        stop = _PHRASE_STOP.search(folded, m.end("noun"), min(end, m.end("noun") + 200))
+        phrase_end = stop.start() if stop else min(end, m.end("noun") + 200)
+        phrase = raw[m.start("noun") : phrase_end]
+        noun = raw[m.start("noun") : m.end("noun")]
+        clause = clause if clause is not None else cut(raw[start:end])
+        threshold = Decimal(value)
+        if each:
+            t = TargetProposal(key=_key(phrase, threshold), text=clause, evidence=s.evidence,
+                               measure="share_of_units", comparator=">=", threshold=Decimal(100), unit="%",
+                               scope=scope or None, needs=(_count_need(phrase, noun),), count_at_least=value)
+        else:
+            t = TargetProposal(key=_key(phrase, threshold), text=clause, evidence=s.evidence, measure="total",
+                               comparator=">=", threshold=threshold, unit="count", scope=scope or None,
+                               needs=(_count_need(raw[m.start("verb") : phrase_end], noun, "total"),))
+        b.add(t, fold(noun))  # the same count of the same thing, in the title and in the text: one target
+
+
+def _assigned_target(b: _TargetBuilder, s: Sentence, start: int, end: int) -> None:
+    """"Phấn đấu hoàn thành và vượt chỉ tiêu được giao về thu kinh phí": 100% of the assigned figure."""
+    m = _ASSIGNED.search(s.folded, start, end)
+    if not m:
+        return
+    what = cut(s.raw[m.end() : end]) or "chỉ tiêu được giao"
+    numerator = Need("numerator", "integer", f"Kết quả đơn vị đạt được ({what})?", f"kết quả {what}")
+    denominator = Need("denominator", "integer", f"Chỉ tiêu được giao cho đơn vị ({what})?", f"chỉ tiêu {what}")
+    t = TargetProposal(key=_key("vuot chi tieu " + what, Decimal(100)), text=cut(s.raw[start:end]),
+                       evidence=s.evidence, measure="ratio", comparator=">=", threshold=Decimal(100), unit="%",
+                       scope=None, needs=(numerator, denominator))
+    b.add(t, "vuot chi tieu " + what)
 
 
 def read_targets(doc: Document, ctx: Context) -> list[TargetProposal]:
@@ -238,6 +338,7 @@ def read_targets(doc: Document, ctx: Context) -> list[TargetProposal]:
             if p:
                 made = _percent_targets(b, s, start, end, p, previous)
                 previous = made or previous
-            else:
-                _count_targets(b, s, start, end)
+            elif not _count_targets(b, s, start, end):
+                _growth_targets(b, s, start, end)
+            _assigned_target(b, s, start, end)
     return b.targets
