@@ -193,7 +193,11 @@ async def _pick_fields(step: Step, data: dict[str, Any], before: list[Reply]) ->
     t = step.t
     _view, questions = await _questions(step, data)
     chosen = set(data.get("fields", []))
-    choices = tuple(Button(f"{'✓ ' if name in chosen else ''}{i}. {label}"[:60], f"{FIELD}{i}")
+    # Buttons carry the question's number; a text channel numbers its choices itself, with the same numbers.
+    def label_of(i: int, name: str, label: str) -> str:
+        return f"{'✓ ' if name in chosen else ''}{f'{i}. ' if step.buttons else ''}{label}"[:60]
+
+    choices = tuple(Button(label_of(i, name, label), f"{FIELD}{i}")
                     for i, (name, label) in enumerate(questions, start=1))
     text = t("Which questions should the chair look at? Choose one or more (choose again to undo), then "
              "press Done; or press Done at once for none.")
