@@ -8,6 +8,7 @@ code in the query string (never free text from the URL shown)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -82,7 +83,7 @@ def _back(path: str, codes: list[str], n: int = 0, m: int = 0, u: int = 0) -> we
     return web.HTTPSeeOther(f"{path}?{urlencode(query)}", headers={"Cache-Control": "no-store"})
 
 
-def _page(request: web.Request, viewer: Viewer, name: str, **context: object) -> web.Response:
+def _page(request: web.Request, viewer: Viewer, name: str, **context: Any) -> web.Response:
     return render(request, name, viewer=viewer, flashes=flashes(request, viewer), **context)
 
 
