@@ -32,6 +32,7 @@ DOWNLOADS = {
 }
 QUEUE_SHOWN = 200  # the oldest reports of a long queue; the page says how many wait in all
 ACTIONS = {"approve": "approved", "return": "returned"}
+REASON_LIMIT = reviews.REASON_LIMIT  # a longer reason is cut, and the reviewer told
 
 
 async def queue(services: Services, person_id: int, locale: str) -> Queue:
@@ -114,8 +115,8 @@ async def decide(services: Services, person_id: int, submission_id: int, revisio
     if decision == "returned":
         if not any(ch.isalnum() for ch in text):
             return DecisionResult("reason", decision, period_id=sub.period_id, unit_id=sub.unit_id)
-        cut = len(text) > reviews.REASON_LIMIT
-        text = text[:reviews.REASON_LIMIT]
+        cut = len(text) > REASON_LIMIT
+        text = text[:REASON_LIMIT]
     outcome = await apply_decision(services, t, person_id, submission_id, revision, decision,
                                    text if decision == "returned" else None, (),
                                    unlock_days=services.review.return_unlock_days, unit_id=sub.unit_id)

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from bot.dashboard.actions import REASON_LIMIT
 from bot.dashboard.model import DecisionResult, RemindResult
 from bot.dashboard.views import DashboardViews
 from bot.i18n import N_
@@ -36,7 +37,7 @@ FLASHES: dict[str, tuple[str, bool]] = {
     "returned": (N_("The report is returned; {n} of its chairs have been told."), False),
     "returned_nobody": (N_("The report is returned, but no chair of this unit can be reached by the bot: please "
                            "tell them another way."), True),
-    "cut": (N_("The reason was longer than 1.000 characters; only its first 1.000 characters are kept."), True),
+    "cut": (N_("The reason was longer than {limit} characters; only its first {limit} characters are kept."), True),
     "held": (N_("This upper level's report can be approved only when the reports of all its units are approved or "
                 "excused."), True),
     "replaced": (N_("This report has been submitted again since you opened it. Nothing was decided; it is back in "
@@ -69,6 +70,7 @@ def flashes(request: web.Request, viewer: Viewer) -> list[tuple[str, bool]]:
     are ignored and the counts are whole numbers, so nothing typed into the URL is shown."""
     codes = request.query.get("done", "")[:80].split(",")
     counts = {k: viewer.t.number(_number(request.query.get(k))) for k in ("n", "m", "u")}
+    counts["limit"] = viewer.t.number(REASON_LIMIT)
     out = []
     for code in dict.fromkeys(codes):
         if code in FLASHES:
