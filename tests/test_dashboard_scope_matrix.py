@@ -143,6 +143,7 @@ async def _actions(dash: Dash, tally: Tally, token: str, cell: str, period: int,
         if status == 404:
             tally.check(added == [], f"{cell} × remind {field}: nothing queued")
     sub = subs[target.id]
+    queued_before = {r.key for r in await outbox.all_rows(w.db)}
     before_state = (await reviews.status_of(w.db, sub))
     assert before_state is not None
     status, location, _b = await dash.post(token, f"/review/{sub}", {"revision": str(before_state.revision),
@@ -155,8 +156,8 @@ async def _actions(dash: Dash, tally: Tally, token: str, cell: str, period: int,
     else:
         tally.check(after.state == "returned" or before_state.state != "submitted", f"{cell} × return: returned")
     for r in await outbox.all_rows(w.db):
-        if r.kind == "review" and r.unit_id == target.id:
-            tally.check(reviewer, f"{cell} × return: a chair's message only from a reviewer of the unit")
+        if r.key not in queued_before:  # the chairs' messages of this return, if it was the actor's to make
+            tally.check(reviewer and r.kind == "review" and r.unit_id == target.id, f"{cell} × return: {r.key}")
     status, location, _b = await dash.post(token, f"/review/{sub}", {"revision": "1", "action": "approve"})
     tally.check(status == (303 if reviewer else 404), f"{cell} × approve: {status}")
     if status == 303:
