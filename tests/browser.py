@@ -72,6 +72,10 @@ class Browser:
         self.resize(*DESKTOP)
 
     def open(self, path: str) -> None:
+        """Load `path` afresh. An address with a fragment (#tgWebAppData=...) loads from a blank page, as Telegram
+        opens a Mini App: from a page of the same path, changing only the fragment would not load anything."""
+        if "#" in path:
+            self.driver.get("about:blank")
         self.driver.get(self.base_url + path)
 
     def path(self) -> str:
@@ -133,17 +137,14 @@ class Browser:
         found: list[str] = self.driver.execute_script("""
             const root = document.documentElement, width = root.clientWidth;
             if (root.scrollWidth <= width) { return []; }
-            const out = [];
-            for (const el of document.body.querySelectorAll('*')) {
-              if (el.closest('.scroll')) { continue; }
-              const right = el.getBoundingClientRect().right;
-              if (right > width + 0.5) {
-                out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-                         (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : '') +
-                         ' right=' + Math.round(right));
-              }
-            }
-            return out.length ? out.slice(0, 8) : ['document scrollWidth ' + root.scrollWidth + ' > ' + width];
+            const wide = [...document.body.querySelectorAll('*')].filter(
+              el => !el.closest('.scroll') && el.getBoundingClientRect().right > width + 0.5);
+            // The innermost ones name the culprit: an element none of whose children sticks out.
+            const inner = wide.filter(el => !wide.some(other => other !== el && el.contains(other)));
+            const out = inner.slice(0, 6).map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+              ' right=' + Math.round(el.getBoundingClientRect().right) + ' ' +
+              JSON.stringify((el.textContent || '').trim().slice(0, 60)));
+            return out.length ? out : ['document scrollWidth ' + root.scrollWidth + ' > ' + width];
         """)
         return found
 
