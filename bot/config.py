@@ -327,6 +327,13 @@ class Config(_Section):
             forwarded_for=web.forwarded_for)
 
     @property
+    def dashboard_url(self) -> str:
+        """The dashboard's public address (Telegram's Mini App opens it), or "" when it is off or the bot has no
+        public address ([web] public_base_url, or [zalo]'s as before [web])."""
+        base = self.web_server.public_base_url
+        return f"{base.rstrip('/')}/dashboard/" if self.dashboard.enabled and base else ""
+
+    @property
     def serves_web(self) -> bool:
         """The web server runs: Zalo's webhook or file links, or the dashboard."""
         zalo = self.zalo

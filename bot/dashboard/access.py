@@ -65,6 +65,18 @@ class DashboardAccess:
         self.link_lifetime = timedelta(minutes=d.link_minutes)
         self.auth_max_age = timedelta(hours=d.auth_max_age_hours)
 
+    @property
+    def entry_url(self) -> str:
+        """The dashboard's public address (the Mini App's), or "" when it is not set up (Config.dashboard_url)."""
+        return self.config.dashboard_url
+
+    def login_url(self, token: str) -> str:
+        return f"{self.entry_url}login/{token}"
+
+    @property
+    def link_minutes(self) -> int:
+        return self.config.dashboard.link_minutes
+
     async def _require_scope(self, person_id: int) -> None:
         if await scope_of(self.db, person_id) is None:
             raise NotForYouError()
