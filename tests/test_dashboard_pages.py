@@ -9,13 +9,15 @@ import re
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
+from bot.dashboard.model import Counts
 from bot.domain import Role
 from bot.i18n import translator
+from bot.summary.service import build_summary
 from bot.uploads import kept_path
 from storage import outbox, reviews
 from storage import submissions as submission_store
 from tests.dashboard_world import Dash, dash_fixture  # noqa: F401  (the fixture)
-from tests.test_authorisation_matrix import world  # noqa: F401  (the fixture)
+from tests.test_authorisation_matrix import DAKLAK_95, world  # noqa: F401  (the fixture)
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360"
                     "000002000100e221bc330000000049454e44ae426082")
@@ -81,6 +83,11 @@ async def test_completeness_for_the_department_one_row_per_upper_level_with_vi_r
     for line in page.uppers:
         assert t.percent(line.counts.rate("reported")) in table
     assert page.counts.reported == 3  # DL-BMT, DL-BMT-002 (the fixture) and DL-KP-001
+    summary = await build_summary(w.db, DAKLAK_95, "dot-1", scope_roots=[w.units["DL"].id], scope_name="DL",
+                                  now=w.clock.now())
+    assert page.counts == Counts(summary.expected, summary.on_time, summary.late, summary.count_state("returned"),
+                                 summary.count_state("approved"), summary.count_state("waiting"),
+                                 summary.count_state("missing"))
     share = t.percent(page.counts.rate("reported"))
     assert "," in share
     assert share in html

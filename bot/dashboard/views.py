@@ -54,8 +54,10 @@ def period_item(campaign: Campaign, row: campaign_store.PeriodRow, now: datetime
 
 
 def counts_of(summary: Summary) -> Counts:
-    return Counts(summary.expected, summary.on_time, summary.late, summary.count_state("returned"),
-                  summary.count_state("approved"), summary.count_state("waiting"), summary.count_state("missing"))
+    """The scope's counts, added up from its upper levels' (one pass over the units is already in them)."""
+    rows = [upper_counts(b) for b in summary.uppers]
+    return Counts(*(sum(getattr(c, name) for c in rows)
+                    for name in ("expected", "on_time", "late", "returned", "approved", "waiting", "missing")))
 
 
 def upper_counts(b: UpperBreakdown) -> Counts:
