@@ -315,3 +315,22 @@ async def test_a_flash_shows_only_known_messages_and_numbers(dash: Dash) -> None
     flash = section(html, "flash")
     assert "Đã xếp 12.345 tin nhắc cho 0 đơn vị" in flash
     assert "<script>" not in html.split("<main>")[1]
+
+
+async def test_a_return_from_the_unit_page_names_the_questions_for_the_chair(dash: Dash) -> None:
+    w = dash.w
+    token = await dash.login(w.actors[("DL", Role.OFFICER)])
+    g2 = w.units["DL-BMT-002"]
+    sub = (await submission_store.of_unit(w.db, g2.id))[w.dot1["DL"]]
+    _status, html, _h = await dash.get(token, f"/p/{w.dot1['DL']}/unit/{g2.id}")
+    assert 'name="field" value="propaganda_sessions"' in html
+    response = await dash.client.post(
+        f"/dashboard/review/{sub.id}", headers={"Cookie": f"cd_session={token}"}, allow_redirects=False,
+        data=[("csrf", dash.sessions.csrf_of(token)), ("revision", "1"), ("action", "return"),
+              ("reason", "Xem lại số buổi"), ("field", "propaganda_sessions"), ("field", "no_such_question")])
+    assert response.status == 303
+    event = await reviews.last_event(w.db, sub.id, "returned")
+    assert event is not None
+    assert event.fields == ("propaganda_sessions",)  # an unknown name is dropped
+    (message,) = [r for r in await outbox.all_rows(w.db) if r.kind == "review"]
+    assert "Số buổi tuyên truyền" in str(message.payload)

@@ -13,6 +13,7 @@ bench/dashboard.py). Targets and downloads read the answers (build_summary), as 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -201,10 +202,11 @@ class DashboardViews:
             return None
         return await actions.remind(self.services, reach, found[1], unit_id, upper_id)
 
-    async def decide(self, person_id: int, submission_id: int, revision: int, action: str, reason: str,
-                     locale: str) -> DecisionResult | None:
+    async def decide(self, person_id: int, submission_id: int, revision: int, action: str, reason: str = "",
+                     locale: str = "vi", fields: Sequence[str] = ()) -> DecisionResult | None:
+        """approve | return (a reason required; `fields`: the questions the chair should look at)."""
         return await actions.decide(self.services, person_id, submission_id, revision, action, reason,
-                                    self._t(locale))
+                                    self._t(locale), fields)
 
     async def download(self, person_id: int, period_id: int, fmt: str, locale: str) -> StoredFile | None:
         reach = await reach_of(self.db, person_id)
