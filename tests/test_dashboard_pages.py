@@ -146,6 +146,7 @@ async def test_unit_page_shows_answers_revisions_history_and_photo(dash: Dash) -
     assert status == 200
     assert body == PNG
     assert headers["Content-Type"] == "image/png"
+    assert headers["Cache-Control"] == "private, no-store"
     assert 'form class="review"' in html  # waiting again, and the officer reviews this unit
 
 
@@ -277,7 +278,7 @@ async def test_downloads_are_attachments_kept_private(dash: Dash) -> None:
         assert headers["Content-Disposition"].startswith("attachment; filename=")
         assert f'.{fmt}"' in \
             headers["Content-Disposition"]
-        assert "no-store" in headers["Cache-Control"]
+        assert headers["Cache-Control"] == "private, no-store"
     status, _b, _h = await dash.raw(token, f"/p/{w.dot1['DL']}/download/csv")
     assert status == 404
 
