@@ -335,3 +335,41 @@ async def test_a_return_from_the_unit_page_names_the_questions_for_the_chair(das
     assert event.fields == ("propaganda_sessions",)  # an unknown name is dropped
     (message,) = [r for r in await outbox.all_rows(w.db) if r.kind == "review"]
     assert "Số buổi tuyên truyền" in str(message.payload)
+
+
+async def test_every_page_renders_for_an_officer_and_for_the_department(dash: Dash) -> None:
+    w = dash.w
+    period = w.dot1["DL"]
+    for role, upper, unit in ((Role.OFFICER, "DL-BMT", "DL-BMT-002"), (Role.DEPARTMENT, "DL-KP", "DL-BMT")):
+        token = await dash.login(w.actors[("DL", role)])
+        for path, element in (("/home", "periods"), (f"/p/{period}", "completeness"),
+                              (f"/p/{period}/upper/{w.units[upper].id}", "units"),
+                              (f"/p/{period}/unit/{w.units[unit].id}", "answers"),
+                              (f"/p/{period}/targets", "targets"), ("/review", "queue")):
+            status, html, headers = await dash.get(token, path)
+            assert status == 200, (role, path)
+            assert 'lang="vi"' in html
+            assert headers["Cache-Control"] == "no-store"
+            section(html, element)
+            if path != "/review":
+                assert re.search(r"\b05/08/2024\b", html), (role, path)  # the due date, dd/mm/yyyy
+
+
+async def test_large_counts_are_grouped_the_vietnamese_way(dash: Dash) -> None:
+    """12.345 and 81,2%: the page's figures through the num and pct filters (the world is too small for them)."""
+    from bot.dashboard.model import CompletenessPage, PeriodItem, UpperLine
+
+    w = dash.w
+    counts = Counts(12_345, 9_000, 1_024, 7, 3_000, 7_024, 2_314)
+    item = PeriodItem(1, "Chiến dịch", "Đợt 1", w.clock.now(), w.clock.now(), True, 3, 0)
+    page = CompletenessPage(item, "Tỉnh", counts, [UpperLine(5, "U", "Huyện A", counts)], False)
+
+    async def completeness(_person: int, _period: int, _locale: str) -> CompletenessPage:
+        return page
+
+    dash.views.completeness = completeness  # type: ignore[method-assign]
+    token = await dash.login(w.actors[("DL", Role.DEPARTMENT)])
+    _status, html, _h = await dash.get(token, "/p/1")
+    assert "12.345" in html
+    assert "81,2%" in html  # (9.000 + 1.024) / 12.345
+    assert "12345" not in html.replace('value="', "")
