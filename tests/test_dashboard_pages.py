@@ -9,13 +9,15 @@ import re
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
+from bot.dashboard.model import Counts
 from bot.domain import Role
 from bot.i18n import translator
+from bot.summary.service import build_summary
 from bot.uploads import kept_path
 from storage import outbox, reviews
 from storage import submissions as submission_store
 from tests.dashboard_world import Dash, dash_fixture  # noqa: F401  (the fixture)
-from tests.test_authorisation_matrix import world  # noqa: F401  (the fixture)
+from tests.test_authorisation_matrix import DAKLAK_95, world  # noqa: F401  (the fixture)
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360"
                     "000002000100e221bc330000000049454e44ae426082")
@@ -81,6 +83,11 @@ async def test_completeness_for_the_department_one_row_per_upper_level_with_vi_r
     for line in page.uppers:
         assert t.percent(line.counts.rate("reported")) in table
     assert page.counts.reported == 3  # DL-BMT, DL-BMT-002 (the fixture) and DL-KP-001
+    summary = await build_summary(w.db, DAKLAK_95, "dot-1", scope_roots=[w.units["DL"].id], scope_name="DL",
+                                  now=w.clock.now())
+    assert page.counts == Counts(summary.expected, summary.on_time, summary.late, summary.count_state("returned"),
+                                 summary.count_state("approved"), summary.count_state("waiting"),
+                                 summary.count_state("missing"))
     share = t.percent(page.counts.rate("reported"))
     assert "," in share
     assert share in html
@@ -139,6 +146,7 @@ async def test_unit_page_shows_answers_revisions_history_and_photo(dash: Dash) -
     assert status == 200
     assert body == PNG
     assert headers["Content-Type"] == "image/png"
+    assert headers["Cache-Control"] == "private, no-store"
     assert 'form class="review"' in html  # waiting again, and the officer reviews this unit
 
 
@@ -270,7 +278,7 @@ async def test_downloads_are_attachments_kept_private(dash: Dash) -> None:
         assert headers["Content-Disposition"].startswith("attachment; filename=")
         assert f'.{fmt}"' in \
             headers["Content-Disposition"]
-        assert "no-store" in headers["Cache-Control"]
+        assert headers["Cache-Control"] == "private, no-store"
     status, _b, _h = await dash.raw(token, f"/p/{w.dot1['DL']}/download/csv")
     assert status == 404
 
@@ -308,3 +316,60 @@ async def test_a_flash_shows_only_known_messages_and_numbers(dash: Dash) -> None
     flash = section(html, "flash")
     assert "Đã xếp 12.345 tin nhắc cho 0 đơn vị" in flash
     assert "<script>" not in html.split("<main>")[1]
+
+
+async def test_a_return_from_the_unit_page_names_the_questions_for_the_chair(dash: Dash) -> None:
+    w = dash.w
+    token = await dash.login(w.actors[("DL", Role.OFFICER)])
+    g2 = w.units["DL-BMT-002"]
+    sub = (await submission_store.of_unit(w.db, g2.id))[w.dot1["DL"]]
+    _status, html, _h = await dash.get(token, f"/p/{w.dot1['DL']}/unit/{g2.id}")
+    assert 'name="field" value="propaganda_sessions"' in html
+    response = await dash.client.post(
+        f"/dashboard/review/{sub.id}", headers={"Cookie": f"cd_session={token}"}, allow_redirects=False,
+        data=[("csrf", dash.sessions.csrf_of(token)), ("revision", "1"), ("action", "return"),
+              ("reason", "Xem lại số buổi"), ("field", "propaganda_sessions"), ("field", "no_such_question")])
+    assert response.status == 303
+    event = await reviews.last_event(w.db, sub.id, "returned")
+    assert event is not None
+    assert event.fields == ("propaganda_sessions",)  # an unknown name is dropped
+    (message,) = [r for r in await outbox.all_rows(w.db) if r.kind == "review"]
+    assert "Số buổi tuyên truyền" in str(message.payload)
+
+
+async def test_every_page_renders_for_an_officer_and_for_the_department(dash: Dash) -> None:
+    w = dash.w
+    period = w.dot1["DL"]
+    for role, upper, unit in ((Role.OFFICER, "DL-BMT", "DL-BMT-002"), (Role.DEPARTMENT, "DL-KP", "DL-BMT")):
+        token = await dash.login(w.actors[("DL", role)])
+        for path, element in (("/home", "periods"), (f"/p/{period}", "completeness"),
+                              (f"/p/{period}/upper/{w.units[upper].id}", "units"),
+                              (f"/p/{period}/unit/{w.units[unit].id}", "answers"),
+                              (f"/p/{period}/targets", "targets"), ("/review", "queue")):
+            status, html, headers = await dash.get(token, path)
+            assert status == 200, (role, path)
+            assert 'lang="vi"' in html
+            assert headers["Cache-Control"] == "no-store"
+            section(html, element)
+            if path != "/review":
+                assert re.search(r"\b05/08/2024\b", html), (role, path)  # the due date, dd/mm/yyyy
+
+
+async def test_large_counts_are_grouped_the_vietnamese_way(dash: Dash) -> None:
+    """12.345 and 81,2%: the page's figures through the num and pct filters (the world is too small for them)."""
+    from bot.dashboard.model import CompletenessPage, PeriodItem, UpperLine
+
+    w = dash.w
+    counts = Counts(12_345, 9_000, 1_024, 7, 3_000, 7_024, 2_314)
+    item = PeriodItem(1, "Chiến dịch", "Đợt 1", w.clock.now(), w.clock.now(), True, 3, 0)
+    page = CompletenessPage(item, "Tỉnh", counts, [UpperLine(5, "U", "Huyện A", counts)], False)
+
+    async def completeness(_person: int, _period: int, _locale: str) -> CompletenessPage:
+        return page
+
+    dash.views.completeness = completeness  # type: ignore[method-assign]
+    token = await dash.login(w.actors[("DL", Role.DEPARTMENT)])
+    _status, html, _h = await dash.get(token, "/p/1")
+    assert "12.345" in html
+    assert "81,2%" in html  # (9.000 + 1.024) / 12.345
+    assert "12345" not in html.replace('value="', "")

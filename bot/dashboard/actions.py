@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -100,10 +101,11 @@ async def remind(services: Services, reach: Reach, row: campaign_store.PeriodRow
 
 
 async def decide(services: Services, person_id: int, submission_id: int, revision: int, action: str, reason: str,
-                 t: Translator) -> DecisionResult | None:
+                 t: Translator, fields: Sequence[str] = ()) -> DecisionResult | None:
     """Approve or return the report's `revision`; None when the report does not exist or is not the person's to
     review (the caller answers "not found"). A return needs a reason (kept to reviews.REASON_LIMIT characters,
-    and the result says it was cut)."""
+    and the result says it was cut) and may name the questions the chair should look at (`fields`: question
+    names of the campaign; others are ignored), as the chat's return does."""
     sub = await submission_store.by_id(services.db, submission_id)
     if sub is None or sub.unit_id not in await review_scope(services.db, person_id):
         return None
@@ -117,13 +119,24 @@ async def decide(services: Services, person_id: int, submission_id: int, revisio
             return DecisionResult("reason", decision, period_id=sub.period_id, unit_id=sub.unit_id)
         cut = len(text) > REASON_LIMIT
         text = text[:REASON_LIMIT]
+    named = await _questions(services, sub.period_id, fields) if decision == "returned" else []
     outcome = await apply_decision(services, t, person_id, submission_id, revision, decision,
-                                   text if decision == "returned" else None, (),
+                                   text if decision == "returned" else None, named,
                                    unlock_days=services.review.return_unlock_days, unit_id=sub.unit_id)
     if outcome.kind == "not_yours":
         return None
     name = outcome.view.unit.name if outcome.view else ""
     return DecisionResult(outcome.kind, decision, name, outcome.told, outcome.note, cut, sub.period_id, sub.unit_id)
+
+
+async def _questions(services: Services, period_id: int, fields: Sequence[str]) -> list[str]:
+    """The named questions that are the campaign's, in the campaign's order, each once."""
+    if not fields:
+        return []
+    row = await campaign_store.period_by_id(services.db, period_id)
+    campaign = await campaign_store.campaign(services.db, row.campaign_id) if row else None
+    wanted = set(fields)
+    return [f.name for f in campaign.fields if f.name in wanted] if campaign else []
 
 
 async def download(services: Services, reach: Reach, campaign: Campaign, row: campaign_store.PeriodRow, fmt: str,

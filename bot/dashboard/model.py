@@ -93,6 +93,7 @@ class FileRef:
 @dataclass(frozen=True, slots=True)
 class AnswerLine:
     number: int
+    name: str  # the question's name: a return may point the chair at it
     label: str
     value: str  # as the reviewer's screen shows it
     flags: tuple[str, ...] = ()  # far from last period, more than the members

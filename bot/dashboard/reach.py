@@ -87,6 +87,9 @@ async def period_in_reach(db: Database, reach: Reach, period_id: int
 def listed(campaign: Campaign, row: campaign_store.PeriodRow, now: datetime) -> bool:
     """On the home page: open now (begun, or due soon) or closed within the last 30 days."""
     if row.closes_at <= now:
-        return now - row.closes_at <= RECENT
-    begun = campaign.period(row.key).covers.start <= now.astimezone(campaign.zone).date()
+        return now - row.closes_at <= RECENT and row.key in {p.key for p in campaign.periods}
+    try:
+        begun = campaign.period(row.key).covers.start <= now.astimezone(campaign.zone).date()
+    except KeyError:  # the campaign no longer has this period (it is being retired)
+        return False
     return begun or row.due_at - now <= SOON

@@ -43,9 +43,9 @@ def _answers(view: ReportView, ctx: FormContext) -> list[AnswerLine]:
         if f.type in _FILES:
             ids = [v for v in value or [] if isinstance(v, int) and not isinstance(v, bool)]
             refs = tuple(FileRef(a, view.files.get(a, f"#{a}"), f.type is FieldType.PHOTO) for a in ids)
-            out.append(AnswerLine(i, label, ", ".join(r.name for r in refs) or ctx.t("(skipped)"), files=refs))
+            out.append(AnswerLine(i, f.name, label, ", ".join(r.name for r in refs) or ctx.t("(skipped)"), files=refs))
             continue
-        out.append(AnswerLine(i, label, _shown(ctx, f, value), tuple(flags(view, ctx, f, value))))
+        out.append(AnswerLine(i, f.name, label, _shown(ctx, f, value), tuple(flags(view, ctx, f, value))))
     return out
 
 

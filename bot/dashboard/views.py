@@ -13,6 +13,7 @@ bench/dashboard.py). Targets and downloads read the answers (build_summary), as 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -54,8 +55,10 @@ def period_item(campaign: Campaign, row: campaign_store.PeriodRow, now: datetime
 
 
 def counts_of(summary: Summary) -> Counts:
-    return Counts(summary.expected, summary.on_time, summary.late, summary.count_state("returned"),
-                  summary.count_state("approved"), summary.count_state("waiting"), summary.count_state("missing"))
+    """The scope's counts, added up from its upper levels' (one pass over the units is already in them)."""
+    rows = [upper_counts(b) for b in summary.uppers]
+    return Counts(*(sum(getattr(c, name) for c in rows)
+                    for name in ("expected", "on_time", "late", "returned", "approved", "waiting", "missing")))
 
 
 def upper_counts(b: UpperBreakdown) -> Counts:
@@ -199,10 +202,11 @@ class DashboardViews:
             return None
         return await actions.remind(self.services, reach, found[1], unit_id, upper_id)
 
-    async def decide(self, person_id: int, submission_id: int, revision: int, action: str, reason: str,
-                     locale: str) -> DecisionResult | None:
+    async def decide(self, person_id: int, submission_id: int, revision: int, action: str, reason: str = "",
+                     locale: str = "vi", fields: Sequence[str] = ()) -> DecisionResult | None:
+        """approve | return (a reason required; `fields`: the questions the chair should look at)."""
         return await actions.decide(self.services, person_id, submission_id, revision, action, reason,
-                                    self._t(locale))
+                                    self._t(locale), fields)
 
     async def download(self, person_id: int, period_id: int, fmt: str, locale: str) -> StoredFile | None:
         reach = await reach_of(self.db, person_id)

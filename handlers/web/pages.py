@@ -181,8 +181,9 @@ async def decide(request: web.Request) -> web.Response:
     if revision is None:
         raise web.HTTPNotFound()
     reason = str(form.get("reason", ""))[:20_000]
+    fields = [str(v)[:100] for v in form.getall("field", [])][:200]
     result = await _views(request).decide(viewer.person_id, submission_id, revision, str(form.get("action", "")),
-                                          reason, viewer.locale)
+                                          reason, viewer.locale, fields)
     if result is None:
         raise web.HTTPNotFound()
     codes, n = _decision_codes(result)
