@@ -115,19 +115,20 @@ class Browser:
         return str(self.driver.find_element(By.TAG_NAME, "body").text)
 
     def submit(self, button: WebElement) -> None:
-        """Press a form's button and accept the confirmation a form may ask for (data-confirm), then wait for
-        the next page."""
-        from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
-        old = self.find("html")
+        """Press a form's button and accept the confirmation a form may ask for (data-confirm), then wait until
+        the next page has loaded (the old document carried a mark the new one has not)."""
+        from selenium.common.exceptions import NoAlertPresentException, WebDriverException
+        self.driver.execute_script("window.__leaving = true")
         button.click()
         with suppress(NoAlertPresentException):
             self.driver.switch_to.alert.accept()
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
             try:
-                old.tag_name  # noqa: B018 - raises once the page was replaced
-            except StaleElementReferenceException:
-                return
+                if self.driver.execute_script("return window.__leaving !== true && document.readyState === 'complete'"):
+                    return
+            except WebDriverException:  # between two documents
+                pass
             time.sleep(0.05)
         raise AssertionError(f"pressing the button on {self.path()} did not load a page")
 

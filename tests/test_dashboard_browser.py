@@ -116,32 +116,20 @@ enabled = true
         role=Role.DEPARTMENT, locale="vi", now=NOW)
     clock = FixedClock(NOW)
     conversation = build_conversation(config, db, clock)
-    server, access = await _serve_dashboard(config, conversation, clock)
+    server, access = await _serve_dashboard(config, conversation)
     return db, server, access, department, f"http://127.0.0.1:{server.addresses[0][1]}"
 
 
-async def _serve_dashboard(config: Any, conversation: Any, clock: Any) -> tuple[Any, Any]:
-    """The bot's web server with the dashboard mounted as the bot wires it, listening on a free loopback port."""
-    from bot.dashboard.access import DashboardAccess
-    from bot.dashboard.views import DashboardViews
-    from bot.i18n import translator
-    from handlers.web.dashboard import build_dashboard_app, mount_dashboard
-    from handlers.web.pages import pages
-    from handlers.web.ratelimit import SlidingWindow
-    from handlers.web.render import WebContext
+async def _serve_dashboard(config: Any, conversation: Any) -> tuple[Any, Any]:
+    """The bot's web server with the dashboard mounted as handlers/serve.py mounts it (the conversation's
+    DashboardAccess for sign-in and sessions, the pages on the running conversation), on a free loopback port."""
+    from handlers import serve
     from handlers.web.server import WebServer
-    from handlers.web.signin import SignInSettings, signin_routes
 
-    access = DashboardAccess(conversation.db, clock, config)
-    d = config.dashboard
-    settings = SignInSettings(access, SlidingWindow(d.signin_limit, d.signin_window_seconds),
-                              session_seconds=int(d.session_hours * 3600), link_minutes=d.link_minutes)
-    context = WebContext(translator_for=lambda locale: translator(locale, config.locales_dir), zone=config.app.zone)
     server = WebServer("127.0.0.1", 0)
-    mount_dashboard(server.app, build_dashboard_app(
-        context, access, [signin_routes(settings), pages(DashboardViews(conversation, config))]))
+    serve._mount_dashboard(server, config, conversation)
     await server.start()
-    return server, access
+    return server, conversation.dashboard
 
 
 @pytest.fixture(scope="module")
