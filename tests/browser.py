@@ -7,6 +7,7 @@ Without a browser the tests skip and say why; under CI=true (.ci/run installs th
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import tempfile
@@ -69,6 +70,7 @@ class Browser:
         self.downloads = downloads
         self.shots = shots
         self.size = DESKTOP
+        self._requested: list[str] = []
         self.resize(*DESKTOP)
 
     def open(self, path: str) -> None:
@@ -175,6 +177,14 @@ class Browser:
         raise AssertionError(f"no *{suffix} in {self.downloads} after {timeout:.0f} s: "
                              f"{sorted(p.name for p in self.downloads.iterdir())}")
 
+    def requested(self) -> list[str]:
+        """Every address the pages have asked for since the browser started (Chromium's network log)."""
+        for entry in self.driver.get_log("performance"):
+            message = json.loads(entry["message"])["message"]
+            if message.get("method") == "Network.requestWillBeSent":
+                self._requested.append(str(message["params"]["request"]["url"]))
+        return list(self._requested)
+
     def cookies(self) -> dict[str, str]:
         return {str(c["name"]): str(c["value"]) for c in self.driver.get_cookies()}
 
@@ -185,6 +195,7 @@ def chromium(base_url: str, shots: Path) -> Iterator[Browser]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
+    offline = os.environ.get("SE_OFFLINE")
     os.environ["SE_OFFLINE"] = "true"  # belt and braces: Selenium Manager may never reach the network
     profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
     downloads = Path(tempfile.mkdtemp(prefix="chromium-downloads-"))
@@ -197,10 +208,17 @@ def chromium(base_url: str, shots: Path) -> Iterator[Browser]:
     options.add_argument(f"--window-size={DESKTOP[0]},{DESKTOP[1]}")
     for flag in QUIET:
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})  # every request the pages make
     options.add_experimental_option("prefs", {
         "download.default_directory": str(downloads), "download.prompt_for_download": False,
         "safebrowsing.enabled": False, "intl.accept_languages": "vi,en"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    try:
+        driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    finally:
+        if offline is None:
+            del os.environ["SE_OFFLINE"]
+        else:
+            os.environ["SE_OFFLINE"] = offline
     try:
         driver.execute_cdp_cmd("Browser.setDownloadBehavior", {
             "behavior": "allow", "downloadPath": str(downloads), "eventsEnabled": False})

@@ -372,6 +372,16 @@ def test_no_page_scrolls_sideways_on_a_phone(site: Site) -> None:
     assert problems == {}
 
 
+def test_the_pages_load_nothing_from_elsewhere(site: Site) -> None:
+    """Every script, style, picture and form the pages used came from the bot's own server (no CDN, no
+    telegram.org script)."""
+    requested = site.browser.requested()
+    assert any(url.endswith("/dashboard/static/app.css") for url in requested)
+    elsewhere = [url for url in requested if url.split(":", 1)[0] in ("http", "https", "ws", "wss", "ftp")
+                 and not url.startswith(site.browser.base_url + "/")]
+    assert elsewhere == []
+
+
 def test_sign_out_ends_the_session(site: Site) -> None:
     b = site.browser
     b.open("/dashboard/home")
