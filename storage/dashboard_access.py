@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from storage import audit
 from storage.db import Database, Transaction
 from storage.timefmt import from_db, to_db
 
-KEEP_ENDED = timedelta(days=1)  # rows past their end are deleted a day later (the audit keeps nothing secret)
+KEEP_ENDED = timedelta(days=1)  # rows past their end are deleted a day later; the audit log keeps who signed in when
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +58,11 @@ async def add_session(db: Database, session_hash: str, person_id: int, via: str,
 async def _insert_session(tx: Transaction, session_hash: str, person_id: int, via: str, now: datetime,
                           expires_at: datetime) -> None:
     await tx.execute("DELETE FROM dashboard_sessions WHERE expires_at < ?", (to_db(now - KEEP_ENDED),))
-    await tx.execute("INSERT INTO dashboard_sessions(token_hash, person_id, via, created_at, expires_at) "
-                  "VALUES (?, ?, ?, ?, ?)", (session_hash, person_id, via, to_db(now), to_db(expires_at)))
+    session_id = await tx.execute("INSERT INTO dashboard_sessions(token_hash, person_id, via, created_at, expires_at) "
+                                  "VALUES (?, ?, ?, ?, ?)",
+                                  (session_hash, person_id, via, to_db(now), to_db(expires_at)))
+    await audit.record(tx, at=now, actor=f"person:{person_id}", action="sign-in", entity="dashboard_session",
+                       entity_id=session_id, detail={"via": via})
 
 
 async def live_session(db: Database, session_hash: str, now: datetime) -> SessionRow | None:
@@ -75,6 +79,11 @@ async def live_session(db: Database, session_hash: str, now: datetime) -> Sessio
 async def end_session(db: Database, session_hash: str, now: datetime) -> bool:
     """Sign out: True when a live session ended now."""
     async with db.transaction() as tx:
-        return await tx.execute_rowcount(
-            "UPDATE dashboard_sessions SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
-            (to_db(now), session_hash)) == 1
+        row = await tx.fetchone(
+            "SELECT id, person_id FROM dashboard_sessions WHERE token_hash = ? AND ended_at IS NULL", (session_hash,))
+        if row is None:
+            return False
+        await tx.execute("UPDATE dashboard_sessions SET ended_at = ? WHERE id = ?", (to_db(now), row["id"]))
+        await audit.record(tx, at=now, actor=f"person:{row['person_id']}", action="sign-out",
+                           entity="dashboard_session", entity_id=row["id"])
+    return True

@@ -205,3 +205,22 @@ async def test_telegram_sign_in_without_a_bot_token_is_refused(db: Database, rep
     await seed_people(db, repo, clock)
     access = DashboardAccess(db, clock, config)  # no TELEGRAM_BOT_TOKEN
     assert await access.sign_in_telegram(init_data(OFFICER_TG, clock)) is None
+
+
+async def test_sign_ins_and_sign_outs_are_in_the_audit_log(seeded: tuple[DashboardAccess, DashboardPeople],
+                                                           clock: FakeClock, db: Database) -> None:
+    access, who = seeded
+    by_link = await access.redeem_link(await access.new_link(who.officer))
+    by_telegram = await access.sign_in_telegram(init_data(DEPARTMENT_TG, clock))
+    assert by_link is not None
+    assert by_telegram is not None
+    await access.sign_out(by_link)
+    await access.sign_out(by_link)  # twice: nothing more happens
+    rows = await db.fetchall("SELECT actor, action, detail FROM audit_log WHERE entity = 'dashboard_session' "
+                             "ORDER BY id")
+    assert [(r["actor"], r["action"], r["detail"]) for r in rows] == [
+        (f"person:{who.officer}", "sign-in", '{"via": "link"}'),
+        (f"person:{who.department}", "sign-in", '{"via": "telegram"}'),
+        (f"person:{who.officer}", "sign-out", None)]
+    tokens = {by_link, by_telegram}
+    assert not any(t in str(tuple(r)) for r in await db.fetchall("SELECT * FROM audit_log") for t in tokens)

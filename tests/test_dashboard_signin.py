@@ -265,3 +265,15 @@ def test_the_sliding_window_counts_only_recent_attempts() -> None:
     now[0] = 10.5
     assert [window.allow("r", "a") for _ in range(3)] == [True, True, False]  # both of 0 s have left the window
     assert window.retry_after("r", "a") == 10
+
+
+def test_the_sliding_window_remembers_a_bounded_number_of_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from handlers.web import ratelimit
+
+    monkeypatch.setattr(ratelimit, "MAX_KEYS", 3)
+    window = SlidingWindow(1, 60, now=lambda: 0.0)
+    for client in ("a", "b", "c", "d"):
+        assert window.allow("login", client) is True
+    assert len(window._events) == 3  # "a", the idlest, was forgotten
+    assert window.allow("login", "d") is False
+    assert window.allow("login", "a") is True

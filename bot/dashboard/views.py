@@ -102,8 +102,13 @@ class DashboardViews:
                                   cr[0].id))
         return [period_item(c, r, now, locale) for c, r in rows]
 
-    async def _completeness(self, reach: Reach, campaign: Campaign, row: campaign_store.PeriodRow) -> Summary:
-        rows = await unit_rows(self.db, campaign, row.id, reach.roots, tree=reach.tree, answers=False)
+    async def _completeness(self, reach: Reach, campaign: Campaign, row: campaign_store.PeriodRow,
+                            roots: list[int] | None = None) -> Summary:
+        """Who has reported within `roots` (by default the whole scope; a scope that is the whole tree is read as
+        "everything", which unit_rows reads without walking it again)."""
+        if roots is None and len(reach.ids) < len(reach.tree):
+            roots = reach.roots
+        rows = await unit_rows(self.db, campaign, row.id, roots, tree=reach.tree, answers=False)
         return compute_completeness(campaign=campaign, period=campaign.period(row.key), period_id=row.id,
                                     due_at=row.due_at, closes_at=row.closes_at, as_of=self.services.clock.now(),
                                     scope_name=reach.name, units=rows,
@@ -136,7 +141,8 @@ class DashboardViews:
         if reach is None or found is None or upper_id not in reach.ids:
             return None
         campaign, row = found
-        summary = await self._completeness(reach, campaign, row)
+        # Only the upper level's subtree is read: a unit in the scope has its whole subtree in it.
+        summary = await self._completeness(reach, campaign, row, [upper_id])
         upper = next((u for u in self._upper_lines(reach, summary) if u.unit_id == upper_id), None)
         if upper is None:
             return None
