@@ -278,10 +278,11 @@ def test_a_period_drills_down_to_a_district_and_a_unit_with_its_answers(site: Si
     site.shoot("unit")
     # Photos show in the page (served from the bot, under the CSP).
     with_photo = site.value("SELECT unit_id FROM attachments WHERE period_id = ? ORDER BY unit_id LIMIT 1", period)
-    if with_photo is not None:
-        b.open(f"/dashboard/p/{period}/unit/{with_photo}")
-        image = b.wait_for("#photos img")
-        assert b.driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 0
+    assert with_photo is not None, "the demo keeps photos for some reports"
+    b.open(f"/dashboard/p/{period}/unit/{with_photo}")
+    image = b.wait_for("#photos img")
+    assert b.driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 0
+    site.shoot("unit-photos")
 
 
 def test_remind_presses_nhac_and_a_message_is_queued(site: Site) -> None:
@@ -347,6 +348,7 @@ def test_a_report_is_returned_with_a_reason_from_the_review_queue(site: Site) ->
     b.submit(form.find_element("css selector", "button.decide"))
     flash = b.wait_for("#flash")
     assert flash.find_elements("css selector", "p.done"), flash.text
+    site.shoot("review-returned")
     event = site.sql("SELECT action, reason, actor_id FROM review_events WHERE submission_id = ? ORDER BY id DESC "
                      "LIMIT 1", submission)[0]
     assert (event[0], event[1], event[2]) == ("returned", REASON, officer)
@@ -362,7 +364,7 @@ def test_no_page_scrolls_sideways_on_a_phone(site: Site) -> None:
     every page as the tests before photographed it, with what it showed then (flash messages, the department's
     whole province)."""
     wanted = {"entry", "refused-forged-initdata", "home", "period", "district", "unit", "district-reminded",
-              "targets", "review-queue"}
+              "targets", "review-queue", "review-returned"}
     assert wanted <= set(site.overflow), "run the module whole: its tests go through the pages in order"
     problems = {f"{name} {site.pages[name]}": found for name, found in site.overflow.items() if found}
     assert problems == {}
