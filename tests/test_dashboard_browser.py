@@ -26,7 +26,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from openpyxl import load_workbook
 
-from tests.browser import PHONE, Browser, LoopThread, chromium, require_browser
+from tests.browser import Browser, LoopThread, chromium, require_browser
 from tests.conftest import REPO, VN
 
 NOW = datetime(2024, 11, 30, 9, 0, tzinfo=VN)  # the 2024 rounds of Đắk Lắk's plans: some closed, one open
@@ -187,14 +187,6 @@ def _link(browser: Browser, css: str, href_part: str) -> Any:
     return links[0]
 
 
-def _fits_a_phone(site: Site, name: str) -> None:
-    site.browser.resize(*PHONE)
-    try:
-        assert site.browser.overflow() == [], f"{name} ({site.browser.path()}) scrolls sideways at 360 px"
-    finally:
-        site.browser.resize(1280, 800)
-
-
 def test_forged_init_data_shows_the_refusal_page(site: Site) -> None:
     b = site.browser
     b.open(mini_app_url(init_data(DEPARTMENT_TG, token="7000000002:another-bot")))  # signed by another bot
@@ -236,17 +228,10 @@ def test_telegram_sign_in_opens_the_periods(site: Site) -> None:
     site.shoot("home")
 
 
-def _busiest_period(site: Site) -> int:
-    """The period on the home page with the most submissions (the demo's round that is past due, still open)."""
-    shown = [str(a.get_attribute("href")).rsplit("/", 1)[1] for a in site.browser.find_all("#periods a.period")]
-    counts = {int(p): site.value("SELECT count(*) FROM submissions WHERE period_id = ?", int(p)) for p in shown}
-    return max(counts, key=lambda p: counts[p])
-
-
 def test_a_period_drills_down_to_a_district_and_a_unit_with_its_answers(site: Site) -> None:
     b = site.browser
     b.open("/dashboard/home")
-    period = _busiest_period(site)
+    period = _busiest_period_id(site)  # the demo's round past due and still open: on the home page
     _link(b, "#periods a.period", f"/p/{period}").click()
     b.wait_for("#completeness")
     uppers = b.find_all("#completeness tr.upper")
@@ -408,6 +393,7 @@ def test_a_sign_in_link_works_once(site: Site) -> None:
 
 
 def _busiest_period_id(site: Site) -> int:
+    """The period with the most reports in the demo (Đắk Lắk's round 2, due 25/11, open until 25/12)."""
     return int(site.value("SELECT period_id FROM submissions GROUP BY period_id ORDER BY count(*) DESC, period_id "
                           "LIMIT 1"))
 
