@@ -165,7 +165,8 @@ def last_day(instant: datetime) -> datetime:
 
 
 # "17:00", "7:30", "17h00", "17h", "17 giờ 30": the ways a time of day is written in a plan or a campaign file
-_TIME_OF_DAY = re.compile(r"^\s*(?P<h>\d{1,2})\s*(?::|h|g|giờ|gio)\s*(?P<m>\d{2})?\s*(?:phút|phut|p)?\s*$",
+# (":00" seconds: how a stored campaign's JSON writes it back)
+_TIME_OF_DAY = re.compile(r"^\s*(?P<h>\d{1,2})\s*(?::|h|g|giờ|gio)\s*(?:(?P<m>\d{2})(?::00)?)?\s*(?:phút|phut|p)?\s*$",
                           re.IGNORECASE)
 TIME_EXAMPLE = "17:00"
 
