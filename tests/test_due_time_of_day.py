@@ -238,3 +238,27 @@ async def test_the_deadlines_command_shows_the_time_of_the_deadline(world: World
     assert "quá hạn 1 ngày — vẫn nhận đến 17:00 ngày 04/09/2024" in text
     menu = await world.conv.handle(CHAIR_A, Command("baocao"))
     assert any("hạn trước 17:00 ngày 05/08/2024" in b.label for r in menu.replies for b in r.choices)
+
+
+# ================================================================ the summary and its files
+def test_the_summary_its_workbook_and_its_bao_cao_show_the_time_of_the_deadline(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from openpyxl import load_workbook
+
+    from bot.summary.docx_report import report_context
+    from bot.summary.text import summary_text
+    from bot.summary.xlsx import write_summary_xlsx
+    from tests.test_summary import fixed_summary
+
+    base = fixed_summary(REPO)
+    timed = replace(base, due_at=datetime(2024, 5, 25, 17, 0, tzinfo=VN))
+    assert "Hạn nộp: trước 17:00, Thứ Bảy, 25/05/2024; số liệu tính đến" in summary_text(timed, VI, VN)
+    assert "Due before 17:00 on Saturday, 25/05/2024; figures as of" in summary_text(timed, EN, VN)
+    assert report_context(timed, VI, VN)["due_date"] == "25/05/2024, lúc 17:00"
+    assert report_context(base, VI, VN)["due_date"] == VI.date(base.due_at, VN)  # midnight: the date alone
+    for t, words in ((VI, "trước 17:00 ngày 25/05/2024"), (EN, "before 17:00 on 25/05/2024")):
+        path = tmp_path / f"{t.locale}.xlsx"
+        write_summary_xlsx(path, timed, t, VN)
+        cells = [c.value for row in load_workbook(path).worksheets[0].iter_rows() for c in row]
+        assert words in cells
