@@ -70,12 +70,14 @@ def build_core(config: Config, db: Database, clock: Clock) -> tuple[Conversation
     through conversation.reminders; the clock's job drives the same planner), with the folders for summaries
     and plans published in chat."""
     from bot.conversation import Conversation
+    from bot.dashboard.access import DashboardAccess
     from scheduler.service import ReminderPlanner
 
     planner = ReminderPlanner(db, config.reminders, config.app.zone, config.locales_dir, review=config.review)
     conversation = Conversation(db, clock, config.app.zone, config.locales_dir, reminders=planner,
                                 files_dir=config.data_dir / "summaries", campaigns_dir=config.campaigns_dir,
                                 review=config.review)
+    conversation.dashboard = DashboardAccess(db, clock, config)  # /bangtheodoi's links; the web server's sessions
     return conversation, planner
 
 

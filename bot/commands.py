@@ -29,6 +29,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("duyet", N_("(officers, department) review the reports: approve, or return with a reason")),
     CommandInfo("mokhoa", N_("(officers, department) let a unit send or correct a closed report until a date")),
     CommandInfo("mien", N_("(department) excuse a unit's report so its upper level's report can be approved")),
+    CommandInfo("bangtheodoi", N_("(officers, department) open the dashboard: progress, units, review, downloads")),
     CommandInfo("lienket", N_("use the bot on Telegram and Zalo both")),
     CommandInfo("kenh", N_("choose where reminders reach you")),
 )

@@ -11,6 +11,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
@@ -156,6 +157,64 @@ def check_zalo_channel(*, token: str | None, mode: str, webhook_url: str, secret
                              "characters")
 
 
+class WebConfig(_Section):
+    """The bot's one HTTP server: Zalo's webhook, the signed file links and the dashboard. A key left unset here
+    takes [zalo]'s key of the same name (listen, port, shared_port, public_base_url), where it lived before [web]
+    existed: config files written for that go on working."""
+
+    listen: str | None = None  # default 127.0.0.1
+    port: int | None = Field(default=None, ge=1, le=65535)  # default 8444
+    shared_port: bool | None = None  # several bot processes (PostgreSQL) listen on this one port together
+    public_base_url: str | None = None  # https://... reaching listen:port through the reverse proxy
+    # Behind a reverse proxy every request comes from the proxy's address: true takes the client's address from
+    # the last X-Forwarded-For entry (the one the proxy added) for the sign-in rate limits. Only behind a proxy.
+    forwarded_for: bool = False
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base(cls, value: str | None) -> str | None:
+        return None if value is None else check_public_url(value)
+
+
+def check_public_url(value: str) -> str:
+    """http(s)://host[:port][/path], without a query: links are built by appending paths to it."""
+    value = value.strip()
+    if not value:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+            or "@" in parts.netloc or any(c.isspace() for c in value):
+        raise ValueError("expected the public address of this server, http(s)://host[:port][/path], "
+                         "e.g. https://congdoan.example.vn")
+    return value.rstrip("/")
+
+
+@dataclass(frozen=True, slots=True)
+class WebServer:
+    """The web server's settings as they apply: Config.web_server."""
+
+    listen: str
+    port: int
+    shared_port: bool
+    public_base_url: str
+    forwarded_for: bool = False
+
+    @property
+    def https(self) -> bool:
+        return self.public_base_url.startswith("https://")
+
+
+class DashboardConfig(_Section):
+    """The department's dashboard (issue 16), served under /dashboard by the [web] server."""
+
+    enabled: bool = False
+    session_hours: float = Field(default=8, gt=0, le=24 * 7)  # a session ends this long after sign-in
+    auth_max_age_hours: float = Field(default=24, gt=0, le=24 * 7)  # Telegram's initData older than this: refused
+    link_minutes: int = Field(default=10, ge=1, le=24 * 60)  # a /bangtheodoi link is valid this long, once
+    signin_limit: int = Field(default=20, ge=1, le=10_000)  # sign-in attempts per client address and route...
+    signin_window_seconds: int = Field(default=300, ge=1, le=86_400)  # ...within this sliding window
+
+
 class StorageConfig(_Section):
     # url: sqlite:///file (relative to the config file's folder) or postgresql://user@host:5432/database, the
     # password from BOT_DB_PASSWORD only. Empty: the SQLite file at `path`, the embedded default.
@@ -242,17 +301,44 @@ class Config(_Section):
     review: ReviewConfig = ReviewConfig()
     uploads: UploadsConfig = UploadsConfig()
     invites: InvitesConfig = InvitesConfig()
+    web: WebConfig = WebConfig()
+    dashboard: DashboardConfig = DashboardConfig()
     base_dir: Path = Path(".")  # the config file's folder; relative paths are taken from it
 
     @model_validator(mode="after")
     def _one_port_each(self) -> Config:
-        """Telegram's webhook server and Zalo's web endpoint are two servers: they cannot share a port."""
-        tg, zalo = self.telegram, self.zalo
-        zalo_serves = zalo.enabled and (zalo.mode == "webhook" or bool(zalo.public_base_url))
-        if tg.mode == "webhook" and zalo_serves and tg.webhook_port == zalo.port and \
-                (tg.webhook_listen == zalo.listen or "0.0.0.0" in (tg.webhook_listen, zalo.listen)):  # noqa: S104
-            raise ValueError(f"[telegram] webhook_port and [zalo] port are both {zalo.port}: give each its own port")
+        """Telegram's webhook server and the web server (Zalo, files, dashboard) are two servers: they cannot
+        share a port."""
+        tg, web = self.telegram, self.web_server
+        if tg.mode == "webhook" and self.serves_web and tg.webhook_port == web.port and \
+                (tg.webhook_listen == web.listen or "0.0.0.0" in (tg.webhook_listen, web.listen)):  # noqa: S104
+            raise ValueError(f"[telegram] webhook_port and [web] port are both {web.port}: give each its own port")
         return self
+
+    @property
+    def web_server(self) -> WebServer:
+        """[web], each key unset there taken from [zalo] (where it lived before [web] existed)."""
+        web, zalo = self.web, self.zalo
+        return WebServer(
+            listen=zalo.listen if web.listen is None else web.listen,
+            port=zalo.port if web.port is None else web.port,
+            shared_port=zalo.shared_port if web.shared_port is None else web.shared_port,
+            public_base_url=zalo.public_base_url if web.public_base_url is None else web.public_base_url,
+            forwarded_for=web.forwarded_for)
+
+    @property
+    def dashboard_url(self) -> str:
+        """The dashboard's public address (Telegram's Mini App opens it), or "" when it is off or the bot has no
+        public address ([web] public_base_url, or [zalo]'s as before [web])."""
+        base = self.web_server.public_base_url
+        return f"{base.rstrip('/')}/dashboard/" if self.dashboard.enabled and base else ""
+
+    @property
+    def serves_web(self) -> bool:
+        """The web server runs: Zalo's webhook or file links, or the dashboard."""
+        zalo = self.zalo
+        zalo_serves = zalo.enabled and (zalo.mode == "webhook" or bool(self.web_server.public_base_url))
+        return zalo_serves or self.dashboard.enabled
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.base_dir / path)

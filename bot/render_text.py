@@ -19,19 +19,21 @@ def render_plain(reply: Reply, t: Translator) -> str:
         lines.append(reply.title.upper() if t.locale == "en" else reply.title)
     lines.append(reply.text)
     nav = {b.action for b in reply.nav}
-    if reply.choices and all(b.label == str(i) for i, b in enumerate(reply.choices, start=1)):
+    choices = reply.numbered
+    if choices and all(b.label == str(i) for i, b in enumerate(choices, start=1)):
         # Choices that are only their own numbers (pick a question to change): one line, not "1. 1".
-        lines.append(t("Numbers 1 to {n}.", n=len(reply.choices)))
+        lines.append(t("Numbers 1 to {n}.", n=len(choices)))
         if BACK in nav:
             lines.append("  0. " + t("Back"))
-    elif reply.choices:
+    elif choices:
         lines.append("")
-        lines.extend(f"  {i}. {b.label}" for i, b in enumerate(reply.choices, start=1))
+        lines.extend(f"  {i}. {b.label}" for i, b in enumerate(choices, start=1))
         if BACK in nav:
             lines.append("  0. " + t("Back"))
         lines.append(t("Reply with the number of your choice."))
+    lines.extend(f"{b.label}: {b.url}" for b in reply.links)  # no button to press: the link written out
     hints = []
-    if BACK in nav and not reply.choices:
+    if BACK in nav and not choices:
         hints.append(t("type 'quay lại' to go back"))
     if SKIP in nav:
         hints.append(t("type 'bỏ qua' to skip"))

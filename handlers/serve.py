@@ -15,7 +15,7 @@ import logging
 import signal
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -34,6 +34,10 @@ from scheduler.progress import ProgressListener
 from scheduler.role import SenderRole, new_owner_id
 from scheduler.sender import OutboxSender, SendStats
 from scheduler.service import PlanResult, ReminderPlanner
+
+if TYPE_CHECKING:
+    from handlers.web.server import WebServer
+    from handlers.zalo.server import ZaloService
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60
@@ -122,13 +126,28 @@ async def open_running(config: Config, clock: Clock) -> Running:
 
 
 async def start_channels(config: Config, running: Running, *, updates: bool = True) -> None:
-    """Start Telegram (when a token is set) and Zalo (when enabled); `updates=False` only opens the
-    outbound side, for sending once from the command line. A channel that cannot start raises
-    ChannelStartError (the command line explains it); what was opened is closed by `close`."""
+    """Start Telegram (when a token is set), the web server ([web]: Zalo's webhook and file links, the dashboard)
+    and Zalo (when enabled); `updates=False` only opens the outbound side, for sending once from the command line.
+    A channel that cannot start raises ChannelStartError (the command line explains it); what was opened is closed
+    by `close`."""
     if config.telegram.token is not None:
         await _start_telegram(config, running, updates=updates)
-    if config.zalo.enabled:
-        await _start_zalo(config, running, updates=updates)
+    server = None
+    if updates and config.serves_web:
+        from handlers.web.server import WebServer
+
+        server = WebServer.from_settings(config.web_server)
+        running.closers.append(server.stop)  # after Zalo's stop (closers run last first)
+    zalo = _zalo_service(config, running, server) if config.zalo.enabled else None
+    if server is not None:
+        if config.dashboard.enabled:
+            _mount_dashboard(server, config, running.conversation)
+        try:
+            await server.start()
+        except OSError as exc:
+            raise ChannelStartError("Web", CANNOT_LISTEN, server.address, _reason(exc)) from None
+    if zalo is not None:
+        await _start_zalo(zalo, running, updates=updates)
 
 
 async def _start_telegram(config: Config, running: Running, *, updates: bool) -> None:
@@ -165,13 +184,46 @@ async def _start_telegram(config: Config, running: Running, *, updates: bool) ->
     running.channels["telegram"] = TelegramChannel(application.bot)
 
 
-async def _start_zalo(config: Config, running: Running, *, updates: bool) -> None:
-    from handlers.zalo.client import ZaloError, ZaloUnauthorizedError
+def _mount_dashboard(server: WebServer, config: Config, conversation: Conversation) -> None:
+    """The dashboard at /dashboard: sign-in and sessions (the conversation's DashboardAccess), and the pages."""
+    from handlers.web.dashboard import mount_dashboard
+    from handlers.web.site import dashboard_app
+
+    assert conversation.dashboard is not None  # bot/app.py build_core sets it
+    mount_dashboard(server.app, dashboard_app(config, conversation.dashboard, conversation.translator,
+                                              page_routes(config, conversation)))
+
+
+def page_routes(config: Config, conversation: Conversation) -> list[Any]:
+    """The dashboard's pages (bot.dashboard.views.DashboardViews on the running conversation, handlers.web.pages),
+    once that branch is merged; until then none (the sign-in alone). After the merge this is one line:
+    `return [pages(DashboardViews(conversation, config))]`."""
+    import importlib
+
+    try:
+        views = importlib.import_module("bot.dashboard.views")
+        pages = importlib.import_module("handlers.web.pages")
+    except ModuleNotFoundError:
+        return []
+    return [pages.pages(views.DashboardViews(conversation, config))]
+
+
+def _zalo_service(config: Config, running: Running, server: WebServer | None) -> ZaloService:
+    """The Zalo channel, its routes on the bot's web server (when one runs) at [web]'s address."""
     from handlers.zalo.server import ZaloService, ZaloSettings
 
-    settings = ZaloSettings.from_config(config.zalo)
-    service = ZaloService(settings, running.port, config)
+    web = config.web_server
+    settings = ZaloSettings.from_config(config.zalo, listen=web.listen, port=web.port, shared_port=web.shared_port,
+                                        public_base_url=web.public_base_url)
+    service = ZaloService(settings, running.port, config, web=server)
     running.closers.append(service.stop)  # safe before start: it closes what was opened
+    return service
+
+
+async def _start_zalo(service: ZaloService, running: Running, *, updates: bool) -> None:
+    from handlers.zalo.client import ZaloError, ZaloUnauthorizedError
+
+    settings = service.settings
     if updates:
         try:
             await service.start()

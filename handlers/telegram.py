@@ -15,7 +15,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import NamedTuple
 
-from telegram import Bot, BotCommand, Document, Message, PhotoSize, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    Document,
+    MenuButton,
+    MenuButtonDefault,
+    MenuButtonWebApp,
+    Message,
+    PhotoSize,
+    Update,
+    WebAppInfo,
+)
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     AIORateLimiter,
@@ -33,13 +44,14 @@ from bot.commands import menu
 from bot.config import Config
 from bot.dialog.model import Reply, TextInput
 from bot.domain import Channel
-from bot.i18n import translator
+from bot.i18n import N_, translator
 from bot.port import EarlyReply, Port, Press, Response, Sender
 from handlers.telegram_channel import TelegramChannel, parse_callback
 from handlers.telegram_download import download_capped
 from handlers.telegram_updates import PerChatUpdates
 
 log = logging.getLogger(__name__)
+DASHBOARD_MENU = N_("Dashboard")  # the chat's menu button, in the bot's language
 
 # PTB 22 warns at every RetryAfter it builds (durations become timedelta in PTB 23) unless the program opts
 # in; this code reads both forms. Read by PTB at each use, so setting it here, before any request, is enough.
@@ -247,6 +259,20 @@ async def set_menu(application: Application) -> None:
     await bot.set_my_commands(menus["vi"])
     await bot.set_my_commands(menus["vi"], language_code="vi")
     await bot.set_my_commands(menus["en"], language_code="en")
+    await set_menu_button(application)
+
+
+async def set_menu_button(application: Application) -> None:
+    """The chat's menu button opens the dashboard as a Mini App (initData signs the person in) when it is set up
+    over https, which Telegram requires; otherwise Telegram's default, so a button left from before leads nowhere
+    dead."""
+    config: Config = application.bot_data["deps"].config
+    url = config.dashboard_url
+    button: MenuButton = MenuButtonDefault()
+    if url.startswith("https://"):
+        text = translator(config.app.language, config.locales_dir)(DASHBOARD_MENU)
+        button = MenuButtonWebApp(text, WebAppInfo(url))
+    await application.bot.set_chat_menu_button(menu_button=button)
 
 
 def build_application(

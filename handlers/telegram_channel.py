@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from telegram import Bot
@@ -19,7 +20,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.warnings import PTBUserWarning
 
 from bot.channels import BlockedError, RetryAfterError, SendError, TransientError, UncertainDeliveryError
-from bot.dialog.model import Reply
+from bot.dialog.model import Button, Reply
 from bot.domain import Channel
 from bot.ids import parse_id
 from bot.port import Press
@@ -52,11 +53,21 @@ def parse_callback(data: str | None) -> Press | None:
 
 # The Bot API's InlineKeyboardMarkup as its JSON: built as plain data, since PTB's objects would only be
 # turned back into this (building and serialising them was a tenth of a dialog step).
-Keyboard = dict[str, list[list[dict[str, str]]]]
+Keyboard = dict[str, list[list[dict[str, Any]]]]
 
 
-def _button(label: str, version: int, action: str) -> dict[str, str]:
+def _button(label: str, version: int, action: str) -> dict[str, Any]:
     return {"text": label, "callback_data": callback_data(version, action)}
+
+
+def _choice(button: Button, version: int) -> dict[str, Any]:
+    """A choice's callback button; a link's URL button, or its Mini App button (Telegram opens web apps over https
+    only: an http address stays a plain link)."""
+    if button.url is None:
+        return _button(button.label, version, button.action)
+    if button.web_app and button.url.startswith("https://"):
+        return {"text": button.label, "web_app": {"url": button.url}}
+    return {"text": button.label, "url": button.url}
 
 
 def render(reply: Reply, version: int) -> list[tuple[str, Keyboard | None]]:
@@ -66,12 +77,12 @@ def render(reply: Reply, version: int) -> list[tuple[str, Keyboard | None]]:
     chunks[0] = title + chunks[0]
     keyboard = None
     if reply.choices or reply.nav:
-        rows: list[list[dict[str, str]]] = []
+        rows: list[list[dict[str, Any]]] = []
         columns = max(reply.columns, 1)
         for i in range(0, len(reply.choices), columns):
-            rows.append([_button(b.label, version, b.action) for b in reply.choices[i:i + columns]])
+            rows.append([_choice(b, version) for b in reply.choices[i:i + columns]])
         if reply.nav:
-            rows.append([_button(b.label, version, b.action) for b in reply.nav])
+            rows.append([_choice(b, version) for b in reply.nav])
         keyboard = {"inline_keyboard": rows}
     return [(chunk, keyboard if i == len(chunks) - 1 else None) for i, chunk in enumerate(chunks)]
 

@@ -380,8 +380,36 @@ REVIEW_STATES = Migration(
     ),
 )
 
+# The dashboard (issue 16): single-use sign-in links (/bangtheodoi) and the sessions they and Telegram's signed
+# initData open (storage/dashboard_access.py). Only the SHA-256 of each token is kept: a copy of the database gives
+# no sign-in. A link is used once (used_at); a session ends when it expires or its holder signs out (ended_at).
+DASHBOARD_ACCESS = Migration(
+    "0008_dashboard_access",
+    (
+        """CREATE TABLE dashboard_links (
+            id          INTEGER PRIMARY KEY,
+            token_hash  TEXT NOT NULL UNIQUE,
+            person_id   INTEGER NOT NULL REFERENCES people(id),
+            created_at  TEXT NOT NULL,
+            expires_at  TEXT NOT NULL,
+            used_at     TEXT
+        )""",
+        "CREATE INDEX dashboard_links_expiry ON dashboard_links(expires_at)",
+        """CREATE TABLE dashboard_sessions (
+            id          INTEGER PRIMARY KEY,
+            token_hash  TEXT NOT NULL UNIQUE,
+            person_id   INTEGER NOT NULL REFERENCES people(id),
+            via         TEXT NOT NULL CHECK (via IN ('link', 'telegram')),
+            created_at  TEXT NOT NULL,
+            expires_at  TEXT NOT NULL,
+            ended_at    TEXT
+        )""",
+        "CREATE INDEX dashboard_sessions_expiry ON dashboard_sessions(expires_at)",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (INITIAL_SCHEMA, RETIRED_PERIODS, OUTBOX_UNCERTAIN, OUTBOX_LEASES,
-                                      PLANNING_MARKS, PROCESS_BEATS, REVIEW_STATES)
+                                      PLANNING_MARKS, PROCESS_BEATS, REVIEW_STATES, DASHBOARD_ACCESS)
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
     name       TEXT PRIMARY KEY,

@@ -143,7 +143,7 @@ class RecordingRequest(BaseRequest):
     """
 
     ANSWERS_TRUE = frozenset({"editMessageReplyMarkup", "answerCallbackQuery", "setMyCommands", "deleteWebhook",
-                              "setWebhook"})
+                              "setWebhook", "setChatMenuButton"})
 
     def __init__(self, token: str = FAKE_TOKEN, *, file_bytes: bytes = JPEG_BYTES, document_bytes: bytes = PDF_BYTES,
                  forbidden_chats: frozenset[int] = frozenset()) -> None:

@@ -17,7 +17,7 @@ from bot.i18n import Translator
 # The modules that define the named errors; importing them registers their subclasses.
 ERROR_MODULES = ("bot.parsing", "bot.plans.text", "bot.plans.draft", "bot.expressions", "storage.people",
                  "storage.migrations", "handlers.serve", "bot.config", "bot.campaigns", "bot.org_import",
-                 "bot.summary.service", "storage.reviews", "storage.copy")
+                 "bot.summary.service", "storage.reviews", "storage.copy", "bot.dashboard.access")
 # Message ids that only carry text they do not own (pydantic's and TOML's English messages naming keys and
 # values): the same in both languages by design.
 PASS_THROUGH = frozenset({"{problems}"})
@@ -26,6 +26,7 @@ PASS_THROUGH = frozenset({"{problems}"})
 def _examples() -> list[tuple[str, Callable[[], TranslatableError]]]:
     from bot import config, expressions, org_import, parsing
     from bot.campaigns import CampaignFileError, CampaignProblem
+    from bot.dashboard.access import NotForYouError
     from bot.plans import text as plan_text
     from bot.summary.service import SummaryNotFoundError
     from handlers import serve
@@ -61,6 +62,7 @@ def _examples() -> list[tuple[str, Callable[[], TranslatableError]]]:
         ("RevisionReplacedError", lambda: reviews.RevisionReplacedError(3)),
         ("ReportApprovedError", lambda: reviews.ReportApprovedError(1, "Lan", None)),
         ("ReportLockedError", lambda: reviews.ReportLockedError(datetime(2024, 9, 4, tzinfo=UTC))),
+        ("NotForYouError", lambda: NotForYouError()),
     ]
     for reason in ("unknown", "used", "expired", "revoked"):
         out.append((f"InviteRefusedError[{reason}]", lambda r=reason: people.InviteRefusedError(r)))

@@ -264,6 +264,10 @@ def test_the_telegram_and_zalo_web_servers_cannot_share_a_port(config_path: Path
     env = {"TELEGRAM_BOT_TOKEN": FAKE_TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "BOT__TELEGRAM__MODE": "webhook",
            "BOT__TELEGRAM__WEBHOOK_URL": "https://bot.example.vn/telegram", "BOT__TELEGRAM__WEBHOOK_PORT": "8444",
            "BOT__ZALO__ENABLED": "true", "ZALO_BOT_TOKEN": "z-token", "BOT__ZALO__PUBLIC_BASE_URL": "https://b.vn"}
-    with pytest.raises(ConfigError, match=r"webhook_port and \[zalo\] port are both 8444"):
+    with pytest.raises(ConfigError, match=r"webhook_port and \[web\] port are both 8444"):  # Zalo's is [web]'s
         load_config(config_path, environ=env)
-    load_config(config_path, environ=env | {"BOT__ZALO__PORT": "8445"})  # apart, both run
+    load_config(config_path, environ=env | {"BOT__ZALO__PORT": "8445"})  # apart, both run ([zalo]'s old key)
+    load_config(config_path, environ=env | {"BOT__WEB__PORT": "8445"})
+    with pytest.raises(ConfigError, match=r"webhook_port and \[web\] port are both 8445"):
+        load_config(config_path, environ=env | {"BOT__ZALO__PORT": "8444", "BOT__WEB__PORT": "8445",
+                                                "BOT__TELEGRAM__WEBHOOK_PORT": "8445"})

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.campaign_model import Campaign, Period
@@ -25,6 +25,9 @@ from storage import campaigns as campaign_store
 from storage.db import Database
 
 from .events import Command, Sender
+
+if TYPE_CHECKING:
+    from bot.dashboard.access import DashboardAccess
 from .state import Mode, State, Turn, keep
 
 log = logging.getLogger(__name__)
@@ -79,6 +82,8 @@ class Services(Protocol):
     def campaigns_dir(self) -> Path | None: ...
     @property
     def review(self) -> ReviewConfig: ...
+    @property
+    def dashboard(self) -> DashboardAccess | None: ...
 
     def translator(self, locale: str) -> Translator: ...
 

@@ -29,6 +29,7 @@ import random
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
@@ -47,7 +48,10 @@ from storage.db import Database
 from storage.locks import person_step
 from storage.reviews import ReportApprovedError, ReportLockedError
 
-from . import locks, registration, reporting, review, review_chair, settings, staff, submissions
+if TYPE_CHECKING:
+    from bot.dashboard.access import DashboardAccess
+
+from . import dashboard, locks, registration, reporting, review, review_chair, settings, staff, submissions
 from .common import (
     CommandHandler,
     EarlyReply,
@@ -115,6 +119,7 @@ COMMAND_HANDLERS: dict[str, CommandHandler] = {
     "duyet": review.start,
     "mokhoa": locks.unlock,
     "mien": locks.excuse,
+    "bangtheodoi": dashboard.open_dashboard,
 }
 
 
@@ -127,6 +132,7 @@ class Conversation:
         self.reminders = reminders
         self.files_dir = files_dir  # where summaries are written before they are sent
         self.campaigns_dir = campaigns_dir  # where a plan published in chat becomes a campaign file
+        self.dashboard: DashboardAccess | None = None  # /bangtheodoi's links (bot/app.py sets it from [dashboard])
         self.retry_budget = RETRY_BUDGET_SECONDS
         self._locks = KeyedLocks()
         self._person_ids: dict[tuple[str, str], int] = {}
@@ -251,7 +257,7 @@ class Conversation:
         state.offered = [a for r in turn.replies for a in r.actions]
         # The choices a typed number picks: those of the last reply that had any, as shown numbered; none when
         # the reply went out with buttons (a "1" typed on a linked text channel must not press one unseen).
-        numbered = next((r.choices for r in reversed(turn.replies) if r.choices), ())
+        numbered = next((r.numbered for r in reversed(turn.replies) if r.numbered), ())
         state.numbers = [] if sender.buttons else [b.action for b in numbered]
         unit_id, period_id, step, steps_total = reporting.form_columns(state)
         writes = []

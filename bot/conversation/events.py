@@ -29,11 +29,13 @@ _COMMAND_SPELLINGS = {
     "duyet": ("duyệt", "duyet", "duyệt báo cáo"),
     "mokhoa": ("mở khóa", "mở khoá", "mokhoa"),
     "mien": ("miễn báo cáo", "mien"),
+    "bangtheodoi": ("bảng theo dõi", "bangtheodoi"),
 }
 COMMAND_WORDS = {fold(w): name for name, spellings in _COMMAND_SPELLINGS.items() for w in spellings}
 # Commands that open a menu of their own, which would take the place of an open report's state: refused
 # until the report is finished or cancelled.
 NOT_DURING_A_REPORT = frozenset({"ngonngu", "kenh", "tonghop", "nhacnho", "duyet", "mokhoa", "mien"})
+# /bangtheodoi only answers with a link: it leaves an open report as it is.
 
 
 @dataclass(frozen=True, slots=True)

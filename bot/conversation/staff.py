@@ -10,7 +10,7 @@ from bot.campaign_model import Campaign
 from bot.campaigns import load_campaign_file
 from bot.dialog.model import ActionInput, Button, Input, Reply, TextInput
 from bot.domain import Role, Unit
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.parsing import ParseError
 from bot.plans import chat as plan_chat
 from bot.plans.text import PlanError
@@ -29,9 +29,11 @@ from .state import Mode, State, Turn, keep, menu, to_idle
 
 # --- summaries ----------------------------------------------------------------------------------------------
 
+NOT_FOR_YOU = N_("Summaries are for upper-level officers and the department. Type /danop to see your own reports.")
+
+
 def _not_for_you(t: Translator) -> Turn:
-    return to_idle([Reply(t("Summaries are for upper-level officers and the department. Type /danop to see your "
-                            "own reports."))])
+    return to_idle([Reply(t(NOT_FOR_YOU))])
 
 
 async def summary_menu(step: Step, _cmd: Command) -> Turn:

@@ -31,6 +31,7 @@ from bot.channels import RetryAfterError, SendError
 from bot.config import ZALO_TOKEN_ENV, Config, ZaloConfig, check_api_url, check_zalo_channel
 from bot.i18n import N_, Translator, translator
 from bot.port import Port
+from handlers.web.server import WebServer
 from handlers.zalo.adapter import FILES_PATH, FileLinks, ZaloAdapter, parse_update
 from handlers.zalo.client import API_BASE, ZaloClient, ZaloUnauthorizedError
 
@@ -143,6 +144,14 @@ def build_web_app(*, dispatcher: Dispatcher | None = None, secret: str | None = 
     """The webhook (when a dispatcher and secret are given) and the signed-file endpoint (when links are);
     `t` speaks to whoever opens a bad file link (default: Vietnamese)."""
     app = web.Application(client_max_size=1024 * 1024)
+    add_routes(app, dispatcher=dispatcher, secret=secret, webhook_path=webhook_path, links=links, t=t)
+    return app
+
+
+def add_routes(app: web.Application, *, dispatcher: Dispatcher | None = None, secret: str | None = None,
+               webhook_path: str = WEBHOOK_PATH, links: FileLinks | None = None,
+               t: Translator | None = None) -> None:
+    """build_web_app's routes, added to an application shared with others (handlers/web/server.py)."""
     if dispatcher is not None:
         if not secret:
             raise ValueError("a webhook needs its secret")
@@ -153,7 +162,6 @@ def build_web_app(*, dispatcher: Dispatcher | None = None, secret: str | None = 
         app[LINKS_KEY] = links
         app[TRANSLATOR_KEY] = t or translator()
         app.router.add_get(FILES_PATH + "/{expires}/{signature}/{path:.+}", _file)
-    return app
 
 
 async def _webhook(request: web.Request) -> web.Response:
@@ -245,10 +253,13 @@ class Poller:
 
 
 class ZaloService:
-    """The Zalo channel in the bot's process: the web endpoint, and the webhook or the polling loop."""
+    """The Zalo channel in the bot's process: the web endpoint, and the webhook or the polling loop.
+
+    Its routes go on the bot's one web server (`web`, started by the wiring before `start`, with the dashboard
+    next to them); without one, the service runs a server of its own at settings.listen:port when it needs one."""
 
     def __init__(self, settings: ZaloSettings, port: Port, config: Config, *,
-                 client: ZaloClient | None = None) -> None:
+                 client: ZaloClient | None = None, web: WebServer | None = None) -> None:
         self.settings, self.port, self.config = settings, port, config
         self.client = client or ZaloClient(settings.token, base_url=settings.api_base,
                                            messages_per_second=settings.messages_per_second)
@@ -262,26 +273,45 @@ class ZaloService:
         # bot's language.
         self.channel = self.adapter.channel
         self.dispatcher = Dispatcher(self.adapter.handle)
-        self.runner: web.AppRunner | None = None
+        self._own_web: WebServer | None = None
         self._stop = asyncio.Event()
         self._poll_task: asyncio.Task[None] | None = None
+        self._shared = web is not None
+        if web is not None:
+            self._add_routes(web)
+
+    @property
+    def serves_web(self) -> bool:
+        """The webhook or the file links need a web server."""
+        return self.settings.mode == "webhook" or self.links is not None
+
+    def _add_routes(self, server: WebServer) -> None:
+        if self.serves_web:
+            s = self.settings
+            add_routes(server.app, dispatcher=self.dispatcher if s.mode == "webhook" else None, secret=s.secret,
+                       webhook_path=s.webhook_path, links=self.links,
+                       t=translator(self.config.app.language, self.config.locales_dir))
+
+    @property
+    def runner(self) -> web.AppRunner | None:
+        """The server this service runs itself (none when it shares the bot's)."""
+        return self._own_web.runner if self._own_web else None
 
     @property
     def addresses(self) -> list[Any]:
-        return list(self.runner.addresses) if self.runner else []
+        return self._own_web.addresses if self._own_web else []
 
     async def start(self) -> None:
+        """Without the bot's shared server, listen on settings.listen:port when the webhook or file links need it;
+        then set the webhook or start polling."""
         s = self.settings
         webhook = s.mode == "webhook"
         if self.port.files_dir is not None:
             self.port.files_dir.mkdir(parents=True, exist_ok=True)
-        if webhook or self.links is not None:
-            app = build_web_app(dispatcher=self.dispatcher if webhook else None, secret=s.secret,
-                                webhook_path=s.webhook_path, links=self.links,
-                                t=translator(self.config.app.language, self.config.locales_dir))
-            self.runner = web.AppRunner(app, access_log=None)  # file links are capabilities: keep them out of logs
-            await self.runner.setup()
-            await web.TCPSite(self.runner, s.listen, s.port, reuse_port=s.shared_port or None).start()
+        if self.serves_web and self._own_web is None and not self._shared:
+            self._own_web = WebServer(s.listen, s.port, shared_port=s.shared_port)
+            self._add_routes(self._own_web)
+            await self._own_web.start()
         if webhook:
             assert s.secret is not None
             await self.client.set_webhook(s.webhook_url, s.secret)
@@ -296,7 +326,7 @@ class ZaloService:
             self._poll_task.cancel()
             await asyncio.gather(self._poll_task, return_exceptions=True)
         await self.dispatcher.join()
-        if self.runner is not None:
-            await self.runner.cleanup()
+        if self._own_web is not None:
+            await self._own_web.stop()
         if self._owns_client:
             await self.client.aclose()
