@@ -195,17 +195,12 @@ def _mount_dashboard(server: WebServer, config: Config, conversation: Conversati
 
 
 def page_routes(config: Config, conversation: Conversation) -> list[Any]:
-    """The dashboard's pages (bot.dashboard.views.DashboardViews on the running conversation, handlers.web.pages),
-    once that branch is merged; until then none (the sign-in alone). After the merge this is one line:
-    `return [pages(DashboardViews(conversation, config))]`."""
-    import importlib
+    """The dashboard's pages: bot.dashboard.views.DashboardViews on the running conversation, handlers.web.pages
+    (imported here, when the dashboard is on: `python -m bot --help` stays light)."""
+    from bot.dashboard.views import DashboardViews
+    from handlers.web.pages import pages
 
-    try:
-        views = importlib.import_module("bot.dashboard.views")
-        pages = importlib.import_module("handlers.web.pages")
-    except ModuleNotFoundError:
-        return []
-    return [pages.pages(views.DashboardViews(conversation, config))]
+    return [pages(DashboardViews(conversation, config))]
 
 
 def _zalo_service(config: Config, running: Running, server: WebServer | None) -> ZaloService:

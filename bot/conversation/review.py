@@ -13,10 +13,8 @@ the outbox in the same write (review_chair.py).
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from bot import review_rules
 from bot.dialog import form
 from bot.dialog.model import ActionInput, Button, Input, Reply, TextInput
 from bot.ids import parse_id
@@ -26,10 +24,11 @@ from storage import campaigns as campaign_store
 from storage import reviews
 from storage import submissions as submission_store
 
-from . import review_chair, review_excuse
+from . import review_excuse
 from .common import Step, menu_again
 from .events import Command
 from .locks import MAX_UNLOCK_DAYS
+from .review_decision import apply_decision
 from .review_screen import ReportView, load_view, screen_text, short_label
 from .state import Mode, State, Turn, menu, to_idle
 
@@ -324,27 +323,23 @@ async def on_confirm(step: Step, event: Input) -> Turn:
 async def decide(step: Step, action: str, reason: str | None, fields: list[str] | tuple[str, ...]) -> Turn:
     """Apply the decision to the revision shown, if the reviewer still reviews that unit and nobody else decided
     first; then the next report."""
-    t, conv, data = step.t, step.conv, _data(step.state)
+    t, data = step.t, _data(step.state)
     sub_id, revision, unit_id = int(data.get("sub") or 0), int(data.get("rev") or 0), data.get("unit")
     done = {**data, "skipped": [*data.get("skipped", []), sub_id]}  # not shown again in this round
-    view = await load_view(conv.db, sub_id)
-    if view is None or view.unit.id != unit_id or unit_id not in await review_scope(conv.db, step.person_id):
+    outcome = None if not isinstance(unit_id, int) else await apply_decision(
+        step.conv, t, step.person_id, sub_id, revision, action, reason, fields,
+        unlock_days=_unlock_days(step, data), unit_id=unit_id)
+    if outcome is None or outcome.kind == "not_yours" or outcome.view is None:
         return await next_report(step, done, [Reply(t("You no longer review the reports of this unit; nothing was "
                                                       "decided."))])
-    now = conv.clock.now()
-    if action == "approved" and (held := await review_rules.approval_refusal(conv.db, t, sub_id)) is not None:
-        return await show(step, sub_id, data, [Reply(held)])  # the roll-up rule (R2): units below still open
-    messages = [] if action == "approved" else await review_chair.chair_messages(
-        conv, view, action, reason or "", list(fields), step.person_id, now)
-    try:
-        await reviews.decide(conv.db, sub_id, revision, action, step.person_id, reason, fields, now,
-                             extra=[m for m, _ in messages], unlock_for=timedelta(days=_unlock_days(step, data)))
-    except reviews.RevisionReplacedError as exc:
-        return await next_report(step, data, [Reply(exc.render(t) + " " + t("Nothing was decided; it is back in "
-                                                                            "the list with its new answers."))])
-    except reviews.AlreadyDecidedError as exc:
-        return await next_report(step, done, [Reply(exc.render(t) + " " + t("Nothing was decided."))])
-    return await next_report(step, done, [_done_reply(step, view, action, len(messages))])
+    if outcome.kind == "held":
+        return await show(step, sub_id, data, [Reply(outcome.note)])  # the roll-up rule (R2): units below still open
+    if outcome.kind == "replaced":
+        return await next_report(step, data, [Reply(outcome.note + " " + t("Nothing was decided; it is back in "
+                                                                           "the list with its new answers."))])
+    if outcome.kind == "already":
+        return await next_report(step, done, [Reply(outcome.note + " " + t("Nothing was decided."))])
+    return await next_report(step, done, [_done_reply(step, outcome.view, action, outcome.told)])
 
 
 def _unlock_days(step: Step, data: dict[str, Any]) -> int:

@@ -5,6 +5,7 @@ membership may be gone since the menu was shown."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from bot.campaign_model import Campaign
 from bot.campaigns import load_campaign_file
@@ -23,7 +24,7 @@ from storage import drafts as draft_store
 from storage import people as people_store
 from storage.db import Database
 
-from .common import Services, Step, choose_again, chosen_id, menu_again, period_label
+from .common import LateUnit, Services, Step, choose_again, chosen_id, menu_again, period_label
 from .events import Command, PlanFile, Sender
 from .state import Mode, State, Turn, keep, menu, to_idle
 
@@ -131,6 +132,22 @@ async def remind_scope(db: Database, person_id: int) -> set[int]:
     return set() if scope is None else await subtree_ids(db, scope[0] or [])
 
 
+async def remind_now(conv: Services, person_id: int, period_id: int, chosen: set[int] | None = None
+                     ) -> tuple[Sequence[LateUnit], int] | None:
+    """Queue "remind them now" for the period's late units in the person's scope (narrowed to `chosen` when
+    given: one unit, or one upper level's units): the rules and limits of /nhacnho, for the chat and the dashboard
+    alike (one slot per minute of the request, so a second request in the same minute adds nothing). Returns the
+    late units reminded and the messages queued; None when the person may not remind (no scope) or reminders are
+    off."""
+    scope = await remind_scope(conv.db, person_id)
+    if not scope or conv.reminders is None:
+        return None
+    within = scope if chosen is None else scope & chosen
+    now = conv.clock.now()
+    late, items = await conv.reminders.on_request(period_id, now, within)
+    return late, await conv.reminders.enqueue(items, now)
+
+
 def _may_not_remind(t: Translator) -> Turn:
     return to_idle([Reply(t("Only upper-level officers and the department can send reminders."))])
 
@@ -180,12 +197,10 @@ async def on_remind_confirm(step: Step, event: Input) -> Turn:
         return to_idle([Reply(t("All right, nothing was sent."))])
     if answer != "yes" or conv.reminders is None or step.state.period_id is None:
         return menu_again(step, t("Please choose one of the answers offered."))
-    scope = await remind_scope(conv.db, step.person_id)
-    if not scope:
+    sent = await remind_now(conv, step.person_id, step.state.period_id)
+    if sent is None:
         return _may_not_remind(t)
-    now = conv.clock.now()
-    _late, items = await conv.reminders.on_request(step.state.period_id, now, scope)
-    added = await conv.reminders.enqueue(items, now)
+    _late, added = sent
     return to_idle([Reply(t("{n} reminders are queued and go out within a minute, at the pace the messengers "
                             "allow.", n=added))])
 

@@ -72,7 +72,7 @@ async def unit_rows(db: Database, campaign: Campaign, period_id: int, scope_root
         rows.append(UnitRow(
             uid, code, name, kind, upper_code, upper_name, status,
             sub.first_submitted_at() if sub else None, sub.revision if sub else 0,
-            sub.reference if sub else None, sub.answers() if sub else {}, uid in reachable,
+            sub.reference if sub else None, sub.answers() if sub and answers else {}, uid in reachable,
             tuple(contacts.get(uid, [])), sub.review_state if sub else "", reasons.get(uid),
             sub.review_since() if sub else None,
         ))

@@ -48,7 +48,7 @@ async def _safety(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise _with_headers(exc) from None
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if not request.path.startswith(MOUNT + "/static/"):
+    if not request.path.startswith(MOUNT + "/static/") and "no-store" not in response.headers.get("Cache-Control", ""):
         response.headers["Cache-Control"] = "no-store"  # nothing that belongs to a person is cached
     return response
 
