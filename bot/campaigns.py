@@ -9,14 +9,21 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from bot.campaign_model import Campaign
-from bot.errors import N_, TranslatableError
+from bot.errors import N_, TranslatableError, Translate
+
+# Problems a person writing a campaign file is told in their own language (the others name keys and values,
+# which read the same in every language): pydantic error type -> msgid, its {placeholders} from the error.
+_TRANSLATED = {
+    "due_time": N_('not a time of day: {value}; write hours and minutes, e.g. time = "{example}"'),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +31,18 @@ class CampaignProblem:
     path: Path
     key: str
     message: str
+    msgid: str | None = None  # set for the problems told in the reader's language
+    params: Mapping[str, object] = field(default_factory=dict)
 
     def __str__(self) -> str:
         where = f"{self.path}: {self.key}" if self.key else str(self.path)
         return f"{where}: {self.message}"
+
+    def render(self, t: Translate) -> str:
+        if self.msgid is None:
+            return str(self)
+        where = f"{self.path}: {self.key}" if self.key else str(self.path)
+        return f"{where}: {t.gettext(self.msgid, **self.params)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +112,9 @@ def load_campaign_bytes(raw: bytes, path: Path) -> Campaign:
                 msg = "unknown key (misspelt, or not part of a campaign file)"
             elif err["type"] == "missing":
                 msg = "required key is missing"
-            problems.append(CampaignProblem(path, _key_path(tuple(err["loc"]), data), msg))
+            msgid = _TRANSLATED.get(err["type"])
+            problems.append(CampaignProblem(path, _key_path(tuple(err["loc"]), data), msg, msgid,
+                                            dict(err.get("ctx") or {}) if msgid else {}))
         raise CampaignFileError(problems) from None
     expected = path.stem
     if campaign.id != expected:

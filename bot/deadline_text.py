@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.campaign_model import last_day
@@ -10,9 +11,16 @@ from bot.domain import Unit
 from bot.i18n import Translator
 
 
+def accepted_until(t: Translator, closes_at: datetime, zone: ZoneInfo) -> str:
+    """"still accepted until" the end of the day before a midnight close, or until the time of day it closes."""
+    if closes_at.astimezone(zone).time() == time(0, 0):
+        return t("still accepted until {date}", date=t.date(last_day(closes_at), zone))
+    return t("still accepted until {when}", when=t.due_date(closes_at, zone))
+
+
 def deadline_line(t: Translator, d: Deadline, zone: ZoneInfo) -> str:
     name = d.period.name.get(t.locale)
-    due = t.weekday_date(d.due_at, zone)
+    due = t.due_weekday_date(d.due_at, zone)
     if d.status is Status.SUBMITTED and d.submission is not None:
         when = t.datetime(d.submission.last_submitted_at, zone)
         state = t("submitted {when}, receipt {ref}", when=when, ref=d.submission.reference)
@@ -24,7 +32,7 @@ def deadline_line(t: Translator, d: Deadline, zone: ZoneInfo) -> str:
         state = (
             t.ngettext("{n} day late", "{n} days late", d.days)
             + " — "
-            + t("still accepted until {date}", date=t.date(last_day(d.closes_at), zone))
+            + accepted_until(t, d.closes_at, zone)
         )
     else:
         state = t("closed on {date}, not submitted", date=t.date(d.closes_at, zone))

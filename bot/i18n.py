@@ -22,6 +22,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 
 _Date = date  # inside Translator, `date` names its method
+_Instant = datetime  # and `datetime` too
 LOCALES = ("vi", "en")
 DEFAULT_LOCALE = "vi"
 DOMAIN = "messages"
@@ -94,6 +95,22 @@ class Translator:
     def datetime(self, value: datetime, zone: ZoneInfo) -> str:
         local = value.astimezone(zone)
         return f"{local:%H:%M} {self.date(local)}"
+
+    # A due instant as the words "before …" of a message finish it: the day alone when the instant is
+    # midnight (the campaigns without a time of day read exactly as they always did), else the time and the day.
+    def due_date(self, value: _Instant, zone: ZoneInfo) -> str:
+        """'10/04/2026', or '17:00 ngày 10/04/2026' / '17:00 on 10/04/2026'."""
+        local = value.astimezone(zone)
+        if local.hour == local.minute == 0:
+            return self.date(local)
+        return self.gettext("{time} on {date}", time=f"{local:%H:%M}", date=self.date(local))
+
+    def due_weekday_date(self, value: _Instant, zone: ZoneInfo) -> str:
+        """'Thứ Sáu, 10/04/2026', or '17:00, Thứ Sáu, 10/04/2026' / '17:00 on Friday, 10/04/2026'."""
+        local = value.astimezone(zone)
+        if local.hour == local.minute == 0:
+            return self.weekday_date(local)
+        return self.gettext("{time} on {day}", time=f"{local:%H:%M}", day=self.weekday_date(local))
 
 
 @lru_cache(maxsize=4096)

@@ -31,7 +31,7 @@ def reminder_reply(t: Translator, *, campaign: Campaign, period: Period, period_
         t("Unit: {unit}", unit=unit_name),
         t("Campaign: {campaign}", campaign=campaign.title.get(t.locale)),
         t("Period: {period}", period=period.name.get(t.locale)),
-        t("Due before {due} — {when}", due=t.weekday_date(due_at, zone), when=_when(t, due_at, at, zone)),
+        t("Due before {due} — {when}", due=t.due_weekday_date(due_at, zone), when=_when(t, due_at, at, zone)),
     ]
     if draft is not None:
         lines.append(t("You stopped at question {i}/{n}.", i=draft[0], n=draft[1]))
@@ -49,7 +49,7 @@ def escalation_reply(t: Translator, *, campaign: Campaign, period: Period, due_a
     lines = [
         t("Campaign: {campaign}", campaign=campaign.title.get(t.locale)),
         t("Period: {period}", period=period.name.get(t.locale)),
-        t("Due before {due} — {when}", due=t.weekday_date(due_at, zone), when=_when(t, due_at, at, zone)),
+        t("Due before {due} — {when}", due=t.due_weekday_date(due_at, zone), when=_when(t, due_at, at, zone)),
         t.ngettext("{n} unit under you has not reported:", "{n} units under you have not reported:",
                    len(late_units)),
     ]

@@ -117,8 +117,9 @@ def allowed_before(at: datetime, deadline: datetime, policy: Policy) -> datetime
 def slots(policy: Policy, due_at: datetime) -> list[Slot]:
     """Every reminder moment of a period, in time order. "N days before" is the send time on the
     date N days before the due date (trước ngày 5/8: 3 days before is 2/8); 0 and 1 both fall on the last
-    day when the due instant is midnight, so the slot is kept once. Overdue "+N" is the N-th morning
-    after the due instant. Dates and times are the policy's zone's."""
+    day when the due instant is midnight, so the slot is kept once; with a time of day (17:00 on D) "0" is the
+    morning of D, before the deadline. Overdue "+N" is the N-th morning after the due instant. Dates and times
+    are the policy's zone's."""
     zone = policy.zone
     due_local = due_at.astimezone(zone)
     due_day = due_local.date()
@@ -131,16 +132,21 @@ def slots(policy: Policy, due_at: datetime) -> list[Slot]:
         moved = allowed_before(at, due_local, policy)
         out.setdefault(moved, Slot(f"before-{n}", moved, n))
     for n in sorted(policy.days_after):
-        at = datetime.combine(due_day + timedelta(days=max(n - 1, 0)), policy.send_time, tzinfo=zone)
-        if at < due_local:
-            at = due_local
-        moved = allowed_moment(at, policy)
+        moved = allowed_moment(_morning_after(policy, due_local, n), policy)
         out.setdefault(moved, Slot(f"after-{n}", moved, -n))
     return sorted(out.values(), key=lambda s: s.at)
 
 
+def _morning_after(policy: Policy, due_local: datetime, n: int) -> datetime:
+    """The N-th send time at or after the due instant (N = 0 counts as 1): the morning of D for a midnight
+    deadline (D 00:00), the morning of D+1 for one at 17:00 on D."""
+    first = datetime.combine(due_local.date(), policy.send_time, tzinfo=policy.zone)
+    if first < due_local:
+        first = datetime.combine(due_local.date() + timedelta(days=1), policy.send_time, tzinfo=policy.zone)
+    return first + timedelta(days=max(n - 1, 0))
+
+
 def escalation_slot(policy: Policy, due_at: datetime) -> Slot:
-    n, zone = policy.escalate_after_days, policy.zone
-    due_local = due_at.astimezone(zone)
-    at = datetime.combine(due_local.date() + timedelta(days=max(n - 1, 0)), policy.send_time, tzinfo=zone)
-    return Slot(f"escalate-{n}", allowed_moment(max(at, due_local), policy), -n)
+    n = policy.escalate_after_days
+    at = _morning_after(policy, due_at.astimezone(policy.zone), n)
+    return Slot(f"escalate-{n}", allowed_moment(at, policy), -n)

@@ -53,7 +53,7 @@ async def test_home_lists_the_open_period_with_its_due_date_in_vietnamese(dash: 
     assert f'href="/dashboard/p/{dash.w.dot1["DL"]}"' in periods
     assert 'class="period"' in periods
     assert f'/p/{dash.w.dot1["LC"]}"' not in periods  # the other province's campaign is not offered
-    assert "Hạn nộp: 00:00 05/08/2024" in periods  # dd/mm/yyyy, the due instant in Asia/Ho_Chi_Minh
+    assert "Hạn nộp: trước 05/08/2024" in periods  # dd/mm/yyyy, the due day in Asia/Ho_Chi_Minh, as the chat says it
     assert "còn 3 ngày" in periods
 
 

@@ -116,3 +116,14 @@ async def test_static_files_are_served_locally(shell: tuple[TestClient, FakeSess
     assert css.status == 200
     assert js.status == 200
     assert "Content-Security-Policy" in js.headers
+
+
+def test_a_due_instant_reads_as_the_chat_writes_it() -> None:
+    """Midnight: the day alone ("trước 25/11/2024"); a time of day: the time too (issue 17's "trước 17h00")."""
+    from handlers.web.render import _env
+
+    template = _env.from_string("{{ a|due }} | {{ b|due }}")
+    t = translator("vi")
+    midnight = datetime(2024, 11, 24, 17, 0, tzinfo=UTC)  # 25/11/2024 00:00 in Asia/Ho_Chi_Minh
+    five_pm = datetime(2026, 4, 10, 10, 0, tzinfo=UTC)  # 17:00
+    assert template.render(a=midnight, b=five_pm, _t=t, _zone=ZONE) == "25/11/2024 | 17:00 ngày 10/04/2026"

@@ -29,7 +29,7 @@ def check_cmd(
     t = translator(cfg)
     loaded, problems = load_campaign_dir(cfg.campaigns_dir)
     for problem in problems:
-        err.print(str(problem), markup=False)
+        err.print(problem.render(t), markup=False)
     _warn_about_audiences(cfg, t, [c.campaign for c in loaded])
     for item in loaded:
         unlabelled = [f.name for f in item.campaign.fields if f.report_label is None]
@@ -47,7 +47,7 @@ def check_cmd(
         for item in loaded:
             c = item.campaign
             dues = "\n".join(
-                f"{p.key}: {t.date(p.due_at(c.zone), c.zone)}" + (" *" if p.due.source == "department" else "")
+                f"{p.key}: {t.due_date(p.due_at(c.zone), c.zone)}" + (" *" if p.due.source == "department" else "")
                 for p in c.periods
             )
             table.add_row(f"{c.id}\n{c.title.get(t.locale)}", dues, str(len(c.fields)), str(len(c.targets)))
@@ -95,7 +95,7 @@ def load_cmd() -> None:
     loaded, problems = load_campaign_dir(cfg.campaigns_dir)
     if problems:
         for problem in problems:
-            err.print(str(problem), markup=False)
+            err.print(problem.render(t), markup=False)
         fail(t("Nothing was loaded: fix the files above first."))
 
     async def go() -> campaign_store.SyncResult:

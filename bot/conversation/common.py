@@ -181,7 +181,7 @@ def help_reply(t: Translator) -> Reply:
 def period_label(step: Step, campaign: Campaign, period: Period, due_at: datetime) -> str:
     """A period on a menu button: campaign — period (due before dd/mm/yyyy)."""
     t = step.t
-    due = t("due before {date}", date=t.date(due_at, step.conv.zone))
+    due = t("due before {date}", date=t.due_date(due_at, step.conv.zone))
     return f"{campaign.title.get(t.locale)} — {period.name.get(t.locale)} ({due})"
 
 

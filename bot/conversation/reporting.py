@@ -163,7 +163,7 @@ async def open_form(step: Step, unit: Unit, d: Deadline, revision_of: int | None
     intro = [] if revision_of else [Reply(
         t("{campaign} — {period}\nUnit: {unit}\nDue before {due}. {n} questions; you can stop at any time and "
           "continue later.", campaign=d.campaign.title.get(t.locale), period=d.period.name.get(t.locale),
-          unit=unit.name, due=t.weekday_date(d.due_at, zone), n=form.progress(ctx, fstate)[1]),
+          unit=unit.name, due=t.due_weekday_date(d.due_at, zone), n=form.progress(ctx, fstate)[1]),
     )]
     return _form_turn(ctx, State(Mode.FORM, period_id=d.period_id), fstate, intro + notes + replies)
 
@@ -261,7 +261,11 @@ def receipt(t: Translator, zone: ZoneInfo, sub: PendingSubmission, row: submissi
         late_days = days_left_or_late(sub.due_at, row.first_submitted_at, campaign.zone)
         lines.append(t.ngettext("Submitted after the due date ({n} day late).",
                                 "Submitted after the due date ({n} days late).", late_days))
-    lines.append(t("You can correct it until {date} with /danop.", date=t.date(last_day(sub.closes_at), zone)))
+    closes = sub.closes_at.astimezone(zone)
+    if closes.hour == closes.minute == 0:  # until the end of the day before
+        lines.append(t("You can correct it until {date} with /danop.", date=t.date(last_day(sub.closes_at), zone)))
+    else:  # a period due at a time of day closes at that time
+        lines.append(t("You can correct it until {when} with /danop.", when=t.due_date(sub.closes_at, zone)))
     return Reply("\n".join(lines))
 
 

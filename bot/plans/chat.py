@@ -13,19 +13,21 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from bot.campaign_model import Comparator
+from bot.campaign_model import TIME_EXAMPLE, Comparator, read_time_of_day
 from bot.i18n import Translator
 from bot.parsing import ParseError, parse_date, parse_number, parse_percent
 from bot.plans import worker
 from bot.plans.draft import Draft, check_draft, draft_campaign, write_campaign_file
 from bot.plans.extract import PlanProposal, extract_plan
+from bot.plans.extract.model import ZONE, PeriodProposal
 from bot.plans.limits import MAX_PLAN_BYTES
 from bot.plans.text import plan_text_from_bytes
 from bot.plans.worker import run_bounded, text_and_proposal
 
 __all__ = ["MAX_PLAN_BYTES", "PlanDraft", "apply_edit", "problems_of", "publish", "read_plan", "read_plan_off_loop",
            "review_text"]
-EDIT_DUE = re.compile(r"^\s*(?:hạn|han|due)\s+(?P<key>[a-z0-9-]+)\s+(?P<date>\S+)\s*$", re.IGNORECASE)
+EDIT_DUE = re.compile(r"^\s*(?:hạn|han|due)\s+(?P<key>[a-z0-9-]+)\s+(?P<date>\S+)"
+                      r"(?:\s+(?:lúc\s+|luc\s+|at\s+)?(?P<time>\S.*?))?\s*$", re.IGNORECASE)
 EDIT_TARGET = re.compile(r"^\s*(?:chỉ tiêu|chi tieu|target)\s+(?P<key>[a-z0-9-]+)\s+(?P<value>\S+)\s*$",
                          re.IGNORECASE)
 
@@ -76,14 +78,7 @@ def review_text(t: Translator, found: PlanDraft, problems: list[str]) -> str:
     if unsure:  # what the importer inferred or proposed comes first: it is what a person must check
         lines += ["", t("Check first: inferred or proposed by the importer, not written in the plan:"), *unsure]
     lines += ["", t("Periods of the draft campaign:")]
-    for period in p.periods:
-        if period.due_missing:
-            lines.append(f"• {period.key}: {period.name} — " + t("no due date: add it (thêm hạn nộp)"))
-            continue
-        line = f"• {period.key}: {period.name} — " + t("last day {day}", day=t.weekday_date(period.last_day))
-        if period.due_source == "department":
-            line += " (" + t("no date in the plan: the due date is a proposal to confirm") + ")"
-        lines.append(line)
+    lines += [_period_line(t, period) for period in p.periods]
     if p.milestones:
         lines += ["", t("Milestones (a task to finish, not a report):")]
         lines += ["• " + t("{words} — line {line}", words=m.text, line=m.evidence.line) for m in p.milestones]
@@ -101,6 +96,19 @@ def review_text(t: Translator, found: PlanDraft, problems: list[str]) -> str:
     lines += ["", t("To change a value, type for example: hạn dot-1 10/8/2024, or: chỉ tiêu {key} 50",
                     key=p.targets[0].key if p.targets else "dn-hoat-dong-50")]
     return "\n".join(lines)
+
+
+def _period_line(t: Translator, period: PeriodProposal) -> str:
+    head = f"• {period.key}: {period.name} — "
+    if period.due_missing:
+        return head + t("no due date: add it (thêm hạn nộp)")
+    if period.time is not None:  # "trước 17h00 ngày D": the time of day is the deadline, not the day before
+        line = head + t("due before {date}", date=t.due_weekday_date(period.due_at, ZONE))
+    else:
+        line = head + t("last day {day}", day=t.weekday_date(period.last_day))
+    if period.due_source == "department":
+        line += " (" + t("no date in the plan: the due date is a proposal to confirm") + ")"
+    return line
 
 
 def unsure_lines(t: Translator, p: PlanProposal) -> list[str]:
@@ -142,6 +150,21 @@ def _block_edit(toml: str, key: str, line_re: re.Pattern[str], replacement: str)
     return None
 
 
+def _with_time(toml: str, key: str, typed: str) -> str:
+    """The period's due at the time of day typed after its date ("hạn dot-1 10/4/2026 17:00")."""
+    at = read_time_of_day(typed)
+    if at is None:
+        raise ParseError("{value} is not a time of day: type hours and minutes, for example {example}.",
+                         value=typed, example=f"hạn dot-1 10/4/2026 {TIME_EXAMPLE}")
+    written = f'time = "{at:%H:%M}"'
+    # The draft writes the time last in the due's inline table: replace it there, or add it there.
+    edited = _block_edit(toml, key, re.compile(r', time = "[^"]*" \}\s*$'), f", {written} }}")
+    if edited is None:
+        edited = _block_edit(toml, key, re.compile(r"^(due = \{.*?)\s*\}\s*$"), f"\\1, {written} }}")
+    assert edited is not None  # the date was just written on that due line
+    return edited
+
+
 def apply_edit(toml: str, text: str, default_year: int) -> str:
     """One edit typed in chat; raise ParseError with an example when it is not understood."""
     due = EDIT_DUE.match(text)
@@ -151,6 +174,8 @@ def apply_edit(toml: str, text: str, default_year: int) -> str:
                              f"date = {day.isoformat()}")
         if edited is None:
             raise ParseError("There is no period {key} in the draft.", key=due.group("key"))
+        if due.group("time"):
+            edited = _with_time(edited, due.group("key"), due.group("time"))
         # A period the plan gave no date (thêm hạn nộp): the typed date is also the due's words.
         worded = _block_edit(edited, due.group("key"), re.compile(r'text = ""'),
                              f'text = "trước ngày {day.strftime("%d/%m/%Y")} (phòng ban nhập)"')

@@ -219,7 +219,10 @@ def periods_block(out: list[str], proposal: PlanProposal, to_confirm: list[Draft
         w(f"key = {_s(p.key)}")
         w(f"name = {_v({'vi': p.name})}")
         w(f"covers = {_v({'start': p.covers.start, 'end': p.covers.end})}")
-        w(f"due = {_v({'date': p.due_date, 'wording': p.wording, 'text': p.due_text, 'source': p.due_source})}")
+        due: dict[str, object] = {'date': p.due_date, 'wording': p.wording, 'text': p.due_text, 'source': p.due_source}
+        if p.time is not None:  # "trước 17h00 ngày D": due at that time of the day, not at midnight
+            due["time"] = p.time.strftime("%H:%M")
+        w(f"due = {_v(due)}")
         notes = [n for n in (p.note, f"Kỳ báo cáo đọc từ: “{p.covers.text}”." if p.covers.text else None) if n]
         if notes:
             w(f"note = {_s(' '.join(notes))}")

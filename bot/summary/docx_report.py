@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,6 +35,14 @@ _SIGNING_BODIES = ("Ban Thường vụ", "Ban Chấp hành", "Đoàn Chủ tịc
 _ABBREVIATIONS = (("Liên đoàn Lao động", "LĐLĐ"), ("Công đoàn Viên chức", "CĐVC"), ("Công đoàn ngành", "CĐN"),
                   ("Công đoàn", "CĐ"))
 _PLACE_AFTER = re.compile(r"\b(?:tỉnh|thành phố|huyện|thị xã|quận)\s+(.+)$", re.IGNORECASE)
+
+
+def _due_date(t: Translator, due_at: datetime, zone: ZoneInfo) -> str:
+    """The date the template writes after "trước ngày", and the time of day of a deadline that has one."""
+    local = due_at.astimezone(zone)
+    if local.hour == local.minute == 0:
+        return t.date(local)
+    return t("{date} at {time}", date=t.date(local), time=f"{local:%H:%M}")
 
 
 def clean(value: Any) -> str:
@@ -203,7 +211,7 @@ def report_context(summary: Summary, t: Translator, zone: ZoneInfo) -> dict[str,
         "scope_name": clean(summary.scope_name),
         "as_of": t.datetime(summary.as_of, zone),
         "as_of_date": t.date(summary.as_of, zone),
-        "due_date": t.date(summary.due_at, zone),
+        "due_date": _due_date(t, summary.due_at, zone),
         "expected": t.number(summary.expected),
         "reported": t.number(summary.reported),
         "on_time": t.number(summary.on_time),

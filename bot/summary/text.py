@@ -24,7 +24,8 @@ def _header(s: Summary, t: Translator, zone: ZoneInfo) -> list[str]:
     return [
         f"📊 {s.campaign.title.get(t.locale)}",
         t("Period: {period}", period=s.period.name.get(t.locale)),
-        t("Due before {due}; figures as of {when}", due=t.weekday_date(s.due_at, zone), when=t.datetime(s.as_of, zone)),
+        t("Due before {due}; figures as of {when}", due=t.due_weekday_date(s.due_at, zone),
+          when=t.datetime(s.as_of, zone)),
         t("Scope: {scope}", scope=s.scope_name),
         *([t("Figures from approved reports only")] if s.approved_only else []),
     ]

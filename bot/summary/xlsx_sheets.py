@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.campaign_model import FieldType
@@ -32,6 +33,14 @@ from bot.summary.xlsx_cells import (
 
 
 # --- the summary sheet ------------------------------------------------------------------------------------------
+def _before(t: Translator, due_at: datetime, zone: ZoneInfo) -> str:
+    """"before 10/04/2026", or "before 17:00 on 10/04/2026" for a deadline at a time of day."""
+    local = due_at.astimezone(zone)
+    if local.hour == local.minute == 0:
+        return t("before {date}", date=t.date(local))
+    return t("before {time} on {date}", time=f"{local:%H:%M}", date=t.date(local))
+
+
 def _about(w: Writer, summary: Summary, t: Translator, zone: ZoneInfo) -> None:
     loc = t.locale
     s = w.styles
@@ -39,7 +48,7 @@ def _about(w: Writer, summary: Summary, t: Translator, zone: ZoneInfo) -> None:
     for label, value in (
         (t("Campaign"), summary.campaign.title.get(loc)),
         (t("Period"), summary.period.name.get(loc)),
-        (t("Due"), t("before {date}", date=t.date(summary.due_at, zone))),
+        (t("Due"), _before(t, summary.due_at, zone)),
         (t("As of"), t.datetime(summary.as_of, zone)),
         (t("Scope"), summary.scope_name),
         (t("Reports go to"), summary.campaign.audience.reports_to),

@@ -69,7 +69,14 @@ def _datetime(context: Context, value: datetime | None) -> str:
     return "—" if value is None else t.datetime(value, zone)
 
 
-_env.filters.update(num=_num, pct=_pct, date=_date, datetime=_datetime)
+@pass_context
+def _due(context: Context, value: datetime | None) -> str:
+    """A due instant as the chat writes it: the day alone at midnight, else the time and the day."""
+    t, zone = _tz(context)
+    return "—" if value is None else t.due_date(value, zone)
+
+
+_env.filters.update(num=_num, pct=_pct, date=_date, datetime=_datetime, due=_due)
 
 
 def render(request: web.Request, name: str, *, viewer: Viewer | None = None, t: Translator | None = None,

@@ -258,10 +258,11 @@ class PeriodProposal:
     note: str | None = None
     # The plan writes no reporting date at all: the department must type one before the draft loads.
     due_missing: bool = False
+    time: dt.time | None = None  # "trước 17h00 ngày D": due at that time on D, written as the due's `time`
 
     @property
     def due_at(self) -> datetime:
-        return due_instant(self.due_date, self.wording, ZONE)
+        return due_instant(self.due_date, self.wording, ZONE, self.time)
 
     @property
     def last_day(self) -> date:
@@ -279,7 +280,7 @@ class PeriodProposal:
             "round": self.round,
             "covers": self.covers.to_json(),
             "due": {"date": self.due_date.isoformat(), "wording": self.wording, "source": self.due_source,
-                    "text": self.due_text},
+                    "text": self.due_text, "time": self.time.strftime("%H:%M") if self.time else None},
             "due_at": self.due_at.isoformat(),
             "last_day": self.last_day.isoformat(),
             "proposed": self.proposed,

@@ -102,7 +102,7 @@ def _dated_periods(identity: Identity, duties: list[Duty], rounds: list[Round], 
         periods.append(PeriodProposal(
             key=unique_key(key, used), name=name, covers=covers, due_date=d.date, wording=d.wording,
             due_source="plan", due_text=d.wording_text or _fmt(d.date), kind=d.kind, evidence=d.evidence,
-            round=d.round, note=f"Kế hoạch ghi: “{d.covers_note}”." if d.covers_note else None,
+            round=d.round, note=f"Kế hoạch ghi: “{d.covers_note}”." if d.covers_note else None, time=d.time,
         ))
         prev_end = covers.end
     return periods

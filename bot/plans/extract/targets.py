@@ -45,6 +45,12 @@ _COUNT = vi(
     r"(?:(?:\bcó\s+)?(?:ít\s+nhất|tối\s+thiểu)\s+|\bcó\s+)(?P<n>\d{1,3})(?![\d.,]?\d)(?!\s*%)\s+(?P<noun>"
     + _COUNT_NOUN + ")"
 )
+# "Mỗi công đoàn bộ phận cử ít nhất 01 đội", "tối thiểu 02 tiết mục": a floor on a count of anything, when the
+# thing is none of the nouns above; a length of time ("ít nhất 30 ngày") is no count of things.
+_COUNT_ANY = vi(
+    r"(?:ít\s+nhất|tối\s+thiểu)\s+(?P<n>\d{1,3})(?![\d.,]?\d)(?!\s*%)\s+"
+    r"(?!(?:ngày|tháng|năm|tuần|giờ|phút|tiếng|lần\s+trong)\b)(?P<noun>[a-z]{2,})\b"
+)
 _AND_COUNT = vi(r"\s+và\s+(?:ít\s+nhất\s+)?(?P<n>\d{1,3})\s+(?P<noun>" + _COUNT_NOUN + ")")
 # "Kết nạp mới 35.000 đoàn viên", "thành lập mới ít nhất 05 CĐCS", "có 12 triệu đoàn viên", "có một công trình":
 # a count to reach, large or in words.
@@ -229,15 +235,24 @@ def _share(make: Any, predicate_raw: str, scope: tuple[str, ...]) -> TargetPropo
     return make("share_of_units", scope, (need,), predicate)
 
 
+def _each_unit(s: Sentence, start: int, end: int) -> bool:
+    """"Mỗi tổ công đoàn …", "từng công đoàn bộ phận …": a count asked of every unit, even one of a kind the
+    organisation does not list; "mỗi đoàn viên …" asks it of people, not of units."""
+    each = _EACH.search(s.raw, start, end)
+    return each is not None and not _PEOPLE.match(s.folded, each.end())
+
+
 def _count_targets(b: _TargetBuilder, s: Sentence, start: int, end: int) -> bool:
     """"Mỗi CĐCS có ít nhất 01 hoạt động ... và 01 hoạt động ...", "LĐLĐ huyện có ít nhất 02 tin, bài"."""
     ctx = b.ctx
     folded, raw = s.folded, s.raw
     m = _COUNT.search(folded, start, end)
+    if m is None and not _GROWTH.search(folded, start, end):  # "thành lập mới ít nhất 05 CĐCS": a growth target
+        m = _COUNT_ANY.search(folded, start, end)
     if not m:
         return False
     scope = kinds_in(folded[start : m.start()], ctx)
-    if not scope and not s.in_targets:
+    if not scope and not s.in_targets and not _each_unit(s, start, m.start()):
         return False  # a task that names no units is not a target ("Tổ chức ít nhất 01 việc làm ...")
     clause = cut(raw[start:end])
     counts = [(m.start("n"), int(m.group("n")), m.start("noun"), m.end("noun"))]
@@ -247,6 +262,8 @@ def _count_targets(b: _TargetBuilder, s: Sentence, start: int, end: int) -> bool
         pos = a.end()
     for i, (_n_at, n, noun_start, noun_end) in enumerate(counts):
         phrase_end = counts[i + 1][0] if i + 1 < len(counts) else end
+        if stop := _PHRASE_STOP.search(folded, noun_end, phrase_end):  # "… tiết mục văn nghệ| và gửi danh sách …"
+            phrase_end = stop.start()
         phrase = re.sub(r"\s+và\s*$", "", raw[noun_start:phrase_end])
         noun = raw[noun_start:noun_end]
         threshold = Decimal(n)
