@@ -19,7 +19,7 @@ pytest_plugins = ["pytester"]
 needs_bash = pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed: .ci/run is a bash script")
 
 
-def run_ci(tmp_path: Path, pytest_status: int) -> subprocess.CompletedProcess[str]:
+def run_ci(tmp_path: Path, pytest_status: int, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """.ci/run in a copy of the repository's layout, with a python3 on PATH that records each call and answers
     `pytest_status` for pytest (0 for everything else), so nothing is installed or run for real."""
     (tmp_path / "repo" / ".ci").mkdir(parents=True)
@@ -36,7 +36,11 @@ def run_ci(tmp_path: Path, pytest_status: int) -> subprocess.CompletedProcess[st
         exit 0
         """), encoding="utf-8")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for tool in ("apt-get", "sudo"):  # an install is recorded, never run
+        (bin_dir / tool).write_text(f'#!/usr/bin/env bash\necho "{tool} $*" >> "{tmp_path / "installs.txt"}"\n',
+                                    encoding="utf-8")
+        (bin_dir / tool).chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", **(env or {})}
     return subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env, timeout=60, check=False)
 
 
@@ -61,6 +65,27 @@ def test_ci_runs_the_linter_and_then_the_type_checker_after_green_tests(tmp_path
     assert result.returncode == 0, result.stderr
     calls = [line.split()[:2] for line in (tmp_path / "calls.txt").read_text(encoding="utf-8").splitlines()]
     assert calls == [["-m", "pip"], ["-m", "pytest"], ["-m", "ruff"], ["-m", "mypy"]]
+
+
+@needs_bash
+def test_ci_installs_the_browser_for_the_dashboard_tests_when_it_is_missing(tmp_path: Path) -> None:
+    result = run_ci(tmp_path, pytest_status=0, env={"TEST_CHROMIUM": str(tmp_path / "no-chromium"),
+                                                    "TEST_POSTGRES_URL": "postgresql://ci@127.0.0.1/x"})
+    assert result.returncode == 0, result.stderr
+    installs = (tmp_path / "installs.txt").read_text(encoding="utf-8")
+    assert "install -y -qq --no-install-recommends chromium chromium-driver" in installs
+    assert "postgresql" not in installs
+
+
+@needs_bash
+def test_ci_installs_nothing_when_the_browser_is_there(tmp_path: Path) -> None:
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\n", encoding="utf-8")
+    fake.chmod(0o755)
+    result = run_ci(tmp_path, pytest_status=0, env={"TEST_CHROMIUM": str(fake), "TEST_CHROMEDRIVER": str(fake),
+                                                    "TEST_POSTGRES_URL": "postgresql://ci@127.0.0.1/x"})
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "installs.txt").exists()
 
 
 SUITE = """
