@@ -11,39 +11,36 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 
 from bot.clock import check_zone
-from bot.errors import N_, TranslatableError
+from bot.config_base import (
+    CONFIG_ENV,
+    ENV_PREFIX,
+    TOKEN_ENV,
+    WEBHOOK_SECRET_ENV,
+    ZALO_SECRET_ENV,
+    ZALO_TOKEN_ENV,
+    ConfigError,
+    apply_env,
+    describe,
+)
+from bot.config_base import Section as _Section
+from bot.config_web import DashboardConfig, WebConfig, WebServer
+from bot.errors import N_
 from storage.connect import PASSWORD_ENV, SQLITE_PREFIX, StorageUrlError, check_url, redact, sqlite_path
 
-ENV_PREFIX = "BOT__"
-CONFIG_ENV = "BOT_CONFIG"
-TOKEN_ENV = "TELEGRAM_BOT_TOKEN"  # noqa: S105 - a variable name, not a secret
-WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"  # noqa: S105
-ZALO_TOKEN_ENV = "ZALO_BOT_TOKEN"  # noqa: S105
-ZALO_SECRET_ENV = "ZALO_WEBHOOK_SECRET"  # noqa: S105
 ZALO_SECRET_MIN, ZALO_SECRET_MAX = 8, 256  # the length Zalo's setWebhook accepts for secret_token
 # What Telegram's setWebhook accepts as secret_token: 1 to 256 of A-Z, a-z, 0-9, _ and -.
 TELEGRAM_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 ZALO_API_BASE = "https://bot-api.zaloplatforms.com"  # the public Zalo Bot API server
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
-_SECRET_KEYS = frozenset({"token", "webhook_secret"})  # in [telegram] and [zalo], from the environment only
-
-
-class ConfigError(TranslatableError):
-    """The configuration cannot be used; the message names the key and the expectation."""
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class AppConfig(_Section):
@@ -155,64 +152,6 @@ def check_zalo_channel(*, token: str | None, mode: str, webhook_url: str, secret
         if not ZALO_SECRET_MIN <= len(secret or "") <= ZALO_SECRET_MAX:
             raise ValueError(f'mode = "webhook" needs {ZALO_SECRET_ENV} of {ZALO_SECRET_MIN} to {ZALO_SECRET_MAX} '
                              "characters")
-
-
-class WebConfig(_Section):
-    """The bot's one HTTP server: Zalo's webhook, the signed file links and the dashboard. A key left unset here
-    takes [zalo]'s key of the same name (listen, port, shared_port, public_base_url), where it lived before [web]
-    existed: config files written for that go on working."""
-
-    listen: str | None = None  # default 127.0.0.1
-    port: int | None = Field(default=None, ge=1, le=65535)  # default 8444
-    shared_port: bool | None = None  # several bot processes (PostgreSQL) listen on this one port together
-    public_base_url: str | None = None  # https://... reaching listen:port through the reverse proxy
-    # Behind a reverse proxy every request comes from the proxy's address: true takes the client's address from
-    # the last X-Forwarded-For entry (the one the proxy added) for the sign-in rate limits. Only behind a proxy.
-    forwarded_for: bool = False
-
-    @field_validator("public_base_url")
-    @classmethod
-    def _base(cls, value: str | None) -> str | None:
-        return None if value is None else check_public_url(value)
-
-
-def check_public_url(value: str) -> str:
-    """http(s)://host[:port][/path], without a query: links are built by appending paths to it."""
-    value = value.strip()
-    if not value:
-        return value
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
-            or "@" in parts.netloc or any(c.isspace() for c in value):
-        raise ValueError("expected the public address of this server, http(s)://host[:port][/path], "
-                         "e.g. https://congdoan.example.vn")
-    return value.rstrip("/")
-
-
-@dataclass(frozen=True, slots=True)
-class WebServer:
-    """The web server's settings as they apply: Config.web_server."""
-
-    listen: str
-    port: int
-    shared_port: bool
-    public_base_url: str
-    forwarded_for: bool = False
-
-    @property
-    def https(self) -> bool:
-        return self.public_base_url.startswith("https://")
-
-
-class DashboardConfig(_Section):
-    """The department's dashboard (issue 16), served under /dashboard by the [web] server."""
-
-    enabled: bool = False
-    session_hours: float = Field(default=8, gt=0, le=24 * 7)  # a session ends this long after sign-in
-    auth_max_age_hours: float = Field(default=24, gt=0, le=24 * 7)  # Telegram's initData older than this: refused
-    link_minutes: int = Field(default=10, ge=1, le=24 * 60)  # a /bangtheodoi link is valid this long, once
-    signin_limit: int = Field(default=20, ge=1, le=10_000)  # sign-in attempts per client address and route...
-    signin_window_seconds: int = Field(default=300, ge=1, le=86_400)  # ...within this sliding window
 
 
 class StorageConfig(_Section):
@@ -380,57 +319,6 @@ class Config(_Section):
         return self.resolve(self.app.locales_dir)
 
 
-def _parse_env_value(raw: str) -> Any:
-    """Read an override as a TOML value when it is one (numbers, booleans, arrays), else as text."""
-    try:
-        return tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        return raw
-
-
-def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> set[tuple[str, str]]:
-    """Overlay BOT__SECTION__KEY variables onto the file's data; return the keys they set."""
-    overridden: set[tuple[str, str]] = set()
-    for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX):
-            continue
-        parts = name[len(ENV_PREFIX) :].lower().split("__")
-        if len(parts) != 2 or not all(parts):
-            raise ConfigError(N_("{name}: expected BOT__SECTION__KEY, e.g. BOT__STORAGE__PATH"), name=name)
-        section, key = parts
-        if key in ("token", "webhook_secret"):
-            raise ConfigError(N_("{name}: secrets come from {variables}"), name=name,
-                              variables=f"{TOKEN_ENV} / {WEBHOOK_SECRET_ENV} / {ZALO_TOKEN_ENV} / {ZALO_SECRET_ENV}")
-        target = data.setdefault(section, {})
-        if not isinstance(target, dict):
-            raise ConfigError(N_("{name}: [{section}] is not a section"), name=name, section=section)
-        target[key] = _parse_env_value(raw)
-        overridden.add((section, key))
-    return overridden
-
-
-def _may_quote(loc: list[str], value: Any) -> bool:
-    """A wrong value is quoted back, but never a secret nor a whole section (which holds the secrets)."""
-    return not isinstance(value, Mapping) and not (loc and loc[-1] in _SECRET_KEYS)
-
-
-def _describe(exc: ValidationError, path: Path, overridden: set[tuple[str, str]]) -> str:
-    lines = []
-    for err in exc.errors(include_url=False):
-        loc = [str(p) for p in err["loc"]]
-        where = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else loc[0] if loc else "(file)"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling against config.toml)"
-        elif "input" in err and err["type"] != "missing" and _may_quote(loc, err["input"]):
-            msg = f"{msg} (got {err['input']!r})"
-        source = str(path)
-        if len(loc) >= 2 and (loc[0], loc[1]) in overridden:
-            source = f"{ENV_PREFIX}{loc[0].upper()}__{loc[1].upper()}"
-        lines.append(f"{source}: {where}: {msg}")
-    return "\n".join(lines)
-
-
 # Each channel's secrets: (section, token variable, webhook secret variable); never read from the file.
 _SECRETS = (("telegram", TOKEN_ENV, WEBHOOK_SECRET_ENV), ("zalo", ZALO_TOKEN_ENV, ZALO_SECRET_ENV))
 
@@ -471,7 +359,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
                                  "{secret_env}, never in the file"), path=path, section=section,
                               token_env=token_env, secret_env=secret_env)
     _refuse_url_password(data.get("storage"), str(path))
-    overridden = _apply_env(data, environ)
+    overridden = apply_env(data, environ)
     _refuse_url_password(data.get("storage"), f"{ENV_PREFIX}STORAGE__URL")
     for section, token_env, secret_env in _SECRETS:
         table = data.setdefault(section, {})
@@ -485,4 +373,4 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         return Config.model_validate(data)
     except ValidationError as exc:
         # pydantic's own messages stay English; the keys and values they name read the same in every language.
-        raise ConfigError(N_("{problems}"), problems=_describe(exc, path, overridden)) from None
+        raise ConfigError(N_("{problems}"), problems=describe(exc, path, overridden)) from None
