@@ -118,14 +118,22 @@ async def test_telegram_sign_in_sets_the_cookie_and_opens_the_pages(site: Site) 
     assert again.headers["Location"] == "/dashboard/home"
 
 
-async def test_the_cookie_is_secure_when_served_over_https(db: Database, repo: Path, clock: FakeClock,
+async def test_the_cookie_is_secure_over_https_and_a_telegram_one_survives_telegram_webs_frame(db: Database, repo: Path, clock: FakeClock,
                                                            config: Config) -> None:
     site = await _site(db, repo, clock, config, secure=True)
     try:
         response = await site.client.post("/dashboard/auth/telegram", data=init_data(OFFICER_TG, clock))
-        assert "Secure" in set_cookie(response)
+        telegram = set_cookie(response)
+        assert "Secure" in telegram
+        # Telegram Web frames the Mini App in another site's page: there only a partitioned SameSite=None cookie
+        # comes back; the forms are still guarded by the session's CSRF token.
+        assert "SameSite=None" in telegram
+        assert "Partitioned" in telegram
         link = await site.access.new_link(site.who.officer)
-        assert "Secure" in set_cookie(await site.client.get(f"/dashboard/login/{link}"))
+        from_link = set_cookie(await site.client.get(f"/dashboard/login/{link}"))
+        assert "Secure" in from_link
+        assert "SameSite=Strict" in from_link  # a link opened in a browser is never framed
+        assert "Partitioned" not in from_link
     finally:
         await site.client.close()
 

@@ -10,7 +10,8 @@
 - `POST /logout` (CSRF-checked) ends the session and clears the cookie.
 - `GET /refused?why=...` the refusal page (#refused) the script goes to.
 
-The cookie: HttpOnly, SameSite=Strict, Path=/dashboard, Secure when the public address is https. The sign-in
+The cookie: HttpOnly, SameSite=Strict, Path=/dashboard, Secure when the public address is https; a Telegram
+sign-in's over https is SameSite=None and Partitioned instead (Telegram Web frames the Mini App). The sign-in
 endpoints are rate limited per client address and route (handlers/web/ratelimit.py). Pages before sign-in speak
 the reader's language as the browser states it (vi by default)."""
 
@@ -96,8 +97,17 @@ def reader_t(request: web.Request) -> Translator:
     return ctx.translator_for(locale)
 
 
-def _set_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
+def _set_cookie(request: web.Request, response: web.StreamResponse, token: str, *, framed: bool = False) -> None:
+    """`framed`: a Telegram sign-in, whose page may sit in Telegram Web's frame (web.telegram.org), another site:
+    there a SameSite=Strict cookie is never sent back, so over https it is SameSite=None and Partitioned (kept
+    for this site inside that frame only). Forms stay guarded by the session's CSRF token, and only Telegram's
+    web clients may frame the pages (the CSP's frame-ancestors)."""
     ctx, settings = request.config_dict[CONTEXT_KEY], request.config_dict[SIGNIN_KEY]
+    if framed and ctx.secure_cookies:  # SameSite=None needs Secure: over plain http it stays Strict
+        # Written out: Python 3.11's http.cookies knows no Partitioned attribute. The token is URL-safe base64.
+        response.headers.add("Set-Cookie", f"{COOKIE}={token}; Max-Age={settings.session_seconds}; Path={MOUNT}; "
+                                           "HttpOnly; Secure; SameSite=None; Partitioned")
+        return
     response.set_cookie(COOKIE, token, max_age=settings.session_seconds, path=MOUNT, httponly=True,
                         secure=ctx.secure_cookies, samesite="Strict")
 
@@ -195,7 +205,7 @@ async def _telegram(request: web.Request) -> web.StreamResponse:
         log.info("dashboard sign-in: Telegram initData refused (from %s)", request.remote)
         return _answer(False, _refused_at("telegram"), 403)
     response = _answer(True, HOME)
-    _set_cookie(request, response, session)
+    _set_cookie(request, response, session, framed=True)
     return response
 
 
