@@ -222,6 +222,7 @@ async def test_return_with_a_reason_queues_the_chairs_message_and_approve_approv
     assert g2.name in queued
     assert 'class="queued' in queued
     assert 'class="decide"' in queued
+    assert 'maxlength="1000"' in queued  # the box stops at the limit: a written reason is never cut afterwards
     # No reason: refused with a message, nothing decided.
     status, location, _b = await dash.post(token, f"/review/{sub.id}", {"revision": "1", "action": "return",
                                                                         "reason": "  ... "})

@@ -86,7 +86,9 @@ def _back(path: str, codes: list[str], n: int = 0, m: int = 0, u: int = 0) -> we
 
 
 def _page(request: web.Request, viewer: Viewer, name: str, **context: Any) -> web.Response:
-    return render(request, name, viewer=viewer, flashes=flashes(request, viewer), **context)
+    # reason_limit: the review form's box stops there, so a reason is never cut after it was written
+    return render(request, name, viewer=viewer, flashes=flashes(request, viewer), reason_limit=REASON_LIMIT,
+                  **context)
 
 
 # --- pages ------------------------------------------------------------------------------------------------------
