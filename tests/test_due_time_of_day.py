@@ -262,3 +262,15 @@ def test_the_summary_its_workbook_and_its_bao_cao_show_the_time_of_the_deadline(
         write_summary_xlsx(path, timed, t, VN)
         cells = [c.value for row in load_workbook(path).worksheets[0].iter_rows() for c in row]
         assert words in cells
+
+
+def test_a_plan_to_send_by_a_time_of_day_names_the_time_in_its_period() -> None:
+    """The period's name is what chairs read in menus and reminders: "trước 16:30 ngày 5/3/2026", not a bare day
+    that reads as the whole day."""
+    text = ("CÔNG ĐOÀN GIÁO DỤC HUYỆN X\nSố: 12/TB-CĐGD\nTHÔNG BÁO\nVề việc xây dựng kế hoạch Tháng Công nhân năm 2026\n"
+            "Đề nghị công đoàn cơ sở các trường gửi kế hoạch về Công đoàn Giáo dục huyện trước 16h30 ngày 5/3/2026.\n"
+            "Báo cáo kết quả thực hiện gửi về trước ngày 10/6/2026.\n")
+    plan, results = read_plan(text.encode(), "tb-12.txt").proposal.periods
+    assert plan.name == "Gửi kế hoạch (trước 16:30 ngày 5/3/2026)"
+    assert plan.time == dt.time(16, 30)
+    assert results.time is None

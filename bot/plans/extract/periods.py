@@ -94,7 +94,8 @@ def _dated_periods(identity: Identity, duties: list[Duty], rounds: list[Round], 
         covers = _dated_covers(d, by_number, window, identity, prev_end)
         if d.kind == "plan":
             said = "trước" if d.wording is DueWording.BEFORE else "chậm nhất"
-            key, name = "ke-hoach", f"Gửi kế hoạch ({said} {_fmt(d.date)})"
+            when = f"{d.time:%H:%M} ngày {_fmt(d.date)}" if d.time else _fmt(d.date)  # "trước 16:30 ngày 5/3/2026"
+            key, name = "ke-hoach", f"Gửi kế hoạch ({said} {when})"
         elif d.round:
             key, name = f"dot-{d.round}", f"Đợt {d.round} ({_span_name(covers.start, covers.end)})"
         else:
