@@ -5,22 +5,28 @@ scope get in; Telegram's initData signs in the person of that Telegram identity.
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 from pydantic import SecretStr
 
 from bot.config import Config
 from bot.dashboard.access import DashboardAccess, NotForYouError
-from bot.dashboard.init_data import sign
 from storage.db import Database
-from tests.dashboard_people import CHAIR_TG, DEPARTMENT_TG, OFFICER_TG, STRANGER_TG, DashboardPeople, seed_people
+from tests.dashboard_people import (
+    CHAIR_TG,
+    DEPARTMENT_TG,
+    OFFICER_TG,
+    STRANGER_TG,
+    DashboardPeople,
+    seed_people,
+    signed_init_data,
+)
 from tests.fakes import FakeClock
+from tests.telegram_fakes import FAKE_TOKEN
 
-BOT_TOKEN = "123456:TEST-token-for-the-suite"
+BOT_TOKEN = FAKE_TOKEN
 
 
 def with_token(config: Config, **dashboard: object) -> Config:
@@ -35,9 +41,7 @@ async def seeded(db: Database, repo: Path, clock: FakeClock, config: Config) -> 
 
 
 def init_data(user_id: int, clock: FakeClock, token: str = BOT_TOKEN, age: timedelta = timedelta()) -> str:
-    fields = {"user": json.dumps({"id": user_id, "first_name": "X"}),
-              "auth_date": str(int((clock.now() - age).timestamp())), "query_id": "q1"}
-    return urlencode({**fields, "hash": sign(fields, token)})
+    return signed_init_data(user_id, clock.now() - age, token)
 
 
 async def test_a_link_signs_in_once(seeded: tuple[DashboardAccess, DashboardPeople]) -> None:

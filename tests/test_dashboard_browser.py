@@ -12,8 +12,6 @@ and share the browser's session, as a person would."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 from collections.abc import Iterator
@@ -28,23 +26,16 @@ from openpyxl import load_workbook
 
 from tests.browser import Browser, LoopThread, chromium, require_browser
 from tests.conftest import REPO, VN
+from tests.dashboard_people import OTHER_BOT_TOKEN, signed_init_data
+from tests.telegram_fakes import FAKE_TOKEN
 
 NOW = datetime(2024, 11, 30, 9, 0, tzinfo=VN)  # the 2024 rounds of Đắk Lắk's plans: some closed, one open
-BOT_TOKEN = "7000000001:browser-test-token_not-a-real-bot"
 DEPARTMENT_TG = 880_001  # the department head's Telegram user id
 REASON = "Số lượt người dự tuyên truyền chưa khớp với biên bản, đề nghị kiểm tra lại."
 
 
-def init_data(user_id: int, token: str = BOT_TOKEN, auth: datetime = NOW) -> str:
-    """initData as Telegram's client hands it to a Mini App: the fields URL-encoded, `hash` the HMAC-SHA256 of
-    the sorted data-check string with the key HMAC-SHA256("WebAppData", bot token) (Telegram's published
-    algorithm, written out here independently of the bot's code)."""
-    fields = {"query_id": "AAHdF6IQAAAAAN0XohDhrOrc", "auth_date": str(int(auth.timestamp())),
-              "user": json.dumps({"id": user_id, "first_name": "Hoa", "last_name": "Nguyễn", "language_code": "vi"},
-                                 ensure_ascii=False, separators=(",", ":"))}
-    check = "\n".join(f"{k}={fields[k]}" for k in sorted(fields))
-    secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
-    return urlencode({**fields, "hash": hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()})
+def init_data(user_id: int, token: str = FAKE_TOKEN, auth: datetime = NOW) -> str:
+    return signed_init_data(user_id, auth, token)
 
 
 def mini_app_url(data: str) -> str:
@@ -107,7 +98,7 @@ listen = "127.0.0.1"
 [dashboard]
 enabled = true
 """, encoding="utf-8")
-    config = load_config(base / "config.toml", environ={"TELEGRAM_BOT_TOKEN": BOT_TOKEN})
+    config = load_config(base / "config.toml", environ={"TELEGRAM_BOT_TOKEN": FAKE_TOKEN})
     prepared = await prepare(config, NOW)
     db = prepared.db
     await fill_demo(db, NOW, config.locales_dir, uploads=config.data_dir / "uploads" / "demo")
@@ -189,7 +180,7 @@ def _link(browser: Browser, css: str, href_part: str) -> Any:
 
 def test_forged_init_data_shows_the_refusal_page(site: Site) -> None:
     b = site.browser
-    b.open(mini_app_url(init_data(DEPARTMENT_TG, token="7000000002:another-bot")))  # signed by another bot
+    b.open(mini_app_url(init_data(DEPARTMENT_TG, token=OTHER_BOT_TOKEN)))  # signed by another bot
     b.wait_for("#refused")
     site.shoot("refused-forged-initdata")
     # Signed correctly, then someone else's id written in: the signature no longer matches.

@@ -12,8 +12,10 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from bot.dashboard.init_data import MAX_INIT_DATA, check_init_data, sign
+from tests.dashboard_people import OTHER_BOT_TOKEN
+from tests.telegram_fakes import FAKE_TOKEN
 
-TOKEN = "123456:TEST-token-for-the-suite"
+TOKEN = FAKE_TOKEN
 NOW = datetime(2026, 4, 9, 10, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
@@ -47,7 +49,7 @@ def test_the_hash_is_the_published_algorithm_computed_independently() -> None:
 
 def test_a_forged_hash_is_refused() -> None:
     data = fields()
-    forged = urlencode({**data, "hash": sign(data, "999:another-bot")})
+    forged = urlencode({**data, "hash": sign(data, OTHER_BOT_TOKEN)})
     assert check_init_data(forged, TOKEN, NOW, DAY) is None
     assert check_init_data(urlencode({**data, "hash": "0" * 64}), TOKEN, NOW, DAY) is None
 

@@ -3,12 +3,10 @@ its CSRF token, the cookie's flags, the headers of every answer, and the rate li
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +16,6 @@ from pydantic import SecretStr
 
 from bot.config import Config
 from bot.dashboard.access import DashboardAccess
-from bot.dashboard.init_data import sign
 from bot.i18n import translator
 from handlers.web.dashboard import build_dashboard_app, mount_dashboard
 from handlers.web.ratelimit import SlidingWindow
@@ -26,12 +23,13 @@ from handlers.web.render import WebContext, render
 from handlers.web.session import COOKIE, viewer_of
 from handlers.web.signin import MAX_INIT_BODY, SignInSettings, signin_routes
 from storage.db import Database
-from tests.dashboard_people import CHAIR_TG, OFFICER_TG, DashboardPeople, seed_people
+from tests.dashboard_people import CHAIR_TG, OFFICER_TG, DashboardPeople, seed_people, signed_init_data
 from tests.fakes import FakeClock
+from tests.telegram_fakes import FAKE_TOKEN
 from tests.web_fakes import web_client
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-BOT_TOKEN = "123456:TEST-token-for-the-suite"
+BOT_TOKEN = FAKE_TOKEN
 
 
 def _home(app: web.Application) -> None:
@@ -74,8 +72,7 @@ async def site(db: Database, repo: Path, clock: FakeClock, config: Config) -> As
 
 
 def init_data(user_id: int, clock: FakeClock, token: str = BOT_TOKEN) -> str:
-    fields = {"user": json.dumps({"id": user_id, "first_name": "X"}), "auth_date": str(int(clock.now().timestamp()))}
-    return urlencode({**fields, "hash": sign(fields, token)})
+    return signed_init_data(user_id, clock.now(), token)
 
 
 def set_cookie(response: object) -> str:

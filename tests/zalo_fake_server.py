@@ -31,12 +31,12 @@ from urllib.parse import urlsplit
 import httpx
 from aiohttp import web
 
-FAKE_TOKEN = "1459232241454765289:fake-zalo-token-not-real"
+FAKE_TOKEN = "4242:ZALO-TEST-not-real"
 DATE_MS = 1_722_560_400_000  # 2024-08-02 08:00 +07:00, the tests' clock, as Zalo's epoch milliseconds
 JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 MAX_TEXT = 2000
-BOT_INFO = {"id": "1459232241454765289", "account_name": "bot.CongDoan", "account_type": "BASIC",
+BOT_INFO = {"id": "4242", "account_name": "bot.CongDoan", "account_type": "BASIC",
             "can_join_groups": False}
 LOOPBACK = "127.0.0.1"
 METHODS = {"getMe": "get_me", "getUpdates": "get_updates", "setWebhook": "set_webhook", "deleteWebhook": "delete_webhook",
