@@ -61,11 +61,10 @@ def repo() -> Path:
     return REPO
 
 
-@pytest.fixture
-def config_path(tmp_path: Path) -> Path:
-    """A config.toml in a temp folder whose data lives there and whose campaigns, locales and sample
-    organisation are the repository's own."""
-    path = tmp_path / "config.toml"
+def write_test_config(folder: Path, db_name: str = "test.sqlite3", more: str = "") -> Path:
+    """A config.toml in `folder` whose data lives there and whose campaigns, locales and sample organisation are
+    the repository's own; `more` adds sections."""
+    path = folder / "config.toml"
     path.write_text(
         f"""
 [app]
@@ -75,11 +74,16 @@ locales_dir = "{(REPO / "locales").as_posix()}"
 sample_units = "{(REPO / "bot/data/sample_units.csv").as_posix()}"
 
 [storage]
-path = "data/test.sqlite3"
-""",
+path = "data/{db_name}"
+{more}""",
         encoding="utf-8",
     )
     return path
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    return write_test_config(tmp_path)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.browser import Browser, LoopThread, chromium, require_browser
-from tests.conftest import REPO, VN
+from tests.conftest import VN, write_test_config
 from tests.dashboard_people import OTHER_BOT_TOKEN, signed_init_data
 from tests.telegram_fakes import FAKE_TOKEN
 
@@ -82,22 +82,13 @@ async def _start_bot(base: Path) -> tuple[Any, Any, Any, int, str]:
     from storage import people as people_store
     from storage import units as unit_store
 
-    (base / "config.toml").write_text(f"""
-[app]
-data_dir = "data"
-campaigns_dir = "{(REPO / "campaigns").as_posix()}"
-locales_dir = "{(REPO / "locales").as_posix()}"
-sample_units = "{(REPO / "bot/data/sample_units.csv").as_posix()}"
-
-[storage]
-path = "data/browser.sqlite3"
-
+    write_test_config(base, "browser.sqlite3", more="""
 [web]
 listen = "127.0.0.1"
 
 [dashboard]
 enabled = true
-""", encoding="utf-8")
+""")
     config = load_config(base / "config.toml", environ={"TELEGRAM_BOT_TOKEN": FAKE_TOKEN})
     prepared = await prepare(config, NOW)
     db = prepared.db

@@ -114,7 +114,8 @@ def flags(view: ReportView, ctx: FormContext, f: FormField, value: Any) -> list[
     return out
 
 
-def _shown(view: ReportView, ctx: FormContext, f: FormField, value: Any) -> str:
+def shown_value(view: ReportView, ctx: FormContext, f: FormField, value: Any) -> str:
+    """An answer as the reviewer reads it (files by name); a value stored under an older campaign as it is."""
     if f.type in _FILES and isinstance(value, list):
         return ", ".join(view.files.get(i, f"#{i}") for i in value) or ctx.t("(skipped)")
     try:
@@ -127,7 +128,7 @@ def answer_lines(view: ReportView, ctx: FormContext) -> list[str]:
     lines = []
     for i, f in enumerate(form.relevant_fields(ctx, view.answers), start=1):
         value = view.answers.get(f.name)
-        line = f"{i}. {short_label(f, ctx.t.locale)}: {_shown(view, ctx, f, value)}"
+        line = f"{i}. {short_label(f, ctx.t.locale)}: {shown_value(view, ctx, f, value)}"
         marks = flags(view, ctx, f, value)
         lines.append(line + "".join(f"\n    ⚠️ {m}" for m in marks))
     return lines
@@ -140,7 +141,8 @@ def change_lines(view: ReportView, ctx: FormContext) -> list[str]:
     for f in ctx.campaign.fields:
         old, new = view.before.get(f.name), view.answers.get(f.name)
         if old != new:
-            out.append(f"• {short_label(f, ctx.t.locale)}: {_shown(view, ctx, f, old)} → {_shown(view, ctx, f, new)}")
+            was, now = shown_value(view, ctx, f, old), shown_value(view, ctx, f, new)
+            out.append(f"• {short_label(f, ctx.t.locale)}: {was} → {now}")
     return out
 
 

@@ -5,13 +5,11 @@
 from __future__ import annotations
 
 import mimetypes
-from decimal import InvalidOperation
 from pathlib import Path
-from typing import Any
 
-from bot.campaign_model import Campaign, FieldType, FormField
+from bot.campaign_model import Campaign, FieldType
 from bot.conversation.common import Services
-from bot.conversation.review_screen import ReportView, flags, load_view, short_label
+from bot.conversation.review_screen import ReportView, flags, load_view, short_label, shown_value
 from bot.dialog import form
 from bot.dialog.form import FormContext
 from bot.i18n import Translator
@@ -28,13 +26,6 @@ from .reach import Reach
 _FILES = frozenset({FieldType.PHOTO, FieldType.DOCUMENT})
 
 
-def _shown(ctx: FormContext, f: FormField, value: Any) -> str:
-    try:
-        return form.display_value(ctx, f, value)
-    except (ValueError, TypeError, KeyError, InvalidOperation):  # stored under an older campaign: as it is
-        return str(value)
-
-
 def _answers(view: ReportView, ctx: FormContext) -> list[AnswerLine]:
     out = []
     for i, f in enumerate(form.relevant_fields(ctx, view.answers), start=1):
@@ -45,7 +36,7 @@ def _answers(view: ReportView, ctx: FormContext) -> list[AnswerLine]:
             refs = tuple(FileRef(a, view.files.get(a, f"#{a}"), f.type is FieldType.PHOTO) for a in ids)
             out.append(AnswerLine(i, f.name, label, ", ".join(r.name for r in refs) or ctx.t("(skipped)"), files=refs))
             continue
-        out.append(AnswerLine(i, f.name, label, _shown(ctx, f, value), tuple(flags(view, ctx, f, value))))
+        out.append(AnswerLine(i, f.name, label, shown_value(view, ctx, f, value), tuple(flags(view, ctx, f, value))))
     return out
 
 

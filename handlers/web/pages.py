@@ -8,7 +8,7 @@ code in the query string (never free text from the URL shown)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -22,6 +22,7 @@ from handlers.web.render import render
 from handlers.web.session import Viewer, checked_form, viewer_of
 
 VIEWS_KEY = web.AppKey("dashboard_views", DashboardViews)
+Page = TypeVar("Page")
 BASE = "/dashboard"
 
 # Flash codes -> (message, is it a refusal). `n` and `m` are whole numbers from the query string.
@@ -85,6 +86,13 @@ def _back(path: str, codes: list[str], n: int = 0, m: int = 0, u: int = 0) -> we
     return web.HTTPSeeOther(f"{path}?{urlencode(query)}", headers={"Cache-Control": "no-store"})
 
 
+def _found(page: Page | None) -> Page:
+    """The page's data, or the one "not found" page (outside the scope and missing alike)."""
+    if page is None:
+        raise web.HTTPNotFound()
+    return page
+
+
 def _page(request: web.Request, viewer: Viewer, name: str, **context: Any) -> web.Response:
     # reason_limit: the review form's box stops there, so a reason is never cut after it was written
     return render(request, name, viewer=viewer, flashes=flashes(request, viewer), reason_limit=REASON_LIMIT,
@@ -100,35 +108,27 @@ async def home(request: web.Request) -> web.Response:
 
 async def completeness(request: web.Request) -> web.Response:
     viewer = await viewer_of(request)
-    page = await _views(request).completeness(viewer.person_id, _id(request, "period_id"), viewer.locale)
-    if page is None:
-        raise web.HTTPNotFound()
+    page = _found(await _views(request).completeness(viewer.person_id, _id(request, "period_id"), viewer.locale))
     return _page(request, viewer, "completeness.html", page=page)
 
 
 async def upper(request: web.Request) -> web.Response:
     viewer = await viewer_of(request)
-    page = await _views(request).drill_down(viewer.person_id, _id(request, "period_id"), _id(request, "unit_id"),
-                                            viewer.locale)
-    if page is None:
-        raise web.HTTPNotFound()
+    views, period_id, unit_id = _views(request), _id(request, "period_id"), _id(request, "unit_id")
+    page = _found(await views.drill_down(viewer.person_id, period_id, unit_id, viewer.locale))
     return _page(request, viewer, "upper.html", page=page)
 
 
 async def unit(request: web.Request) -> web.Response:
     viewer = await viewer_of(request)
-    page = await _views(request).unit(viewer.person_id, _id(request, "period_id"), _id(request, "unit_id"),
-                                      viewer.locale)
-    if page is None:
-        raise web.HTTPNotFound()
+    views, period_id, unit_id = _views(request), _id(request, "period_id"), _id(request, "unit_id")
+    page = _found(await views.unit(viewer.person_id, period_id, unit_id, viewer.locale))
     return _page(request, viewer, "unit.html", page=page)
 
 
 async def targets(request: web.Request) -> web.Response:
     viewer = await viewer_of(request)
-    page = await _views(request).targets(viewer.person_id, _id(request, "period_id"), viewer.locale)
-    if page is None:
-        raise web.HTTPNotFound()
+    page = _found(await _views(request).targets(viewer.person_id, _id(request, "period_id"), viewer.locale))
     return _page(request, viewer, "targets.html", page=page)
 
 
@@ -155,9 +155,7 @@ async def remind(request: web.Request) -> web.Response:
     form = await checked_form(request, viewer)
     unit_id = parse_id(str(form.get("unit", "")))
     upper_id = parse_id(str(form.get("upper", "")))
-    result = await _views(request).remind(viewer.person_id, period_id, unit_id=unit_id, upper_id=upper_id)
-    if result is None:
-        raise web.HTTPNotFound()
+    result = _found(await _views(request).remind(viewer.person_id, period_id, unit_id=unit_id, upper_id=upper_id))
     back = str(form.get("back", ""))
     back_id = parse_id(str(form.get("back_id", "")))
     path = f"{BASE}/p/{period_id}"
@@ -179,15 +177,11 @@ async def decide(request: web.Request) -> web.Response:
     viewer = await viewer_of(request)
     submission_id = _id(request, "submission_id")
     form = await checked_form(request, viewer)
-    revision = parse_id(str(form.get("revision", "")))
-    if revision is None:
-        raise web.HTTPNotFound()
+    revision = _found(parse_id(str(form.get("revision", ""))))
     reason = str(form.get("reason", ""))[:20_000]
     fields = [str(v)[:100] for v in form.getall("field", [])][:200]
-    result = await _views(request).decide(viewer.person_id, submission_id, revision, str(form.get("action", "")),
-                                          reason, viewer.locale, fields)
-    if result is None:
-        raise web.HTTPNotFound()
+    result = _found(await _views(request).decide(viewer.person_id, submission_id, revision,
+                                                 str(form.get("action", "")), reason, viewer.locale, fields))
     codes, n = _decision_codes(result)
     path = f"{BASE}/review"
     if str(form.get("back", "")) == "unit" and result.period_id is not None and result.unit_id is not None:
@@ -198,9 +192,7 @@ async def decide(request: web.Request) -> web.Response:
 async def download(request: web.Request) -> web.StreamResponse:
     viewer = await viewer_of(request)
     fmt = request.match_info.get("fmt", "")
-    stored = await _views(request).download(viewer.person_id, _id(request, "period_id"), fmt, viewer.locale)
-    if stored is None:
-        raise web.HTTPNotFound()
+    stored = _found(await _views(request).download(viewer.person_id, _id(request, "period_id"), fmt, viewer.locale))
     return web.FileResponse(stored.path, headers={
         "Content-Type": stored.mime, "Content-Disposition": f'attachment; filename="{stored.name}"',
         "Cache-Control": "private, no-store"})
@@ -211,9 +203,7 @@ IMAGES = frozenset({"image/jpeg", "image/png", "image/webp"})
 
 async def kept_file(request: web.Request) -> web.StreamResponse:
     viewer = await viewer_of(request)
-    stored = await _views(request).photo(viewer.person_id, _id(request, "upload_id"))
-    if stored is None:
-        raise web.HTTPNotFound()
+    stored = _found(await _views(request).photo(viewer.person_id, _id(request, "upload_id")))
     image = stored.mime in IMAGES
     # A picture shows in the page; anything else is only downloaded, never rendered by the browser.
     disposition = "inline" if image else "attachment"
