@@ -311,3 +311,15 @@ def test_shell_as_officer_refuses_a_grassroots_union(config_path: Path) -> None:
                                 input="")
     assert result.exit_code == 1
     assert "DL-BMT-001" in result.output
+
+
+def test_the_shell_hands_out_no_dashboard_link_it_does_not_serve(config_path: Path) -> None:
+    """With the dashboard switched on, an officer in the terminal still gets no sign-in link: no web server runs in
+    the shell, so the link would lead nowhere; the answer says where the dashboard is served."""
+    with config_path.open("a", encoding="utf-8") as f:
+        f.write('\n[web]\npublic_base_url = "http://127.0.0.1:8444"\n\n[dashboard]\nenabled = true\n')
+    result = CliRunner().invoke(app, ["--config", str(config_path), "shell", "--unit", "DL-BMT"],
+                                input="/bangtheodoi\n")
+    assert result.exit_code == 0, result.output
+    assert "python -m bot run" in result.output
+    assert "/dashboard/login/" not in result.output

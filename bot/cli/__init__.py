@@ -134,6 +134,7 @@ def shell_cmd(
                                 "were {when}. Choose another moment with --at.",
                                 when=t.datetime(practice, cfg.app.zone)), markup=False)
             conversation = build_conversation(cfg, db, session_clock)
+            conversation.dashboard = None  # no web server in the shell: /bangtheodoi must not hand out dead links
             session = TerminalSession(Port(conversation, cfg), t, input, lambda s: out.print(s, markup=False),
                                       user=os_user())
             await _shell_session(session, db, t, unit, as_officer)

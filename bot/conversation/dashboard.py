@@ -20,7 +20,11 @@ async def open_dashboard(step: Step, _cmd: Command) -> Turn:
     hint = still_open_hint(t, step.state)
     if await summary_service.scope_of(step.conv.db, step.person_id) is None:
         return keep(step.state, [Reply(t(NOT_FOR_YOU)), *hint])
-    if access is None or not access.entry_url:
+    if access is None:  # the terminal shell: no web server runs in it, so no link would open
+        return keep(step.state, [Reply(t("The dashboard is served by the bot while it runs with Telegram or Zalo "
+                                         "(python -m bot run); this terminal session does not serve it. "
+                                         "Meanwhile /tonghop shows the summary here.")), *hint])
+    if not access.entry_url:
         return keep(step.state, [Reply(t("The dashboard is not set up on this bot yet. Ask the administrator of the "
                                          "bot to switch it on ([dashboard] enabled and [web] public_base_url in "
                                          "config.toml); meanwhile /tonghop sends the summary here.")), *hint])
